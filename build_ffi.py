@@ -1,0 +1,184 @@
+"""Build tightbind's native modules: one API-mode cffi extension per area.
+
+Each area pairs a cdef header in ``bindings/`` (what cffi is told) with C sources in
+``csrc/`` (our shim, every symbol prefixed ``tb_``) and the system libraries found by
+pkg-config.  An area whose libraries are missing is skipped with a message naming the
+Debian packages to install, so a machine without Tesseract still gets framing and TLS.
+Set ``TIGHTBIND_REQUIRE=all`` (or a comma list such as ``ocr,tls``) to turn a skip into
+a build failure; the project's own scripts do, so CI cannot pass with a part missing.
+
+``setup.py`` asks :func:`cffi_modules` which areas to build.  ``python build_ffi.py``
+compiles every available area in place under ``python/tightbind`` for quick iteration.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+from cffi import FFI
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@dataclass(frozen=True)
+class Area:
+    name: str
+    sources: tuple[str, ...]
+    pkgconfig: tuple[str, ...] = ()
+    apt_packages: tuple[str, ...] = ()
+    extra_compile_args: tuple[str, ...] = ()
+    extra_link_args: tuple[str, ...] = ()
+    libraries: tuple[str, ...] = field(default=())
+
+    @property
+    def module(self) -> str:
+        return f"tightbind._{self.name}"
+
+
+AREAS = {
+    "frame": Area("frame", sources=("csrc/frame.c",)),
+    "ocr": Area(
+        "ocr",
+        sources=("csrc/ocr.c",),
+        pkgconfig=("tesseract", "lept"),
+        apt_packages=("libtesseract-dev", "libleptonica-dev", "pkg-config"),
+    ),
+    "tls": Area(
+        "tls",
+        sources=("csrc/tls.c",),
+        pkgconfig=("libssl", "libcrypto"),
+        apt_packages=("libssl-dev", "pkg-config"),
+    ),
+}
+
+COMMON_COMPILE_ARGS = ("-O2", "-Wall", "-Wextra", "-Wno-unused-parameter")
+
+
+def _run_pkg_config(*args: str) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("pkg-config")
+    if exe is None:
+        raise FileNotFoundError("pkg-config")
+    return subprocess.run([exe, *args], capture_output=True, text=True, check=False)
+
+
+def pkg_config_flags(modules: tuple[str, ...]) -> dict[str, list[str]]:
+    """Return Extension keyword arguments for ``modules``; raise LookupError if missing."""
+    flags: dict[str, list[str]] = {
+        "include_dirs": [],
+        "library_dirs": [],
+        "libraries": [],
+        "extra_compile_args": [],
+        "extra_link_args": [],
+    }
+    if not modules:
+        return flags
+    try:
+        found = _run_pkg_config("--exists", *modules)
+    except FileNotFoundError:
+        raise LookupError("pkg-config is not installed") from None
+    if found.returncode != 0:
+        raise LookupError(f"pkg-config cannot find {' '.join(modules)}")
+    cflags = shlex.split(_run_pkg_config("--cflags", *modules).stdout)
+    libs = shlex.split(_run_pkg_config("--libs", *modules).stdout)
+    for flag in cflags:
+        if flag.startswith("-I"):
+            flags["include_dirs"].append(flag[2:])
+        else:
+            flags["extra_compile_args"].append(flag)
+    for flag in libs:
+        if flag.startswith("-L"):
+            flags["library_dirs"].append(flag[2:])
+        elif flag.startswith("-l"):
+            flags["libraries"].append(flag[2:])
+        else:
+            flags["extra_link_args"].append(flag)
+    return flags
+
+
+def missing_reason(area: Area) -> str | None:
+    """Say why ``area`` cannot be built here, or return None when it can."""
+    for path in (f"bindings/{area.name}.h", *area.sources):
+        if not os.path.exists(os.path.join(HERE, path)):
+            return f"{path} is not in the source tree"
+    try:
+        pkg_config_flags(area.pkgconfig)
+    except LookupError as exc:
+        return f"{exc}; install {' '.join(area.apt_packages)}"
+    return None
+
+
+def make_ffi(name: str) -> FFI:
+    area = AREAS[name]
+    reason = missing_reason(area)
+    if reason is not None:
+        raise RuntimeError(f"cannot build {area.module}: {reason}")
+    flags = pkg_config_flags(area.pkgconfig)
+    with open(os.path.join(HERE, "bindings", f"{name}.h"), encoding="utf-8") as fh:
+        cdef = fh.read()
+    ffi = FFI()
+    ffi.cdef(cdef)
+    ffi.set_source(
+        area.module,
+        f'#include "tightbind.h"\n',
+        sources=list(area.sources),
+        include_dirs=["csrc", *flags["include_dirs"]],
+        library_dirs=flags["library_dirs"],
+        libraries=[*flags["libraries"], *area.libraries],
+        extra_compile_args=[
+            *COMMON_COMPILE_ARGS,
+            *flags["extra_compile_args"],
+            *area.extra_compile_args,
+        ],
+        extra_link_args=[*flags["extra_link_args"], *area.extra_link_args],
+        define_macros=[(f"TB_WITH_{name.upper()}", "1")],
+    )
+    return ffi
+
+
+def build_frame() -> FFI:
+    return make_ffi("frame")
+
+
+def build_ocr() -> FFI:
+    return make_ffi("ocr")
+
+
+def build_tls() -> FFI:
+    return make_ffi("tls")
+
+
+def _required() -> set[str]:
+    value = os.environ.get("TIGHTBIND_REQUIRE", "").strip()
+    if value == "all":
+        return set(AREAS)
+    return {part.strip() for part in value.split(",") if part.strip()}
+
+
+def cffi_modules() -> list[str]:
+    """The ``cffi_modules`` entries for setup.py: every area this machine can build."""
+    required = _required()
+    unknown = required - set(AREAS)
+    if unknown:
+        raise SystemExit(f"TIGHTBIND_REQUIRE names unknown areas: {', '.join(sorted(unknown))}")
+    entries = []
+    for name, area in AREAS.items():
+        reason = missing_reason(area)
+        if reason is None:
+            entries.append(f"build_ffi.py:build_{name}")
+        elif name in required:
+            raise SystemExit(f"tightbind: {area.module} is required but {reason}")
+        else:
+            print(f"tightbind: skipping {area.module}: {reason}", file=sys.stderr)
+    return entries
+
+
+if __name__ == "__main__":
+    os.chdir(HERE)
+    for entry in cffi_modules():
+        name = entry.rsplit("_", 1)[1]
+        make_ffi(name).compile(tmpdir="python", verbose=True)

@@ -1,0 +1,53 @@
+"""``tightbind bench``: run the benchmarks and print one report."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+from tightbind.benchmarks import AREAS
+from tightbind.benchmarks._report import machine
+
+HELP = "measure tightbind against pure-Python paths and installed peers"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("areas", nargs="*", metavar="AREA",
+                        help=f"areas to run ({', '.join(AREAS)}; default all)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer rounds and smaller inputs (a smoke run, not figures)")
+
+
+def run(args: argparse.Namespace) -> int:
+    areas = args.areas or list(AREAS)
+    unknown = [area for area in areas if area not in AREAS]
+    if unknown:
+        print(f"tightbind bench: unknown area {unknown[0]!r} (choose from {', '.join(AREAS)})",
+              file=sys.stderr)
+        return 2
+    report = {"machine": machine(), "tables": []}
+    if not args.json:
+        info = report["machine"]
+        print(f"tightbind bench on {info['cpu']} ({info['cores']} cores), {info['system']}, "
+              f"{info['python']}")
+        print(f"command: {info['command']}\n", flush=True)
+    status = 0
+    for area in areas:
+        module = importlib.import_module(f"tightbind.benchmarks.{area}")
+        try:
+            tables = module.run(quick=args.quick)
+        except ImportError as exc:
+            print(f"{area}: skipped: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        for table in tables:
+            report["tables"].append(table.to_dict())
+            if not args.json:
+                print(table.render() + "\n", flush=True)
+    if args.json:
+        json.dump(report, sys.stdout, indent=2)
+        print()
+    return status
