@@ -18,22 +18,21 @@ import shlex
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-@dataclass(frozen=True)
-class Area:
+class Area(NamedTuple):
     name: str
     sources: tuple[str, ...]
     pkgconfig: tuple[str, ...] = ()
     apt_packages: tuple[str, ...] = ()
     extra_compile_args: tuple[str, ...] = ()
     extra_link_args: tuple[str, ...] = ()
-    libraries: tuple[str, ...] = field(default=())
+    libraries: tuple[str, ...] = ()
 
     @property
     def module(self) -> str:
@@ -100,11 +99,16 @@ def pkg_config_flags(modules: tuple[str, ...]) -> dict[str, list[str]]:
     return flags
 
 
+def in_tree(area: Area) -> bool:
+    """True when the area's binding header and C sources are in this source tree."""
+    paths = (f"bindings/{area.name}.h", *area.sources)
+    return all(os.path.exists(os.path.join(HERE, path)) for path in paths)
+
+
 def missing_reason(area: Area) -> str | None:
     """Say why ``area`` cannot be built here, or return None when it can."""
-    for path in (f"bindings/{area.name}.h", *area.sources):
-        if not os.path.exists(os.path.join(HERE, path)):
-            return f"{path} is not in the source tree"
+    if not in_tree(area):
+        return "its sources are not in this tree"
     try:
         pkg_config_flags(area.pkgconfig)
     except LookupError as exc:
@@ -167,6 +171,8 @@ def cffi_modules() -> list[str]:
         raise SystemExit(f"TIGHTBIND_REQUIRE names unknown areas: {', '.join(sorted(unknown))}")
     entries = []
     for name, area in AREAS.items():
+        if not in_tree(area):
+            continue
         reason = missing_reason(area)
         if reason is None:
             entries.append(f"build_ffi.py:build_{name}")
