@@ -23,3 +23,31 @@ def pytest_report_header(config: pytest.Config) -> str:
     import tightbind
 
     return f"tightbind {tightbind.__version__} from {os.path.dirname(tightbind.__file__)}"
+
+
+@pytest.fixture(scope="session")
+def protos(tmp_path_factory: pytest.TempPathFactory):
+    """The test .proto files compiled by protoc (grpc_tools) and imported.
+
+    Returns a namespace with the generated modules: ``test_msg``, ``shapes``, ``other``.
+    """
+    import importlib
+    import subprocess
+    import sys
+    import types
+
+    out = tmp_path_factory.mktemp("protos")
+    src = Path(__file__).parent / "protos"
+    files = sorted(p.name for p in src.glob("*.proto"))
+    subprocess.run(
+        [sys.executable, "-m", "grpc_tools.protoc", f"-I{src}", f"--python_out={out}", *files],
+        check=True,
+    )
+    sys.path.insert(0, str(out))
+    try:
+        return types.SimpleNamespace(
+            **{name[: -len(".proto")]: importlib.import_module(name[: -len(".proto")] + "_pb2")
+               for name in files}
+        )
+    finally:
+        sys.path.remove(str(out))
