@@ -10,6 +10,7 @@
 #define TB_FRAME_E_TYPE ...
 #define TB_FRAME_E_FORMAT ...
 #define TB_VARINT_MAX_BYTES ...
+#define TB_FRAME_FORMAT_BYTES ...
 
 typedef struct {
     int prefix;
@@ -34,3 +35,7 @@ int tb_frame_scan(const tb_frame_format *format, const unsigned char *buf, size_
                   size_t start, uint32_t *types, size_t *payload_start, size_t *payload_end,
                   size_t capacity, tb_frame_scan_result *result);
 
+
+size_t tb_frame_struct_format(size_t start, const size_t *payload_start,
+                              const size_t *payload_end, size_t count, char *out,
+                              size_t out_capacity);

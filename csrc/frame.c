@@ -142,3 +142,40 @@ int tb_frame_scan(const tb_frame_format *format, const unsigned char *buf, size_
     return status;
 }
 
+
+static size_t write_decimal(size_t value, char *out)
+{
+    char digits[20];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value);
+    for (size_t i = 0; i < n; i++)
+        out[i] = digits[n - 1 - i];
+    return n;
+}
+
+size_t tb_frame_struct_format(size_t start, const size_t *payload_start,
+                              const size_t *payload_end, size_t count, char *out,
+                              size_t out_capacity)
+{
+    if (out_capacity < 2 || count > (out_capacity - 2) / TB_FRAME_FORMAT_BYTES)
+        return 0;
+    size_t n = 0;
+    size_t pos = start;
+    out[n++] = '=';
+    for (size_t i = 0; i < count; i++) {
+        if (payload_start[i] < pos || payload_end[i] < payload_start[i])
+            return 0;
+        if (payload_start[i] > pos) {
+            n += write_decimal(payload_start[i] - pos, out + n);
+            out[n++] = 'x';
+        }
+        n += write_decimal(payload_end[i] - payload_start[i], out + n);
+        out[n++] = 's';
+        pos = payload_end[i];
+    }
+    out[n] = '\0';
+    return n;
+}

@@ -62,4 +62,16 @@ int tb_frame_scan(const tb_frame_format *format, const unsigned char *buf, size_
                   size_t capacity, tb_frame_scan_result *result);
 
 
+/*
+ * Write into out a format string for Python's struct module that unpacks, from
+ * buf[start:], the payloads of the `count` frames a scan found: "=" then "<gap>x<n>s"
+ * per frame.  One struct.unpack_from() call then makes every payload's bytes object,
+ * instead of one slice per frame in Python.  Returns the length written, or 0 when
+ * out_capacity (which must allow TB_FRAME_FORMAT_BYTES per frame, plus 2) is too small.
+ */
+#define TB_FRAME_FORMAT_BYTES 42
+size_t tb_frame_struct_format(size_t start, const size_t *payload_start,
+                              const size_t *payload_end, size_t count, char *out,
+                              size_t out_capacity);
+
 #endif /* TB_FRAME_H */
