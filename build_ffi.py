@@ -128,7 +128,7 @@ def make_ffi(name: str) -> FFI:
     ffi.cdef(cdef)
     ffi.set_source(
         area.module,
-        f'#include "tightbind.h"\n',
+        '#include "tightbind.h"\n',
         sources=list(area.sources),
         include_dirs=["csrc", *flags["include_dirs"]],
         library_dirs=flags["library_dirs"],

@@ -11,7 +11,7 @@ import sys
 from setuptools import find_packages, setup
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import build_ffi  # noqa: E402
+import build_ffi
 
 setup(
     package_dir={"": "python"},

@@ -215,7 +215,7 @@ def test_types_keyed_by_full_name(types, backend):
 
 def test_serialize_unregistered_type(types):
     processor = Processor([types[1]])
-    with pytest.raises(UnregisteredType, match="shapes.other.Point.*not registered"):
+    with pytest.raises(UnregisteredType, match=r"shapes\.other\.Point.*not registered"):
         processor.serializer.serialize(types[3](name="x"))
     with pytest.raises(UnregisteredType, match="not a protobuf message"):
         processor.serializer.serialize(object())
@@ -439,7 +439,7 @@ def outcome(registered, codec, backend, chunks, max_frame_size):
 def split(data: bytes, cuts: list[int]) -> list[bytes]:
     points = sorted({c % (len(data) + 1) for c in cuts}) if data else []
     bounds = [0, *points, len(data)]
-    return [data[a:b] for a, b in zip(bounds, bounds[1:])]
+    return [data[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 codec_strategy = st.sampled_from(framing.CODECS)
@@ -638,7 +638,7 @@ def test_asyncio_helpers_with_tiny_writes(types, backend):
 
         server = await asyncio.start_server(handle, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
         sender = Processor([label])
         for message in messages[:25]:
             await framing.write_message(writer, message, sender)

@@ -129,7 +129,7 @@ class _Scan(NamedTuple):
 
     status: int
     consumed: int
-    count: int
+    frames: int
     error_offset: int = 0
     error_value: int = 0
     error_end: int = 0
@@ -178,15 +178,15 @@ class _NativeScanner:
                      result.error_value, result.error_end)
 
     def types(self, scan: _Scan) -> list[int]:
-        return self._ffi.unpack(self._types, scan.count)
+        return self._ffi.unpack(self._types, scan.frames)
 
     def bounds(self, scan: _Scan) -> tuple[list[int], list[int]]:
         unpack = self._ffi.unpack
-        return unpack(self._starts, scan.count), unpack(self._ends, scan.count)
+        return unpack(self._starts, scan.frames), unpack(self._ends, scan.frames)
 
     def payloads(self, buf: bytes | bytearray, start: int, scan: _Scan) -> Sequence[bytes]:
         length = self._lib.tb_frame_struct_format(
-            start, self._starts, self._ends, scan.count, self._layout, self._layout_capacity)
+            start, self._starts, self._ends, scan.frames, self._layout, self._layout_capacity)
         if not length:
             raise AssertionError("tb_frame_struct_format rejected a scan's own frames")
         return struct.unpack_from(self._ffi.unpack(self._layout, length), buf, start)
@@ -217,7 +217,8 @@ class _PureScanner:
 
     def payloads(self, buf: bytes | bytearray, start: int, scan: _Scan) -> Iterable[bytes]:
         starts, ends = self.bounds(scan)
-        return map(buf.__getitem__, map(slice, starts, ends))
+        cut: Any = buf.__getitem__
+        return map(cut, map(slice, starts, ends))
 
     def scan(self, buf: bytes | bytearray, start: int) -> _Scan:
         types: list[int] = []
@@ -384,7 +385,8 @@ class Processor:
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
         backend: str = "auto",
     ) -> None:
-        types = (msg_types,) if isinstance(msg_types, type) else tuple(msg_types)
+        types: tuple[Any, ...] = (
+            (msg_types,) if isinstance(msg_types, type) else tuple(msg_types))
         if not types:
             raise ValueError("msg_types is empty: give at least one message class")
         names = [_full_name(t) for t in types]
@@ -482,13 +484,15 @@ class Processor:
                 self._buf = data if type(data) is bytes else bytearray(data)
                 self._pos = 0
                 return
-            if type(self._buf) is bytes:
-                self._buf = bytearray(memoryview(self._buf)[self._pos:])
+            buf = self._buf
+            if isinstance(buf, bytes):
+                buf = bytearray(memoryview(buf)[self._pos:])
             elif self._pos:
-                del self._buf[: self._pos]
+                del buf[: self._pos]
+            buf += data
+            self._buf = buf
             self._base += self._pos
             self._pos = 0
-            self._buf += data
 
     def read_message(self) -> Any | None:
         """Return the next complete message, or None when none is buffered."""
@@ -539,7 +543,7 @@ class Processor:
         while self._error is None:
             scan_start = self._pos
             scan = self._scanner.scan(self._buf, scan_start)
-            if scan.count:
+            if scan.frames:
                 self._pos = scan.consumed
                 self._decode_frames(scan, scan_start, messages)
                 if self._error is not None:
@@ -563,7 +567,7 @@ class Processor:
         buf = self._buf
         end = scan.error_offset if scan.status < 0 else scan.consumed
         view = None
-        if end - scan_start > _VIEW_THRESHOLD * scan.count:
+        if end - scan_start > _VIEW_THRESHOLD * scan.frames:
             # Large payloads are parsed from views of the buffer: no copy before parsing.
             view = memoryview(buf)
             starts, ends = scanner.bounds(scan)

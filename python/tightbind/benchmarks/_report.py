@@ -36,7 +36,7 @@ class Table:
         for n, row in enumerate(cells):
             lines.append("  ".join(
                 cell.ljust(width) if i == 0 else cell.rjust(width)
-                for i, (cell, width) in enumerate(zip(row, widths))
+                for i, (cell, width) in enumerate(zip(row, widths, strict=True))
             ).rstrip())
             if n == 0:
                 lines.append("  ".join("-" * width for width in widths))

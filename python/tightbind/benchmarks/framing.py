@@ -28,7 +28,7 @@ from tightbind.framing import Processor
 CHUNK = 64 * 1024
 
 
-def message_types() -> tuple[type, type]:
+def message_types() -> tuple[Any, Any]:
     """TestMsg (protobufp's own test message, proto2) and Blob (one bytes field), built
     at run time so the benchmark needs no protoc."""
     from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
@@ -51,7 +51,7 @@ def message_types() -> tuple[type, type]:
     )
 
 
-def _contenders(message_type: type, messages: list[Any], with_original: bool,
+def _contenders(message_type: Any, messages: list[Any], with_original: bool,
                 with_memcpy: bool) -> tuple[dict[str, Callable[[], Any]], int]:
     serializer = Processor([message_type]).serializer
     frames = [serializer.serialize(m) for m in messages]
@@ -61,7 +61,7 @@ def _contenders(message_type: type, messages: list[Any], with_original: bool,
     # The payloads each chunk completes, for the per-chunk parse-only ceiling.
     per_chunk: list[list[bytes]] = [[] for _ in chunks]
     end = 0
-    for frame, payload in zip(frames, payloads):
+    for frame, payload in zip(frames, payloads, strict=True):
         end += len(frame)
         per_chunk[(end - 1) // CHUNK].append(payload)
     count = len(messages)
@@ -127,7 +127,7 @@ def _contenders(message_type: type, messages: list[Any], with_original: bool,
 MEMCPY = "memmove of the stream (bandwidth)"
 
 
-def _table(title: str, message_type: type, messages: list[Any], *, rounds: int,
+def _table(title: str, message_type: Any, messages: list[Any], *, rounds: int,
            with_original: bool, with_memcpy: bool) -> Table:
     contenders, stream_size = _contenders(message_type, messages, with_original, with_memcpy)
     seconds = interleaved(contenders, rounds=rounds)

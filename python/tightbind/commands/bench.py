@@ -6,6 +6,7 @@ import argparse
 import importlib
 import json
 import sys
+from typing import Any
 
 from tightbind.benchmarks import AREAS
 from tightbind.benchmarks._report import machine
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"tightbind bench: unknown area {unknown[0]!r} (choose from {', '.join(AREAS)})",
               file=sys.stderr)
         return 2
-    report = {"machine": machine(), "tables": []}
+    report: dict[str, Any] = {"machine": machine(), "tables": []}
     if not args.json:
         info = report["machine"]
         print(f"tightbind bench on {info['cpu']} ({info['cores']} cores), {info['system']}, "
