@@ -1,0 +1,36 @@
+"""The README's Python examples run as written.
+
+Every ```python block runs in a fresh namespace, in a temporary working directory,
+unless the line before it is an HTML comment starting with "<!-- not run" that says why.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import ROOT
+
+BLOCK = re.compile(r"(?P<before>[^\n]*)\n```python\n(?P<code>.*?)```", re.S)
+
+
+def examples() -> list[tuple[str, str]]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = []
+    for match in BLOCK.finditer(text):
+        if match.group("before").strip().startswith("<!-- not run"):
+            continue
+        line = text.count("\n", 0, match.start("code")) + 1
+        found.append((f"README.md:{line}", match.group("code")))
+    return found
+
+
+@pytest.mark.parametrize("where, code", examples(), ids=[w for w, _ in examples()])
+def test_readme_example_runs(where, code, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, where, "exec"), {"__name__": "__readme__"})
+
+
+def test_readme_has_examples():
+    assert len(examples()) >= 2
