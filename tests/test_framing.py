@@ -123,7 +123,7 @@ def test_varint_accepts_non_minimal_length(types, backend):
 @pytest.mark.parametrize("codec", framing.CODECS)
 def test_every_split_point(types, backend, codec):
     messages = sample_messages(types)
-    if codec == "varint":
+    if codec != "protobufp":
         messages = [m for m in messages if isinstance(m, types[2])]
         messages += [types[2](text="t" * n) for n in (0, 1, 127, 128, 129)]
         registered = [types[2]]
@@ -232,6 +232,7 @@ def test_serialize_unregistered_type(types):
         ({"max_frame_size": 1 << 32}, "max_frame_size"),
         ({"max_frame_size": 1.5}, "max_frame_size"),
         ({"codec": "varint"}, "exactly one"),
+        ({"codec": "grpc"}, "exactly one"),
     ],
 )
 def test_constructor_validation(types, kwargs, match):
@@ -252,6 +253,20 @@ def test_errors_share_one_base():
                   UnregisteredType, TruncatedStream):
         assert issubclass(error, FramingError)
         assert issubclass(error, TightbindError)
+
+
+def test_grpc_frame_layout_and_compressed_flag(types, backend):
+    label = types[2]
+    message = label(text="grpc")
+    payload = message.SerializeToString()
+    processor = Processor(label, codec="grpc", backend=backend)
+    header = b"\x00" + struct.pack(">I", len(payload))
+    assert processor.serializer.serialize(message) == header + payload
+    processor.push(b"\x01" + struct.pack(">I", len(payload)) + payload)
+    processor.push(processor.serializer.serialize(message))
+    with pytest.raises(UnknownMessageType, match="compressed-flag 1.*not supported"):
+        processor.read_messages()
+    assert processor.read_messages() == [message]
 
 
 # -- hostile input ----------------------------------------------------------------------
@@ -449,7 +464,7 @@ codec_strategy = st.sampled_from(framing.CODECS)
 @given(data=st.binary(max_size=300), cuts=st.lists(st.integers(0, 400), max_size=6),
        codec=codec_strategy, limit=st.sampled_from([0, 3, 40, 4 * 1024 * 1024]))
 def test_random_bytes_agree(types, data, cuts, codec, limit):
-    registered = [types[1]] if codec == "varint" else list(types[:3])
+    registered = [types[1]] if codec != "protobufp" else list(types[:3])
     chunks = split(data, cuts)
     assert outcome(registered, codec, "native", chunks, limit) == outcome(
         registered, codec, "pure", chunks, limit)
@@ -464,7 +479,7 @@ def test_random_bytes_agree(types, data, cuts, codec, limit):
 )
 def test_mutated_streams_agree(types, picks, mutations, cuts, codec):
     samples = sample_messages(types)
-    if codec == "varint":
+    if codec != "protobufp":
         registered = [types[2]]
         messages = [types[2](text=str(samples[i]), blob=bytes([i]) * i) for i in picks]
     else:

@@ -13,6 +13,9 @@ decodes the payloads with the message classes it was given.  Two wire formats
     ``varint len(payload) | payload``: the standard delimited format written by Java's
     ``writeDelimitedTo``, C++'s ``SerializeDelimitedToOstream``, Go's ``protodelim`` and
     Python protobuf's ``serialize_length_prefixed``; one message type per stream.
+``"grpc"``
+    ``u8 compressed-flag | u32be len(payload) | payload``: gRPC's message framing (the
+    body of an HTTP/2 gRPC stream); one message type, uncompressed messages only.
 
 Errors and the state they leave (all are :class:`tightbind.FramingError`)::
 
@@ -56,7 +59,7 @@ __all__ = [
 ]
 
 DEFAULT_MAX_FRAME_SIZE = 4 * 1024 * 1024
-CODECS = ("protobufp", "varint")
+CODECS = ("protobufp", "varint", "grpc")
 BACKENDS = ("auto", "native", "pure")
 
 
@@ -119,8 +122,12 @@ _FORMATS = {
                          type_offset=4, type_width=4, max_types=1 << 32,
                          max_payload=0xFFFFFFFF - 4),
     "varint": _Format(PREFIX_VARINT),
+    # The compressed flag sits where a type id would: 0 is the only "type" accepted.
+    "grpc": _Format(PREFIX_FIXED, header_size=5, length_offset=1, length_bias=0,
+                    type_offset=0, type_width=1, max_types=1, max_payload=0xFFFFFFFF),
 }
 _PROTOBUFP_HEADER = struct.Struct(">II")
+_GRPC_HEADER = struct.Struct(">BI")
 
 
 class _Scan(NamedTuple):
@@ -355,6 +362,8 @@ class Serializer:
             )
         if self._codec == "varint":
             return _encode_varint(len(payload)) + payload
+        if self._codec == "grpc":
+            return _GRPC_HEADER.pack(0, len(payload)) + payload
         return _PROTOBUFP_HEADER.pack(len(payload) + 4, type_id) + payload
 
     def serialize_many(self, messages: Iterable[Any]) -> bytes:
@@ -367,9 +376,9 @@ class Processor:
 
     ``msg_types`` is the list of message classes (or one class); a frame's type id is the
     index into it, and types are matched by protobuf full name.  ``codec`` is
-    ``"protobufp"`` or ``"varint"`` (exactly one type).  ``backend`` is ``"native"``
-    (the C scanner), ``"pure"`` (the Python twin) or ``"auto"`` (native when it was
-    built).  Both backends return the same messages and raise the same errors at the
+    ``"protobufp"``, ``"varint"`` or ``"grpc"`` (these two take exactly one type).
+    ``backend`` is ``"native"`` (the C scanner), ``"pure"`` (the Python twin) or
+    ``"auto"`` (native when it was built).  Both backends return the same messages and raise the same errors at the
     same offsets for every input.
 
     A Processor may be shared between threads: each call holds the instance's own lock.
@@ -604,6 +613,14 @@ class Processor:
     def _set_scan_error(self, scan: _Scan) -> None:
         offset = self._base + scan.error_offset
         value = scan.error_value
+        if scan.status == E_TYPE and self._codec == "grpc":
+            self._error = UnknownMessageType(
+                f"frame at stream offset {offset} has compressed-flag {value}: compressed "
+                "gRPC messages are not supported; the frame was skipped",
+                offset=offset,
+            )
+            self._pos = scan.error_end
+            return
         if scan.status == E_TYPE:
             count = len(self._types)
             self._error = UnknownMessageType(
