@@ -378,8 +378,8 @@ class Processor:
     index into it, and types are matched by protobuf full name.  ``codec`` is
     ``"protobufp"``, ``"varint"`` or ``"grpc"`` (these two take exactly one type).
     ``backend`` is ``"native"`` (the C scanner), ``"pure"`` (the Python twin) or
-    ``"auto"`` (native when it was built).  Both backends return the same messages and raise the same errors at the
-    same offsets for every input.
+    ``"auto"`` (native when it was built).  Both backends return the same messages and
+    raise the same errors at the same offsets for every input.
 
     A Processor may be shared between threads: each call holds the instance's own lock.
     """
