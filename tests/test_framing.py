@@ -264,7 +264,7 @@ def test_grpc_frame_layout_and_compressed_flag(types, backend):
     assert processor.serializer.serialize(message) == header + payload
     processor.push(b"\x01" + struct.pack(">I", len(payload)) + payload)
     processor.push(processor.serializer.serialize(message))
-    with pytest.raises(UnknownMessageType, match="compressed-flag 1.*not supported"):
+    with pytest.raises(UnknownMessageType, match=r"compressed-flag 1.*not supported"):
         processor.read_messages()
     assert processor.read_messages() == [message]
 
