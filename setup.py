@@ -5,15 +5,47 @@ system libraries are missing is skipped with a message (or fails the build when
 TIGHTBIND_REQUIRE names it).
 """
 
+import glob
 import os
+import shutil
 import sys
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import build_ffi
 
+
+
+class build_py_with_tessdata(build_py):
+    """Also copy Tesseract language data into the package when asked to.
+
+    TIGHTBIND_BUNDLE_TESSDATA names a tessdata folder (scripts/build-wheels passes the
+    system's); TIGHTBIND_BUNDLE_LANGS lists the models (default "eng osd").  The models
+    and their Debian copyright files land in tightbind/tessdata/, which tightbind.ocr uses
+    when neither data_path nor TESSDATA_PREFIX points elsewhere.
+    """
+
+    def run(self):
+        super().run()
+        source = os.environ.get("TIGHTBIND_BUNDLE_TESSDATA")
+        if not source:
+            return
+        target = os.path.join(self.build_lib, "tightbind", "tessdata")
+        os.makedirs(target, exist_ok=True)
+        for lang in os.environ.get("TIGHTBIND_BUNDLE_LANGS", "eng osd").split():
+            model = os.path.join(source, f"{lang}.traineddata")
+            if not os.path.exists(model):
+                raise SystemExit(f"TIGHTBIND_BUNDLE_TESSDATA: {model} does not exist "
+                                 f"(apt-get install tesseract-ocr-{lang})")
+            shutil.copy2(model, target)
+            for notice in glob.glob(f"/usr/share/doc/tesseract-ocr-{lang}/copyright"):
+                shutil.copy2(notice, os.path.join(target, f"COPYING.{lang}"))
+
+
 setup(
+    cmdclass={"build_py": build_py_with_tessdata},
     package_dir={"": "python"},
     packages=find_packages("python"),
     package_data={"tightbind": ["py.typed"]},
