@@ -29,6 +29,9 @@ typedef struct {
     size_t error_offset;
     uint64_t error_value;
     size_t error_end;
+    uint64_t pending_size;
+    size_t pending_header;
+    uint32_t pending_type;
 } tb_frame_scan_result;
 
 int tb_frame_scan(const tb_frame_format *format, const unsigned char *buf, size_t len,

@@ -94,6 +94,9 @@ int tb_frame_scan(const tb_frame_format *format, const unsigned char *buf, size_
     result->error_offset = 0;
     result->error_value = 0;
     result->error_end = 0;
+    result->pending_size = 0;
+    result->pending_header = 0;
+    result->pending_type = 0;
     if (!format_is_valid(format) || start > len || (buf == NULL && len != 0))
         return TB_FRAME_E_FORMAT;
 
@@ -118,6 +121,11 @@ int tb_frame_scan(const tb_frame_format *format, const unsigned char *buf, size_
         /* header_size <= len - pos here, and payload_length is bounded by max_payload. */
         if (payload_length > (uint64_t)(len - pos - header_size)) {
             status = TB_FRAME_NEED_MORE;
+            result->pending_size = payload_length > UINT64_MAX - header_size
+                                       ? UINT64_MAX
+                                       : header_size + payload_length;
+            result->pending_header = header_size;
+            result->pending_type = read_type(format, buf + pos);
             break;
         }
         size_t end = pos + header_size + (size_t)payload_length;

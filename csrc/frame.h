@@ -45,6 +45,11 @@ typedef struct {
     size_t error_offset;   /* on error: offset of the offending frame's header */
     uint64_t error_value;  /* on error: the length, or type, that was rejected */
     size_t error_end;      /* on TB_FRAME_E_TYPE: offset just past the whole bad frame */
+    /* On TB_FRAME_NEED_MORE with the next frame's header complete but not its payload:
+       the frame's total size, its header size and its type value; otherwise zeros. */
+    uint64_t pending_size;
+    size_t pending_header;
+    uint32_t pending_type;
 } tb_frame_scan_result;
 
 /*

@@ -101,8 +101,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         CHECK(status == TB_FRAME_NEED_MORE || status == TB_FRAME_FULL);
-        if (status == TB_FRAME_NEED_MORE)
+        if (status == TB_FRAME_NEED_MORE) {
+            if (result.pending_size) {
+                /* The incomplete frame's header is in the buffer; its payload is not. */
+                CHECK(result.pending_header > 0);
+                CHECK(result.pending_header <= len - result.consumed);
+                CHECK(result.pending_size > len - result.consumed);
+                CHECK(result.pending_size - result.pending_header <= format.max_payload);
+            }
             break;
+        }
         CHECK(result.frames == capacity);
         pos = result.consumed;
     }

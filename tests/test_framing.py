@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import itertools
 import socket
@@ -120,8 +121,21 @@ def test_varint_accepts_non_minimal_length(types, backend):
     assert processor.read_messages() == [point(x=3)]
 
 
+@contextlib.contextmanager
+def assemble_from(size: int | None):
+    """Gather incomplete frames of at least ``size`` bytes piecewise (None: the default),
+    so the assembly path runs on small test data too."""
+    saved = framing._ASSEMBLE_THRESHOLD
+    framing._ASSEMBLE_THRESHOLD = saved if size is None else size
+    try:
+        yield
+    finally:
+        framing._ASSEMBLE_THRESHOLD = saved
+
+
+@pytest.mark.parametrize("assemble", [None, 1, 30])
 @pytest.mark.parametrize("codec", framing.CODECS)
-def test_every_split_point(types, backend, codec):
+def test_every_split_point(types, backend, codec, assemble):
     messages = sample_messages(types)
     if codec != "protobufp":
         messages = [m for m in messages if isinstance(m, types[2])]
@@ -130,14 +144,15 @@ def test_every_split_point(types, backend, codec):
     else:
         registered = list(types)
     stream = Processor(registered, codec=codec).serializer.serialize_many(messages)
-    for cut in range(len(stream) + 1):
-        processor = Processor(registered, codec=codec, backend=backend)
-        got = []
-        for piece in (stream[:cut], stream[cut:]):
-            processor.push(piece)
-            got.extend(drain(processor))
-        assert got == messages, cut
-        assert processor.buffered == 0
+    with assemble_from(assemble):
+        for cut in range(len(stream) + 1):
+            processor = Processor(registered, codec=codec, backend=backend)
+            got = []
+            for piece in (stream[:cut], stream[cut:]):
+                processor.push(piece)
+                got.extend(drain(processor))
+            assert got == messages, cut
+            assert processor.buffered == 0
 
 
 def test_every_pair_of_split_points(types, backend):
@@ -446,7 +461,8 @@ def outcome(registered, codec, backend, chunks, max_frame_size):
                 continue
             if not batch:
                 break
-            events.extend(("message", m.SerializeToString(), type(m).__name__) for m in batch)
+            events.extend(("message", m.SerializePartialToString(), type(m).__name__)
+                          for m in batch)
     events.append(("buffered", processor.buffered))
     return events
 
@@ -466,8 +482,11 @@ codec_strategy = st.sampled_from(framing.CODECS)
 def test_random_bytes_agree(types, data, cuts, codec, limit):
     registered = [types[1]] if codec != "protobufp" else list(types[:3])
     chunks = split(data, cuts)
-    assert outcome(registered, codec, "native", chunks, limit) == outcome(
-        registered, codec, "pure", chunks, limit)
+    expected = outcome(registered, codec, "native", chunks, limit)
+    assert expected == outcome(registered, codec, "pure", chunks, limit)
+    with assemble_from(2):
+        assert expected == outcome(registered, codec, "native", chunks, limit)
+        assert expected == outcome(registered, codec, "pure", chunks, limit)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -491,6 +510,9 @@ def test_mutated_streams_agree(types, picks, mutations, cuts, codec):
     chunks = split(bytes(stream), cuts)
     native = outcome(registered, codec, "native", chunks, 4096)
     assert native == outcome(registered, codec, "pure", chunks, 4096)
+    with assemble_from(20):
+        assert native == outcome(registered, codec, "native", chunks, 4096)
+        assert native == outcome(registered, codec, "pure", chunks, 4096)
     if not mutations:
         assert [e[1] for e in native if e[0] == "message"] == [
             m.SerializeToString() for m in messages]
@@ -512,6 +534,51 @@ def test_round_trip(types, texts, cuts, backend, codec):
         processor.push(chunk)
         got.extend(processor)
     assert got == messages
+
+
+def test_large_frames_over_small_chunks(types, backend):
+    """Frames past the assembly threshold, mixed with small ones and errors, in 64 KiB
+    chunks: messages, offsets and leftovers all line up."""
+    label, point = types[2], types[1]
+    processor = Processor([label, point], backend=backend)
+    serialize = processor.serializer.serialize
+    big = label(blob=bytes(range(256)) * 4096)  # 1 MiB
+    bad_type = struct.pack(">II", 4 + 300_000, 9) + bytes(300_000)
+    bad_payload = struct.pack(">II", 4 + 300_000, 0) + b"\xff" * 300_000
+    parts = [serialize(point(x=1)), serialize(big), bad_type, serialize(point(x=2)),
+             bad_payload, serialize(big), serialize(point(x=3))]
+    stream = b"".join(parts)
+    offsets = list(itertools.accumulate(len(p) for p in parts))
+    events = []
+    for start in range(0, len(stream), 65536):
+        processor.push(bytearray(stream[start:start + 65536]))
+        while True:
+            try:
+                batch = processor.read_messages()
+            except FramingError as exc:
+                events.append((type(exc).__name__, exc.offset))
+                continue
+            if not batch:
+                break
+            events.extend(batch)
+    assert events == [point(x=1), big, ("UnknownMessageType", offsets[1]), point(x=2),
+                      ("PayloadDecodeError", offsets[3]), big, point(x=3)]
+    assert processor.buffered == 0
+
+
+def test_large_frame_buffered_count_and_truncation(types, backend):
+    label = types[2]
+    processor = Processor([label], backend=backend)
+    frame = processor.serializer.serialize(label(blob=bytes(1 << 20)))
+    processor.push(frame[:400_000])
+    assert processor.read_messages() == []
+    processor.push(memoryview(frame)[400_000:900_000])
+    assert processor.read_messages() == []
+    assert processor.buffered == 900_000
+    processor.reset()
+    assert processor.buffered == 0
+    processor.push(frame)
+    assert processor.read_messages() == [label(blob=bytes(1 << 20))]
 
 
 # -- memory -----------------------------------------------------------------------------

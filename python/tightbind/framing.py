@@ -100,6 +100,10 @@ PREFIX_VARINT = 1
 
 _SCAN_CAPACITY = 8192  # frames per scanner call
 _VIEW_THRESHOLD = 2048  # average payload size above which payloads are parsed from views
+# An incomplete frame at least this large is gathered as a list of chunks and its payload
+# joined into one bytes object when complete: one copy, and upb parses that bytes
+# without copying it again.
+_ASSEMBLE_THRESHOLD = 256 * 1024
 
 _call = getattr(operator, "call", lambda function, argument: function(argument))
 
@@ -140,6 +144,9 @@ class _Scan(NamedTuple):
     error_offset: int = 0
     error_value: int = 0
     error_end: int = 0
+    pending_size: int = 0  # an incomplete frame whose header is in: its total size,
+    pending_header: int = 0  # header size
+    pending_type: int = 0  # and type value
 
 
 class _NativeScanner:
@@ -171,8 +178,10 @@ class _NativeScanner:
         self._starts = ffi.new("size_t[]", _SCAN_CAPACITY)
         self._ends = ffi.new("size_t[]", _SCAN_CAPACITY)
         self._result = ffi.new("tb_frame_scan_result *")
-        self._layout_capacity = _SCAN_CAPACITY * self._lib.TB_FRAME_FORMAT_BYTES + 2
-        self._layout = ffi.new("char[]", self._layout_capacity)
+        # The struct format buffer grows with the largest batch cut by payloads(); large
+        # payloads never need it (they are parsed from views).
+        self._layout_capacity = 0
+        self._layout = ffi.NULL
 
     def scan(self, buf: bytes | bytearray, start: int) -> _Scan:
         with self._ffi.from_buffer("unsigned char[]", buf) as cbuf:
@@ -182,7 +191,8 @@ class _NativeScanner:
             )
         result = self._result
         return _Scan(status, result.consumed, result.frames, result.error_offset,
-                     result.error_value, result.error_end)
+                     result.error_value, result.error_end, result.pending_size,
+                     result.pending_header, result.pending_type)
 
     def types(self, scan: _Scan) -> list[int]:
         return self._ffi.unpack(self._types, scan.frames)
@@ -192,6 +202,10 @@ class _NativeScanner:
         return unpack(self._starts, scan.frames), unpack(self._ends, scan.frames)
 
     def payloads(self, buf: bytes | bytearray, start: int, scan: _Scan) -> Sequence[bytes]:
+        needed = scan.frames * self._lib.TB_FRAME_FORMAT_BYTES + 2
+        if needed > self._layout_capacity:
+            self._layout_capacity = max(needed, 2 * self._layout_capacity)
+            self._layout = self._ffi.new("char[]", self._layout_capacity)
         length = self._lib.tb_frame_struct_format(
             start, self._starts, self._ends, scan.frames, self._layout, self._layout_capacity)
         if not length:
@@ -261,9 +275,9 @@ class _PureScanner:
             if payload_length > max_payload:
                 return (E_TOO_LARGE, pos, pos, payload_length)
             end = pos + header_size + payload_length
-            if end > size:
-                break
             frame_type = read_type(buf, pos)[0] if has_type else 0
+            if end > size:
+                return (NEED_MORE, pos, 0, 0, 0, end - pos, header_size, frame_type)
             if frame_type >= type_count:
                 return (E_TYPE, pos, pos, frame_type, end)
             if self._typed:
@@ -299,7 +313,7 @@ class _PureScanner:
                 return (E_TOO_LARGE, pos, pos, value)
             end = pos + index + value
             if end > size:
-                break
+                return (NEED_MORE, pos, 0, 0, 0, end - pos, index, 0)
             starts.append(pos + index)
             ends.append(end)
             pos = end
@@ -459,7 +473,7 @@ class Processor:
     def buffered(self) -> int:
         """Bytes pushed but not yet consumed as frames."""
         with self._lock:
-            return len(self._buf) - self._pos
+            return len(self._buf) - self._pos + self._parts_size
 
     def reset(self) -> None:
         """Drop buffered bytes, decoded-but-unread messages and any error; start a new
@@ -471,6 +485,11 @@ class Processor:
             self._ready: deque[Any] = deque()
             self._error: FramingError | None = None
             self._poisoned = False
+            # Assembly of one large incomplete frame: the scan that found it and the
+            # chunks received since its first byte (the header is in the first one).
+            self._pending: _Scan | None = None
+            self._parts: list[bytes] = []
+            self._parts_size = 0
 
     def push(self, data: bytes | bytearray | memoryview) -> None:
         """Append a chunk of the stream.  Chunks may split frames anywhere.
@@ -486,6 +505,10 @@ class Processor:
             if self._poisoned:
                 self._raise_pending()
             if not len(data):
+                return
+            if self._pending is not None:
+                self._parts.append(data if type(data) is bytes else bytes(data))
+                self._parts_size += len(data)
                 return
             if self._pos == len(self._buf):
                 # Nothing pending: adopt immutable bytes as they are (no copy).
@@ -548,6 +571,10 @@ class Processor:
 
     def _decode(self, max_batches: int | None = None) -> list[Any]:
         messages: list[Any] = []
+        if self._pending is not None:
+            if self._parts_size < self._pending.pending_size:
+                return messages
+            self._finish_assembly(messages)
         batches = 0
         while self._error is None:
             scan_start = self._pos
@@ -562,6 +589,9 @@ class Processor:
                 self._set_scan_error(scan)
                 break
             self._pos = scan.consumed
+            if scan.pending_size >= _ASSEMBLE_THRESHOLD:
+                self._start_assembly(scan)
+                break
             batches += 1
             if scan.status != FULL or batches == max_batches:
                 break
@@ -596,39 +626,84 @@ class Processor:
             starts, ends = scanner.bounds(scan)
             header = ends[index - 1] if index else scan_start  # frames are contiguous
             type_id = scanner.types(scan)[index] if len(parsers) > 1 else 0
-            offset = self._base + header
-            error = PayloadDecodeError(
-                f"frame at stream offset {offset}: {ends[index] - starts[index]}-byte payload "
-                f"is not a valid {_full_name(self._types[type_id])}: {exc}",
-                offset=offset,
-            )
-            error.__cause__ = exc
-            self._error = error
+            self._payload_error(self._base + header, type_id, ends[index] - starts[index], exc)
             self._pos = ends[index]
         finally:
             if view is not None:
                 del payloads, decoded
                 view.release()
 
-    def _set_scan_error(self, scan: _Scan) -> None:
-        offset = self._base + scan.error_offset
-        value = scan.error_value
-        if scan.status == E_TYPE and self._codec == "grpc":
-            self._error = UnknownMessageType(
+    def _start_assembly(self, scan: _Scan) -> None:
+        tail = self._buf[self._pos:]
+        self._parts = [tail if type(tail) is bytes else bytes(tail)]
+        self._parts_size = len(tail)
+        self._pending = scan
+        self._base += self._pos
+        self._buf = b""
+        self._pos = 0
+
+    def _finish_assembly(self, messages: list[Any]) -> None:
+        pending = self._pending
+        assert pending is not None
+        size = pending.pending_size
+        pieces: list[Any] = []
+        taken = 0
+        leftover: list[Any] = []
+        for index, part in enumerate(self._parts):
+            if taken + len(part) >= size:
+                cut = size - taken
+                pieces.append(memoryview(part)[:cut])
+                leftover = [memoryview(part)[cut:], *self._parts[index + 1:]]
+                break
+            pieces.append(part)
+            taken += len(part)
+        pieces[0] = memoryview(pieces[0])[pending.pending_header:]
+        payload = b"".join(pieces)
+        offset = self._base
+        self._buf = b"".join(leftover)
+        self._base += size
+        self._pos = 0
+        self._pending = None
+        self._parts = []
+        self._parts_size = 0
+        type_id = pending.pending_type
+        if type_id >= len(self._types):
+            self._error = self._unknown_type(offset, type_id)
+            return
+        try:
+            messages.append(self._parsers[type_id](payload))
+        except Exception as exc:
+            self._payload_error(offset, type_id, len(payload), exc)
+
+    def _payload_error(self, offset: int, type_id: int, length: int, exc: Exception) -> None:
+        error = PayloadDecodeError(
+            f"frame at stream offset {offset}: {length}-byte payload is not a valid "
+            f"{_full_name(self._types[type_id])}: {exc}",
+            offset=offset,
+        )
+        error.__cause__ = exc
+        self._error = error
+
+    def _unknown_type(self, offset: int, value: int) -> UnknownMessageType:
+        if self._codec == "grpc":
+            return UnknownMessageType(
                 f"frame at stream offset {offset} has compressed-flag {value}: compressed "
                 "gRPC messages are not supported; the frame was skipped",
                 offset=offset,
             )
-            self._pos = scan.error_end
-            return
+        count = len(self._types)
+        return UnknownMessageType(
+            f"frame at stream offset {offset} has type id {value}, but this Processor "
+            f"has {count} message type{'s' if count > 1 else ''} (ids 0..{count - 1}); "
+            "the frame was skipped",
+            offset=offset,
+        )
+
+    def _set_scan_error(self, scan: _Scan) -> None:
+        offset = self._base + scan.error_offset
+        value = scan.error_value
         if scan.status == E_TYPE:
-            count = len(self._types)
-            self._error = UnknownMessageType(
-                f"frame at stream offset {offset} has type id {value}, but this Processor "
-                f"has {count} message type{'s' if count > 1 else ''} (ids 0..{count - 1}); "
-                "the frame was skipped",
-                offset=offset,
-            )
+            self._error = self._unknown_type(offset, value)
             self._pos = scan.error_end
             return
         if scan.status == E_TOO_LARGE:

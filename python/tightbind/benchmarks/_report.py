@@ -24,24 +24,32 @@ class Table:
     columns: list[str]
     rows: list[list[Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Rows for the closing summary: [measure, tightbind figure, compared with, ratio].
+    headlines: list[list[Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"title": self.title, "columns": self.columns, "rows": self.rows,
-                "notes": self.notes}
+                "notes": self.notes, "headlines": self.headlines}
 
     def render(self) -> str:
         cells = [self.columns] + [[_fmt(value) for value in row] for row in self.rows]
         widths = [max(len(row[i]) for row in cells) for i in range(len(self.columns))]
+        numeric = [bool(self.rows) and all(
+            isinstance(row[i], (int, float)) or str(row[i])[:1].isdigit() or row[i] == ""
+            for row in self.rows) for i in range(len(self.columns))]
         lines = [self.title, ""]
         for n, row in enumerate(cells):
             lines.append("  ".join(
-                cell.ljust(width) if i == 0 else cell.rjust(width)
+                cell.rjust(width) if numeric[i] else cell.ljust(width)
                 for i, (cell, width) in enumerate(zip(row, widths, strict=True))
             ).rstrip())
             if n == 0:
                 lines.append("  ".join("-" * width for width in widths))
         lines.extend(f"  {note}" for note in self.notes)
         return "\n".join(lines)
+
+
+SUMMARY_COLUMNS = ["area", "measure", "tightbind", "compared with", "ratio"]
 
 
 def _fmt(value: Any) -> str:
@@ -87,6 +95,29 @@ def interleaved(
                 fn()
             samples[name].append((time.perf_counter() - start) / n)
     return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def steady_malloc() -> str | None:
+    """Pin glibc's mmap and trim thresholds; return a note saying so (None if not glibc).
+
+    glibc adapts its mmap threshold to the sizes a process frees, so whether a 1 MiB
+    buffer costs fresh zeroed pages or comes from the heap depends on what ran just
+    before it; in a benchmark that switches between contenders, that history decides
+    the figures.  Pinned thresholds give every contender the allocator a long-running
+    process settles into.
+    """
+    import ctypes
+    import ctypes.util
+
+    if platform.libc_ver()[0] != "glibc":
+        return None
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    if libc.mallopt(m_mmap_threshold, 256 << 20) != 1:
+        return None
+    libc.mallopt(m_trim_threshold, 512 << 20)
+    return ("glibc malloc pinned for steady-state figures: M_MMAP_THRESHOLD=256 MiB, "
+            "M_TRIM_THRESHOLD=512 MiB")
 
 
 def machine() -> dict[str, Any]:

@@ -150,7 +150,33 @@ def _table(title: str, message_type: Any, messages: list[Any], *, rounds: int,
     table.notes.append(
         "x parse-only: speed over parse-only fed the same way (one block, or chunks); "
         "native x this: native's speed over this path's (for memmove: one block).")
+    size = title.split(": ", 1)[1].split(" (")[0]
+    for mode in ("one block", "64 KiB chunks"):
+        native = seconds[f"native, {mode}"]
+        rate = f"{count / native:,.0f} msgs/s"
+        table.headlines.append([f"{size}, {mode}: native vs parse-only", rate,
+                                "parse-only", f"{seconds[f'parse-only, {mode}'] / native:.2f}x"])
+        table.headlines.append([f"{size}, {mode}: native vs pure", rate, "pure",
+                                f"{seconds[f'pure, {mode}'] / native:.2f}x"])
+    original = seconds.get("protobufp 0.2.4 read path, 64 KiB chunks")
+    if original is not None:
+        native = seconds["native, 64 KiB chunks"]
+        table.headlines.append([f"{size}, 64 KiB chunks: native vs protobufp 0.2.4",
+                                f"{count / native:,.0f} msgs/s", "protobufp 0.2.4",
+                                f"{original / native:.2f}x"])
+    if MEMCPY in seconds:
+        native = seconds["native, one block"]
+        table.headlines.append([f"{size}, one block: native vs memmove",
+                                f"{stream_size / native / 1e9:.2f} GB/s", "memmove",
+                                f"{seconds[MEMCPY] / native:.2f}x"])
     return table
+
+
+def versions() -> dict[str, str]:
+    from google.protobuf import __version__ as protobuf_version
+    from google.protobuf.internal import api_implementation
+
+    return {"protobuf": f"{protobuf_version} ({api_implementation.Type()})"}
 
 
 def run(quick: bool = False) -> list[Table]:

@@ -8,8 +8,9 @@ import json
 import sys
 from typing import Any
 
+from tightbind import __version__
 from tightbind.benchmarks import AREAS
-from tightbind.benchmarks._report import machine
+from tightbind.benchmarks._report import SUMMARY_COLUMNS, Table, machine, steady_malloc
 
 HELP = "measure tightbind against pure-Python paths and installed peers"
 
@@ -22,6 +23,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fewer rounds and smaller inputs (a smoke run, not figures)")
 
 
+def versions(areas: list[str]) -> dict[str, str]:
+    """The versions behind the figures: tightbind, cffi, and what each area reports."""
+    import cffi
+
+    found = {"tightbind": __version__, "cffi": cffi.__version__}
+    for area in areas:
+        module = importlib.import_module(f"tightbind.benchmarks.{area}")
+        try:
+            found.update(getattr(module, "versions", dict)())
+        except ImportError:
+            continue
+    return found
+
+
 def run(args: argparse.Namespace) -> int:
     areas = args.areas or list(AREAS)
     unknown = [area for area in areas if area not in AREAS]
@@ -29,12 +44,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"tightbind bench: unknown area {unknown[0]!r} (choose from {', '.join(AREAS)})",
               file=sys.stderr)
         return 2
-    report: dict[str, Any] = {"machine": machine(), "tables": []}
+    report: dict[str, Any] = {"machine": machine(), "versions": versions(areas), "tables": []}
+    report["machine"]["malloc"] = steady_malloc()
     if not args.json:
         info = report["machine"]
         print(f"tightbind bench on {info['cpu']} ({info['cores']} cores), {info['system']}, "
               f"{info['python']}")
+        print("versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()))
+        if info["malloc"]:
+            print(info["malloc"])
         print(f"command: {info['command']}\n", flush=True)
+    summary = Table("summary", SUMMARY_COLUMNS)
     status = 0
     for area in areas:
         module = importlib.import_module(f"tightbind.benchmarks.{area}")
@@ -46,9 +66,13 @@ def run(args: argparse.Namespace) -> int:
             continue
         for table in tables:
             report["tables"].append(table.to_dict())
+            summary.rows.extend([area, *row] for row in table.headlines)
             if not args.json:
                 print(table.render() + "\n", flush=True)
+    report["summary"] = summary.to_dict()
     if args.json:
         json.dump(report, sys.stdout, indent=2)
         print()
+    elif summary.rows:
+        print(summary.render())
     return status
