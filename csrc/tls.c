@@ -112,6 +112,9 @@ static int code_is_unsupported(unsigned long code)
     int reason = ERR_GET_REASON(code);
     if (reason == ERR_R_UNSUPPORTED || reason == ERR_R_FETCH_FAILED)
         return 1;
+    if (ERR_GET_LIB(code) == ERR_LIB_PKCS12)
+        return reason == PKCS12_R_UNKNOWN_DIGEST_ALGORITHM ||
+               reason == PKCS12_R_UNSUPPORTED_PKCS12_MODE;
     if (ERR_GET_LIB(code) == ERR_LIB_EVP)
         return reason == EVP_R_UNSUPPORTED_ALGORITHM || reason == EVP_R_UNSUPPORTED_CIPHER ||
                reason == EVP_R_UNKNOWN_CIPHER || reason == EVP_R_UNSUPPORTED_PRF ||
@@ -670,11 +673,11 @@ int tb_pkey_load(const unsigned char *data, size_t len, int pem, const char *pas
     }
     BIO_free(bio);
     if (key == NULL) {
-        if (source.asked && password == NULL)
+        if (!source.asked)
+            return TB_TLS_E_DECODE; /* the decoders' "unsupported" means unrecognised */
+        if (password == NULL)
             return TB_TLS_E_NEED_PASSWORD;
-        if (queue_is_unsupported())
-            return TB_TLS_E_UNSUPPORTED;
-        return source.asked ? TB_TLS_E_PASSWORD : TB_TLS_E_DECODE;
+        return queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_PASSWORD;
     }
     *out = key;
     return TB_OK;
