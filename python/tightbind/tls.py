@@ -1118,6 +1118,7 @@ def fetch_chain(host: str, port: int = 443, *, server_hostname: str | None = Non
     if not isinstance(port, int) or not 0 < port < 65536:
         raise ValueError(f"port must be 1..65535, not {port!r}")
     name = host if server_hostname is None else server_hostname
+    _c_text(name, "server_hostname")  # refuse NUL bytes before connecting
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
     except socket.timeout as exc:
