@@ -953,8 +953,9 @@ int tb_p12_parse(const unsigned char *data, size_t len, const char *password, in
     int rc = tb_tls_init();
     if (rc != TB_OK)
         return rc;
+    int had_legacy = tb_tls_legacy_loaded();
     rc = p12_parse_once(data, len, password, flags, out);
-    if (rc == TB_TLS_E_UNSUPPORTED && !tb_tls_legacy_loaded()) {
+    if (rc == TB_TLS_E_UNSUPPORTED && !had_legacy) {
         /* RC2, RC4, DES: load the legacy provider (beside the default) and try again. */
         ERR_clear_error();
         rc = tb_tls_load_legacy();
