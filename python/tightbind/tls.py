@@ -621,7 +621,8 @@ def _decode(ptr: Any) -> dict[str, Any]:
             _group_rdns([(rdn, _text(key), _text(value)) for _, _, rdn, key, _, value, _ in
                          entries]),
             [(short, raw) for _, _, _, _, short, _, raw in entries],
-            [short.decode("ascii", "replace") for _, _, _, _, short, _, _ in entries],
+            [(short if short != b"UNDEF" else key).decode("ascii", "replace")
+             for _, _, _, key, short, _, _ in entries],
         )
     sans = []
     for kind, index, _, key, _, value, _ in items:
@@ -712,15 +713,17 @@ class PKCS12:
 
     ``certificate`` is the certificate matching the private key (None without a key, in
     which case every certificate is in ``ca_certificates``, as pyOpenSSL did).
+    ``has_mac`` says whether the file carried an integrity MAC.
     """
 
     def __init__(self, private_key: PKey | None, certificate: Certificate | None,
                  ca_certificates: Sequence[Certificate] = (),
-                 friendly_name: bytes | None = None) -> None:
+                 friendly_name: bytes | None = None, has_mac: bool = True) -> None:
         self.private_key = private_key
         self.certificate = certificate
         self.ca_certificates: tuple[Certificate, ...] = tuple(ca_certificates)
         self.friendly_name = friendly_name
+        self.has_mac = has_mac
 
     def get_certificate(self) -> Certificate | None:
         """The certificate matching the key, or None."""
@@ -774,13 +777,14 @@ def load_pkcs12(data: bytes, passphrase: Passphrase = None, *,
                 cert.friendly_name = ffi.string(p12.names[i]).decode("utf-8", "replace")
             certs.append(cert)
         main = int(p12.main_index)
+        has_mac = bool(p12.has_mac)
     finally:
         lib.tb_p12_free(p12)
     certificate = certs[main] if main >= 0 else None
     others = [cert for i, cert in enumerate(certs) if i != main]
     name = certificate.friendly_name.encode("utf-8") if certificate and \
         certificate.friendly_name is not None else None
-    return PKCS12(key, certificate, others, name)
+    return PKCS12(key, certificate, others, name, has_mac)
 
 
 def create_pkcs12(key: PKey | None, cert: Certificate | None,
