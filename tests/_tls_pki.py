@@ -214,7 +214,7 @@ class TlsServer:
         while not self._stop.is_set():
             try:
                 conn, _ = self.listener.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             conn.settimeout(5)
             try:
@@ -250,7 +250,7 @@ class TlsServer:
         for conn in self._held:
             conn.close()
 
-    def __enter__(self) -> TlsServer:
+    def __enter__(self) -> TlsServer:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from _tls_pki import PASSWORD, Pki, TlsServer, shared_pki
-
 from tightbind.commands.chain import parse_target
 
 
@@ -24,7 +23,7 @@ def tightbind(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
     clean = {k: v for k, v in os.environ.items() if k != "TIGHTBIND_P12_PASSWORD"}
     return subprocess.run([sys.executable, "-m", "tightbind", *args], capture_output=True,
                           text=True, timeout=120, stdin=subprocess.DEVNULL,
-                          env={**clean, **(env or {})})
+                          env={**clean, **(env or {})}, check=False)
 
 
 @pytest.mark.parametrize("target,expected", [

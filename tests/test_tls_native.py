@@ -13,7 +13,6 @@ import pytest
 from _tls_pki import PASSWORD, Pki, shared_pki
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from tightbind import tls
 
 HERE = Path(__file__).resolve().parent
@@ -27,7 +26,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 def run_python(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run code in a fresh interpreter (so no provider is loaded yet)."""
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, **(env or {})})
+                          timeout=120, env={**os.environ, **(env or {})}, check=False)
 
 
 def test_missing_legacy_provider_is_named(pki: Pki, tmp_path: Path) -> None:
@@ -160,7 +159,7 @@ def test_valgrind_finds_nothing_in_the_shim(pki: Pki) -> None:
     result = subprocess.run(
         ["valgrind", "--leak-check=full", "--show-leak-kinds=definite",
          sys.executable, str(HERE / "tls_workload.py"), str(pki.dir), PASSWORD],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True, text=True, timeout=600, check=False,
         env={**os.environ, "PYTHONMALLOC": "malloc"})
     assert result.returncode == 0, result.stderr[-3000:]
     assert "workload done" in result.stdout

@@ -35,7 +35,7 @@ import socket
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from tightbind._native import load
 from tightbind.errors import TlsError
@@ -47,6 +47,7 @@ lib = _tls.lib
 __all__ = [
     "FILETYPE_ASN1",
     "FILETYPE_PEM",
+    "PKCS12",
     "CaLocationError",
     "Certificate",
     "CertificateVerifyError",
@@ -57,7 +58,6 @@ __all__ = [
     "MissingMac",
     "Name",
     "NotPkcs12",
-    "PKCS12",
     "PKey",
     "PasswordRequired",
     "PeerChain",
@@ -84,7 +84,7 @@ FILETYPE_PEM = 1
 FILETYPE_ASN1 = 2
 """DER bytes, as in pyOpenSSL."""
 
-Passphrase = Union[str, bytes, None]
+Passphrase = str | bytes | None
 
 # ------------------------------------------------------------------------- errors
 
@@ -315,7 +315,7 @@ class Name:
     short or long attribute names read the first value (``name.CN``, ``name.commonName``).
     """
 
-    __slots__ = ("rdns", "_components", "_short")
+    __slots__ = ("_components", "_short", "rdns")
 
     def __init__(self, rdns: tuple[tuple[tuple[str, str], ...], ...],
                  components: list[tuple[bytes, bytes]], short_names: list[str]) -> None:
@@ -404,6 +404,11 @@ def _group_rdns(entries: list[tuple[int, str, str]]) -> tuple[tuple[tuple[str, s
     return tuple(tuple(rdn) for rdn in rdns)
 
 
+def _utc(fields: list[int]) -> _dt.datetime:
+    year, month, day, hour, minute, second = fields
+    return _dt.datetime(year, month, day, hour, minute, second, tzinfo=_dt.timezone.utc)
+
+
 def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
@@ -418,7 +423,7 @@ class Certificate:
     friendlyName of a certificate read from a .p12 file, else None.
     """
 
-    __slots__ = ("_ptr", "_fields", "friendly_name")
+    __slots__ = ("_fields", "_ptr", "friendly_name")
 
     def __init__(self, ptr: Any) -> None:
         self._ptr = ptr
@@ -555,11 +560,11 @@ class Certificate:
         """The 0-based version field, as pyOpenSSL returned it (2 for v3)."""
         return self.version - 1
 
-    def get_notBefore(self) -> bytes:  # noqa: N802 (pyOpenSSL's name)
+    def get_notBefore(self) -> bytes:
         """``b"YYYYMMDDhhmmssZ"`` (pyOpenSSL)."""
         return self.not_before.strftime("%Y%m%d%H%M%SZ").encode()
 
-    def get_notAfter(self) -> bytes:  # noqa: N802 (pyOpenSSL's name)
+    def get_notAfter(self) -> bytes:
         """``b"YYYYMMDDhhmmssZ"`` (pyOpenSSL)."""
         return self.not_after.strftime("%Y%m%d%H%M%SZ").encode()
 
@@ -603,8 +608,8 @@ def _decode(ptr: Any) -> dict[str, Any]:
             "serialNumber": field("serial").decode("ascii"),
             "notBefore": field("not_before").decode("ascii"),
             "notAfter": field("not_after").decode("ascii"),
-            "not_before": _dt.datetime(*list(info.not_before_tm), tzinfo=_dt.timezone.utc),
-            "not_after": _dt.datetime(*list(info.not_after_tm), tzinfo=_dt.timezone.utc),
+            "not_before": _utc(list(info.not_before_tm)),
+            "not_after": _utc(list(info.not_after_tm)),
             "signature_algorithm": field("sig_alg").decode("ascii", "replace"),
             "public_key": {
                 "algorithm": field("key_type").decode("ascii", "replace"),
@@ -624,7 +629,7 @@ def _decode(ptr: Any) -> dict[str, Any]:
             [(short if short != b"UNDEF" else key).decode("ascii", "replace")
              for _, _, _, key, short, _, _ in entries],
         )
-    sans = []
+    sans: list[tuple[str, Any]] = []
     for kind, index, _, key, _, value, _ in items:
         if kind != lib.TB_CERT_SAN:
             continue
@@ -644,7 +649,7 @@ def _decode(ptr: Any) -> dict[str, Any]:
     return fields
 
 
-def load_certificate(type: int, buffer: bytes | str) -> Certificate:  # noqa: A002
+def load_certificate(type: int, buffer: bytes | str) -> Certificate:
     """Read one certificate (pyOpenSSL); raises :class:`DecodeError`."""
     pem = _check_type(type)
     data = _as_bytes(buffer, "buffer")
@@ -662,7 +667,7 @@ def load_certificates(pem_bundle: bytes | str) -> list[Certificate]:
                             "cannot read the PEM bundle")
 
 
-def dump_certificate(type: int, cert: Certificate) -> bytes:  # noqa: A002
+def dump_certificate(type: int, cert: Certificate) -> bytes:
     """PEM or DER bytes of ``cert`` (pyOpenSSL), PEM exactly as ``openssl x509`` prints."""
     pem = _check_type(type)
     if not isinstance(cert, Certificate):
@@ -671,7 +676,7 @@ def dump_certificate(type: int, cert: Certificate) -> bytes:  # noqa: A002
     return _take_buf(lib.tb_cert_dump(cert._ptr, pem, out), out, "cannot encode the certificate")
 
 
-def load_privatekey(type: int, buffer: bytes | str,  # noqa: A002
+def load_privatekey(type: int, buffer: bytes | str,
                     passphrase: Passphrase = None) -> PKey:
     """Read a private key: PKCS#8 (encrypted or not) or traditional, PEM or DER.
 
@@ -686,7 +691,7 @@ def load_privatekey(type: int, buffer: bytes | str,  # noqa: A002
     return PKey._adopt(out[0], up_ref=False)
 
 
-def dump_privatekey(type: int, pkey: PKey, cipher: str | None = None,  # noqa: A002
+def dump_privatekey(type: int, pkey: PKey, cipher: str | None = None,
                     passphrase: Passphrase = None) -> bytes:
     """Encode a private key (pyOpenSSL).
 
@@ -1077,7 +1082,7 @@ class TLSConnection:
             ffi.release(ssl)
         self._sock.close()
 
-    def __enter__(self) -> TLSConnection:
+    def __enter__(self) -> TLSConnection:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -1125,7 +1130,7 @@ def fetch_chain(host: str, port: int = 443, *, server_hostname: str | None = Non
     _c_text(name, "server_hostname")  # refuse NUL bytes before connecting
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
-    except socket.timeout as exc:
+    except TimeoutError as exc:
         raise TlsTimeout(f"connecting to {host}:{port} timed out after {timeout} s") from exc
     except OSError as exc:
         raise TlsConnectError(f"cannot connect to {host}:{port}: "

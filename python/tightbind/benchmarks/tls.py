@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,8 @@ def _make_inputs(folder: Path) -> None:
         _openssl(folder, "pkcs12", "-export", *extra, "-in", "leaf.pem", "-inkey", "leaf.key",
                  "-certfile", "root.pem", "-name", "bench", "-passout", f"pass:{PASSWORD}",
                  "-out", name)
+    _openssl(folder, "pkcs12", "-export", "-in", "root.pem", "-inkey", "root.key", "-name",
+             "bench", "-passout", f"pass:{PASSWORD}", "-out", "ec-aes.p12")
 
 
 def _rows(task: str, timings: dict[str, float]) -> list[list[Any]]:
@@ -68,13 +71,13 @@ def _p12_and_decode(folder: Path, rounds: int, min_time: float) -> Table:
     table = Table("TLS: PKCS#12 load and certificate decode (calls per second)",
                   ["task", "contender", "per second", "speed vs tightbind"])
     peers = _cryptography()
-    for name in ("aes.p12", "legacy.p12"):
+    for name in ("aes.p12", "legacy.p12", "ec-aes.p12"):
         data = (folder / name).read_bytes()
         contenders: dict[str, Callable[[], Any]] = {
-            "tightbind": lambda d=data: tls.load_pkcs12(d, PASSWORD)}
+            "tightbind": partial(tls.load_pkcs12, data, PASSWORD)}
         if peers is not None:
-            contenders["cryptography"] = lambda d=data: peers[1].load_key_and_certificates(
-                d, PASSWORD.encode())
+            contenders["cryptography"] = partial(peers[1].load_key_and_certificates, data,
+                                                 PASSWORD.encode())
         table.rows += _rows(f"load_pkcs12 {name}", interleaved(contenders, rounds=rounds,
                                                                 min_time=min_time))
     pem = (folder / "leaf.pem").read_bytes()
@@ -103,6 +106,15 @@ def _p12_and_decode(folder: Path, rounds: int, min_time: float) -> Table:
                         interleaved(contenders, rounds=rounds, min_time=min_time))
     if peers is None:
         table.notes.append("cryptography is not installed: its rows are missing")
+    else:
+        import cryptography
+        from cryptography.hazmat.backends.openssl.backend import backend
+
+        table.notes.append(f"cryptography {cryptography.__version__} runs on its bundled "
+                           f"{backend.openssl_version_text()}; tightbind on the system's "
+                           f"{tls.openssl_version()}")
+        table.notes.append("cryptography checks an RSA private key (primes) on every load, "
+                           "tightbind does not: ec-aes.p12 (EC P-256 key) has no such check")
     table.notes.append("inputs: RSA-2048 leaf with SANs, AIA and CRL DP, EC P-256 root, "
                        "made by the openssl command; .p12 from openssl pkcs12 -export "
                        "(AES-256-CBC/PBKDF2 and -legacy RC2-40/3DES)")
@@ -151,9 +163,9 @@ def _chain_fetch(folder: Path, rounds: int, min_time: float) -> Table:
         context = ssl.create_default_context(cafile=cafile)
 
         def python_ssl() -> Any:
-            with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-                with context.wrap_socket(raw, server_hostname="localhost") as conn:
-                    return conn.getpeercert(True)
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
+                    context.wrap_socket(raw, server_hostname="localhost") as conn:
+                return conn.getpeercert(True)
 
         timings = interleaved({"tightbind": tightbind_fetch,
                                "openssl s_client -showcerts (one process)": s_client,
