@@ -54,6 +54,7 @@ __all__ = [
     "DecodeError",
     "HandshakeError",
     "HostnameMismatch",
+    "InvalidArgument",
     "LegacyProviderUnavailable",
     "MissingMac",
     "Name",
@@ -190,42 +191,39 @@ def _modules_dir() -> str:
     return text.split(":", 1)[-1].strip().strip('"')
 
 
+class InvalidArgument(_OpenSSLReasons, ValueError):
+    """An argument OpenSSL refused (unknown cipher name, bad host name, ...)."""
+
+
+# What each TB_TLS_E_* code raises, and the sentence after "<what>: ".
+_FAILURES: dict[int, tuple[type[_OpenSSLReasons], str]] = {
+    lib.TB_TLS_E_NOT_PKCS12: (NotPkcs12, "the data is not a PKCS#12 (.p12/.pfx) file, or it "
+                              "is truncated"),
+    lib.TB_TLS_E_PASSWORD: (WrongPassword, "wrong password or corrupted file"),
+    lib.TB_TLS_E_NEED_PASSWORD: (PasswordRequired, "the key is encrypted and no password was "
+                                 "given"),
+    lib.TB_TLS_E_NO_MAC: (MissingMac, "the file has no integrity MAC, so neither the password "
+                          "nor the contents can be checked; pass allow_missing_mac=True to "
+                          "load it anyway"),
+    lib.TB_TLS_E_UNSUPPORTED: (UnsupportedAlgorithm, "it uses an algorithm that no loaded "
+                               "OpenSSL provider implements"),
+    lib.TB_TLS_E_DECODE: (DecodeError, "the data is not valid"),
+    lib.TB_TLS_E_ARGUMENT: (InvalidArgument, "invalid argument"),
+    lib.TB_TLS_E_CA_LOCATIONS: (CaLocationError, "cannot load trusted certificates"),
+    lib.TB_TLS_E_PROTOCOL: (HandshakeError, "TLS failure"),
+}
+
+
 def _raise_for(rc: int, what: str) -> None:
     """Turn a TB_TLS_E_* code into the matching exception (after draining the queue)."""
     errors = _drain()
     if rc == lib.TB_TLS_E_NOMEM:
         raise MemoryError(f"{what}: out of memory")
-    if rc == lib.TB_TLS_E_NOT_PKCS12:
-        raise NotPkcs12(f"{what}: the data is not a PKCS#12 (.p12/.pfx) file, or it is "
-                        "truncated", errors)
-    if rc == lib.TB_TLS_E_PASSWORD:
-        raise WrongPassword(f"{what}: wrong password or corrupted file", errors)
-    if rc == lib.TB_TLS_E_NEED_PASSWORD:
-        raise PasswordRequired(f"{what}: the key is encrypted and no password was given",
-                               errors)
-    if rc == lib.TB_TLS_E_NO_MAC:
-        raise MissingMac(f"{what}: the file has no integrity MAC, so neither the password "
-                         "nor the contents can be checked; pass allow_missing_mac=True to "
-                         "load it anyway", errors)
     if rc == lib.TB_TLS_E_NO_LEGACY:
         raise LegacyProviderUnavailable(
             f"{what}: " + _LEGACY_HINT.format(dir=_modules_dir()), errors)
-    if rc == lib.TB_TLS_E_UNSUPPORTED:
-        raise UnsupportedAlgorithm(f"{what}: it uses an algorithm that no loaded OpenSSL "
-                                   "provider implements", errors)
-    if rc == lib.TB_TLS_E_DECODE:
-        raise DecodeError(f"{what}: the data is not valid", errors)
-    if rc == lib.TB_TLS_E_ARGUMENT:
-        raise _InvalidArgument(f"{what}: invalid argument", errors)
-    if rc == lib.TB_TLS_E_CA_LOCATIONS:
-        raise CaLocationError(f"{what}: cannot load trusted certificates", errors)
-    if rc == lib.TB_TLS_E_PROTOCOL:
-        raise HandshakeError(f"{what}: TLS failure", errors)
-    raise _OpenSSLReasons(f"{what}: OpenSSL failed", errors)
-
-
-class _InvalidArgument(_OpenSSLReasons, ValueError):
-    """An argument OpenSSL refused (unknown cipher name, bad host name, ...)."""
+    cls, sentence = _FAILURES.get(rc, (_OpenSSLReasons, f"OpenSSL failed (code {rc})"))
+    raise cls(f"{what}: {sentence}", errors)
 
 
 def _check(rc: int, what: str) -> None:
