@@ -197,16 +197,16 @@ class InvalidArgument(_OpenSSLReasons, ValueError):
 
 # What each TB_TLS_E_* code raises, and the sentence after "<what>: ".
 _FAILURES: dict[int, tuple[type[_OpenSSLReasons], str]] = {
-    lib.TB_TLS_E_NOT_PKCS12: (NotPkcs12, "the data is not a PKCS#12 (.p12/.pfx) file, or it "
-                              "is truncated"),
+    lib.TB_TLS_E_NOT_PKCS12: (NotPkcs12, ("the data is not a PKCS#12 (.p12/.pfx) file, or it "
+                              "is truncated")),
     lib.TB_TLS_E_PASSWORD: (WrongPassword, "wrong password or corrupted file"),
-    lib.TB_TLS_E_NEED_PASSWORD: (PasswordRequired, "the key is encrypted and no password was "
-                                 "given"),
-    lib.TB_TLS_E_NO_MAC: (MissingMac, "the file has no integrity MAC, so neither the password "
+    lib.TB_TLS_E_NEED_PASSWORD: (PasswordRequired, ("the key is encrypted and no password was "
+                                 "given")),
+    lib.TB_TLS_E_NO_MAC: (MissingMac, ("the file has no integrity MAC, so neither the password "
                           "nor the contents can be checked; pass allow_missing_mac=True to "
-                          "load it anyway"),
-    lib.TB_TLS_E_UNSUPPORTED: (UnsupportedAlgorithm, "it uses an algorithm that no loaded "
-                               "OpenSSL provider implements"),
+                          "load it anyway")),
+    lib.TB_TLS_E_UNSUPPORTED: (UnsupportedAlgorithm, ("it uses an algorithm that no loaded "
+                               "OpenSSL provider implements")),
     lib.TB_TLS_E_DECODE: (DecodeError, "the data is not valid"),
     lib.TB_TLS_E_ARGUMENT: (InvalidArgument, "invalid argument"),
     lib.TB_TLS_E_CA_LOCATIONS: (CaLocationError, "cannot load trusted certificates"),
