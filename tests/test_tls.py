@@ -476,3 +476,12 @@ def test_verify_chain_bad_cafile(pki: Pki, tmp_path) -> None:  # type: ignore[no
     empty.write_text("nothing here\n")
     with pytest.raises(tls.CaLocationError):
         tls.verify_chain(load(pki, "leaf"), cafile=empty)
+
+
+def test_verify_chain_with_capath(pki: Pki, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    capath = tmp_path / "certs"
+    capath.mkdir()
+    (capath / "root.pem").write_bytes(pki.files["root.pem"].read_bytes())
+    subprocess.run(["openssl", "rehash", str(capath)], check=True, capture_output=True)
+    chain = tls.verify_chain(load(pki, "leaf"), [load(pki, "inter")], capath=capath)
+    assert chain[-1] == load(pki, "root")

@@ -212,3 +212,13 @@ def test_connection_after_close(pki: Pki, rsa_server: TlsServer) -> None:
         conn.recv(1)
     with pytest.raises(ValueError, match="closed"):
         conn.sendall(b"x")
+
+
+def test_capath_trust(pki: Pki, rsa_server: TlsServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    capath = tmp_path / "certs"
+    capath.mkdir()
+    (capath / "root.pem").write_bytes(pki.files["root.pem"].read_bytes())
+    subprocess.run(["openssl", "rehash", str(capath)], check=True, capture_output=True)
+    chain = tls.fetch_chain("127.0.0.1", rsa_server.port, server_hostname="localhost",
+                            capath=capath, timeout=5)
+    assert chain.verify_error is None and len(chain.verified) == 3
