@@ -5,6 +5,7 @@ typedef ... EVP_PKEY;
 typedef ... SSL;
 typedef ... SSL_CTX;
 typedef ... SSL_CIPHER;
+typedef ... X509_STORE;
 
 #define TB_TLS_E_NOMEM ...
 #define TB_TLS_E_OPENSSL ...
@@ -106,6 +107,11 @@ const char *EVP_PKEY_get0_type_name(const EVP_PKEY *key);
 const char *X509_verify_cert_error_string(long code);
 void ERR_clear_error(void);
 void SSL_CTX_free(SSL_CTX *ctx);
+X509_STORE *SSL_CTX_get_cert_store(const SSL_CTX *ctx);
+const char *X509_get_default_cert_file(void);
+const char *X509_get_default_cert_dir(void);
+const char *X509_get_default_cert_file_env(void);
+const char *X509_get_default_cert_dir_env(void);
 void SSL_free(SSL *ssl);
 const char *SSL_get_version(const SSL *ssl);
 const SSL_CIPHER *SSL_get_current_cipher(const SSL *ssl);
@@ -139,9 +145,9 @@ void tb_p12_free(tb_p12 *p12);
 int tb_p12_create(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
                   const char *password, const char *name, int legacy, tb_buf **out);
 
-int tb_verify_chain(X509 *leaf, X509 **intermediates, size_t count, const char *cafile,
-                    const char *capath, const char *hostname, int64_t at_time, int use_time,
-                    tb_x509_list **chain, int *error, int *depth);
+int tb_verify_chain(X509_STORE *store, X509 *leaf, X509 **intermediates, size_t count,
+                    const char *hostname, int64_t at_time, int use_time, tb_x509_list **chain,
+                    int *error, int *depth);
 
 int tb_tls_ctx_new(const char *cafile, const char *capath, SSL_CTX **out);
 int tb_tls_conn_new(SSL_CTX *ctx, int fd, const char *sni, const char *check_host, SSL **out);

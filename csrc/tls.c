@@ -1033,11 +1033,10 @@ static int set_expected_host(X509_VERIFY_PARAM *param, const char *host)
     return X509_VERIFY_PARAM_set1_host(param, host, 0);
 }
 
-int tb_verify_chain(X509 *leaf, X509 **intermediates, size_t count, const char *cafile,
-                    const char *capath, const char *hostname, int64_t at_time, int use_time,
-                    tb_x509_list **chain, int *error, int *depth)
+int tb_verify_chain(X509_STORE *store, X509 *leaf, X509 **intermediates, size_t count,
+                    const char *hostname, int64_t at_time, int use_time, tb_x509_list **chain,
+                    int *error, int *depth)
 {
-    X509_STORE *store = NULL;
     X509_STORE_CTX *ctx = NULL;
     STACK_OF(X509) *untrusted = NULL;
     int rc = tb_tls_init();
@@ -1046,8 +1045,7 @@ int tb_verify_chain(X509 *leaf, X509 **intermediates, size_t count, const char *
     *depth = -1;
     if (rc != TB_OK)
         return rc;
-    if ((store = X509_STORE_new()) == NULL || (ctx = X509_STORE_CTX_new()) == NULL ||
-        (untrusted = sk_X509_new_null()) == NULL) {
+    if ((ctx = X509_STORE_CTX_new()) == NULL || (untrusted = sk_X509_new_null()) == NULL) {
         rc = TB_TLS_E_NOMEM;
         goto done;
     }
@@ -1056,15 +1054,6 @@ int tb_verify_chain(X509 *leaf, X509 **intermediates, size_t count, const char *
             rc = TB_TLS_E_NOMEM;
             goto done;
         }
-    }
-    if (cafile != NULL || capath != NULL) {
-        if (!X509_STORE_load_locations(store, cafile, capath)) {
-            rc = TB_TLS_E_CA_LOCATIONS;
-            goto done;
-        }
-    } else if (!X509_STORE_set_default_paths(store)) {
-        rc = TB_TLS_E_CA_LOCATIONS;
-        goto done;
     }
     if (!X509_STORE_CTX_init(ctx, store, leaf, untrusted)) {
         rc = TB_TLS_E_OPENSSL;
@@ -1090,7 +1079,6 @@ int tb_verify_chain(X509 *leaf, X509 **intermediates, size_t count, const char *
     }
 done:
     X509_STORE_CTX_free(ctx);
-    X509_STORE_free(store);
     sk_X509_free(untrusted);
     return rc;
 }

@@ -153,15 +153,20 @@ int tb_p12_create(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
                   const char *password, const char *name, int legacy, tb_buf **out);
 
 /*
- * Verify leaf + intermediates against cafile/capath (both NULL: the system store) at
- * at_time (when use_time) and for hostname (DNS name or IP literal; NULL: none).  On
- * success *chain is leaf to root.  On TB_TLS_E_VERIFY *error and *depth say why.
+ * Verify leaf + intermediates against the trusted certificates of store at at_time (when
+ * use_time) and for hostname (DNS name or IP literal; NULL: none).  On success *chain is
+ * leaf to root.  On TB_TLS_E_VERIFY *error and *depth say why.  The store is only read,
+ * so one store can serve many threads.
  */
-int tb_verify_chain(X509 *leaf, X509 **intermediates, size_t count, const char *cafile,
-                    const char *capath, const char *hostname, int64_t at_time, int use_time,
-                    tb_x509_list **chain, int *error, int *depth);
+int tb_verify_chain(X509_STORE *store, X509 *leaf, X509 **intermediates, size_t count,
+                    const char *hostname, int64_t at_time, int use_time, tb_x509_list **chain,
+                    int *error, int *depth);
 
-/* TLS client. */
+/*
+ * TLS client.  A context trusts cafile/capath (both NULL: the system store); its
+ * certificate store (SSL_CTX_get_cert_store) also serves tb_verify_chain().  Building one
+ * reads the whole trust bundle, so callers keep and share contexts.
+ */
 int tb_tls_ctx_new(const char *cafile, const char *capath, SSL_CTX **out);
 int tb_tls_conn_new(SSL_CTX *ctx, int fd, const char *sni, const char *check_host, SSL **out);
 int tb_tls_step(SSL *ssl, int op, unsigned char *buf, size_t len, size_t *done, int *sys_errno);

@@ -222,3 +222,14 @@ def test_capath_trust(pki: Pki, rsa_server: TlsServer, tmp_path) -> None:  # typ
     chain = tls.fetch_chain("127.0.0.1", rsa_server.port, server_hostname="localhost",
                             capath=capath, timeout=5)
     assert chain.verify_error is None and len(chain.verified) == 3
+
+
+def test_trust_follows_a_changed_cafile(pki: Pki, rsa_server: TlsServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Contexts are shared between calls; a rewritten cafile must not keep the old trust.
+    cafile = tmp_path / "trust.pem"
+    cafile.write_bytes(pki.files["root.pem"].read_bytes())
+    fetch = lambda: tls.fetch_chain("127.0.0.1", rsa_server.port,
+                                    server_hostname="localhost", cafile=cafile, timeout=5)
+    assert fetch().trusted and fetch().trusted
+    cafile.write_bytes(pki.files["other.pem"].read_bytes() + b"\n")
+    assert fetch().verify_error == "unable to get local issuer certificate"

@@ -32,7 +32,9 @@ import math
 import os
 import select
 import socket
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -819,6 +821,61 @@ def create_pkcs12(key: PKey | None, cert: Certificate | None,
                      out, "cannot create the PKCS#12 file")
 
 
+# ------------------------------------------------------------------------- trust
+
+_TRUST_CACHE_SIZE = 8
+_trust_cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_trust_lock = threading.Lock()
+
+
+def _stamp(path: bytes | None) -> tuple[int, int, int] | None:
+    """What changes when a trust file or folder changes (None when it is absent)."""
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _default_locations() -> tuple[bytes, bytes]:
+    """The system store OpenSSL uses, honouring SSL_CERT_FILE and SSL_CERT_DIR."""
+    file_env = ffi.string(lib.X509_get_default_cert_file_env()).decode()
+    dir_env = ffi.string(lib.X509_get_default_cert_dir_env()).decode()
+    return (os.fsencode(os.environ.get(file_env) or
+                        ffi.string(lib.X509_get_default_cert_file()).decode()),
+            os.fsencode(os.environ.get(dir_env) or
+                        ffi.string(lib.X509_get_default_cert_dir()).decode()))
+
+
+def _trust_context(cafile: str | os.PathLike[str] | None,
+                   capath: str | os.PathLike[str] | None) -> Any:
+    """A client SSL_CTX trusting cafile/capath (or the system store), shared while the
+    files are unchanged: loading the system bundle takes tens of milliseconds."""
+    ca = os.fsencode(cafile) if cafile is not None else None
+    cp = os.fsencode(capath) if capath is not None else None
+    for value, what in ((ca, "cafile"), (cp, "capath")):
+        if value is not None and b"\0" in value:
+            raise ValueError(f"{what} must not contain NUL bytes")
+    watched = (ca, cp) if ca is not None or cp is not None else _default_locations()
+    key = (ca, cp, *(_stamp(path) for path in watched))
+    with _trust_lock:
+        if key in _trust_cache:
+            _trust_cache.move_to_end(key)
+            return _trust_cache[key]
+    out = ffi.new("SSL_CTX **")
+    _check(lib.tb_tls_ctx_new(ca if ca is not None else ffi.NULL,
+                              cp if cp is not None else ffi.NULL, out),
+           "cannot load trusted certificates")
+    context = ffi.gc(out[0], lib.SSL_CTX_free)
+    with _trust_lock:
+        _trust_cache[key] = context
+        while len(_trust_cache) > _TRUST_CACHE_SIZE:
+            _trust_cache.popitem(last=False)
+    return context
+
+
 # ------------------------------------------------------------------------- verification
 
 
@@ -859,9 +916,9 @@ def verify_chain(leaf: Certificate, intermediates: Iterable[Certificate] = (), *
     chain = ffi.new("tb_x509_list **")
     error = ffi.new("int *")
     depth = ffi.new("int *")
-    rc = lib.tb_verify_chain(leaf._ptr, array, len(inters), _c_text(cafile, "cafile"),
-                             _c_text(capath, "capath"), _c_text(hostname, "hostname"),
-                             at_seconds, at_time is not None,
+    store = lib.SSL_CTX_get_cert_store(_trust_context(cafile, capath))
+    rc = lib.tb_verify_chain(store, leaf._ptr, array, len(inters),
+                             _c_text(hostname, "hostname"), at_seconds, at_time is not None,
                              chain, error, depth)
     if rc == lib.TB_TLS_E_VERIFY:
         _drain()
@@ -903,10 +960,7 @@ class TLSConnection:
         self._verified: list[Certificate] = []
         self._verify_code = -1
         self._ssl: Any = None
-        ctx_out = ffi.new("SSL_CTX **")
-        _check(lib.tb_tls_ctx_new(_c_text(cafile, "cafile"), _c_text(capath, "capath"),
-                                  ctx_out), "cannot set up TLS")
-        self._ctx = ffi.gc(ctx_out[0], lib.SSL_CTX_free)
+        self._ctx = _trust_context(cafile, capath)
         sni = _c_text(server_hostname, "server_hostname")
         expected = sni if (check_hostname and server_hostname) else ffi.NULL
         ssl_out = ffi.new("SSL **")
