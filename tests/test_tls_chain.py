@@ -233,3 +233,15 @@ def test_trust_follows_a_changed_cafile(pki: Pki, rsa_server: TlsServer, tmp_pat
     assert fetch().trusted and fetch().trusted
     cafile.write_bytes(pki.files["other.pem"].read_bytes() + b"\n")
     assert fetch().verify_error == "unable to get local issuer certificate"
+
+
+def test_failed_handshake_closes_the_socket(pki: Pki, rsa_server: TlsServer) -> None:
+    sock = connect(rsa_server)
+    with pytest.raises(tls.CertificateVerifyError):
+        tls.TLSConnection(sock, "localhost", cafile=pki.files["other.pem"])
+    assert sock.fileno() == -1
+    with TlsServer(mode="silent") as server:
+        sock = connect(server, timeout=0.2)
+        with pytest.raises(tls.TlsTimeout):
+            tls.TLSConnection(sock, "localhost")
+        assert sock.fileno() == -1

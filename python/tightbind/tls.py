@@ -32,6 +32,7 @@ import math
 import os
 import select
 import socket
+import struct
 import threading
 import time
 from collections import OrderedDict
@@ -586,18 +587,23 @@ class Certificate:
         return f"<Certificate subject={str(self.subject)!r} serial={self.serial_number:#x}>"
 
 
+# tb_cert_item as the C compiler lays it out (native sizes and alignment).
+_ITEM = struct.Struct("@iii" + "N" * 8)
+if _ITEM.size != ffi.sizeof("tb_cert_item"):
+    raise ImportError("tightbind._tls: tb_cert_item layout is not what tightbind.tls expects")
+
+
 def _decode(ptr: Any) -> dict[str, Any]:
     out = ffi.new("tb_cert_info **")
     _check(lib.tb_cert_decode(ptr, out), "cannot decode the certificate")
     info = out[0]
     try:
         strings = bytes(ffi.buffer(info.strings, info.strings_len))
-        raw_items = [info.items[i] for i in range(info.item_count)]
-        items = [(item.kind, item.index, item.rdn,
-                  strings[item.key_off:item.key_off + item.key_len],
-                  strings[item.short_off:item.short_off + item.short_len],
-                  strings[item.value_off:item.value_off + item.value_len],
-                  strings[item.raw_off:item.raw_off + item.raw_len]) for item in raw_items]
+        # The item array read in one copy: (kind, index, rdn, 4 x (offset, length)).
+        table = ffi.buffer(info.items, info.item_count * _ITEM.size)
+        items = [(kind, index, rdn, strings[k:k + kl], strings[s:s + sl], strings[v:v + vl],
+                  strings[r:r + rl])
+                 for kind, index, rdn, k, kl, s, sl, v, vl, r, rl in _ITEM.iter_unpack(table)]
 
         def field(name: str) -> bytes:
             off = getattr(info, f"{name}_off")
@@ -969,7 +975,11 @@ class TLSConnection:
         self._ssl = ffi.gc(ssl_out[0], lib.SSL_free)
         sock.setblocking(False)
         if do_handshake_on_connect:
-            self.do_handshake()
+            try:
+                self.do_handshake()
+            except BaseException:
+                self.close()  # as ssl.SSLSocket does: a failed handshake closes the socket
+                raise
 
     # --- the step loop: one C step, then wait on the socket in Python (signals work).
     def _wait(self, writing: bool, deadline: float | None, what: str) -> None:
@@ -1022,9 +1032,7 @@ class TLSConnection:
         self._verified = _certs_from_list(0, verified, "peer chain")
         self._verify_code = int(result[0])
         if self._verify and self._verify_code != lib.X509_V_OK:
-            exc = _verify_exception(self._verify_code, -1, self._sent, self._server_hostname)
-            self.close()
-            raise exc
+            raise _verify_exception(self._verify_code, -1, self._sent, self._server_hostname)
 
     @property
     def verify_code(self) -> int:
@@ -1187,12 +1195,7 @@ def fetch_chain(host: str, port: int = 443, *, server_hostname: str | None = Non
     except OSError as exc:
         raise TlsConnectError(f"cannot connect to {host}:{port}: "
                               f"{exc.strerror or exc}") from exc
-    try:
-        conn = TLSConnection(sock, name, cafile=cafile, capath=capath, verify=False)
-    except BaseException:
-        sock.close()
-        raise
-    with conn:
+    with TLSConnection(sock, name, cafile=cafile, capath=capath, verify=False) as conn:
         cipher = conn.cipher()
         return PeerChain(
             unverified=conn.getpeercertchain(validate=False),

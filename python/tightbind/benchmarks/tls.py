@@ -179,8 +179,9 @@ def _chain_fetch(folder: Path, rounds: int, min_time: float) -> Table:
                   rows=_rows("connect + TLS 1.3 handshake + chain", timings))
     table.notes.append("server: openssl s_server with an RSA-2048 leaf and its EC root; "
                        "every fetch is a new TCP connection and a full handshake")
-    table.notes.append("fetch_chain builds a fresh SSL_CTX and reads the cafile each call; "
-                       "the Python ssl row reuses one context and returns only the leaf")
+    table.notes.append("fetch_chain shares one SSL_CTX per trust file (rebuilt when it "
+                       "changes); the Python ssl row reuses one context and returns only "
+                       "the leaf")
     return table
 
 
