@@ -1195,7 +1195,12 @@ def fetch_chain(host: str, port: int = 443, *, server_hostname: str | None = Non
     except OSError as exc:
         raise TlsConnectError(f"cannot connect to {host}:{port}: "
                               f"{exc.strerror or exc}") from exc
-    with TLSConnection(sock, name, cafile=cafile, capath=capath, verify=False) as conn:
+    try:
+        conn = TLSConnection(sock, name, cafile=cafile, capath=capath, verify=False)
+    except BaseException:
+        sock.close()  # also when the trust files could not be read
+        raise
+    with conn:
         cipher = conn.cipher()
         return PeerChain(
             unverified=conn.getpeercertchain(validate=False),
