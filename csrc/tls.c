@@ -531,6 +531,7 @@ void tb_cert_info_free(tb_cert_info *info)
 
 int tb_cert_decode(X509 *cert, tb_cert_info **out)
 {
+    ERR_clear_error(); /* this call's reasons only */
     tb_cert_info *info = OPENSSL_zalloc(sizeof(*info));
     BIO *bio = BIO_new(BIO_s_mem());
     int rc = TB_OK;
@@ -576,6 +577,7 @@ done:
 
 int tb_cert_load(const unsigned char *data, size_t len, int pem, X509 **out)
 {
+    ERR_clear_error(); /* this call's reasons only */
     password_source none = {NULL, 0};
     BIO *bio = bio_for(data, len);
     if (bio == NULL)
@@ -590,6 +592,7 @@ int tb_cert_load(const unsigned char *data, size_t len, int pem, X509 **out)
 
 int tb_cert_dump(X509 *cert, int pem, tb_buf **out)
 {
+    ERR_clear_error(); /* this call's reasons only */
     BIO *bio = BIO_new(BIO_s_mem());
     int rc;
     if (bio == NULL)
@@ -604,6 +607,7 @@ int tb_cert_dump(X509 *cert, int pem, tb_buf **out)
 
 int tb_pem_read_certs(const unsigned char *data, size_t len, tb_x509_list **out)
 {
+    ERR_clear_error(); /* this call's reasons only */
     password_source none = {NULL, 0};
     tb_x509_list *list = OPENSSL_zalloc(sizeof(*list));
     size_t cap = 0;
@@ -649,6 +653,7 @@ done:
 int tb_pkey_load(const unsigned char *data, size_t len, int pem, const char *password,
                  EVP_PKEY **out)
 {
+    ERR_clear_error();
     password_source source = {password, 0};
     BIO *bio = bio_for(data, len);
     EVP_PKEY *key = NULL;
@@ -686,6 +691,7 @@ int tb_pkey_load(const unsigned char *data, size_t len, int pem, const char *pas
 int tb_pkey_dump(EVP_PKEY *key, int pem, const char *cipher, const char *password,
                  tb_buf **out)
 {
+    ERR_clear_error();
     EVP_CIPHER *enc = NULL;
     BIO *bio = NULL;
     int ok, rc;
@@ -711,6 +717,7 @@ int tb_pkey_dump(EVP_PKEY *key, int pem, const char *cipher, const char *passwor
 
 int tb_pkey_public_pem(EVP_PKEY *key, tb_buf **out)
 {
+    ERR_clear_error(); /* this call's reasons only */
     BIO *bio = BIO_new(BIO_s_mem());
     int rc;
     if (bio == NULL)
@@ -950,6 +957,7 @@ static int p12_parse_once(const unsigned char *data, size_t len, const char *pas
 int tb_p12_parse(const unsigned char *data, size_t len, const char *password, int flags,
                  tb_p12 **out)
 {
+    ERR_clear_error();
     int rc = tb_tls_init();
     if (rc != TB_OK)
         return rc;
@@ -968,6 +976,7 @@ int tb_p12_parse(const unsigned char *data, size_t len, const char *password, in
 int tb_p12_create(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
                   const char *password, const char *name, int legacy, tb_buf **out)
 {
+    ERR_clear_error();
     STACK_OF(X509) *ca = NULL;
     PKCS12 *p12 = NULL;
     BIO *bio = NULL;
@@ -1037,6 +1046,7 @@ int tb_verify_chain(X509_STORE *store, X509 *leaf, X509 **intermediates, size_t 
                     const char *hostname, int64_t at_time, int use_time, tb_x509_list **chain,
                     int *error, int *depth)
 {
+    ERR_clear_error();
     X509_STORE_CTX *ctx = NULL;
     STACK_OF(X509) *untrusted = NULL;
     int rc = tb_tls_init();
@@ -1087,6 +1097,7 @@ done:
 
 int tb_tls_ctx_new(const char *cafile, const char *capath, SSL_CTX **out)
 {
+    ERR_clear_error();
     int rc = tb_tls_init();
     if (rc != TB_OK)
         return rc;
@@ -1115,6 +1126,7 @@ int tb_tls_ctx_new(const char *cafile, const char *capath, SSL_CTX **out)
 
 int tb_tls_conn_new(SSL_CTX *ctx, int fd, const char *sni, const char *check_host, SSL **out)
 {
+    ERR_clear_error();
     SSL *ssl = SSL_new(ctx);
     int rc = TB_OK;
     if (ssl == NULL)

@@ -165,6 +165,8 @@ def test_valgrind_finds_nothing_in_the_shim(pki: Pki) -> None:
     assert "workload done" in result.stdout
     reports = re.split(r"\n==\d+== \n", result.stderr)
     # CPython itself makes valgrind talk; nothing may involve our shim or be invalid.
+    # glibc's AVX2 string compares read whole vectors inside a block: a known false report.
     ours = [r for r in reports if re.search(r"\btb_|[( ]tls\.c:", r)
-            or re.search(r"Invalid (read|write|free)|Mismatched free", r)]
+            or (re.search(r"Invalid (read|write|free)|Mismatched free", r)
+                and "avx2" not in r)]
     assert not ours, "\n\n".join(ours)[:6000]
