@@ -1,0 +1,175 @@
+/*
+ * tls.h: the OpenSSL 3 shim behind tightbind.tls.
+ *
+ * What is clumsy to do from cffi one call at a time lives here: one-time provider set-up
+ * (thread-safe, the legacy provider loaded on demand together with the default one), the
+ * error queue drained into one string, a certificate decoded into plain arrays in one
+ * call, PKCS#12 parsed bag by bag, offline chain verification, and the client side of a
+ * TLS connection driven one non-blocking step at a time (the caller waits on the socket).
+ *
+ * Ownership: every tb_*_free() releases exactly what the matching constructor returned.
+ * Certificates in a tb_x509_list are owned by the list; a caller that keeps one takes its
+ * own reference with X509_up_ref() before freeing the list.
+ */
+#ifndef TB_TLS_H
+#define TB_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/provider.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+/* Failure codes (TB_OK is 0).  The OpenSSL error queue holds the details. */
+#define TB_TLS_E_NOMEM (-1)         /* an allocation failed */
+#define TB_TLS_E_OPENSSL (-2)       /* any other OpenSSL failure */
+#define TB_TLS_E_NOT_PKCS12 (-3)    /* the data is not DER PKCS#12 (or is truncated) */
+#define TB_TLS_E_PASSWORD (-4)      /* the MAC, or a decryption, rejected the password */
+#define TB_TLS_E_NO_MAC (-5)        /* a PKCS#12 file without an integrity MAC */
+#define TB_TLS_E_UNSUPPORTED (-6)   /* an algorithm no loaded provider implements */
+#define TB_TLS_E_NO_LEGACY (-7)     /* the legacy provider could not be loaded */
+#define TB_TLS_E_DECODE (-8)        /* the data is not a certificate or key */
+#define TB_TLS_E_NEED_PASSWORD (-9) /* the key is encrypted and no password was given */
+#define TB_TLS_E_ARGUMENT (-10)     /* an argument is invalid (unknown cipher, ...) */
+#define TB_TLS_E_VERIFY (-11)       /* chain verification failed: see the error code */
+#define TB_TLS_E_CA_LOCATIONS (-12) /* the cafile/capath could not be loaded */
+#define TB_TLS_E_SYSCALL (-13)      /* a socket call failed: see the errno value */
+#define TB_TLS_E_PROTOCOL (-14)     /* a TLS protocol failure (alert, bad record, ...) */
+
+/* tb_tls_step() operations and non-failure results. */
+#define TB_TLS_OP_HANDSHAKE 0
+#define TB_TLS_OP_READ 1
+#define TB_TLS_OP_WRITE 2
+#define TB_TLS_OP_SHUTDOWN 3
+#define TB_TLS_IO_DONE 0
+#define TB_TLS_IO_WANT_READ 1
+#define TB_TLS_IO_WANT_WRITE 2
+#define TB_TLS_IO_EOF 3        /* the peer closed the TLS session cleanly (close_notify) */
+#define TB_TLS_IO_RAGGED_EOF 4 /* the peer closed the socket without close_notify */
+
+/* tb_cert_item.kind */
+#define TB_CERT_SUBJECT 0
+#define TB_CERT_ISSUER 1
+#define TB_CERT_SAN 2         /* one subjectAltName; DirName values follow as SAN_DIRNAME */
+#define TB_CERT_SAN_DIRNAME 3 /* one attribute of the DirName SAN number `index` */
+#define TB_CERT_OCSP 4
+#define TB_CERT_CA_ISSUERS 5
+#define TB_CERT_CRL_DP 6
+
+/* tb_p12_parse() flags */
+#define TB_P12_ALLOW_NO_MAC 1
+
+/*
+ * One decoded field.  Strings are byte ranges (offset, length) into tb_cert_info.strings
+ * and may contain NUL bytes.  Name attributes: key is the long name (or dotted OID) as
+ * CPython's decoder spells it, short_key the short name, value the UTF-8 text and raw
+ * the attribute's stored bytes; `index` is the RDN number within the name.  SANs:
+ * `index` is the SAN's position; DirName attributes carry it too and `rdn` numbers the
+ * RDN within that DirName.
+ */
+typedef struct {
+    int kind;
+    int index;
+    int rdn;
+    size_t key_off, key_len;
+    size_t short_off, short_len;
+    size_t value_off, value_len;
+    size_t raw_off, raw_len;
+} tb_cert_item;
+
+typedef struct {
+    int version;           /* X509_get_version() + 1 */
+    int not_before_tm[6];  /* year, month (1-12), day, hour, minute, second (UTC) */
+    int not_after_tm[6];
+    int key_bits;          /* EVP_PKEY_get_bits(), 0 when unknown */
+    size_t serial_off, serial_len;         /* i2a_ASN1_INTEGER text: upper-case hex */
+    size_t not_before_off, not_before_len; /* ASN1_TIME_print text */
+    size_t not_after_off, not_after_len;
+    size_t sig_alg_off, sig_alg_len;       /* long name of the signature algorithm */
+    size_t key_type_off, key_type_len;     /* "RSA", "EC", "ED25519", ... */
+    size_t key_group_off, key_group_len;   /* curve name for EC keys, else empty */
+    tb_cert_item *items;
+    size_t item_count, item_cap;
+    char *strings;
+    size_t strings_len, strings_cap;
+} tb_cert_info;
+
+typedef struct {
+    X509 **certs;
+    size_t count;
+} tb_x509_list;
+
+typedef struct {
+    EVP_PKEY *key;      /* NULL when the file holds no private key */
+    X509 **certs;       /* every certificate in file order */
+    char **names;       /* each certificate's friendlyName (UTF-8) or NULL */
+    size_t count;
+    long main_index;    /* the certificate matching the key, or -1 */
+    char *key_name;     /* the key bag's friendlyName or NULL */
+    int has_mac;
+} tb_p12;
+
+typedef struct {
+    unsigned char *data;
+    size_t len;
+} tb_buf;
+
+/* Set-up and errors. */
+int tb_tls_init(void);
+int tb_tls_load_legacy(void);
+int tb_tls_legacy_loaded(void);
+size_t tb_tls_drain_errors(char *out, size_t cap, unsigned long *first_code);
+
+/* Buffers, lists, certificates. */
+void tb_buf_free(tb_buf *buf);
+void tb_x509_list_free(tb_x509_list *list);
+int tb_cert_decode(X509 *cert, tb_cert_info **out);
+void tb_cert_info_free(tb_cert_info *info);
+int tb_cert_load(const unsigned char *data, size_t len, int pem, X509 **out);
+int tb_cert_dump(X509 *cert, int pem, tb_buf **out);
+int tb_pem_read_certs(const unsigned char *data, size_t len, tb_x509_list **out);
+
+/* Private keys.  A NULL password means none was given. */
+int tb_pkey_load(const unsigned char *data, size_t len, int pem, const char *password,
+                 EVP_PKEY **out);
+int tb_pkey_dump(EVP_PKEY *key, int pem, const char *cipher, const char *password,
+                 tb_buf **out);
+int tb_pkey_public_pem(EVP_PKEY *key, tb_buf **out);
+
+/* PKCS#12.  password NULL (or "") tries the empty password both ways PKCS#12 allows. */
+int tb_p12_parse(const unsigned char *data, size_t len, const char *password, int flags,
+                 tb_p12 **out);
+void tb_p12_free(tb_p12 *p12);
+int tb_p12_create(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
+                  const char *password, const char *name, int legacy, tb_buf **out);
+
+/*
+ * Verify leaf + intermediates against the trusted certificates of store at at_time (when
+ * use_time) and for hostname (DNS name or IP literal; NULL: none).  On success *chain is
+ * leaf to root.  On TB_TLS_E_VERIFY *error and *depth say why.  The store is only read,
+ * so one store can serve many threads.
+ */
+int tb_verify_chain(X509_STORE *store, X509 *leaf, X509 **intermediates, size_t count,
+                    const char *hostname, int64_t at_time, int use_time, tb_x509_list **chain,
+                    int *error, int *depth);
+
+/*
+ * TLS client.  A context trusts cafile/capath (both NULL: the system store); its
+ * certificate store (SSL_CTX_get_cert_store) also serves tb_verify_chain().  Building one
+ * reads the whole trust bundle, so callers keep and share contexts.
+ */
+int tb_tls_ctx_new(const char *cafile, const char *capath, SSL_CTX **out);
+int tb_tls_conn_new(SSL_CTX *ctx, int fd, const char *sni, const char *check_host, SSL **out);
+int tb_tls_step(SSL *ssl, int op, unsigned char *buf, size_t len, size_t *done, int *sys_errno);
+int tb_tls_peer_chains(SSL *ssl, tb_x509_list **sent, tb_x509_list **verified, long *result);
+
+#endif /* TB_TLS_H */

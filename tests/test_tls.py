@@ -1,0 +1,487 @@
+"""tightbind.tls: PKCS#12, keys and certificates against the openssl command and CPython.
+
+Oracles: ``openssl pkcs12/pkey/x509`` print what a file holds; CPython's own certificate
+decoder (``ssl._ssl._test_decode_cert``) gives the dict ``getpeercert()`` returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import ssl
+import subprocess
+
+import pytest
+import tightbind
+from _tls_pki import PASSWORD, Pki, shared_pki
+from tightbind import tls
+
+PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z ]+)-----\n.*?-----END \1-----\n", re.DOTALL)
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return shared_pki(tmp_path_factory)
+
+
+def pem_blocks(text: bytes, kind: bytes = b"CERTIFICATE") -> list[bytes]:
+    return [m.group(0) for m in PEM_BLOCK.finditer(text) if m.group(1) == kind]
+
+
+def p12_bytes(pki: Pki, name: str) -> bytes:
+    return pki.files[f"{name}.p12"].read_bytes()
+
+
+def openssl_p12(pki: Pki, name: str, *args: str, password: str = PASSWORD) -> bytes:
+    legacy = ("-legacy",) if name == "legacy" else ()
+    return pki.openssl("pkcs12", "-in", f"{name}.p12", "-passin", f"pass:{password}",
+                       *legacy, *args)
+
+
+# ------------------------------------------------------------------ PKCS#12 contents
+
+P12_CASES = [
+    # name, password, has key, main cert file, CA cert files
+    ("aes", PASSWORD, True, "leaf", ["inter", "root"]),
+    ("legacy", PASSWORD, True, "leaf", ["inter", "root"]),
+    ("empty", "", True, "ec_leaf", ["inter"]),
+    ("plain", PASSWORD, True, "ec_leaf", []),
+]
+
+
+@pytest.mark.parametrize("name,password,has_key,main,cas", P12_CASES)
+def test_p12_contents_equal_openssl(pki: Pki, name: str, password: str, has_key: bool,
+                                    main: str, cas: list[str]) -> None:
+    p12 = tls.load_pkcs12(p12_bytes(pki, name), password)
+    cert_pem = tls.dump_certificate(tls.FILETYPE_PEM, p12.get_certificate())
+    assert pem_blocks(openssl_p12(pki, name, "-nokeys", "-clcerts", password=password)) == \
+        [cert_pem]
+    assert cert_pem == pki.openssl("x509", "-in", f"{main}.pem")
+    ca_pems = [tls.dump_certificate(tls.FILETYPE_PEM, c) for c in p12.ca_certificates]
+    assert ca_pems == pem_blocks(openssl_p12(pki, name, "-nokeys", "-cacerts",
+                                             password=password))
+    assert ca_pems == [pki.files[f"{ca}.pem"].read_bytes() for ca in cas]
+    key_text = openssl_p12(pki, name, "-nocerts", "-nodes", password=password)
+    expected_key = pki.openssl("pkey", input=key_text)
+    assert tls.dump_privatekey(tls.FILETYPE_PEM, p12.get_privatekey()) == expected_key
+    assert expected_key.startswith(b"-----BEGIN PRIVATE KEY-----\n")
+    der = pki.openssl("pkey", "-outform", "DER", input=key_text)
+    assert tls.dump_privatekey(tls.FILETYPE_ASN1, p12.private_key) == der
+    assert p12.certificate is p12.get_certificate()
+    assert p12.private_key is p12.get_privatekey()
+
+
+def test_p12_friendly_names_equal_openssl_info(pki: Pki) -> None:
+    p12 = tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
+    info = openssl_p12(pki, "aes", "-nokeys").decode()
+    names = re.findall(r"friendlyName: (.*)", info)
+    assert names == ["leaf friendly", "inter friendly", "root friendly"]
+    assert p12.get_friendlyname() == b"leaf friendly"
+    assert p12.certificate.friendly_name == "leaf friendly"
+    assert [c.friendly_name for c in p12.get_ca_certificates()] == names[1:]
+
+
+def test_p12_without_key_puts_every_certificate_in_cas(pki: Pki) -> None:
+    p12 = tls.load_pkcs12(p12_bytes(pki, "nokey"), PASSWORD)
+    assert p12.get_privatekey() is None
+    assert p12.get_certificate() is None
+    assert p12.get_friendlyname() is None
+    assert [c.pem.encode() for c in p12.get_ca_certificates()] == \
+        pem_blocks(openssl_p12(pki, "nokey", "-nokeys"))
+
+
+@pytest.mark.parametrize("password", [None, "", b""])
+def test_empty_password_none_and_empty_string(pki: Pki, password: str | bytes | None) -> None:
+    p12 = tls.load_pkcs12(p12_bytes(pki, "empty"), password)
+    assert p12.get_privatekey().key_type == "EC"
+    assert p12.get_ca_certificates()[0].subject.CN == "Test Intermediate CA"
+
+
+def test_password_as_bytes_and_str(pki: Pki) -> None:
+    data = p12_bytes(pki, "aes")
+    assert tls.load_pkcs12(data, PASSWORD.encode()).certificate == \
+        tls.load_pkcs12(data, PASSWORD).certificate
+
+
+def test_key_matches_certificate(pki: Pki) -> None:
+    p12 = tls.load_pkcs12(p12_bytes(pki, "legacy"), PASSWORD)
+    cert_key = pki.openssl("x509", "-in", "leaf.pem", "-noout", "-pubkey")
+    assert p12.private_key.public_pem() == cert_key
+    assert p12.private_key.bits() == 2048
+
+
+def test_classic_pyopenssl_example(pki: Pki) -> None:
+    # The pyOpenSSL-era example with only its import line changed.
+    from tightbind.tls import FILETYPE_PEM, dump_certificate, dump_privatekey, load_pkcs12
+
+    p12 = load_pkcs12(open(pki.files["aes.p12"], "rb").read(), PASSWORD)  # noqa: SIM115
+    cert = p12.get_certificate()
+    key = p12.get_privatekey()
+    chain = p12.get_ca_certificates()
+    assert dump_certificate(FILETYPE_PEM, cert).startswith(b"-----BEGIN CERTIFICATE-----")
+    assert dump_privatekey(FILETYPE_PEM, key).startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert cert.get_subject().get_components()[0] == (b"C", b"NZ")
+    assert dict(cert.get_issuer().get_components())[b"CN"] == b"Test Intermediate CA"
+    assert len(chain) == 2
+
+
+# ------------------------------------------------------------------ PKCS#12 errors
+
+
+def test_wrong_password(pki: Pki) -> None:
+    with pytest.raises(tls.WrongPassword, match="password") as info:
+        tls.load_pkcs12(p12_bytes(pki, "aes"), "not it")
+    assert isinstance(info.value, tightbind.TlsError)
+    assert isinstance(info.value, ValueError)
+
+
+def test_wrong_password_on_legacy_file(pki: Pki) -> None:
+    with pytest.raises(tls.WrongPassword, match="password"):
+        tls.load_pkcs12(p12_bytes(pki, "legacy"), "not it")
+
+
+def test_missing_password(pki: Pki) -> None:
+    with pytest.raises(tls.WrongPassword, match="password"):
+        tls.load_pkcs12(p12_bytes(pki, "aes"))
+
+
+@pytest.mark.parametrize("cut", [0, 1, 20, 200, -1])
+def test_truncated_file(pki: Pki, cut: int) -> None:
+    data = p12_bytes(pki, "aes")
+    with pytest.raises(tls.NotPkcs12, match="not a PKCS#12"):
+        tls.load_pkcs12(data[:cut] if cut >= 0 else data[:len(data) // 2], PASSWORD)
+
+
+@pytest.mark.parametrize("name", ["leaf.pem", "leaf.key"])
+def test_not_pkcs12(pki: Pki, name: str) -> None:
+    with pytest.raises(tls.NotPkcs12):
+        tls.load_pkcs12(pki.files[name].read_bytes(), PASSWORD)
+
+
+def test_certificate_der_is_not_pkcs12(pki: Pki) -> None:
+    der = tls.load_certificate(tls.FILETYPE_PEM, pki.files["leaf.pem"].read_bytes()).der
+    with pytest.raises(tls.NotPkcs12):
+        tls.load_pkcs12(der, PASSWORD)
+
+
+def test_mac_less_file_refused_then_allowed(pki: Pki) -> None:
+    data = p12_bytes(pki, "nomac")
+    with pytest.raises(tls.MissingMac, match="MAC"):
+        tls.load_pkcs12(data, PASSWORD)
+    p12 = tls.load_pkcs12(data, PASSWORD, allow_missing_mac=True)
+    assert p12.certificate.pem.encode() == pki.files["ec_leaf.pem"].read_bytes()
+    with pytest.raises(tls.WrongPassword, match="password"):
+        tls.load_pkcs12(data, "not it", allow_missing_mac=True)
+
+
+def test_corrupted_byte_fails_cleanly(pki: Pki) -> None:
+    data = bytearray(p12_bytes(pki, "aes"))
+    data[len(data) // 2] ^= 0xFF
+    with pytest.raises(tls.TlsError):
+        tls.load_pkcs12(bytes(data), PASSWORD)
+
+
+def test_argument_errors(pki: Pki) -> None:
+    data = p12_bytes(pki, "aes")
+    with pytest.raises(TypeError):
+        tls.load_pkcs12(data.decode("latin-1"), PASSWORD)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        tls.load_pkcs12(data, 1234)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="NUL"):
+        tls.load_pkcs12(data, "a\0b")
+
+
+def test_error_queue_is_cleared_between_calls(pki: Pki) -> None:
+    with pytest.raises(tls.NotPkcs12) as first:
+        tls.load_pkcs12(b"\x30\x03\x02\x01", PASSWORD)
+    assert first.value.openssl_errors
+    # The next failure carries only its own reasons, not the previous call's.
+    with pytest.raises(tls.DecodeError) as second:
+        tls.load_certificate(tls.FILETYPE_ASN1, b"\x00")
+    assert not any("PKCS12" in e for e in second.value.openssl_errors)
+    assert tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD).certificate is not None
+
+
+AES_256_CBC_OID = bytes.fromhex("060960864801650304012a")  # 2.16.840.1.101.3.4.1.42
+SHA256_OID = bytes.fromhex("0609608648016503040201")  # 2.16.840.1.101.3.4.2.1
+UNKNOWN_OID = bytes.fromhex("060960864801650304017f")  # an arc nothing implements
+
+
+def test_unsupported_cipher(pki: Pki) -> None:
+    # A MAC-less file (so the edit is not caught by a MAC) whose bags' cipher is unknown.
+    data = p12_bytes(pki, "nomac")
+    assert AES_256_CBC_OID in data
+    with pytest.raises(tls.UnsupportedAlgorithm, match="algorithm"):
+        tls.load_pkcs12(data.replace(AES_256_CBC_OID, UNKNOWN_OID), PASSWORD,
+                        allow_missing_mac=True)
+
+
+def test_unsupported_mac_digest(pki: Pki) -> None:
+    data = p12_bytes(pki, "aes")
+    assert data.count(SHA256_OID) == 1
+    with pytest.raises(tls.UnsupportedAlgorithm) as info:
+        tls.load_pkcs12(data.replace(SHA256_OID, UNKNOWN_OID), PASSWORD)
+    assert not isinstance(info.value, tls.WrongPassword)
+
+
+# ------------------------------------------------------------------ create_pkcs12
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_create_round_trips_through_openssl(pki: Pki, tmp_path, legacy: bool) -> None:  # type: ignore[no-untyped-def]
+    source = tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
+    data = tls.create_pkcs12(source.private_key, source.certificate, source.ca_certificates,
+                             passphrase="new pw", friendly_name="made here", legacy=legacy)
+    path = tmp_path / "made.p12"
+    path.write_bytes(data)
+    info = subprocess.run(["openssl", "pkcs12", "-in", str(path), "-info", "-noout",
+                           "-passin", "pass:new pw", *(["-legacy"] if legacy else [])],
+                          capture_output=True, text=True, check=True).stderr
+    if legacy:
+        assert "pbeWithSHA1And40BitRC2-CBC" in info and "sha1" in info
+    else:
+        assert "AES-256-CBC" in info and "sha256" in info
+    again = tls.load_pkcs12(data, "new pw")
+    assert again.certificate == source.certificate
+    assert again.private_key == source.private_key
+    assert again.ca_certificates == source.ca_certificates
+    assert again.get_friendlyname() == b"made here"
+    assert tls.load_pkcs12(source.export(PASSWORD), PASSWORD).certificate == source.certificate
+
+
+def test_create_with_empty_password_opens_with_none(pki: Pki) -> None:
+    source = tls.load_pkcs12(p12_bytes(pki, "empty"))
+    data = tls.create_pkcs12(source.private_key, source.certificate)
+    assert tls.load_pkcs12(data, None).certificate == source.certificate
+    assert tls.load_pkcs12(data, "").certificate == source.certificate
+
+
+def test_create_argument_errors(pki: Pki) -> None:
+    source = tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
+    other = tls.load_pkcs12(p12_bytes(pki, "empty"))
+    with pytest.raises(ValueError):
+        tls.create_pkcs12(None, None)
+    with pytest.raises(TypeError):
+        tls.create_pkcs12(source.certificate, source.certificate)  # type: ignore[arg-type]
+    with pytest.raises(tls.TlsError):
+        tls.create_pkcs12(other.private_key, source.certificate)  # key does not match
+
+
+# ------------------------------------------------------------------ keys
+
+
+def test_load_privatekey_encrypted_and_plain(pki: Pki) -> None:
+    key = tls.load_privatekey(tls.FILETYPE_PEM, pki.files["leaf.key"].read_bytes())
+    encrypted = tls.dump_privatekey(tls.FILETYPE_PEM, key, "aes-256-cbc", "pw")
+    assert encrypted.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    assert pki.openssl("pkey", "-passin", "pass:pw", input=encrypted) == \
+        pki.files["leaf.key"].read_bytes()
+    assert tls.load_privatekey(tls.FILETYPE_PEM, encrypted, "pw") == key
+    with pytest.raises(tls.PasswordRequired, match="password"):
+        tls.load_privatekey(tls.FILETYPE_PEM, encrypted)
+    with pytest.raises(tls.WrongPassword, match="password"):
+        tls.load_privatekey(tls.FILETYPE_PEM, encrypted, "wrong")
+    der = tls.dump_privatekey(tls.FILETYPE_ASN1, key, "aes-128-cbc", b"pw")
+    assert tls.load_privatekey(tls.FILETYPE_ASN1, der, b"pw") == key
+    plain_der = tls.dump_privatekey(tls.FILETYPE_ASN1, key)
+    assert tls.load_privatekey(tls.FILETYPE_ASN1, plain_der) == key
+
+
+def test_load_traditional_rsa_key(pki: Pki) -> None:
+    traditional = pki.openssl("pkey", "-in", "leaf.key", "-traditional")
+    assert traditional.startswith(b"-----BEGIN RSA PRIVATE KEY-----")
+    key = tls.load_privatekey(tls.FILETYPE_PEM, traditional)
+    assert tls.dump_privatekey(tls.FILETYPE_PEM, key) == pki.files["leaf.key"].read_bytes()
+
+
+def test_key_errors(pki: Pki) -> None:
+    key = tls.load_privatekey(tls.FILETYPE_PEM, pki.files["ec.key"].read_bytes())
+    with pytest.raises(tls.DecodeError):
+        tls.load_privatekey(tls.FILETYPE_PEM, b"-----BEGIN PRIVATE KEY-----\nAAAA\n")
+    with pytest.raises(tls.DecodeError):
+        tls.load_privatekey(tls.FILETYPE_ASN1, b"")
+    with pytest.raises(ValueError, match="FILETYPE"):
+        tls.load_privatekey(3, b"")
+    with pytest.raises(tls.TlsError, match="invalid"):
+        tls.dump_privatekey(tls.FILETYPE_PEM, key, "no-such-cipher", "pw")
+    with pytest.raises(TypeError):
+        tls.dump_privatekey(tls.FILETYPE_PEM, key, "aes-256-cbc")
+
+
+# ------------------------------------------------------------------ certificates
+
+CERT_NAMES = ["root", "other", "inter", "leaf", "ec_leaf", "expired"]
+
+
+@pytest.mark.parametrize("name", CERT_NAMES)
+def test_to_dict_equals_cpython_decoder(pki: Pki, name: str) -> None:
+    path = pki.files[f"{name}.pem"]
+    cert = tls.load_certificate(tls.FILETYPE_PEM, path.read_bytes())
+    assert cert.to_dict() == ssl._ssl._test_decode_cert(str(path))  # type: ignore[attr-defined]
+
+
+def test_to_dict_of_the_system_store_equals_cpython(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bundle = ssl.get_default_verify_paths().cafile
+    if not bundle:
+        pytest.skip("no system CA bundle")
+    with open(bundle, "rb") as fh:
+        certs = tls.load_certificates(fh.read())
+    assert len(certs) > 50
+    for index, cert in enumerate(certs):
+        path = tmp_path / f"{index}.pem"
+        path.write_text(cert.pem)
+        assert cert.to_dict() == ssl._ssl._test_decode_cert(str(path)), cert  # type: ignore[attr-defined]
+
+
+def test_certificate_fields(pki: Pki) -> None:
+    leaf = tls.load_certificate(tls.FILETYPE_PEM, pki.files["leaf.pem"].read_bytes())
+    ref = pki.certs["leaf"]
+    assert leaf.serial_number == ref.serial_number
+    assert leaf.version == 3 and leaf.get_version() == 2
+    assert leaf.not_before == ref.not_valid_before_utc
+    assert leaf.not_after == ref.not_valid_after_utc
+    assert leaf.not_after.tzinfo is not None
+    assert leaf.subject.CN == "localhost" and leaf.subject.commonName == "localhost"
+    assert leaf.subject.OU == "Ünïcode unit"
+    assert (b"OU", "Ünïcode unit".encode("utf-16-be")) in leaf.get_subject().get_components()
+    assert leaf.issuer.CN == "Test Intermediate CA"
+    assert ("DNS", "localhost") in leaf.subject_alt_names
+    assert ("IP Address", "2001:DB8:0:0:0:0:0:1") in leaf.subject_alt_names
+    assert leaf.ocsp_urls == ("http://ocsp.test/", "http://ocsp2.test/")
+    assert leaf.ca_issuers_urls == ("http://ca.test/i.der",)
+    assert leaf.crl_distribution_points == ("http://crl.test/a.crl", "http://crl.test/b.crl")
+    assert leaf.public_key_info == {"algorithm": "RSA", "bits": 2048, "curve": None}
+    assert leaf.signature_algorithm == "ecdsa-with-SHA256"
+    inter = tls.load_certificate(tls.FILETYPE_PEM, pki.files["inter.pem"].read_bytes())
+    assert inter.public_key_info == {"algorithm": "EC", "bits": 384, "curve": "secp384r1"}
+    fingerprint = pki.openssl("x509", "-in", "leaf.pem", "-noout", "-fingerprint", "-sha256")
+    assert fingerprint.decode().strip() == f"sha256 Fingerprint={leaf.fingerprint()}"
+    sha1 = pki.openssl("x509", "-in", "leaf.pem", "-noout", "-fingerprint", "-sha1")
+    assert sha1.decode().strip().endswith(leaf.digest("sha1").decode())
+    assert leaf.der == pki.openssl("x509", "-in", "leaf.pem", "-outform", "DER")
+    assert leaf.pem == pki.files["leaf.pem"].read_text()
+    assert tls.load_certificate(tls.FILETYPE_ASN1, leaf.der) == leaf
+    assert not leaf.has_expired()
+    assert tls.Certificate.from_pem(pki.files["expired.pem"].read_bytes()).has_expired()
+    assert leaf.get_notAfter() == ref.not_valid_after_utc.strftime("%Y%m%d%H%M%SZ").encode()
+
+
+def test_load_certificates_bundle(pki: Pki) -> None:
+    certs = tls.load_certificates(pki.files["leaf_chain.pem"].read_bytes() + b"\n" +
+                                  pki.files["cas.pem"].read_bytes())
+    assert [c.subject.CN for c in certs] == ["localhost", "Test Intermediate CA",
+                                             "Test Intermediate CA", "Test Root CA"]
+
+
+@pytest.mark.parametrize("data", [b"", b"hello", (b"-----BEGIN CERTIFICATE-----\nAAAA\n"
+                                                  b"-----END CERTIFICATE-----\n")])
+def test_certificate_decode_errors(data: bytes) -> None:
+    with pytest.raises(tls.DecodeError):
+        tls.load_certificate(tls.FILETYPE_PEM, data)
+    with pytest.raises(tls.DecodeError):
+        tls.load_certificate(tls.FILETYPE_ASN1, data)
+    with pytest.raises(tls.DecodeError):
+        tls.load_certificates(data)
+
+
+def test_bundle_with_damaged_second_certificate(pki: Pki) -> None:
+    good = pki.files["leaf.pem"].read_bytes()
+    damaged = pki.files["inter.pem"].read_bytes().replace(b"M", b"!", 3)
+    with pytest.raises(tls.DecodeError):
+        tls.load_certificates(good + damaged)
+
+
+# ------------------------------------------------------------------ verify_chain
+
+
+def load(pki: Pki, name: str) -> tls.Certificate:
+    return tls.load_certificate(tls.FILETYPE_PEM, pki.files[f"{name}.pem"].read_bytes())
+
+
+def openssl_verify_reason(pki: Pki, leaf: str, untrusted: str | None, cafile: str) -> str:
+    args = ["openssl", "verify", "-CAfile", str(pki.files[cafile])]
+    if untrusted:
+        args += ["-untrusted", str(pki.files[untrusted])]
+    out = subprocess.run([*args, str(pki.files[leaf])], capture_output=True, text=True,
+                         check=False)
+    match = re.search(r"error \d+ at \d+ depth lookup: (.*)", out.stdout + out.stderr)
+    return match.group(1) if match else "OK"
+
+
+def test_verify_chain_trusted(pki: Pki) -> None:
+    chain = tls.verify_chain(load(pki, "leaf"), [load(pki, "inter")],
+                             cafile=pki.files["root.pem"], hostname="localhost")
+    assert [c.subject.CN for c in chain] == ["localhost", "Test Intermediate CA",
+                                             "Test Root CA"]
+    assert openssl_verify_reason(pki, "leaf.pem", "inter.pem", "root.pem") == "OK"
+    assert tls.verify_chain(load(pki, "leaf"), [load(pki, "inter")],
+                            cafile=pki.files["root.pem"], hostname="127.0.0.1")
+
+
+@pytest.mark.parametrize("leaf,untrusted,cafile,code", [
+    ("leaf", None, "root", 20),          # missing intermediate
+    ("leaf", "inter", "other", 20),      # untrusted root
+    ("expired", "inter", "root", 10),    # expired leaf
+])
+def test_verify_chain_failures_match_openssl_verify(pki: Pki, leaf: str, untrusted: str | None,
+                                                    cafile: str, code: int) -> None:
+    with pytest.raises(tls.CertificateVerifyError) as info:
+        tls.verify_chain(load(pki, leaf), [load(pki, untrusted)] if untrusted else [],
+                         cafile=pki.files[f"{cafile}.pem"])
+    assert info.value.verify_code == code
+    assert info.value.reason == openssl_verify_reason(
+        pki, f"{leaf}.pem", f"{untrusted}.pem" if untrusted else None, f"{cafile}.pem")
+    assert info.value.chain[0] == load(pki, leaf)
+
+
+def test_verify_chain_self_signed_in_chain(pki: Pki) -> None:
+    with pytest.raises(tls.CertificateVerifyError, match="self-signed") as info:
+        tls.verify_chain(load(pki, "leaf"), [load(pki, "inter"), load(pki, "root")],
+                         cafile=pki.files["other.pem"])
+    assert info.value.verify_code == 19
+
+
+def test_verify_chain_hostname_mismatch(pki: Pki) -> None:
+    with pytest.raises(tls.HostnameMismatch, match="hostname mismatch") as info:
+        tls.verify_chain(load(pki, "leaf"), [load(pki, "inter")],
+                         cafile=pki.files["root.pem"], hostname="wrong.example")
+    assert isinstance(info.value, tls.CertificateVerifyError)
+    with pytest.raises(tls.HostnameMismatch):
+        tls.verify_chain(load(pki, "leaf"), [load(pki, "inter")],
+                         cafile=pki.files["root.pem"], hostname="10.9.8.7")
+
+
+def test_verify_chain_at_time(pki: Pki) -> None:
+    expired = load(pki, "expired")
+    when = expired.not_after - dt.timedelta(days=1)
+    chain = tls.verify_chain(expired, [load(pki, "inter")], cafile=pki.files["root.pem"],
+                             at_time=when)
+    assert len(chain) == 3
+    with pytest.raises(tls.CertificateVerifyError, match="not yet valid"):
+        tls.verify_chain(expired, [load(pki, "inter")], cafile=pki.files["root.pem"],
+                         at_time=expired.not_before.timestamp() - 3600)
+    with pytest.raises(ValueError, match="aware"):
+        tls.verify_chain(expired, at_time=dt.datetime(2020, 1, 1))
+
+
+def test_verify_chain_system_store_does_not_trust_test_root(pki: Pki) -> None:
+    with pytest.raises(tls.CertificateVerifyError):
+        tls.verify_chain(load(pki, "leaf"), [load(pki, "inter")])
+
+
+def test_verify_chain_bad_cafile(pki: Pki, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(tls.CaLocationError):
+        tls.verify_chain(load(pki, "leaf"), cafile=tmp_path / "missing.pem")
+    empty = tmp_path / "empty.pem"
+    empty.write_text("nothing here\n")
+    with pytest.raises(tls.CaLocationError):
+        tls.verify_chain(load(pki, "leaf"), cafile=empty)
+
+
+def test_verify_chain_with_capath(pki: Pki, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    capath = tmp_path / "certs"
+    capath.mkdir()
+    (capath / "root.pem").write_bytes(pki.files["root.pem"].read_bytes())
+    subprocess.run(["openssl", "rehash", str(capath)], check=True, capture_output=True)
+    chain = tls.verify_chain(load(pki, "leaf"), [load(pki, "inter")], capath=capath)
+    assert chain[-1] == load(pki, "root")

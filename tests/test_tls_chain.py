@@ -1,0 +1,247 @@
+"""fetch_chain and TLSConnection against real TLS servers on 127.0.0.1 (Python's ssl)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+
+import pytest
+from _tls_pki import Pki, TlsServer, shared_pki
+from tightbind import tls
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return shared_pki(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def rsa_server(pki: Pki):  # type: ignore[no-untyped-def]
+    with TlsServer(pki.files["leaf_chain.pem"], pki.files["leaf.key"]) as server:
+        yield server
+
+
+def subjects(chain: tuple[tls.Certificate, ...]) -> list[str | None]:
+    return [cert.subject.CN for cert in chain]
+
+
+def test_trusted_chain(pki: Pki, rsa_server: TlsServer) -> None:
+    chain = tls.fetch_chain("127.0.0.1", rsa_server.port, server_hostname="localhost",
+                            cafile=pki.files["root.pem"], timeout=5)
+    assert chain.verify_error is None and chain.trusted and chain.verify_code == 0
+    assert subjects(chain.unverified) == ["localhost", "Test Intermediate CA"]
+    assert subjects(chain.verified) == ["localhost", "Test Intermediate CA", "Test Root CA"]
+    assert chain.verified[2].pem == pki.files["root.pem"].read_text()
+    assert chain.protocol == "TLSv1.3"
+    assert chain.cipher.startswith("TLS_")
+    assert rsa_server.server_names[-1] == "localhost"  # SNI was sent
+
+
+def test_chain_equals_openssl_s_client_showcerts(pki: Pki, rsa_server: TlsServer) -> None:
+    shown = subprocess.run(
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{rsa_server.port}", "-servername",
+         "localhost", "-showcerts", "-CAfile", str(pki.files["root.pem"])],
+        input=b"", capture_output=True, timeout=30, check=False).stdout
+    expected = tls.load_certificates(shown)
+    chain = tls.fetch_chain("127.0.0.1", rsa_server.port, server_hostname="localhost",
+                            cafile=pki.files["root.pem"], timeout=5)
+    assert list(chain.unverified) == expected
+
+
+def test_ip_address_host_checks_ip_san(pki: Pki, rsa_server: TlsServer) -> None:
+    chain = tls.fetch_chain("127.0.0.1", rsa_server.port, cafile=pki.files["root.pem"],
+                            timeout=5)
+    assert chain.verify_error is None
+    assert rsa_server.server_names[-1] is None  # no SNI for an IP literal
+
+
+def test_untrusted_root(pki: Pki, rsa_server: TlsServer) -> None:
+    chain = tls.fetch_chain("127.0.0.1", rsa_server.port, server_hostname="localhost",
+                            cafile=pki.files["other.pem"], timeout=5)
+    assert chain.verify_error == "unable to get local issuer certificate"
+    assert chain.verified == ()
+    assert subjects(chain.unverified) == ["localhost", "Test Intermediate CA"]
+
+
+def test_system_store_does_not_trust_test_root(rsa_server: TlsServer) -> None:
+    chain = tls.fetch_chain("127.0.0.1", rsa_server.port, server_hostname="localhost",
+                            timeout=5)
+    assert chain.verify_error == "unable to get local issuer certificate"
+    assert len(chain.unverified) == 2
+
+
+def test_hostname_mismatch(pki: Pki, rsa_server: TlsServer) -> None:
+    chain = tls.fetch_chain("127.0.0.1", rsa_server.port, server_hostname="wrong.example",
+                            cafile=pki.files["root.pem"], timeout=5)
+    assert chain.verify_error == "hostname mismatch"
+    assert chain.verified == ()
+    assert len(chain.unverified) == 2
+
+
+def test_expired_leaf(pki: Pki) -> None:
+    with TlsServer(pki.files["expired_chain.pem"], pki.files["ec.key"]) as server:
+        chain = tls.fetch_chain("127.0.0.1", server.port, server_hostname="localhost",
+                                cafile=pki.files["root.pem"], timeout=5)
+    assert chain.verify_error == "certificate has expired"
+    assert subjects(chain.unverified) == ["expired.localhost", "Test Intermediate CA"]
+    assert chain.unverified[0].has_expired()
+
+
+def test_missing_intermediate(pki: Pki) -> None:
+    with TlsServer(pki.files["ec_leaf.pem"], pki.files["ec.key"]) as server:
+        chain = tls.fetch_chain("127.0.0.1", server.port, server_hostname="localhost",
+                                cafile=pki.files["root.pem"], timeout=5)
+    assert chain.verify_error == "unable to get local issuer certificate"
+    assert subjects(chain.unverified) == ["ec.localhost"]
+    assert chain.unverified[0].public_key_info["curve"] == "prime256v1"
+
+
+def test_connection_refused() -> None:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    with pytest.raises(tls.TlsConnectError, match="refused") as info:
+        tls.fetch_chain("127.0.0.1", port, timeout=5)
+    assert isinstance(info.value, ConnectionError)
+
+
+def test_handshake_timeout() -> None:
+    with TlsServer(mode="silent") as server, \
+            pytest.raises(tls.TlsTimeout, match="timed out") as info:
+        tls.fetch_chain("127.0.0.1", server.port, timeout=0.3)
+    assert isinstance(info.value, TimeoutError)
+
+
+def test_not_a_tls_server() -> None:
+    with TlsServer(mode="plain") as server, \
+            pytest.raises(tls.HandshakeError, match="wrong version number"):
+        tls.fetch_chain("127.0.0.1", server.port, timeout=5)
+
+
+def test_argument_errors(pki: Pki) -> None:
+    with pytest.raises(ValueError):
+        tls.fetch_chain("127.0.0.1", 0)
+    with pytest.raises(ValueError, match="NUL"):
+        tls.fetch_chain("127.0.0.1", 1, server_hostname="a\0b")
+    with pytest.raises(tls.TlsConnectError):
+        tls.fetch_chain("no-such-host.invalid", 443, timeout=2)
+
+
+def test_bad_cafile(pki: Pki, rsa_server: TlsServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(tls.CaLocationError):
+        tls.fetch_chain("127.0.0.1", rsa_server.port, cafile=tmp_path / "nope.pem", timeout=5)
+
+
+# ------------------------------------------------------------------ TLSConnection
+
+
+def connect(server: TlsServer, timeout: float = 5) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
+
+
+def test_connection_echo_and_peer_chain(pki: Pki, rsa_server: TlsServer) -> None:
+    payload = bytes(range(256)) * 1000
+    with tls.TLSConnection(connect(rsa_server), "localhost",
+                           cafile=pki.files["root.pem"]) as conn:
+        conn.sendall(payload)
+        received = bytearray()
+        for _ in range(1000):
+            if len(received) >= len(payload):
+                break
+            received += conn.recv(65536)
+        assert bytes(received) == payload
+        assert conn.getpeercert()["subject"][2] == (("commonName", "localhost"),)
+        assert conn.getpeercert(binary_form=True) == \
+            pki.openssl("x509", "-in", "leaf.pem", "-outform", "DER")
+        assert len(conn.getpeercertchain()) == 3
+        assert len(conn.getpeercertchain(validate=False)) == 2
+        assert conn.getpeercertchain(binary_form=True)[1] == \
+            tls.load_certificate(tls.FILETYPE_PEM, pki.files["inter.pem"].read_bytes()).der
+        assert conn.version() == "TLSv1.3"
+        assert conn.cipher()[1] == "TLSv1.3"
+        assert conn.verify_error is None
+        buffer = bytearray(10)
+        conn.sendall(b"0123456789")
+        assert conn.recv_into(buffer) > 0
+
+
+def test_connection_reads_like_a_socket_for_framing(pki: Pki) -> None:
+    # framing's helpers call only recv(n) and sendall(data): b"" means end of stream.
+    with TlsServer(pki.files["leaf_chain.pem"], pki.files["leaf.key"], mode="greet") as server, \
+            tls.TLSConnection(connect(server), "localhost", cafile=pki.files["root.pem"]) as conn:
+        chunks = [conn.recv(2), conn.recv(100), conn.recv(100), conn.recv(100)]
+    assert b"".join(chunks) == b"hello"
+    assert chunks[-1] == b""
+
+
+def test_ragged_eof_can_be_an_error(pki: Pki) -> None:
+    with TlsServer(pki.files["leaf_chain.pem"], pki.files["leaf.key"], mode="greet") as server, \
+            tls.TLSConnection(connect(server), "localhost", cafile=pki.files["root.pem"],
+                              suppress_ragged_eofs=False) as conn:
+        assert conn.recv(5) == b"hello"
+        with pytest.raises(tls.TlsConnectError, match="close_notify"):
+            conn.recv(5)
+
+
+def test_connection_verify_failure_raises_with_chain(pki: Pki, rsa_server: TlsServer) -> None:
+    with pytest.raises(tls.HostnameMismatch) as info:
+        tls.TLSConnection(connect(rsa_server), "wrong.example", cafile=pki.files["root.pem"])
+    assert info.value.reason == "hostname mismatch"
+    assert subjects(info.value.chain) == ["localhost", "Test Intermediate CA"]
+    with pytest.raises(tls.CertificateVerifyError, match="unable to get local issuer"):
+        tls.TLSConnection(connect(rsa_server), "localhost", cafile=pki.files["other.pem"])
+
+
+def test_connection_recv_timeout(pki: Pki, rsa_server: TlsServer) -> None:
+    with tls.TLSConnection(connect(rsa_server, timeout=0.2), "localhost",
+                           cafile=pki.files["root.pem"]) as conn:
+        with pytest.raises(tls.TlsTimeout):
+            conn.recv(10)  # the echo server has nothing to say
+        conn.settimeout(5)
+        assert conn.gettimeout() == 5
+        conn.sendall(b"ping")
+        assert conn.recv(10) == b"ping"
+
+
+def test_connection_after_close(pki: Pki, rsa_server: TlsServer) -> None:
+    conn = tls.TLSConnection(connect(rsa_server), "localhost", cafile=pki.files["root.pem"])
+    conn.close()
+    conn.close()
+    with pytest.raises(ValueError, match="closed"):
+        conn.recv(1)
+    with pytest.raises(ValueError, match="closed"):
+        conn.sendall(b"x")
+
+
+def test_capath_trust(pki: Pki, rsa_server: TlsServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    capath = tmp_path / "certs"
+    capath.mkdir()
+    (capath / "root.pem").write_bytes(pki.files["root.pem"].read_bytes())
+    subprocess.run(["openssl", "rehash", str(capath)], check=True, capture_output=True)
+    chain = tls.fetch_chain("127.0.0.1", rsa_server.port, server_hostname="localhost",
+                            capath=capath, timeout=5)
+    assert chain.verify_error is None and len(chain.verified) == 3
+
+
+def test_trust_follows_a_changed_cafile(pki: Pki, rsa_server: TlsServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Contexts are shared between calls; a rewritten cafile must not keep the old trust.
+    cafile = tmp_path / "trust.pem"
+    cafile.write_bytes(pki.files["root.pem"].read_bytes())
+    fetch = lambda: tls.fetch_chain("127.0.0.1", rsa_server.port,
+                                    server_hostname="localhost", cafile=cafile, timeout=5)
+    assert fetch().trusted and fetch().trusted
+    cafile.write_bytes(pki.files["other.pem"].read_bytes() + b"\n")
+    assert fetch().verify_error == "unable to get local issuer certificate"
+
+
+def test_failed_handshake_closes_the_socket(pki: Pki, rsa_server: TlsServer) -> None:
+    sock = connect(rsa_server)
+    with pytest.raises(tls.CertificateVerifyError):
+        tls.TLSConnection(sock, "localhost", cafile=pki.files["other.pem"])
+    assert sock.fileno() == -1
+    with TlsServer(mode="silent") as server:
+        sock = connect(server, timeout=0.2)
+        with pytest.raises(tls.TlsTimeout):
+            tls.TLSConnection(sock, "localhost")
+        assert sock.fileno() == -1
