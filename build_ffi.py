@@ -13,6 +13,7 @@ compiles every available area in place under ``python/tightbind`` for quick iter
 
 from __future__ import annotations
 
+import glob
 import os
 import shlex
 import shutil
@@ -116,7 +117,9 @@ def missing_reason(area: Area) -> str | None:
     return None
 
 
-def make_ffi(name: str) -> FFI:
+def make_ffi(name: str, *, absolute_paths: bool = False) -> FFI:
+    """The FFI builder for one area.  setuptools wants source paths relative to
+    setup.py; ``ffi.compile()`` works in a temporary folder and needs absolute ones."""
     area = AREAS[name]
     reason = missing_reason(area)
     if reason is not None:
@@ -124,13 +127,16 @@ def make_ffi(name: str) -> FFI:
     flags = pkg_config_flags(area.pkgconfig)
     with open(os.path.join(HERE, "bindings", f"{name}.h"), encoding="utf-8") as fh:
         cdef = fh.read()
+    def path(relative: str) -> str:
+        return os.path.join(HERE, relative) if absolute_paths else relative
+
     ffi = FFI()
     ffi.cdef(cdef)
     ffi.set_source(
         area.module,
         '#include "tightbind.h"\n',
-        sources=list(area.sources),
-        include_dirs=["csrc", *flags["include_dirs"]],
+        sources=[path(source) for source in area.sources],
+        include_dirs=[path("csrc"), *flags["include_dirs"]],
         library_dirs=flags["library_dirs"],
         libraries=[*flags["libraries"], *area.libraries],
         extra_compile_args=[
@@ -187,4 +193,7 @@ if __name__ == "__main__":
     os.chdir(HERE)
     for entry in cffi_modules():
         name = entry.rsplit("_", 1)[1]
-        make_ffi(name).compile(tmpdir="python", verbose=True)
+        make_ffi(name, absolute_paths=True).compile(tmpdir="build/inplace", verbose=True)
+        for built in glob.glob(f"build/inplace/tightbind/_{name}.*.so"):
+            shutil.copy2(built, "python/tightbind/")
+            print(f"built {os.path.join('python/tightbind', os.path.basename(built))}")

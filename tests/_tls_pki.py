@@ -250,7 +250,7 @@ class TlsServer:
         for conn in self._held:
             conn.close()
 
-    def __enter__(self) -> TlsServer:  # noqa: PYI034
+    def __enter__(self) -> TlsServer:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,7 +1,8 @@
 """The README's Python examples run as written.
 
-Every ```python block runs in a fresh namespace, in a temporary working directory,
-unless the line before it is an HTML comment starting with "<!-- not run" that says why.
+Every ```python block runs in a fresh namespace, in a temporary working directory that
+holds the files the examples open (made here), unless the line before it is an HTML
+comment starting with "<!-- not run" that says why.
 """
 
 from __future__ import annotations
@@ -26,8 +27,26 @@ def examples() -> list[tuple[str, str]]:
     return found
 
 
+@pytest.fixture(scope="module")
+def example_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The files the README's examples open, by name."""
+    files: dict[str, bytes] = {}
+    try:
+        from _tls_pki import shared_pki
+    except ImportError:
+        return files
+    pki = shared_pki(tmp_path_factory)
+    pki.openssl("pkcs12", "-export", "-legacy", "-passout", "pass:secret", "-in", "leaf.pem",
+                "-inkey", "leaf.key", "-certfile", "cas.pem", "-name", "client",
+                "-caname", "intermediate", "-caname", "root", "-out", "client.p12")
+    files["client.p12"] = (pki.files["root.pem"].parent / "client.p12").read_bytes()
+    return files
+
+
 @pytest.mark.parametrize("where, code", examples(), ids=[w for w, _ in examples()])
-def test_readme_example_runs(where, code, tmp_path, monkeypatch):
+def test_readme_example_runs(where, code, tmp_path, monkeypatch, example_files):
+    for name, data in example_files.items():
+        (tmp_path / name).write_bytes(data)
     monkeypatch.chdir(tmp_path)
     exec(compile(code, where, "exec"), {"__name__": "__readme__"})
 

@@ -12,8 +12,9 @@ import ssl
 import subprocess
 
 import pytest
-import tightbind
 from _tls_pki import PASSWORD, Pki, shared_pki
+
+import tightbind
 from tightbind import tls
 
 PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z ]+)-----\n.*?-----END \1-----\n", re.DOTALL)

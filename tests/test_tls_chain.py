@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 from _tls_pki import Pki, TlsServer, shared_pki
+
 from tightbind import tls
 
 

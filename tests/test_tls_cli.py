@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from _tls_pki import PASSWORD, Pki, TlsServer, shared_pki
+
 from tightbind.commands.chain import parse_target
 
 

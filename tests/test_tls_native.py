@@ -13,6 +13,7 @@ import pytest
 from _tls_pki import PASSWORD, Pki, shared_pki
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from tightbind import tls
 
 HERE = Path(__file__).resolve().parent

@@ -332,14 +332,14 @@ class Name:
         if attribute.startswith("_"):
             raise AttributeError(attribute)
         pairs = [pair for rdn in self.rdns for pair in rdn]
-        for (long_name, value), short in zip(pairs, self._short):
+        for (long_name, value), short in zip(pairs, self._short, strict=True):
             if attribute in (long_name, short):
                 return value
         return None
 
     def __str__(self) -> str:
         parts = [f"{short}={value}" for (_, value), short in
-                 zip((pair for rdn in self.rdns for pair in rdn), self._short)]
+                 zip((pair for rdn in self.rdns for pair in rdn), self._short, strict=True)]
         return "/" + "/".join(parts) if parts else ""
 
     def __repr__(self) -> str:
@@ -1142,7 +1142,7 @@ class TLSConnection:
             ffi.release(ssl)
         self._sock.close()
 
-    def __enter__(self) -> TLSConnection:  # noqa: PYI034
+    def __enter__(self) -> TLSConnection:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
