@@ -4,11 +4,13 @@
 typedef ... PIX;
 typedef ... PIXA;
 typedef ... BOXA;
+typedef ... BOX;
 typedef int32_t l_int32;
 typedef float l_float32;
 
 #define IFF_UNKNOWN ...
 #define IFF_PNG ...
+#define IFF_JFIF_JPEG ...
 #define IFF_TIFF ...
 #define IFF_TIFF_PACKBITS ...
 #define IFF_TIFF_RLE ...
@@ -31,6 +33,9 @@ PIX *pixaGetPix(PIXA *pixa, l_int32 index, l_int32 accesstype);
 l_int32 boxaGetCount(BOXA *boxa);
 PIX *pixClone(PIX *pixs);
 PIX *pixCopy(PIX *pixd, const PIX *pixs);
+BOX *boxCreate(l_int32 x, l_int32 y, l_int32 w, l_int32 h);
+void boxDestroy(BOX **pbox);
+PIX *pixClipRectangle(PIX *pixs, BOX *box, BOX **pboxc);
 
 l_int32 pixGetWidth(const PIX *pix);
 l_int32 pixGetHeight(const PIX *pix);

@@ -140,6 +140,14 @@ class Element:
         return self.box[1]
 
     @property
+    def right(self) -> int:
+        return self.box[2]
+
+    @property
+    def bottom(self) -> int:
+        return self.box[3]
+
+    @property
     def width(self) -> int:
         return self.box[2] - self.box[0]
 
@@ -189,7 +197,9 @@ class TessApi:
     ``TessApi(data_path=None, language="eng", *, oem=None, psm=None, variables=None)``
     loads ``language`` ("eng", "eng+deu", ...) from ``data_path`` (default: the
     ``TESSDATA_PREFIX`` environment variable, else Tesseract's built-in folder).
-    ``variables`` are Tesseract parameters set at initialisation (init-only ones work).
+    ``psm`` defaults to ``PSM.AUTO``, as for the ``tesseract`` command (the library's own
+    default is ``SINGLE_BLOCK``), so results equal the command's.  ``variables`` are
+    Tesseract parameters set at initialisation (init-only ones work).
 
     Raises :class:`LanguageNotFound` when a language's model is missing and
     :class:`VariableError` for an unknown variable.  Use as a context manager or call
@@ -209,6 +219,8 @@ class TessApi:
         self._handle: Any = None
         self._image: Pix | None = None
         self._image_size = (0, 0)
+        self._offset = (0, 0)
+        self._ppi = 0
         self._recognized = False
         self._cancel = ffi.new("int *")
         self._elements = ffi.new("tb_ocr_element[]", 256)
@@ -262,6 +274,8 @@ class TessApi:
         self._handle = handle
         for name, value in (variables or {}).items():
             self._check_variable_exists(str(name))
+        if psm is None and "tessedit_pageseg_mode" not in (variables or {}):
+            psm = PSM.AUTO  # the tesseract command's default (the library's is SINGLE_BLOCK)
         if psm is not None:
             self.set_page_seg_mode(psm)
 
@@ -287,6 +301,20 @@ class TessApi:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The engine's re-entrant lock.  Every call takes it; hold it yourself around a
+        sequence (set_image, recognize, get_utf8_text) when threads share the engine."""
+        return self._lock  # type: ignore[return-value]
+
+    def ocr(self, image: Any, *, timeout: float | None = None) -> str:
+        """``set_image(image)``, ``recognize(timeout)`` and ``get_utf8_text()`` as one step
+        under the engine's lock (safe when threads share the engine)."""
+        with self._lock:
+            self.set_image(image)
+            self.recognize(timeout=timeout)
+            return self.get_utf8_text()
 
     # ---- engine settings ---------------------------------------------------------------
 
@@ -403,6 +431,8 @@ class TessApi:
         log_messages()
         self._image = pix
         self._image_size = (width, height)
+        self._offset = (0, 0)
+        self._ppi = 0
         self._recognized = False
         x_res, _ = pix.resolution
         if x_res <= 0:
@@ -414,6 +444,8 @@ class TessApi:
 
         Raises ImageFileNotFound, ImageError or TypeError.
         """
+        if self._handle is None:
+            raise ClosedError("this TessApi was closed")
         self.set_image_pix(to_pix(image))
 
     def set_image_file(self, path: str | os.PathLike[str]) -> None:
@@ -436,11 +468,18 @@ class TessApi:
         if not isinstance(ppi, int) or not 1 <= ppi <= 100000:
             raise ValueError(f"resolution must be an int between 1 and 100000: {ppi!r}")
         lib.TessBaseAPISetSourceResolution(self._handle, ppi)
+        self._ppi = ppi
         self._recognized = False
 
     @_locked
     def set_rectangle(self, left: int, top: int, width: int, height: int) -> None:
-        """Recognise only this rectangle of the image (pixels)."""
+        """Recognise only this rectangle of the image (pixels).
+
+        Tesseract's own SetRectangle gives wrong text with its LSTM engine (tesseract
+        issue #845), so the rectangle is cut out of the image here instead.  Boxes from
+        ``results()`` and ``analyse_layout()`` are in the whole image's coordinates;
+        Tesseract's own renderings (hOCR, TSV, ALTO, box) count from the rectangle.
+        """
         self._require_image()
         image_width, image_height = self._image_size
         if not (0 <= left < image_width and 0 <= top < image_height and width > 0
@@ -448,7 +487,27 @@ class TessApi:
                 and top + height <= image_height):
             raise ValueError(f"rectangle ({left}, {top}, {width}, {height}) is not inside "
                              f"the {image_width}x{image_height} image")
-        lib.TessBaseAPISetRectangle(self._handle, left, top, width, height)
+        source = self._image
+        assert source is not None
+        box = lib.boxCreate(left, top, width, height)
+        if box == ffi.NULL:
+            raise MemoryError("cannot create a box")
+        try:
+            clipped = lib.pixClipRectangle(source.ptr, box, ffi.NULL)
+        finally:
+            lib.boxDestroy(ffi.new("BOX **", box))
+        if clipped == ffi.NULL:
+            log_messages(logging.DEBUG)
+            raise ImageError("cannot cut the rectangle out of the image")
+        part = Pix._adopt(clipped)
+        usable = part
+        if lib.pixGetColormap(part.ptr) != ffi.NULL or part.depth not in (1, 8, 32):
+            usable = part._displayable()
+        lib.TessBaseAPISetImage2(self._handle, usable.ptr)
+        if self._ppi:
+            lib.TessBaseAPISetSourceResolution(self._handle, self._ppi)
+        log_messages()
+        self._offset = (left, top)
         self._recognized = False
 
     # ---- recognition -------------------------------------------------------------------
@@ -580,6 +639,7 @@ class TessApi:
         elements = self._elements
         out = []
         block_types = _BLOCK_TYPES
+        dx, dy = self._offset
         for index in range(count):
             e = elements[index]
             start = e.text_offset
@@ -587,7 +647,7 @@ class TessApi:
                 level,
                 text[start:start + e.text_length].decode("utf-8", "replace"),
                 e.confidence,
-                (e.left, e.top, e.right, e.bottom),
+                (e.left + dx, e.top + dy, e.right + dx, e.bottom + dy),
                 e.block_num, e.par_num, e.line_num, e.word_num,
                 block_types.get(e.block_type, PolyBlockType.UNKNOWN),
             ))
@@ -665,8 +725,9 @@ class TessApi:
             found = ffi.new("size_t *")
             if lib.tb_ocr_boxa_boxes(boxa, coords, count, found) != lib.TB_OK:
                 raise OcrError("cannot read component boxes")
-            boxes = [(coords[4 * i], coords[4 * i + 1], coords[4 * i + 2], coords[4 * i + 3])
-                     for i in range(found[0])]
+            dx, dy = self._offset
+            boxes = [(coords[4 * i] + dx, coords[4 * i + 1] + dy, coords[4 * i + 2] + dx,
+                      coords[4 * i + 3] + dy) for i in range(found[0])]
             if not images:
                 return boxes
             if pixa == ffi.NULL or lib.pixaGetCount(pixa) != len(boxes):

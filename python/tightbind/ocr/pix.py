@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import struct
+import zlib
 from typing import TYPE_CHECKING, Any
 
 from tightbind.ocr._native import ffi, lib, log_messages
@@ -56,7 +58,38 @@ def _check_header(data: bytes) -> int:
                             ffi.NULL) != 0:
         raise _fail("corrupt or truncated image header")
     _check_size(width[0], height[0])
+    if fmt[0] == lib.IFF_PNG:
+        _check_png(data)
+    elif fmt[0] == lib.IFF_JFIF_JPEG:
+        _check_jpeg(data)
     return int(fmt[0])
+
+
+# libpng and libjpeg print some errors straight to stderr from inside Leptonica, where
+# no handler can reach them; the common causes (truncation, damaged chunks) are caught
+# here first so that they become a clean ImageError instead.
+
+def _check_png(data: bytes) -> None:
+    offset = 8
+    while True:
+        if offset + 12 > len(data):
+            raise ImageError("truncated PNG (no IEND chunk)")
+        length, = struct.unpack_from(">I", data, offset)
+        end = offset + 8 + length
+        if length > 0x7FFFFFFF or end + 4 > len(data):
+            raise ImageError("truncated PNG (a chunk runs past the end of the data)")
+        kind = data[offset + 4:offset + 8]
+        crc, = struct.unpack_from(">I", data, end)
+        if zlib.crc32(data[offset + 4:end]) != crc:
+            raise ImageError(f"corrupt PNG (bad CRC in chunk {kind!r})")
+        if kind == b"IEND":
+            return
+        offset = end + 4
+
+
+def _check_jpeg(data: bytes) -> None:
+    if b"\xff\xd9" not in data[-64:]:
+        raise ImageError("truncated JPEG (no end-of-image marker)")
 
 
 def _check_size(width: int, height: int) -> None:

@@ -1,0 +1,15 @@
+"""TightOCR's constants: page iterator levels, segmentation and engine modes."""
+
+from tightbind.ocr.constants import (
+    OEM,
+    PSM,
+    RIL_BLOCK,
+    RIL_PARA,
+    RIL_SYMBOL,
+    RIL_TEXTLINE,
+    RIL_WORD,
+    PageIteratorLevel,
+)
+
+__all__ = ["OEM", "PSM", "PageIteratorLevel", "RIL_BLOCK", "RIL_PARA", "RIL_SYMBOL",
+           "RIL_TEXTLINE", "RIL_WORD"]
