@@ -187,14 +187,18 @@ int tb_ocr_walk(TessBaseAPI *api, int level, tb_ocr_element *out, size_t capacit
         return TB_OCR_E_NO_RESULT;
     pi = TessResultIteratorGetPageIterator(ri);
 
-    /* The loop of TessBaseAPI::GetTSVText(), so numbers, boxes and words agree. */
-    while (tb_ocr_not_empty(pi, RIL_BLOCK)) {
+    /* The loop of TessBaseAPI::GetTSVText(), so numbers, boxes and words agree.  It
+       tests Empty(RIL_BLOCK), which the C API lacks; BoundingBox(RIL_BLOCK) would do
+       but computes the block's box each time, so after the first test the end of the
+       page is taken from Next()'s result, which is false exactly when no block is left. */
+    int more = tb_ocr_not_empty(pi, RIL_BLOCK);
+    while (more) {
         int block_type;
         tb_ocr_element *word = NULL;
-        float word_confidence;
+        size_t word_start;
 
         if (!tb_ocr_not_empty(pi, RIL_WORD)) {
-            TessResultIteratorNext(ri, RIL_WORD);
+            more = TessResultIteratorNext(ri, RIL_WORD);
             continue;
         }
         block_type = (int)TessPageIteratorBlockType(pi);
@@ -229,10 +233,13 @@ int tb_ocr_walk(TessBaseAPI *api, int level, tb_ocr_element *out, size_t capacit
                                  TessResultIteratorGetUTF8Text(ri, RIL_TEXTLINE));
         }
         numbers[3]++;
-        size_t word_start = sink.text_used;
-        if (level == RIL_WORD) {
-            word_confidence = TessResultIteratorConfidence(ri, RIL_WORD);
-            word = tb_ocr_emit(&sink, pi, RIL_WORD, word_confidence, numbers, block_type);
+        word_start = sink.text_used;
+        if (level == RIL_WORD)
+            word = tb_ocr_emit(&sink, pi, RIL_WORD, TessResultIteratorConfidence(ri, RIL_WORD),
+                               numbers, block_type);
+        if (level < RIL_WORD) {
+            more = TessResultIteratorNext(ri, RIL_WORD);
+            continue;
         }
         /* A word's text is its symbols' texts, as in the TSV. */
         do {
@@ -240,16 +247,15 @@ int tb_ocr_walk(TessBaseAPI *api, int level, tb_ocr_element *out, size_t capacit
                 char *symbol = TessResultIteratorGetUTF8Text(ri, RIL_SYMBOL);
                 tb_ocr_append_text(&sink, symbol);
                 TessDeleteText(symbol);
-            } else if (level == RIL_SYMBOL) {
+            } else {
                 tb_ocr_emit_text(&sink,
                                  tb_ocr_emit(&sink, pi, RIL_SYMBOL,
                                              TessResultIteratorConfidence(ri, RIL_SYMBOL),
                                              numbers, block_type),
                                  TessResultIteratorGetUTF8Text(ri, RIL_SYMBOL));
             }
-            TessResultIteratorNext(ri, RIL_SYMBOL);
-        } while (tb_ocr_not_empty(pi, RIL_BLOCK) &&
-                 !TessPageIteratorIsAtBeginningOf(pi, RIL_WORD));
+            more = TessResultIteratorNext(ri, RIL_SYMBOL);
+        } while (more && !TessPageIteratorIsAtBeginningOf(pi, RIL_WORD));
         if (word != NULL)
             word->text_length = sink.text_used - word_start;
     }
