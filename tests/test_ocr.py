@@ -18,9 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
-
 import tightbind
+from PIL import Image, ImageDraw, ImageFont
 from tightbind.ocr import (
     MAX_IMAGE_PIXELS,
     PSM,
@@ -36,7 +35,6 @@ from tightbind.ocr import (
     NoImage,
     NotRecognized,
     OcrError,
-    PageIteratorLevel,
     Pix,
     PolyBlockType,
     RecognitionCancelled,
@@ -202,7 +200,7 @@ def test_phototest_matches_ground_truth_and_cli(api, phototest):
 
 
 def test_levels(api):
-    image, layout = render(PARAGRAPH)
+    image, _layout = render(PARAGRAPH)
     recognized(api, image)
     lines = api.results(RIL_TEXTLINE)
     assert [line.text.strip() for line in lines] == PARAGRAPH
@@ -321,7 +319,7 @@ def test_pix_close():
         assert pix.width == 4
     assert pix.closed
     with pytest.raises(ClosedError):
-        pix.width
+        _ = pix.width
     pix.close()  # twice is fine
     with pytest.raises(TypeError):
         Pix()
@@ -623,7 +621,7 @@ def run_python(code: str, env: dict[str, str] | None = None) -> subprocess.Compl
     environment = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
     environment.update(env or {})
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, env=environment, timeout=120, cwd="/")
+                          text=True, env=environment, timeout=120, cwd="/", check=False)
 
 
 def test_nothing_on_stderr(pages, tmp_path):
@@ -660,9 +658,8 @@ def test_leptonica_messages_go_to_logging(caplog, pages):
     buffer = io.BytesIO()
     Image.open(pages["paragraph"]).save(buffer, "TIFF")
     data = buffer.getvalue()
-    with caplog.at_level("DEBUG", logger="tightbind.ocr"):
-        with pytest.raises(ImageError) as info:
-            Pix.from_bytes(data[: len(data) // 2])
+    with caplog.at_level("DEBUG", logger="tightbind.ocr"), pytest.raises(ImageError) as info:
+        Pix.from_bytes(data[: len(data) // 2])
     assert "leptonica" in str(info.value).lower()
     assert any(r.name == "tightbind.ocr" and "leptonica" in r.getMessage()
                for r in caplog.records)
@@ -805,7 +802,8 @@ def test_memory_flat_over_1000_pages():
 
 def tightbind_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "tightbind", "ocr", *args],
-                          capture_output=True, text=True, timeout=120, cwd=cwd or "/")
+                          capture_output=True, text=True, timeout=120, cwd=cwd or "/",
+                          check=False)
 
 
 def test_command_text_tsv_json(pages):
@@ -878,7 +876,7 @@ def test_native_paths_under_valgrind(tmp_path):
     done = subprocess.run(
         ["valgrind", "--leak-check=full", "--show-leak-kinds=definite", "--num-callers=40",
          f"--log-file={log}", sys.executable, str(script), str(tmp_path), "--quick"],
-        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+        capture_output=True, text=True, timeout=600, cwd=tmp_path, check=False,
         env={**os.environ, "PYTHONMALLOC": "malloc"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"

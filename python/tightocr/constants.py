@@ -11,5 +11,13 @@ from tightbind.ocr.constants import (
     PageIteratorLevel,
 )
 
-__all__ = ["OEM", "PSM", "PageIteratorLevel", "RIL_BLOCK", "RIL_PARA", "RIL_SYMBOL",
-           "RIL_TEXTLINE", "RIL_WORD"]
+__all__ = [
+    "OEM",
+    "PSM",
+    "RIL_BLOCK",
+    "RIL_PARA",
+    "RIL_SYMBOL",
+    "RIL_TEXTLINE",
+    "RIL_WORD",
+    "PageIteratorLevel",
+]

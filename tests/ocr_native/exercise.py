@@ -12,12 +12,20 @@ import sys
 import threading
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
-
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 from tightbind.ocr import (
-    PSM, RIL_BLOCK, RIL_PARA, RIL_SYMBOL, RIL_TEXTLINE, RIL_WORD, OcrError, Pix, TessApi,
-    ocr_many, pix_read_pages,
+    PSM,
+    RIL_BLOCK,
+    RIL_PARA,
+    RIL_SYMBOL,
+    RIL_TEXTLINE,
+    RIL_WORD,
+    OcrError,
+    Pix,
+    TessApi,
+    ocr_many,
+    pix_read_pages,
 )
 
 work = Path(sys.argv[1])

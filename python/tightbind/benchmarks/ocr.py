@@ -93,7 +93,7 @@ def _installed(module: str) -> bool:
 
 def _per_page(path: Path, quick: bool) -> Table:
     rounds, pages = (1, 2) if quick else (5, 4)
-    contenders = [("tightbind", "tightbind", None)]
+    contenders: list[tuple[str, str, str | None]] = [("tightbind", "tightbind", None)]
     notes = []
     for peer in ("tesserocr", "pytesseract"):
         if _installed(peer):

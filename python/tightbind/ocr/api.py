@@ -9,9 +9,12 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
 
 from tightbind.ocr._native import ffi, lib, log_messages
+
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Self
 from tightbind.ocr.constants import (
     OEM,
     PSM,
@@ -296,7 +299,7 @@ class TessApi:
     def closed(self) -> bool:
         return self._handle is None
 
-    def __enter__(self) -> TessApi:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -797,7 +800,7 @@ class TessApi:
 
     # ---- documents ---------------------------------------------------------------------
 
-    _RENDERERS = {
+    _RENDERERS: ClassVar[dict[str, Callable[[bytes, bytes], Any]]] = {
         "txt": lambda base, datadir: lib.TessTextRendererCreate(base),
         "hocr": lambda base, datadir: lib.TessHOcrRendererCreate(base),
         "tsv": lambda base, datadir: lib.TessTsvRendererCreate(base),
@@ -806,7 +809,7 @@ class TessApi:
         "box": lambda base, datadir: lib.TessBoxTextRendererCreate(base),
         "unlv": lambda base, datadir: lib.TessUnlvRendererCreate(base),
     }
-    _EXTENSIONS = {"txt": "txt", "hocr": "hocr", "tsv": "tsv", "alto": "xml", "pdf": "pdf",
+    _EXTENSIONS: ClassVar[dict[str, str]] = {"txt": "txt", "hocr": "hocr", "tsv": "tsv", "alto": "xml", "pdf": "pdf",
                    "box": "box", "unlv": "unlv"}
 
     @_locked

@@ -93,6 +93,16 @@ RIL_WORD = PageIteratorLevel.WORD
 RIL_SYMBOL = PageIteratorLevel.SYMBOL
 
 __all__ = [
-    "OEM", "PSM", "Orientation", "PageIteratorLevel", "PolyBlockType", "TextlineOrder",
-    "WritingDirection", "RIL_BLOCK", "RIL_PARA", "RIL_TEXTLINE", "RIL_WORD", "RIL_SYMBOL",
+    "OEM",
+    "PSM",
+    "RIL_BLOCK",
+    "RIL_PARA",
+    "RIL_SYMBOL",
+    "RIL_TEXTLINE",
+    "RIL_WORD",
+    "Orientation",
+    "PageIteratorLevel",
+    "PolyBlockType",
+    "TextlineOrder",
+    "WritingDirection",
 ]

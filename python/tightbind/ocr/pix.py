@@ -19,12 +19,14 @@ from tightbind.ocr.errors import ClosedError, ImageError, ImageFileNotFound
 if TYPE_CHECKING:  # pragma: no cover
     import numpy
     from PIL import Image
+    from typing_extensions import Self
 
 __all__ = ["MAX_IMAGE_PIXELS", "Pix", "pix_read", "pix_read_pages"]
 
 #: Images with more pixels than this are refused before decoding (a decompression bomb
 #: guard, like Pillow's); Tesseract itself cannot take sides longer than 32767 pixels.
 MAX_IMAGE_PIXELS = 1 << 28
+
 
 _TIFF_FORMATS = frozenset({
     lib.IFF_TIFF, lib.IFF_TIFF_PACKBITS, lib.IFF_TIFF_RLE, lib.IFF_TIFF_G3, lib.IFF_TIFF_G4,
@@ -113,7 +115,8 @@ def _read_file(path: str | os.PathLike[str]) -> bytes:
 class Pix:
     """A Leptonica image.  Create one with :func:`pix_read` or a ``from_*`` constructor."""
 
-    __slots__ = ("_ptr", "__weakref__")
+    __slots__ = ("__weakref__", "_ptr")
+    _ptr: Any
 
     def __init__(self) -> None:
         raise TypeError("use pix_read(), Pix.from_bytes(), Pix.from_pil() or Pix.from_numpy()")
@@ -342,7 +345,7 @@ class Pix:
     def closed(self) -> bool:
         return self._ptr is None
 
-    def __enter__(self) -> Pix:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
