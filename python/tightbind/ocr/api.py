@@ -46,6 +46,7 @@ MAX_SIDE = 32767
 # names a file with variables={"debug_file": path}.
 _DEBUG_FILE = os.devnull.encode()
 _init_lock = threading.Lock()
+_debug_file_routed = False  # set once per process (it is a global Tesseract variable)
 
 _T = TypeVar("_T")
 
@@ -250,11 +251,14 @@ class TessApi:
         if handle == ffi.NULL:
             raise MemoryError("cannot create a Tesseract engine")
         handle = ffi.gc(handle, lib.TessBaseAPIDelete)
+        global _debug_file_routed
         with _init_lock:
-            if not keep_debug_file:
-                current = lib.TessBaseAPIGetStringVariable(handle, b"debug_file")
-                if current == ffi.NULL or ffi.string(current) != _DEBUG_FILE:
+            # Written once, before any engine can be recognising in another thread: the
+            # variable is global and Tesseract reads it on every message.
+            if keep_debug_file or not _debug_file_routed:
+                if not keep_debug_file:
                     lib.TessBaseAPISetVariable(handle, b"debug_file", _DEBUG_FILE)
+                _debug_file_routed = True
             name_array = ffi.new("char *[]", names) if names else ffi.NULL
             value_array = ffi.new("char *[]", values) if values else ffi.NULL
             rc = lib.TessBaseAPIInit4(
