@@ -202,35 +202,21 @@ int tb_ocr_walk(TessBaseAPI *api, int level, tb_ocr_element *out, size_t capacit
             continue;
         }
         block_type = (int)TessPageIteratorBlockType(pi);
-        if (TessPageIteratorIsAtBeginningOf(pi, RIL_BLOCK)) {
-            numbers[0]++;
-            numbers[1] = numbers[2] = numbers[3] = 0;
-            if (level == RIL_BLOCK)
-                tb_ocr_emit_text(&sink,
-                                 tb_ocr_emit(&sink, pi, RIL_BLOCK,
-                                             TessResultIteratorConfidence(ri, RIL_BLOCK),
-                                             numbers, block_type),
-                                 TessResultIteratorGetUTF8Text(ri, RIL_BLOCK));
-        }
-        if (TessPageIteratorIsAtBeginningOf(pi, RIL_PARA)) {
-            numbers[1]++;
-            numbers[2] = numbers[3] = 0;
-            if (level == RIL_PARA)
-                tb_ocr_emit_text(&sink,
-                                 tb_ocr_emit(&sink, pi, RIL_PARA,
-                                             TessResultIteratorConfidence(ri, RIL_PARA),
-                                             numbers, block_type),
-                                 TessResultIteratorGetUTF8Text(ri, RIL_PARA));
-        }
-        if (TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE)) {
-            numbers[2]++;
-            numbers[3] = 0;
-            if (level == RIL_TEXTLINE)
-                tb_ocr_emit_text(&sink,
-                                 tb_ocr_emit(&sink, pi, RIL_TEXTLINE,
-                                             TessResultIteratorConfidence(ri, RIL_TEXTLINE),
-                                             numbers, block_type),
-                                 TessResultIteratorGetUTF8Text(ri, RIL_TEXTLINE));
+        /* New block, paragraph or line: count it (resetting the finer counts), and emit
+           it when it is the level asked for.  RIL_BLOCK..RIL_TEXTLINE are 0..2. */
+        for (int outer = RIL_BLOCK; outer <= RIL_TEXTLINE; outer++) {
+            if (!TessPageIteratorIsAtBeginningOf(pi, (TessPageIteratorLevel)outer))
+                continue;
+            numbers[outer]++;
+            for (int finer = outer + 1; finer < 4; finer++)
+                numbers[finer] = 0;
+            if (level == outer)
+                tb_ocr_emit_text(
+                    &sink,
+                    tb_ocr_emit(&sink, pi, outer,
+                                TessResultIteratorConfidence(ri, (TessPageIteratorLevel)outer),
+                                numbers, block_type),
+                    TessResultIteratorGetUTF8Text(ri, (TessPageIteratorLevel)outer));
         }
         numbers[3]++;
         word_start = sink.text_used;

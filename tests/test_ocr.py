@@ -733,9 +733,9 @@ def test_ocr_many_errors(pages):
     with pytest.raises(ImageError):
         list(ocr_many([pages["line"], b"junk", pages["line"]], workers=2))
     with pytest.raises(LanguageNotFound):
-        list(ocr_many([pages["line"]], language="xyz"))
+        ocr_many([pages["line"]], language="xyz")  # at the call, before iterating
     with pytest.raises(ValueError):
-        list(ocr_many([pages["line"]], workers=0))
+        ocr_many([pages["line"]], workers=0)
 
 
 def test_process_pages(api, pages, tmp_path):

@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -58,37 +57,22 @@ def _page_output(api: Any, fmt: str, name: str, page: int) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tightbind.ocr import OcrError, TessApi, pix_read_pages
+    from tightbind.ocr import OcrError, pix_read_pages
+    from tightbind.ocr.batch import EnginePool
 
     jobs = args.jobs or os.cpu_count() or 1
     if jobs < 1:
         print("tightbind ocr: --jobs must be at least 1", file=sys.stderr)
         return 2
     try:
-        first = TessApi(args.tessdata, args.lang, psm=args.psm)
+        engines = EnginePool(args.tessdata, args.lang, psm=args.psm)
     except (OcrError, ValueError) as exc:
         print(f"tightbind ocr: {exc}", file=sys.stderr)
         return 2
-    spare = [first]
-    engines = [first]
-    lock = threading.Lock()
-    local = threading.local()
-
-    def engine() -> TessApi:
-        api = getattr(local, "api", None)
-        if api is None:
-            with lock:
-                api = spare.pop() if spare else None
-            if api is None:
-                api = TessApi(args.tessdata, args.lang, psm=args.psm)
-                with lock:
-                    engines.append(api)
-            local.api = api
-        return api
 
     def work(name: str) -> tuple[str, list[Any] | None, str | None]:
         try:
-            api = engine()
+            api = engines.engine()
             if args.format == "pdf":
                 stem = os.path.splitext(os.path.basename(name))[0]
                 base = os.path.join(args.output_dir, stem)
@@ -128,8 +112,7 @@ def run(args: argparse.Namespace) -> int:
                         sys.stdout.write(output)
                 sys.stdout.flush()
     finally:
-        for api in engines:
-            api.close()
+        engines.close()
     if args.format == "json":
         json.dump(json_pages, sys.stdout, ensure_ascii=False, indent=1)
         print()

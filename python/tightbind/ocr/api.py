@@ -431,10 +431,7 @@ class TessApi:
         if width > MAX_SIDE or height > MAX_SIDE:
             raise ImageError(f"image of {width}x{height} pixels is too large for Tesseract "
                              f"(at most {MAX_SIDE} pixels a side); scale it down")
-        usable = pix
-        if lib.pixGetColormap(pix.ptr) != ffi.NULL or pix.depth not in (1, 8, 32):
-            usable = pix._displayable()
-        lib.TessBaseAPISetImage2(self._handle, usable.ptr)
+        lib.TessBaseAPISetImage2(self._handle, pix._for_tesseract().ptr)
         log_messages()
         self._image = pix
         self._image_size = (width, height)
@@ -506,11 +503,7 @@ class TessApi:
         if clipped == ffi.NULL:
             log_messages(logging.DEBUG)
             raise ImageError("cannot cut the rectangle out of the image")
-        part = Pix._adopt(clipped)
-        usable = part
-        if lib.pixGetColormap(part.ptr) != ffi.NULL or part.depth not in (1, 8, 32):
-            usable = part._displayable()
-        lib.TessBaseAPISetImage2(self._handle, usable.ptr)
+        lib.TessBaseAPISetImage2(self._handle, Pix._adopt(clipped)._for_tesseract().ptr)
         if self._ppi:
             lib.TessBaseAPISetSourceResolution(self._handle, self._ppi)
         log_messages()
@@ -870,10 +863,7 @@ class TessApi:
                 if not lib.TessResultRendererBeginDocument(first, title_bytes):
                     raise OcrError(f"cannot start writing {os.fspath(outputbase)!r}")
                 for index, pix in enumerate(pages):
-                    usable = pix
-                    if lib.pixGetColormap(pix.ptr) != ffi.NULL or pix.depth not in (1, 8, 32):
-                        usable = pix._displayable()
-                    ok = lib.TessBaseAPIProcessPage(self._handle, usable.ptr, index,
+                    ok = lib.TessBaseAPIProcessPage(self._handle, pix._for_tesseract().ptr, index,
                                                     title_bytes, ffi.NULL, timeout_ms, first)
                     log_messages()
                     if not ok:

@@ -14,7 +14,43 @@ from typing import Any
 from tightbind.ocr.api import Element, TessApi
 from tightbind.ocr.constants import PageIteratorLevel
 
-__all__ = ["PageResult", "ocr_many"]
+__all__ = ["EnginePool", "PageResult", "ocr_many"]
+
+
+class EnginePool:
+    """One :class:`TessApi` per thread, loaded on the thread's first call and reused.
+
+    The first engine is loaded by the constructor, so a missing language fails there,
+    before any worker starts.  ``close()`` frees every engine.
+    """
+
+    def __init__(self, data_path: str | os.PathLike[str] | None, language: str, *,
+                 psm: int | None = None, variables: dict[str, object] | None = None) -> None:
+        self._args = (data_path, language)
+        self._kwargs: dict[str, Any] = {"psm": psm, "variables": variables}
+        first = TessApi(data_path, language, psm=psm, variables=variables)
+        self._spare = [first]
+        self._engines = [first]
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def engine(self) -> TessApi:
+        """This thread's engine."""
+        api = getattr(self._local, "api", None)
+        if api is None:
+            with self._lock:
+                api = self._spare.pop() if self._spare else None
+            if api is None:
+                api = TessApi(*self._args, **self._kwargs)
+                with self._lock:
+                    self._engines.append(api)
+            self._local.api = api
+        return api
+
+    def close(self) -> None:
+        with self._lock:
+            for api in self._engines:
+                api.close()
 
 
 @dataclass(frozen=True)
@@ -72,30 +108,20 @@ def ocr_many(
     ``workers`` threads (default: the number of CPUs) each load one engine once and
     reuse it for every image they take; at most ``2 * workers`` images are in flight,
     so a long iterable is consumed lazily.  ``progress=True`` draws a progress bar on
-    stderr when it is a terminal.  The first error (bad image, missing language,
-    timeout) is raised from the generator.
+    stderr when it is a terminal.  Bad arguments and a missing language raise here, at
+    the call; the first failing image (ImageError, RecognitionTimeout...) raises from
+    the iteration.
     """
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive int: {workers!r}")
-    # Load one engine up front so a missing language fails before any thread starts.
-    first = TessApi(data_path, language, psm=psm, variables=variables)
-    spare = [first]
-    engines = [first]
-    engines_lock = threading.Lock()
-    local = threading.local()
+    engines = EnginePool(data_path, language, psm=psm, variables=variables)
+    return _results(images, engines, workers, timeout, progress)
 
-    def engine() -> TessApi:
-        api = getattr(local, "api", None)
-        if api is None:
-            with engines_lock:
-                api = spare.pop() if spare else None
-            if api is None:
-                api = TessApi(data_path, language, psm=psm, variables=variables)
-                with engines_lock:
-                    engines.append(api)
-            local.api = api
-        return api
+
+def _results(images: Iterable[Any], engines: EnginePool, workers: int,
+             timeout: float | None, progress: bool) -> Iterator[PageResult]:
+    engine = engines.engine
 
     def work(index: int, image: Any) -> PageResult:
         api = engine()
@@ -129,6 +155,4 @@ def ocr_many(
                     future.cancel()
     finally:
         bar.close()
-        with engines_lock:
-            for api in engines:
-                api.close()
+        engines.close()

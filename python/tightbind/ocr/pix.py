@@ -277,10 +277,17 @@ class Pix:
                         "cannot remove colormap")
         depth = pix.depth
         if depth not in (8, 32):
-            converted = lib.pixConvertTo8(pix.ptr, 0) if depth < 16 or depth == 16 else \
+            converted = lib.pixConvertTo8(pix.ptr, 0) if depth <= 16 else \
                 lib.pixConvertTo32(pix.ptr)
             pix = _wrap(converted, f"cannot convert a {depth} bpp image")
         return pix
+
+    def _for_tesseract(self) -> Pix:
+        """This image, or a converted copy when Tesseract cannot take its depth or
+        colormap (Tesseract takes 1, 8 and 32 bpp without a colormap)."""
+        if lib.pixGetColormap(self.ptr) != ffi.NULL or self.depth not in (1, 8, 32):
+            return self._displayable()
+        return self
 
     def to_numpy(self) -> numpy.ndarray:
         """A new uint8 array: (h, w) for gray and binary images, (h, w, 3|4) for colour."""
