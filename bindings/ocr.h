@@ -160,6 +160,7 @@ int TessResultRendererImageNum(TessResultRenderer *renderer);
 #define TB_OCR_E_CANCELLED ...
 #define TB_OCR_E_TIMEOUT ...
 #define TB_OCR_E_NO_RESULT ...
+#define TB_OCR_E_TOO_LARGE ...
 
 typedef struct {
     int left, top, right, bottom;
@@ -186,6 +187,7 @@ int tb_ocr_boxa_boxes(BOXA *boxa, int *out, size_t capacity, size_t *count);
 int tb_ocr_pix_from_raw(const uint8_t *data, int width, int height, int channels,
                         size_t stride, PIX **out);
 int tb_ocr_pix_to_raw(PIX *pix, int channels, uint8_t *out, size_t size);
+int tb_ocr_read_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels, PIX **out);
 int tb_ocr_pix_encode(PIX *pix, int format, uint8_t **data, size_t *size);
 void tb_ocr_pix_free(PIX *pix);
 void tb_ocr_pixa_free(PIXA *pixa);

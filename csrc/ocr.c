@@ -5,9 +5,15 @@
 #include "tightbind.h"
 
 #include <dlfcn.h>
+#include <limits.h>
+#include <setjmp.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <jpeglib.h>
 
 /* ---- Leptonica messages ------------------------------------------------------------ */
 
@@ -378,6 +384,122 @@ int tb_ocr_pix_to_raw(PIX *pix, int channels, uint8_t *out, size_t size)
             }
         }
     }
+    return TB_OK;
+}
+
+typedef struct {
+    struct jpeg_error_mgr manager;
+    jmp_buf escape;
+} tb_ocr_jpeg_errors;
+
+static void tb_ocr_jpeg_message(j_common_ptr cinfo)
+{
+    char text[JMSG_LENGTH_MAX + 8];
+    (*cinfo->err->format_message)(cinfo, text);
+    strcat(text, "\n");
+    tb_ocr_lept_handler(text);
+}
+
+static void tb_ocr_jpeg_fail(j_common_ptr cinfo)
+{
+    tb_ocr_jpeg_message(cinfo);
+    longjmp(((tb_ocr_jpeg_errors *)cinfo->err)->escape, 1);
+}
+
+static void tb_ocr_jpeg_abort(tb_ocr_jpeg_errors *errors, const char *why)
+{
+    tb_ocr_lept_handler(why);
+    tb_ocr_lept_handler("\n");
+    longjmp(errors->escape, 1);
+}
+
+int tb_ocr_read_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels, PIX **out)
+{
+    struct jpeg_decompress_struct cinfo;
+    tb_ocr_jpeg_errors errors;
+    PIX *volatile pix = NULL;
+    JSAMPLE *volatile row = NULL;
+    l_uint32 *pixels;
+    int wpl, cmyk, adobe;
+    JDIMENSION width, height, x;
+
+    if (out == NULL)
+        return TB_OCR_E_ARG;
+    *out = NULL;
+    if (data == NULL || size == 0 || size > (size_t)ULONG_MAX)
+        return TB_OCR_E_ARG;
+    cinfo.err = jpeg_std_error(&errors.manager);
+    errors.manager.error_exit = tb_ocr_jpeg_fail;
+    errors.manager.output_message = tb_ocr_jpeg_message;
+    if (setjmp(errors.escape)) {
+        PIX *partial = pix;
+        jpeg_destroy_decompress(&cinfo);
+        pixDestroy(&partial);
+        free(row);
+        return TB_OCR_E_FAILED;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_read_header(&cinfo, TRUE);
+    cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+    adobe = cinfo.saw_Adobe_marker;
+    cinfo.out_color_space = cmyk ? JCS_CMYK : (cinfo.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB);
+    if ((uint64_t)cinfo.image_width * (uint64_t)cinfo.image_height > max_pixels) {
+        jpeg_destroy_decompress(&cinfo);
+        return TB_OCR_E_TOO_LARGE;
+    }
+    jpeg_start_decompress(&cinfo);
+    width = cinfo.output_width;
+    height = cinfo.output_height;
+    if (width == 0 || height == 0 || width > 65535 || height > 65535)
+        tb_ocr_jpeg_abort(&errors, "JPEG image is empty or larger than 65535 pixels a side");
+    pix = pixCreate((l_int32)width, (l_int32)height, cinfo.output_components == 1 ? 8 : 32);
+    row = malloc((size_t)width * (size_t)cinfo.output_components);
+    if (pix == NULL || row == NULL)
+        tb_ocr_jpeg_abort(&errors, "out of memory for a JPEG image");
+    pixels = pixGetData(pix);
+    wpl = pixGetWpl(pix);
+    while (cinfo.output_scanline < height) {
+        JSAMPROW rows[1] = {row};
+        JDIMENSION y = cinfo.output_scanline;
+        l_uint32 *line = pixels + (size_t)y * (size_t)wpl;
+        if (jpeg_read_scanlines(&cinfo, rows, 1) != 1)
+            tb_ocr_jpeg_abort(&errors, "JPEG data ended early");
+        for (x = 0; x < width; x++) {
+            const JSAMPLE *p = row + (size_t)x * (size_t)cinfo.output_components;
+            l_uint32 r, g, b;
+            if (cinfo.output_components == 1) {
+                SET_DATA_BYTE(line, x, p[0]);
+                continue;
+            }
+            if (cmyk) { /* Adobe writes CMYK inverted */
+                l_uint32 c = adobe ? p[0] : 255u - p[0], m = adobe ? p[1] : 255u - p[1],
+                         ye = adobe ? p[2] : 255u - p[2], k = adobe ? p[3] : 255u - p[3];
+                r = c * k / 255u;
+                g = m * k / 255u;
+                b = ye * k / 255u;
+            } else {
+                r = p[0];
+                g = p[1];
+                b = p[2];
+            }
+            line[x] = (r << L_RED_SHIFT) | (g << L_GREEN_SHIFT) | (b << L_BLUE_SHIFT) |
+                      (255u << L_ALPHA_SHIFT);
+        }
+    }
+    if (cinfo.density_unit == 1)
+        pixSetResolution(pix, cinfo.X_density, cinfo.Y_density);
+    else if (cinfo.density_unit == 2)
+        pixSetResolution(pix, (l_int32)(cinfo.X_density * 2.54 + 0.5),
+                         (l_int32)(cinfo.Y_density * 2.54 + 0.5));
+    jpeg_finish_decompress(&cinfo);
+    /* libjpeg warns and fills in what it could not decode (truncated or damaged
+       data); like Leptonica, refuse such an image rather than recognise filler. */
+    if (errors.manager.num_warnings > 0)
+        tb_ocr_jpeg_abort(&errors, "JPEG data is damaged or truncated");
+    jpeg_destroy_decompress(&cinfo);
+    free(row);
+    *out = pix;
     return TB_OK;
 }
 

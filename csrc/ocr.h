@@ -28,6 +28,7 @@
 #define TB_OCR_E_CANCELLED (-4) /* recognition stopped by the cancel flag */
 #define TB_OCR_E_TIMEOUT (-5)   /* recognition stopped by the deadline */
 #define TB_OCR_E_NO_RESULT (-6) /* no recognition result to walk */
+#define TB_OCR_E_TOO_LARGE (-7) /* an image has more pixels than allowed */
 
 /* One element of a page (block, paragraph, line, word or symbol). */
 typedef struct {
@@ -81,6 +82,14 @@ int tb_ocr_pix_from_raw(const uint8_t *data, int width, int height, int channels
    32 bpp (per pixGetSpp).  Other depths must be converted first (TB_OCR_E_ARG).
    out must hold width * height * channels bytes. */
 int tb_ocr_pix_to_raw(PIX *pix, int channels, uint8_t *out, size_t size);
+
+/* Decode a JPEG with libjpeg, its warnings and errors going to the message buffer
+   (Leptonica's own JPEG reader lets libjpeg print them on stderr).  Gray JPEGs give
+   8 bpp, colour and CMYK ones 32 bpp RGB; the resolution is kept.  Returns
+   TB_OCR_E_TOO_LARGE (before allocating) when the image has more than max_pixels
+   pixels, TB_OCR_E_FAILED for data libjpeg cannot decode or warns about (truncated or
+   damaged); *out is NULL then. */
+int tb_ocr_read_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels, PIX **out);
 
 /* Encode pix (format is an IFF_* code); *data is freed with lept_free(). */
 int tb_ocr_pix_encode(PIX *pix, int format, uint8_t **data, size_t *size);

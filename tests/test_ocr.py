@@ -654,6 +654,45 @@ def test_nothing_on_stderr(pages, tmp_path):
     assert done.stdout.strip() == "''"
 
 
+def test_damaged_images_never_crash_or_print():
+    script = Path(__file__).parent / "ocr_native" / "mutate.py"
+    done = subprocess.run([sys.executable, str(script), "7", "600"], capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr == ""
+    decoded, refused = map(int, done.stdout.split())
+    assert decoded + refused == 600 and decoded > 0 and refused > 0
+
+
+def test_jpeg_reader(api, pages, tmp_path):
+    source = Image.open(pages["paragraph"])
+    path = tmp_path / "page.jpg"
+    source.convert("RGB").save(path, quality=95, dpi=(300, 300))
+    pix = pix_read(path)
+    assert (pix.depth, pix.resolution) == (32, (300, 300))
+    decoded = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    assert np.abs(pix.to_numpy().astype(int) - decoded).max() <= 2
+    recognized(api, pix)
+    assert api.get_utf8_text() == cli(path)
+    gray = tmp_path / "gray.jpg"
+    source.save(gray, quality=95)
+    assert pix_read(gray).depth == 8
+    cmyk = tmp_path / "cmyk.jpg"
+    Image.open(pages["line"]).convert("CMYK").save(cmyk, quality=95)
+    expected = np.asarray(Image.open(cmyk).convert("RGB")).astype(int)
+    assert np.abs(pix_read(cmyk).to_numpy().astype(int) - expected).max() <= 3
+    with pytest.raises(ImageError, match="JPEG"):
+        Pix.from_bytes(path.read_bytes()[:600])
+
+
+def test_jpeg_size_refused_before_decoding(tmp_path):
+    path = tmp_path / "big.jpg"
+    Image.new("L", (20000, 20000), 255).save(path, quality=10)
+    assert 20000 * 20000 > MAX_IMAGE_PIXELS
+    with pytest.raises(ImageError, match="larger than MAX_IMAGE_PIXELS"):
+        pix_read(path)
+
+
 def test_leptonica_messages_go_to_logging(caplog, pages):
     buffer = io.BytesIO()
     Image.open(pages["paragraph"]).save(buffer, "TIFF")

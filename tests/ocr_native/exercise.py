@@ -58,6 +58,14 @@ with TessApi(psm=PSM.SINGLE_BLOCK if quick else None) as api:
         except OcrError:
             pass
     Pix.from_numpy(np.zeros((3, 5, 4), np.uint8)).to_pil(), Pix.from_pil(image).rotate(1)
+    jpeg = io.BytesIO()
+    image.convert("CMYK").save(jpeg, "JPEG")
+    Pix.from_bytes(jpeg.getvalue()).to_numpy()
+    for cut in (300, len(jpeg.getvalue()) - 10):
+        try:
+            Pix.from_bytes(jpeg.getvalue()[:cut])
+        except OcrError:
+            pass
     if quick:
         print("ok")
         sys.exit(0)

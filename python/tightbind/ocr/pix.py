@@ -55,6 +55,8 @@ def _check_header(data: bytes) -> int:
     fmt = ffi.new("l_int32 *")
     if lib.findFileFormatBuffer(data, fmt) != 0 or fmt[0] == lib.IFF_UNKNOWN:
         raise _fail("not an image format Leptonica can read")
+    if fmt[0] == lib.IFF_JFIF_JPEG:
+        return int(fmt[0])  # the shim's JPEG reader checks the size itself, quietly
     width, height = ffi.new("l_int32 *"), ffi.new("l_int32 *")
     if lib.pixReadHeaderMem(data, len(data), ffi.NULL, width, height, ffi.NULL, ffi.NULL,
                             ffi.NULL) != 0:
@@ -62,14 +64,13 @@ def _check_header(data: bytes) -> int:
     _check_size(width[0], height[0])
     if fmt[0] == lib.IFF_PNG:
         _check_png(data)
-    elif fmt[0] == lib.IFF_JFIF_JPEG:
-        _check_jpeg(data)
     return int(fmt[0])
 
 
-# libpng and libjpeg print some errors straight to stderr from inside Leptonica, where
-# no handler can reach them; the common causes (truncation, damaged chunks) are caught
-# here first so that they become a clean ImageError instead.
+# libpng prints some errors straight to stderr from inside Leptonica, where no handler
+# can reach them; the common causes (truncation, damaged chunks) are caught here first
+# so that they become a clean ImageError instead.  (JPEGs are decoded by the shim's own
+# libjpeg reader, whose messages are caught like Leptonica's.)
 
 def _check_png(data: bytes) -> None:
     offset = 8
@@ -87,11 +88,6 @@ def _check_png(data: bytes) -> None:
         if kind == b"IEND":
             return
         offset = end + 4
-
-
-def _check_jpeg(data: bytes) -> None:
-    if b"\xff\xd9" not in data[-64:]:
-        raise ImageError("truncated JPEG (no end-of-image marker)")
 
 
 def _check_size(width: int, height: int) -> None:
@@ -144,7 +140,15 @@ class Pix:
         Raises :class:`ImageError` for empty, unknown, corrupt or oversized data.
         """
         data = bytes(data)
-        _check_header(data)
+        if _check_header(data) == lib.IFF_JFIF_JPEG:
+            out = ffi.new("PIX **")
+            rc = lib.tb_ocr_read_jpeg(data, len(data), MAX_IMAGE_PIXELS, out)
+            if rc == lib.TB_OCR_E_TOO_LARGE:
+                raise ImageError(f"JPEG image is larger than MAX_IMAGE_PIXELS "
+                                 f"({MAX_IMAGE_PIXELS})")
+            if rc != lib.TB_OK:
+                raise _fail("cannot decode JPEG data")
+            return _wrap(out[0], "cannot decode JPEG data")
         return _wrap(lib.pixReadMem(data, len(data)), "cannot decode image data")
 
     @classmethod
