@@ -280,6 +280,12 @@ def test_pix_properties_and_round_trips(pages, tmp_path):
     assert pix.resolution == (150, 200)
     binary = Pix.from_pil(image.convert("1"))
     assert binary.to_numpy().shape == (pix.height, pix.width)
+    wide = np.asarray(image).astype(np.uint16) * 257  # the same picture in 16 bits
+    assert np.array_equal(Pix.from_numpy(wide).to_numpy(), np.asarray(image))
+    assert np.array_equal(Pix.from_pil(Image.fromarray(wide)).to_numpy(), np.asarray(image))
+    palette = image.convert("P")
+    assert np.array_equal(Pix.from_pil(palette).to_numpy(),
+                          np.asarray(palette.convert("RGB")))
 
 
 def test_pix_preprocessing(api, pages):

@@ -153,13 +153,16 @@ class Pix:
 
     @classmethod
     def from_numpy(cls, array: numpy.ndarray) -> Pix:
-        """Copy a numpy array: ``uint8`` or ``bool``, shaped (h, w) gray, or (h, w, 3|4)
-        RGB/RGBA.  Raises :class:`ImageError` for other dtypes, shapes or empty arrays."""
+        """Copy a numpy array: ``uint8``, ``uint16`` (scaled to 8 bits) or ``bool``,
+        shaped (h, w) gray, or (h, w, 3|4) RGB/RGBA.  Raises :class:`ImageError` for other
+        dtypes, shapes or empty arrays."""
         import numpy as np
 
         array = np.asarray(array)
         if array.dtype == np.bool_:
             array = np.where(array, 255, 0).astype(np.uint8)
+        elif array.dtype == np.uint16:
+            array = (array >> 8).astype(np.uint8)
         if array.dtype != np.uint8:
             raise ImageError(f"numpy images must be uint8 or bool, not {array.dtype}")
         if array.ndim == 3 and array.shape[2] == 1:
@@ -180,11 +183,14 @@ class Pix:
     def from_pil(cls, image: Image.Image) -> Pix:
         """Copy a Pillow image (any mode; converted to L, RGB or RGBA), keeping its dpi."""
         mode = image.mode
-        if mode not in ("L", "RGB", "RGBA"):
-            target = "RGBA" if ("A" in mode or "transparency" in image.info) else (
-                "L" if mode in ("1", "I", "I;16", "F", "LA") and "A" not in mode else "RGB")
-            image = image.convert(target)
-            mode = target
+        if mode.startswith("I"):  # 16/32-bit gray: keep the top 8 of 16 bits
+            image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+        elif mode in ("1", "F"):
+            image = image.convert("L")
+        elif mode not in ("L", "RGB", "RGBA"):
+            has_alpha = "A" in mode or "transparency" in image.info
+            image = image.convert("RGBA" if has_alpha else "RGB")
+        mode = image.mode
         width, height = image.size
         _check_size(width, height)
         channels = {"L": 1, "RGB": 3, "RGBA": 4}[mode]
