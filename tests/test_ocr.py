@@ -774,6 +774,22 @@ def test_ocr_many_in_order(pages):
     assert [r.text for r in lazy] == expected[:2]
 
 
+def test_ocr_many_progress_bar_on_a_terminal(pages, monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    results = list(ocr_many([pages["line"]] * 3, workers=2, progress=True))
+    assert len(results) == 3
+    assert terminal.getvalue().endswith("] 3/3\n")
+    assert terminal.getvalue().count("\r") == 3
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # not a terminal: nothing drawn
+    list(ocr_many([pages["line"]], progress=True))
+    assert sys.stderr.getvalue() == ""
+
+
 def test_ocr_many_errors(pages):
     with pytest.raises(ImageError):
         list(ocr_many([pages["line"], b"junk", pages["line"]], workers=2))

@@ -303,6 +303,12 @@ class TessApi:
     def closed(self) -> bool:
         return self._handle is None
 
+    def __repr__(self) -> str:
+        if self._handle is None:
+            return "<TessApi closed>"
+        return (f"<TessApi {self.get_init_languages_as_string()!r} "
+                f"psm={self.get_page_seg_mode().name}>")
+
     def __enter__(self) -> Self:
         return self
 
@@ -515,7 +521,8 @@ class TessApi:
     def recognize(self, timeout: float | None = None) -> None:
         """Recognise the image (the GIL is released meanwhile).
 
-        ``timeout`` (seconds) stops recognition at that deadline.  Raises NoImage,
+        ``timeout`` (seconds) stops recognition at that deadline (Tesseract checks it
+        between words, so layout analysis of a huge page is not cut short).  Raises NoImage,
         RecognitionTimeout, RecognitionCancelled (see :meth:`cancel`) or OcrError.
         """
         if timeout is not None:
