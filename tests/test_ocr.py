@@ -35,6 +35,7 @@ from tightbind.ocr import (
     NoImage,
     NotRecognized,
     OcrError,
+    PageIteratorLevel,
     Pix,
     PolyBlockType,
     RecognitionCancelled,
@@ -219,6 +220,22 @@ def test_levels(api):
     assert len(blocks) == 1 and blocks[0].text == api.get_utf8_text()
     assert list(api.iterate(RIL_WORD)) == [w.text for w in words]
     assert list(api.iterate(RIL_PARA)) == [p.text for p in paras]
+
+
+@pytest.mark.parametrize("level", list(PageIteratorLevel))
+def test_results_grow_their_buffers(pages, level):
+    """The walk reports the sizes it needs when the arrays are too small; the retry
+    must give exactly what roomy arrays give."""
+    from tightbind.ocr._native import ffi
+
+    with TessApi() as roomy, TessApi() as tight:
+        for engine in (roomy, tight):
+            recognized(engine, pages["paragraph"])
+        tight._elements = ffi.new("tb_ocr_element[]", 1)
+        tight._text = ffi.new("char[]", 1)
+        assert tight.results(level) == roomy.results(level)
+        tight._elements = ffi.new("tb_ocr_element[]", 1)
+        assert tight.analyse_layout(level) == roomy.analyse_layout(level)
 
 
 def test_confidences(api, pages):
