@@ -491,6 +491,9 @@ def test_bad_arguments_to_constructor():
         TessApi(None, "")
     with pytest.raises(ValueError):
         TessApi(None, "eng\0")
+    for bad in ("../eng", "/usr/share/tesseract-ocr/5/tessdata/eng", "eng+..", "a b"):
+        with pytest.raises(ValueError, match="language name"):
+            TessApi(None, bad)
     with pytest.raises(TypeError):
         TessApi(None, 42)  # type: ignore[arg-type]
     with pytest.raises(VariableError):

@@ -66,6 +66,14 @@ with TessApi(psm=PSM.SINGLE_BLOCK if quick else None) as api:
             Pix.from_bytes(jpeg.getvalue()[:cut])
         except OcrError:
             pass
+    # Layout after layout or recognition: Tesseract's AnalyseLayout() would overwrite
+    # (leak) the page it holds unless the image is set again first.
+    api.set_image(image)
+    api.get_text_lines()
+    api.analyse_layout()
+    api.analyse_layout(RIL_TEXTLINE)
+    api.recognize()
+    api.analyse_layout(RIL_WORD)
     if quick:
         print("ok")
         sys.exit(0)

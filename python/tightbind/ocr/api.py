@@ -6,6 +6,7 @@ import functools
 import logging
 import math
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,10 @@ MAX_SIDE = 32767
 _DEBUG_FILE = os.devnull.encode()
 _init_lock = threading.Lock()
 _debug_file_routed = False  # set once per process (it is a global Tesseract variable)
+
+# A language is a model name ("eng", "chi_sim") or a script model ("script/Latin"): no
+# absolute paths or "..", so a language string cannot point Tesseract at other files.
+_LANGUAGE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)?")
 
 _T = TypeVar("_T")
 
@@ -222,10 +227,15 @@ class TessApi:
         self._lock = threading.RLock()
         self._handle: Any = None
         self._image: Pix | None = None
+        self._part: Pix | None = None  # the rectangle cut out of _image, if any
         self._image_size = (0, 0)
         self._offset = (0, 0)
         self._ppi = 0
         self._recognized = False
+        # Tesseract holds a page (layout or results) for the current image.  Its
+        # AnalyseLayout() overwrites that page without freeing it, so the image is
+        # set again first (which frees it) whenever one exists.
+        self._page_held = False
         self._cancel = ffi.new("int *")
         self._elements = ffi.new("tb_ocr_element[]", 256)
         self._text = ffi.new("char[]", 4096)
@@ -235,6 +245,9 @@ class TessApi:
         languages = [part for part in language.split("+") if part]
         if not languages:
             raise ValueError("language must name at least one language, e.g. 'eng'")
+        for part in languages:
+            if not _LANGUAGE.fullmatch(part) or ".." in part:
+                raise ValueError(f"not a Tesseract language name: {part!r}")
         path_bytes = None if data_path is None else _c_string(data_path, "data_path")
         if oem is not None:
             oem = OEM(oem)
@@ -437,17 +450,27 @@ class TessApi:
         if width > MAX_SIDE or height > MAX_SIDE:
             raise ImageError(f"image of {width}x{height} pixels is too large for Tesseract "
                              f"(at most {MAX_SIDE} pixels a side); scale it down")
-        lib.TessBaseAPISetImage2(self._handle, pix._for_tesseract().ptr)
-        log_messages()
         self._image = pix
+        self._part = None
         self._image_size = (width, height)
         self._offset = (0, 0)
         self._ppi = 0
-        self._recognized = False
+        self._apply_image()
         x_res, _ = pix.resolution
         if x_res <= 0:
             log.debug("image has no resolution; Tesseract will estimate one "
                       "(call set_source_resolution() if you know it)")
+
+    def _apply_image(self) -> None:
+        """Hand Tesseract the current image (or rectangle) again, dropping its page."""
+        pix = self._part if self._part is not None else self._image
+        assert pix is not None
+        lib.TessBaseAPISetImage2(self._handle, pix._for_tesseract().ptr)
+        if self._ppi:
+            lib.TessBaseAPISetSourceResolution(self._handle, self._ppi)
+        log_messages()
+        self._recognized = False
+        self._page_held = False
 
     def set_image(self, image: Any) -> None:
         """Use an image: a path, encoded bytes, a Pillow image, a numpy array or a Pix.
@@ -509,12 +532,9 @@ class TessApi:
         if clipped == ffi.NULL:
             log_messages(logging.DEBUG)
             raise ImageError("cannot cut the rectangle out of the image")
-        lib.TessBaseAPISetImage2(self._handle, Pix._adopt(clipped)._for_tesseract().ptr)
-        if self._ppi:
-            lib.TessBaseAPISetSourceResolution(self._handle, self._ppi)
-        log_messages()
+        self._part = Pix._adopt(clipped)
         self._offset = (left, top)
-        self._recognized = False
+        self._apply_image()
 
     # ---- recognition -------------------------------------------------------------------
 
@@ -540,6 +560,7 @@ class TessApi:
             self._require_image()
             self._cancel[0] = 0
             self._recognized = False
+            self._page_held = True
             rc = lib.tb_ocr_recognize(self._handle, self._cancel, deadline_ms)
             self._cancel[0] = 0
             log_messages()
@@ -687,7 +708,9 @@ class TessApi:
         """Layout analysis only (no recognition): the boxes and block types at ``level``."""
         level = _level(level)
         self._require_image()
-        self._recognized = False
+        if self._page_held:
+            self._apply_image()
+        self._page_held = True
         iterator = lib.TessBaseAPIAnalyseLayout(self._handle)
         log_messages()
         if iterator == ffi.NULL:
@@ -715,7 +738,8 @@ class TessApi:
         ``images=True``, (box, Pix) pairs holding each component's binary image."""
         level = _level(level)
         self._require_image()
-        self._recognized = False
+        # Uses the recognised page when there is one, else analyses the layout.
+        self._page_held = True
         pixa_out = ffi.new("PIXA **") if images else ffi.NULL
         boxa = lib.TessBaseAPIGetComponentImages(self._handle, int(level), bool(text_only),
                                                  pixa_out, ffi.NULL)
@@ -795,6 +819,8 @@ class TessApi:
         ok = lib.TessBaseAPIDetectOrientationScript(
             engine._handle, degrees, orientation_confidence, script, script_confidence)
         log_messages()
+        engine._recognized = False  # detection clears the engine's page
+        engine._page_held = False
         if not ok or script[0] == ffi.NULL:
             raise OcrError("Tesseract could not detect orientation and script (too little "
                            "text on the page?)")
