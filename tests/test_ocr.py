@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tightbind
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFont
 from tightbind.ocr import (
     MAX_IMAGE_PIXELS,
@@ -303,6 +305,19 @@ def test_pix_properties_and_round_trips(pages, tmp_path):
     palette = image.convert("P")
     assert np.array_equal(Pix.from_pil(palette).to_numpy(),
                           np.asarray(palette.convert("RGB")))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 24), st.integers(1, 24), st.sampled_from([None, 3, 4]), st.data())
+def test_pix_numpy_and_png_round_trips(height, width, channels, data):
+    shape = (height, width) if channels is None else (height, width, channels)
+    raw = data.draw(st.binary(min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
+    array = np.frombuffer(raw, dtype=np.uint8).reshape(shape)
+    pix = Pix.from_numpy(array)
+    assert (pix.width, pix.height, pix.depth) == (width, height, 8 if channels is None else 32)
+    assert np.array_equal(pix.to_numpy(), array)
+    assert np.array_equal(Pix.from_bytes(pix.to_png()).to_numpy(), array)
+    assert np.array_equal(np.asarray(pix.to_pil()), array)
 
 
 def test_pix_preprocessing(api, pages):
@@ -838,6 +853,9 @@ def test_process_pages(api, pages, tmp_path):
     Image.open(pages["line"]).save(both, save_all=True, dpi=(300, 300),
                                    append_images=[Image.open(pages["blocks"])])
     assert (tmp_path / "list.txt").read_text() == cli(both)
+    with pytest.raises(RecognitionTimeout):
+        api.process_pages([pix_read(pages["paragraph"]).scale(3)], tmp_path / "slow", ["txt"],
+                          timeout=0.001)
     with pytest.raises(ValueError):
         api.process_pages(pages["line"], tmp_path / "x", ["docx"])
     with pytest.raises(ImageFileNotFound):

@@ -8,6 +8,7 @@ import math
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
@@ -857,7 +858,8 @@ class TessApi:
         ``source`` is an image file (every page of a multi-page TIFF) or an iterable of
         images (paths, bytes, Pillow images, numpy arrays, Pix).  Writes
         ``outputbase.<ext>`` for each of ``formats`` (pdf: searchable PDF, hocr, tsv,
-        alto (.xml), txt, box, unlv) and returns the paths written.
+        alto (.xml), txt, box, unlv) and returns the paths written.  ``timeout`` is per
+        page (RecognitionTimeout); files already begun may be left incomplete on error.
         """
         if isinstance(formats, str):
             formats = (formats,)
@@ -896,9 +898,14 @@ class TessApi:
                 if not lib.TessResultRendererBeginDocument(first, title_bytes):
                     raise OcrError(f"cannot start writing {os.fspath(outputbase)!r}")
                 for index, pix in enumerate(pages):
+                    started = time.monotonic()
                     ok = lib.TessBaseAPIProcessPage(self._handle, pix._for_tesseract().ptr, index,
                                                     title_bytes, ffi.NULL, timeout_ms, first)
                     log_messages()
+                    if not ok and timeout is not None \
+                            and time.monotonic() - started >= timeout:
+                        raise RecognitionTimeout(
+                            f"page {index + 1} did not finish within {timeout} s")
                     if not ok:
                         raise OcrError(f"Tesseract could not process page {index + 1}")
                 if not lib.TessResultRendererEndDocument(first):
