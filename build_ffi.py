@@ -45,8 +45,8 @@ AREAS = {
     "ocr": Area(
         "ocr",
         sources=("csrc/ocr.c",),
-        pkgconfig=("tesseract", "lept"),
-        apt_packages=("libtesseract-dev", "libleptonica-dev", "pkg-config"),
+        pkgconfig=("tesseract", "lept", "libjpeg"),
+        apt_packages=("libtesseract-dev", "libleptonica-dev", "libjpeg-dev", "pkg-config"),
     ),
     "tls": Area(
         "tls",

@@ -11,7 +11,7 @@ PYTHON="${PYTHON:-python3}"
 APT_PACKAGES=(
     build-essential pkg-config
     libssl-dev openssl
-    libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
+    libtesseract-dev libleptonica-dev libjpeg-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
     fonts-dejavu-core
     ${TIGHTBIND_EXTRA_APT:-}
 )

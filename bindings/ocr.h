@@ -1,0 +1,195 @@
+/* cffi declarations for tightbind._ocr (see csrc/ocr.h for the shim's contract). */
+
+/* ---- Leptonica (accessors only: struct fields are private since 1.83) ---- */
+typedef ... PIX;
+typedef ... PIXA;
+typedef ... BOXA;
+typedef ... BOX;
+typedef int32_t l_int32;
+typedef float l_float32;
+
+#define IFF_UNKNOWN ...
+#define IFF_PNG ...
+#define IFF_JFIF_JPEG ...
+#define IFF_TIFF ...
+#define IFF_TIFF_PACKBITS ...
+#define IFF_TIFF_RLE ...
+#define IFF_TIFF_G3 ...
+#define IFF_TIFF_G4 ...
+#define IFF_TIFF_LZW ...
+#define IFF_TIFF_ZIP ...
+#define IFF_TIFF_JPEG ...
+#define REMOVE_CMAP_BASED_ON_SRC ...
+#define L_CLONE ...
+
+PIX *pixRead(const char *filename);
+PIX *pixReadMem(const uint8_t *data, size_t size);
+int pixReadHeaderMem(const uint8_t *data, size_t size, l_int32 *pformat, l_int32 *pw,
+                     l_int32 *ph, l_int32 *pbps, l_int32 *pspp, l_int32 *piscmap);
+int findFileFormatBuffer(const uint8_t *buf, l_int32 *pformat);
+PIXA *pixaReadMemMultipageTiff(const uint8_t *data, size_t size);
+l_int32 pixaGetCount(PIXA *pixa);
+PIX *pixaGetPix(PIXA *pixa, l_int32 index, l_int32 accesstype);
+l_int32 boxaGetCount(BOXA *boxa);
+PIX *pixClone(PIX *pixs);
+PIX *pixCopy(PIX *pixd, const PIX *pixs);
+BOX *boxCreate(l_int32 x, l_int32 y, l_int32 w, l_int32 h);
+void boxDestroy(BOX **pbox);
+PIX *pixClipRectangle(PIX *pixs, BOX *box, BOX **pboxc);
+
+l_int32 pixGetWidth(const PIX *pix);
+l_int32 pixGetHeight(const PIX *pix);
+l_int32 pixGetDepth(const PIX *pix);
+l_int32 pixGetSpp(const PIX *pix);
+l_int32 pixGetXRes(const PIX *pix);
+l_int32 pixGetYRes(const PIX *pix);
+int pixSetResolution(PIX *pix, l_int32 xres, l_int32 yres);
+void *pixGetColormap(PIX *pix);
+
+PIX *pixRemoveColormap(PIX *pixs, l_int32 type);
+PIX *pixConvertTo8(PIX *pixs, l_int32 cmapflag);
+PIX *pixConvertTo32(PIX *pixs);
+PIX *pixDeskew(PIX *pixs, l_int32 redsearch);
+PIX *pixScale(PIX *pixs, l_float32 scalex, l_float32 scaley);
+PIX *pixRotateOrth(PIX *pixs, l_int32 quads);
+int pixWrite(const char *filename, PIX *pix, l_int32 format);
+void lept_free(void *ptr);
+
+/* ---- Tesseract 5 C API ---- */
+typedef ... TessBaseAPI;
+typedef ... TessPageIterator;
+typedef ... TessResultIterator;
+typedef ... TessResultRenderer;
+
+typedef enum { OEM_TESSERACT_ONLY, OEM_LSTM_ONLY, OEM_TESSERACT_LSTM_COMBINED, OEM_DEFAULT,
+               ... } TessOcrEngineMode;
+typedef enum { PSM_OSD_ONLY, PSM_AUTO_OSD, PSM_AUTO_ONLY, PSM_AUTO, PSM_SINGLE_COLUMN,
+               PSM_SINGLE_BLOCK_VERT_TEXT, PSM_SINGLE_BLOCK, PSM_SINGLE_LINE, PSM_SINGLE_WORD,
+               PSM_CIRCLE_WORD, PSM_SINGLE_CHAR, PSM_SPARSE_TEXT, PSM_SPARSE_TEXT_OSD,
+               PSM_RAW_LINE, PSM_COUNT, ... } TessPageSegMode;
+typedef enum { RIL_BLOCK, RIL_PARA, RIL_TEXTLINE, RIL_WORD, RIL_SYMBOL,
+               ... } TessPageIteratorLevel;
+typedef enum { PT_UNKNOWN, PT_FLOWING_TEXT, PT_HEADING_TEXT, PT_PULLOUT_TEXT, PT_EQUATION,
+               PT_INLINE_EQUATION, PT_TABLE, PT_VERTICAL_TEXT, PT_CAPTION_TEXT,
+               PT_FLOWING_IMAGE, PT_HEADING_IMAGE, PT_PULLOUT_IMAGE, PT_HORZ_LINE,
+               PT_VERT_LINE, PT_NOISE, PT_COUNT, ... } TessPolyBlockType;
+typedef enum { ORIENTATION_PAGE_UP, ORIENTATION_PAGE_RIGHT, ORIENTATION_PAGE_DOWN,
+               ORIENTATION_PAGE_LEFT, ... } TessOrientation;
+typedef enum { WRITING_DIRECTION_LEFT_TO_RIGHT, WRITING_DIRECTION_RIGHT_TO_LEFT,
+               WRITING_DIRECTION_TOP_TO_BOTTOM, ... } TessWritingDirection;
+typedef enum { TEXTLINE_ORDER_LEFT_TO_RIGHT, TEXTLINE_ORDER_RIGHT_TO_LEFT,
+               TEXTLINE_ORDER_TOP_TO_BOTTOM, ... } TessTextlineOrder;
+
+const char *TessVersion(void);
+void TessDeleteText(const char *text);
+void TessDeleteTextArray(char **arr);
+void TessDeleteIntArray(const int *arr);
+
+TessBaseAPI *TessBaseAPICreate(void);
+void TessBaseAPIDelete(TessBaseAPI *handle);
+int TessBaseAPISetVariable(TessBaseAPI *handle, const char *name, const char *value);
+int TessBaseAPIGetIntVariable(const TessBaseAPI *handle, const char *name, int *value);
+int TessBaseAPIGetBoolVariable(const TessBaseAPI *handle, const char *name, int *value);
+int TessBaseAPIGetDoubleVariable(const TessBaseAPI *handle, const char *name, double *value);
+const char *TessBaseAPIGetStringVariable(const TessBaseAPI *handle, const char *name);
+int TessBaseAPIInit4(TessBaseAPI *handle, const char *datapath, const char *language,
+                     TessOcrEngineMode mode, char **configs, int configs_size,
+                     char **vars_vec, char **vars_values, size_t vars_vec_size,
+                     int set_only_non_debug_params);
+const char *TessBaseAPIGetDatapath(TessBaseAPI *handle);
+const char *TessBaseAPIGetInitLanguagesAsString(const TessBaseAPI *handle);
+char **TessBaseAPIGetLoadedLanguagesAsVector(const TessBaseAPI *handle);
+char **TessBaseAPIGetAvailableLanguagesAsVector(const TessBaseAPI *handle);
+TessOcrEngineMode TessBaseAPIOem(const TessBaseAPI *handle);
+void TessBaseAPISetPageSegMode(TessBaseAPI *handle, TessPageSegMode mode);
+TessPageSegMode TessBaseAPIGetPageSegMode(const TessBaseAPI *handle);
+void TessBaseAPIClearAdaptiveClassifier(TessBaseAPI *handle);
+void TessBaseAPISetImage2(TessBaseAPI *handle, PIX *pix);
+void TessBaseAPISetInputName(TessBaseAPI *handle, const char *name);
+void TessBaseAPISetSourceResolution(TessBaseAPI *handle, int ppi);
+int TessBaseAPIGetSourceYResolution(TessBaseAPI *handle);
+void TessBaseAPISetRectangle(TessBaseAPI *handle, int left, int top, int width, int height);
+PIX *TessBaseAPIGetThresholdedImage(TessBaseAPI *handle);
+BOXA *TessBaseAPIGetComponentImages(TessBaseAPI *handle, TessPageIteratorLevel level,
+                                    int text_only, PIXA **pixa, int **blockids);
+TessPageIterator *TessBaseAPIAnalyseLayout(TessBaseAPI *handle);
+char *TessBaseAPIGetUTF8Text(TessBaseAPI *handle);
+char *TessBaseAPIGetHOCRText(TessBaseAPI *handle, int page_number);
+char *TessBaseAPIGetAltoText(TessBaseAPI *handle, int page_number);
+char *TessBaseAPIGetTsvText(TessBaseAPI *handle, int page_number);
+char *TessBaseAPIGetBoxText(TessBaseAPI *handle, int page_number);
+char *TessBaseAPIGetUNLVText(TessBaseAPI *handle);
+int TessBaseAPIMeanTextConf(TessBaseAPI *handle);
+int *TessBaseAPIAllWordConfidences(TessBaseAPI *handle);
+void TessBaseAPIClear(TessBaseAPI *handle);
+void TessBaseAPIEnd(TessBaseAPI *handle);
+int TessBaseAPIIsValidWord(TessBaseAPI *handle, const char *word);
+int TessBaseAPIGetTextDirection(TessBaseAPI *handle, int *out_offset, float *out_slope);
+int TessBaseAPIDetectOrientationScript(TessBaseAPI *handle, int *orient_deg,
+                                       float *orient_conf, const char **script_name,
+                                       float *script_conf);
+int TessBaseAPIProcessPages(TessBaseAPI *handle, const char *filename,
+                            const char *retry_config, int timeout_millisec,
+                            TessResultRenderer *renderer);
+int TessBaseAPIProcessPage(TessBaseAPI *handle, PIX *pix, int page_index,
+                           const char *filename, const char *retry_config,
+                           int timeout_millisec, TessResultRenderer *renderer);
+
+void TessPageIteratorDelete(TessPageIterator *handle);
+
+TessResultRenderer *TessTextRendererCreate(const char *outputbase);
+TessResultRenderer *TessHOcrRendererCreate(const char *outputbase);
+TessResultRenderer *TessAltoRendererCreate(const char *outputbase);
+TessResultRenderer *TessTsvRendererCreate(const char *outputbase);
+TessResultRenderer *TessPDFRendererCreate(const char *outputbase, const char *datadir,
+                                          int textonly);
+TessResultRenderer *TessUnlvRendererCreate(const char *outputbase);
+TessResultRenderer *TessBoxTextRendererCreate(const char *outputbase);
+void TessDeleteResultRenderer(TessResultRenderer *renderer);
+void TessResultRendererInsert(TessResultRenderer *renderer, TessResultRenderer *next);
+int TessResultRendererBeginDocument(TessResultRenderer *renderer, const char *title);
+int TessResultRendererEndDocument(TessResultRenderer *renderer);
+int TessResultRendererImageNum(TessResultRenderer *renderer);
+
+/* ---- tightbind's shim (csrc/ocr.h) ---- */
+#define TB_OK ...
+#define TB_OCR_FULL ...
+#define TB_OCR_E_ARG ...
+#define TB_OCR_E_NOMEM ...
+#define TB_OCR_E_FAILED ...
+#define TB_OCR_E_CANCELLED ...
+#define TB_OCR_E_TIMEOUT ...
+#define TB_OCR_E_NO_RESULT ...
+#define TB_OCR_E_TOO_LARGE ...
+
+typedef struct {
+    int left, top, right, bottom;
+    float confidence;
+    int block_num, par_num, line_num, word_num;
+    int block_type;
+    size_t text_offset;
+    size_t text_length;
+} tb_ocr_element;
+
+typedef struct {
+    size_t elements;
+    size_t text_bytes;
+} tb_ocr_walk_result;
+
+void tb_ocr_capture_messages(void);
+size_t tb_ocr_take_messages(char *out, size_t capacity);
+int tb_ocr_recognize(TessBaseAPI *api, volatile int *cancel_flag, int deadline_ms);
+int tb_ocr_walk(TessBaseAPI *api, int level, tb_ocr_element *out, size_t capacity,
+                char *text, size_t text_capacity, tb_ocr_walk_result *result);
+int tb_ocr_layout_walk(TessPageIterator *it, int level, tb_ocr_element *out,
+                       size_t capacity, tb_ocr_walk_result *result);
+int tb_ocr_boxa_boxes(BOXA *boxa, int *out, size_t capacity, size_t *count);
+int tb_ocr_pix_from_raw(const uint8_t *data, int width, int height, int channels,
+                        size_t stride, PIX **out);
+int tb_ocr_pix_to_raw(PIX *pix, int channels, uint8_t *out, size_t size);
+int tb_ocr_read_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels, PIX **out);
+int tb_ocr_pix_encode(PIX *pix, int format, uint8_t **data, size_t *size);
+void tb_ocr_pix_free(PIX *pix);
+void tb_ocr_pixa_free(PIXA *pixa);
+void tb_ocr_boxa_free(BOXA *boxa);
+int tb_ocr_openmp_thread_limit(void);

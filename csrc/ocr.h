@@ -1,0 +1,106 @@
+/*
+ * ocr.h: the C shim behind tightbind.ocr (Tesseract 5 C API and Leptonica).
+ *
+ * What the C API lacks or would make Python do per element:
+ *   - tb_ocr_recognize(): recognition under Tesseract's monitor (deadline and a cancel
+ *     flag another thread may set) in one call, so the GIL is released throughout.
+ *   - tb_ocr_walk(): walks a recognized page the way Tesseract's TSV renderer does and
+ *     writes every element of one level (text, confidence, box, block/paragraph/line/
+ *     word numbers) into caller-owned arrays.
+ *   - tb_ocr_layout_walk(): the same for a layout-only page iterator (boxes, block types).
+ *   - Pix helpers: raw pixels in and out, one-pointer destructors for ffi.gc.
+ *   - Leptonica's messages are caught in a per-thread buffer instead of going to stderr.
+ * Every function returns TB_OK (0) or a negative TB_OCR_E* code; none prints.
+ */
+#ifndef TB_OCR_H
+#define TB_OCR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <leptonica/allheaders.h>
+#include <tesseract/capi.h>
+
+#define TB_OCR_FULL 1           /* output arrays too small: sizes needed are in result */
+#define TB_OCR_E_ARG (-1)       /* invalid argument (NULL handle, bad level, bad size) */
+#define TB_OCR_E_NOMEM (-2)     /* an allocation failed */
+#define TB_OCR_E_FAILED (-3)    /* Tesseract or Leptonica reported failure */
+#define TB_OCR_E_CANCELLED (-4) /* recognition stopped by the cancel flag */
+#define TB_OCR_E_TIMEOUT (-5)   /* recognition stopped by the deadline */
+#define TB_OCR_E_NO_RESULT (-6) /* no recognition result to walk */
+#define TB_OCR_E_TOO_LARGE (-7) /* an image has more pixels than allowed */
+
+/* One element of a page (block, paragraph, line, word or symbol). */
+typedef struct {
+    int left, top, right, bottom; /* bounding box in image pixels, right/bottom exclusive */
+    float confidence;             /* 0..100; -1 where there is none (layout only) */
+    int block_num, par_num, line_num, word_num; /* numbering as in Tesseract's TSV */
+    int block_type;               /* TessPolyBlockType of the enclosing block */
+    size_t text_offset;           /* UTF-8 text at text[text_offset:text_offset+text_length] */
+    size_t text_length;
+} tb_ocr_element;
+
+typedef struct {
+    size_t elements;   /* elements on the page (written, or needed when TB_OCR_FULL) */
+    size_t text_bytes; /* text bytes on the page (written, or needed when TB_OCR_FULL) */
+} tb_ocr_walk_result;
+
+/* Silence Leptonica's stderr: its messages go to a per-thread buffer from now on. */
+void tb_ocr_capture_messages(void);
+/* Copy (at most capacity - 1 bytes, NUL-terminated) and clear this thread's messages.
+   Returns the number of bytes copied. */
+size_t tb_ocr_take_messages(char *out, size_t capacity);
+
+/* Recognize the image set on api.  *cancel_flag (may be NULL) is polled during
+   recognition; a non-zero value stops it (TB_OCR_E_CANCELLED).  deadline_ms > 0 stops
+   recognition after that many milliseconds (TB_OCR_E_TIMEOUT).  Other failures are
+   TB_OCR_E_FAILED. */
+int tb_ocr_recognize(TessBaseAPI *api, volatile int *cancel_flag, int deadline_ms);
+
+/* Walk the recognized page at `level` (a TessPageIteratorLevel) as Tesseract's TSV
+   renderer does and write up to `capacity` elements and `text_capacity` bytes of text
+   (not NUL-terminated).  Returns TB_OK, TB_OCR_FULL when an array was too small (the
+   walk still counts everything, so one retry with the sizes in *result succeeds),
+   TB_OCR_E_NO_RESULT when there is nothing recognized, or TB_OCR_E_ARG. */
+int tb_ocr_walk(TessBaseAPI *api, int level, tb_ocr_element *out, size_t capacity,
+                char *text, size_t text_capacity, tb_ocr_walk_result *result);
+
+/* Walk a page iterator (e.g. from TessBaseAPIAnalyseLayout) at `level`, writing boxes
+   and block types (no text, confidence -1).  Same return codes as tb_ocr_walk(). */
+int tb_ocr_layout_walk(TessPageIterator *it, int level, tb_ocr_element *out,
+                       size_t capacity, tb_ocr_walk_result *result);
+
+/* Write the geometry of every box as (left, top, right, bottom) into out[4 * n]. */
+int tb_ocr_boxa_boxes(BOXA *boxa, int *out, size_t capacity, size_t *count);
+
+/* New Pix from raw 8-bit pixels: channels 1 (gray, 8 bpp), 3 (RGB) or 4 (RGBA) (32 bpp),
+   rows `stride` bytes apart.  *out is NULL on failure. */
+int tb_ocr_pix_from_raw(const uint8_t *data, int width, int height, int channels,
+                        size_t stride, PIX **out);
+
+/* Copy a Pix into raw 8-bit pixels: channels 1 for 8 bpp without colormap, 3 or 4 for
+   32 bpp (per pixGetSpp).  Other depths must be converted first (TB_OCR_E_ARG).
+   out must hold width * height * channels bytes. */
+int tb_ocr_pix_to_raw(PIX *pix, int channels, uint8_t *out, size_t size);
+
+/* Decode a JPEG with libjpeg, its warnings and errors going to the message buffer
+   (Leptonica's own JPEG reader lets libjpeg print them on stderr).  Gray JPEGs give
+   8 bpp, colour and CMYK ones 32 bpp RGB; the resolution is kept.  Returns
+   TB_OCR_E_TOO_LARGE (before allocating) when the image has more than max_pixels
+   pixels, TB_OCR_E_FAILED for data libjpeg cannot decode or warns about (truncated or
+   damaged); *out is NULL then. */
+int tb_ocr_read_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels, PIX **out);
+
+/* Encode pix (format is an IFF_* code); *data is freed with lept_free(). */
+int tb_ocr_pix_encode(PIX *pix, int format, uint8_t **data, size_t *size);
+
+/* Destructors taking the object itself, for ffi.gc. */
+void tb_ocr_pix_free(PIX *pix);
+void tb_ocr_pixa_free(PIXA *pixa);
+void tb_ocr_boxa_free(BOXA *boxa);
+
+/* OpenMP's thread limit in this process (omp_get_thread_limit), or -1 when no OpenMP
+   runtime is loaded. */
+int tb_ocr_openmp_thread_limit(void);
+
+#endif /* TB_OCR_H */

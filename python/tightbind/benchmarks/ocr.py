@@ -1,0 +1,246 @@
+"""OCR benchmark: tightbind.ocr against tesserocr and pytesseract on the same Tesseract.
+
+Tables:
+1. Per page, out of the box and with ``OMP_THREAD_LIMIT=1``.  Each contender runs in its
+   own fresh process (libgomp reads the limit once per process, and importing
+   tightbind.ocr sets it), in interleaved rounds; the figure is the median page time.
+2. Words with boxes: what ``results(RIL_WORD)`` adds to recognition, and the same
+   extraction in tesserocr (a Python loop over its iterator) and pytesseract
+   (``image_to_data``).
+3. Threads: pages per second with one engine per thread, 1 vs 2 (or more) threads.
+
+The page is Tesseract's phototest.tif from ../shared/ocr beside the checkout when it is
+there (or TIGHTBIND_OCR_BENCH_IMAGE), else a page rendered with Pillow and DejaVu Sans.
+Peers are optional: rows for a peer that is not installed are left out with a note.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tightbind.benchmarks._report import Table, interleaved
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+# Runs in a fresh interpreter: time `pages` recognitions of one image, print JSON.
+_WORKER = r"""
+import json, sys, time
+kind, path, pages = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if kind == "tightbind":
+    from tightbind.ocr import TessApi
+    api = TessApi()
+    def page():
+        api.set_image(path)
+        api.recognize()
+        return api.get_utf8_text()
+elif kind == "tesserocr":
+    import tesserocr
+    api = tesserocr.PyTessBaseAPI()
+    def page():
+        api.SetImageFile(path)
+        return api.GetUTF8Text()
+else:
+    import pytesseract
+    def page():
+        return pytesseract.image_to_string(path)
+text = page()
+times = []
+for _ in range(pages):
+    start = time.perf_counter()
+    page()
+    times.append(time.perf_counter() - start)
+print(json.dumps({"times": times, "words": len(text.split())}))
+"""
+
+
+def _page_image(folder: Path) -> tuple[Path, str]:
+    override = os.environ.get("TIGHTBIND_OCR_BENCH_IMAGE")
+    if override:
+        return Path(override), Path(override).name
+    candidates = [Path.cwd().parent / "shared" / "ocr" / "phototest.tif",
+                  Path(sys.prefix).parent.parent / "shared" / "ocr" / "phototest.tif",
+                  Path(__file__).resolve().parents[3].parent / "shared" / "ocr" /
+                  "phototest.tif"]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate, "phototest.tif"
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(FONT, 36)
+    image = Image.new("L", (1240, 700), 255)
+    draw = ImageDraw.Draw(image)
+    lines = ["The quick brown fox jumps over the lazy dog 0123456789.",
+             "Pack my box with five dozen liquor jugs; sphinx of black quartz,",
+             "judge my vow. How vexingly quick daft zebras jump!"] * 3
+    for row, line in enumerate(lines):
+        draw.text((60, 60 + 64 * row), line, font=font, fill=0)
+    path = folder / "page.png"
+    image.save(path, dpi=(300, 300))
+    return path, "rendered page (DejaVu Sans, 300 dpi)"
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _per_page(path: Path, quick: bool) -> Table:
+    rounds, pages = (1, 2) if quick else (5, 4)
+    contenders: list[tuple[str, str, str | None]] = [("tightbind", "tightbind", None)]
+    notes = []
+    for peer in ("tesserocr", "pytesseract"):
+        if _installed(peer):
+            contenders.append((f"{peer} (default)", peer, None))
+            contenders.append((f"{peer} (OMP_THREAD_LIMIT=1)", peer, "1"))
+        else:
+            notes.append(f"{peer} is not installed: skipped (pip install -r "
+                         "requirements/bench.txt)")
+    samples: dict[str, list[float]] = {name: [] for name, _, _ in contenders}
+    for _ in range(rounds):
+        for name, kind, limit in contenders:
+            env = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
+            if limit is not None:
+                env["OMP_THREAD_LIMIT"] = limit
+            done = subprocess.run([sys.executable, "-c", _WORKER, kind, str(path), str(pages)],
+                                  capture_output=True, text=True, env=env, check=True)
+            samples[name].extend(json.loads(done.stdout)["times"])
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    base = medians["tightbind"]
+    table = Table(f"OCR: one page of {path.name}, text only, engine reused",
+                  ["contender", "ms/page", "vs tightbind"])
+    for name, _, _ in contenders:
+        table.rows.append([name, medians[name] * 1000, f"{medians[name] / base:.2f}x"])
+    table.notes.append(f"median of {rounds * pages} pages per contender, each in its own "
+                       "process, interleaved rounds; tightbind runs with its default "
+                       "(OpenMP limited to 1 thread unless OMP_THREAD_LIMIT is set)")
+    table.notes.extend(notes)
+    return table
+
+
+def _words(path: Path, quick: bool) -> Table:
+    from tightbind.ocr import RIL_WORD, TessApi, pix_read
+
+    api = TessApi()
+    pix = pix_read(path)
+    rounds = 3 if quick else 9
+
+    def recognize() -> None:
+        api.set_image_pix(pix)
+        api.recognize()
+
+    def recognize_and_words() -> None:
+        recognize()
+        api.results(RIL_WORD)
+
+    contenders = {"recognize": recognize, "recognize + results(RIL_WORD)": recognize_and_words}
+    notes = []
+    if _installed("tesserocr"):
+        import tesserocr
+
+        peer = tesserocr.PyTessBaseAPI()
+        peer.SetImageFile(str(path))
+
+        def tesserocr_words() -> None:
+            peer.SetImageFile(str(path))
+            peer.Recognize()
+            iterator = peer.GetIterator()
+            level = tesserocr.RIL.WORD
+            for word in tesserocr.iterate_level(iterator, level):
+                word.GetUTF8Text(level)
+                word.Confidence(level)
+                word.BoundingBox(level)
+
+        contenders["tesserocr: recognize + iterate words"] = tesserocr_words
+    else:
+        notes.append("tesserocr is not installed: skipped")
+    times = interleaved(contenders, rounds=rounds, min_time=0.2)
+    recognize_s = times["recognize"]
+    api.set_image_pix(pix)
+    api.recognize()
+    words = len(api.results(RIL_WORD))
+    extraction = interleaved({"results": lambda: api.results(RIL_WORD)}, rounds=rounds,
+                             min_time=0.05)["results"]
+    table = Table(f"OCR: words with boxes and confidences ({words} words, {path.name})",
+                  ["what", "ms/page", "vs recognize"])
+    for name, seconds in times.items():
+        table.rows.append([name, seconds * 1000, f"{seconds / recognize_s:.3f}x"])
+    table.rows.append(["results(RIL_WORD) alone", extraction * 1000,
+                       f"{extraction / recognize_s:.3f}x"])
+    table.notes.append("in this process (OpenMP at 1 thread for every engine here); "
+                       "results() walks the page in one C call")
+    if _installed("pytesseract"):
+        import pytesseract
+
+        start = time.perf_counter()
+        runs = 1 if quick else 3
+        for _ in range(runs):
+            pytesseract.image_to_data(str(path))
+        table.rows.append(["pytesseract image_to_data (a tesseract process)",
+                           (time.perf_counter() - start) / runs * 1000,
+                           f"{(time.perf_counter() - start) / runs / recognize_s:.2f}x"])
+    else:
+        notes.append("pytesseract is not installed: skipped")
+    table.notes.extend(notes)
+    api.close()
+    return table
+
+
+def _threads(path: Path, quick: bool) -> Table:
+    import threading
+
+    from tightbind.ocr import TessApi, pix_read
+
+    pix = pix_read(path)
+    cores = os.cpu_count() or 1
+    counts = sorted({1, 2, cores})
+    per_thread = 3 if quick else 12
+    rounds = 1 if quick else 5
+    engines = [TessApi() for _ in range(max(counts))]
+    for engine in engines:  # warm up every engine once
+        engine.ocr(pix)
+
+    def work(engine: TessApi, pages: int) -> None:
+        for _ in range(pages):
+            engine.set_image_pix(pix)
+            engine.recognize()
+            engine.results()
+
+    rates: dict[int, list[float]] = {n: [] for n in counts}
+    for _ in range(rounds):
+        for workers in counts:
+            threads = [threading.Thread(target=work, args=(engines[i], per_thread))
+                       for i in range(workers)]
+            start = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            rates[workers].append(workers * per_thread / (time.perf_counter() - start))
+    for engine in engines:
+        engine.close()
+    table = Table(f"OCR: threads, one engine each ({path.name}, recognize + results)",
+                  ["threads", "pages/s", "vs 1 thread"])
+    one = statistics.median(rates[1])
+    for workers in counts:
+        rate = statistics.median(rates[workers])
+        table.rows.append([workers, rate, f"{rate / one:.2f}x"])
+    table.notes.append(f"{cores} CPUs, shared with other work; {per_thread} pages per thread, "
+                       f"median of {rounds} interleaved runs; engines loaded beforehand "
+                       "(ocr_many does the same, once per worker thread)")
+    return table
+
+
+def run(quick: bool) -> list[Table]:
+    """The OCR benchmark tables (see the module docstring)."""
+    import tightbind.ocr  # noqa: F401 - raises ImportError (skipped) when not built
+
+    with tempfile.TemporaryDirectory() as folder:
+        path, _label = _page_image(Path(folder))
+        return [_per_page(path, quick), _words(path, quick), _threads(path, quick)]

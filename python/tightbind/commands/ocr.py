@@ -1,0 +1,119 @@
+"""``tightbind ocr FILES...``: recognise image files with Tesseract."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+HELP = "recognise text in image files (Tesseract through tightbind.ocr)"
+
+FORMATS = ("text", "tsv", "hocr", "json", "pdf")
+TSV_HEADER = ("level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth"
+              "\theight\tconf\ttext")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE",
+                        help="image files (every page of a multi-page TIFF is read)")
+    parser.add_argument("-l", "--lang", default="eng",
+                        help="Tesseract language(s), e.g. eng or eng+deu (default eng)")
+    parser.add_argument("--psm", type=int, default=None,
+                        help="page segmentation mode, 0-13 as for tesseract (default 3)")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="output: text, tsv, hocr or json on stdout; pdf writes "
+                        "FILE-STEM.pdf (searchable) into --output-dir (default text)")
+    parser.add_argument("--output-dir", default=".",
+                        help="folder for --format pdf (default: the current folder)")
+    parser.add_argument("-j", "--jobs", type=int, default=None,
+                        help="files recognised in parallel, one engine each "
+                        "(default: the number of CPUs)")
+    parser.add_argument("--tessdata", default=None,
+                        help="folder holding <lang>.traineddata (default: TESSDATA_PREFIX "
+                        "or Tesseract's own)")
+
+
+def _page_output(api: Any, fmt: str, name: str, page: int) -> Any:
+    if fmt == "text":
+        return api.get_utf8_text()
+    if fmt == "tsv":
+        return api.get_tsv_text(page)
+    if fmt == "hocr":
+        return api.get_hocr_text(page)
+    words = api.results()
+    return {
+        "file": name,
+        "page": page + 1,
+        "text": api.get_utf8_text(),
+        "mean_confidence": api.mean_text_confidence(),
+        "words": [{"text": w.text, "confidence": round(w.confidence, 3), "box": list(w.box),
+                   "block_num": w.block_num, "par_num": w.par_num, "line_num": w.line_num,
+                   "word_num": w.word_num} for w in words],
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from tightbind.ocr import OcrError, pix_read_pages
+    from tightbind.ocr.batch import EnginePool
+
+    jobs = args.jobs or os.cpu_count() or 1
+    if jobs < 1:
+        print("tightbind ocr: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        engines = EnginePool(args.tessdata, args.lang, psm=args.psm)
+    except (OcrError, ValueError) as exc:
+        print(f"tightbind ocr: {exc}", file=sys.stderr)
+        return 2
+
+    def work(name: str) -> tuple[str, list[Any] | None, str | None]:
+        try:
+            api = engines.engine()
+            if args.format == "pdf":
+                stem = os.path.splitext(os.path.basename(name))[0]
+                base = os.path.join(args.output_dir, stem)
+                return name, api.process_pages(name, base, ("pdf",)), None
+            outputs = []
+            for index, page in enumerate(pix_read_pages(name)):
+                api.set_image_pix(page)
+                api.recognize()
+                outputs.append(_page_output(api, args.format, name, index))
+            return name, outputs, None
+        except (OcrError, OSError) as exc:
+            return name, None, str(exc)
+
+    status = 0
+    json_pages: list[Any] = []
+    try:
+        with ThreadPoolExecutor(max_workers=min(jobs, len(args.files))) as pool:
+            results: Iterator[tuple[str, list[Any] | None, str | None]] = pool.map(
+                work, args.files)
+            if args.format == "tsv":
+                print(TSV_HEADER)
+            for name, outputs, error in results:
+                if error is not None:
+                    print(f"tightbind ocr: {name}: {error}", file=sys.stderr)
+                    status = 1
+                    continue
+                assert outputs is not None
+                if args.format == "pdf":
+                    for path in outputs:
+                        print(path)
+                elif args.format == "json":
+                    json_pages.extend(outputs)
+                else:
+                    for output in outputs:
+                        if args.format == "text" and len(args.files) > 1:
+                            print(f"==> {name} <==")
+                        sys.stdout.write(output)
+                sys.stdout.flush()
+    finally:
+        engines.close()
+    if args.format == "json":
+        json.dump(json_pages, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    return status

@@ -1,0 +1,75 @@
+"""Load ``tightbind._ocr`` with OpenMP limited to one thread, and route native messages.
+
+Debian's Tesseract is built with OpenMP.  libgomp reads ``OMP_THREAD_LIMIT`` once, when
+it is loaded (which happens when ``tightbind._ocr`` is imported), and on a small machine
+Tesseract's parallel loops then cost far more than they save (a page of phototest.tif
+takes about 8x longer on 2 cores).  Unless the user has set ``OMP_THREAD_LIMIT``
+themselves, it is set to ``1`` while the extension loads and removed again afterwards,
+so child processes keep their own defaults.  Parallelism comes from running separate
+engines in threads instead (cffi releases the GIL around every call).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from tightbind._native import load
+
+log = logging.getLogger("tightbind.ocr")
+
+OMP_ENV = "OMP_THREAD_LIMIT"
+
+
+def _load():  # type: ignore[no-untyped-def]
+    if OMP_ENV in os.environ:
+        return load("ocr"), False
+    os.environ[OMP_ENV] = "1"
+    try:
+        return load("ocr"), True
+    finally:
+        os.environ.pop(OMP_ENV, None)
+
+
+_module, OMP_DEFAULTED = _load()
+ffi = _module.ffi
+lib = _module.lib
+
+# Leptonica writes to stderr by default; catch its messages per thread instead.
+lib.tb_ocr_capture_messages()
+
+if OMP_DEFAULTED and lib.tb_ocr_openmp_thread_limit() > 1:
+    log.warning(
+        "OpenMP was loaded before tightbind.ocr, so Tesseract may use %d threads per "
+        "page, which is slow on few cores; set OMP_THREAD_LIMIT=1 in the environment "
+        "before starting Python", lib.tb_ocr_openmp_thread_limit())
+
+_MESSAGE_CAPACITY = 4096
+_local = threading.local()
+
+
+def take_messages() -> str:
+    """Return (and clear) the Leptonica messages this thread has produced so far."""
+    buffer = getattr(_local, "buffer", None)
+    if buffer is None:
+        buffer = _local.buffer = ffi.new("char[]", _MESSAGE_CAPACITY)
+    length = lib.tb_ocr_take_messages(buffer, _MESSAGE_CAPACITY)
+    if not length:
+        return ""
+    return ffi.string(buffer, length).decode("utf-8", "replace").strip()
+
+
+def log_messages(level: int = logging.INFO) -> str:
+    """Drain this thread's Leptonica messages into the ``tightbind.ocr`` logger."""
+    text = take_messages()
+    for line in text.splitlines():
+        if line.strip():
+            log.log(level, "leptonica: %s", line.strip())
+    return text
+
+
+def openmp_thread_limit() -> int | None:
+    """OpenMP's thread limit in this process, or None when no OpenMP runtime is loaded."""
+    limit = lib.tb_ocr_openmp_thread_limit()
+    return None if limit < 0 else int(limit)

@@ -1,0 +1,76 @@
+"""The exceptions of :mod:`tightbind.ocr`; every one is a :class:`tightbind.OcrError`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tightbind.errors import OcrError
+
+__all__ = [
+    "ClosedError",
+    "ImageError",
+    "ImageFileNotFound",
+    "LanguageNotFound",
+    "NoImage",
+    "NotRecognized",
+    "OcrError",
+    "RecognitionCancelled",
+    "RecognitionTimeout",
+    "VariableError",
+]
+
+
+class LanguageNotFound(OcrError, LookupError):
+    """Tesseract has no model for a language asked for.
+
+    ``languages`` are the languages asked for, ``missing`` those that did not load,
+    ``paths`` the tessdata folders searched and ``available`` the languages found there.
+    """
+
+    def __init__(self, languages: Sequence[str], missing: Sequence[str],
+                 paths: Sequence[str], available: Sequence[str]) -> None:
+        self.languages = list(languages)
+        self.missing = list(missing)
+        self.paths = list(paths)
+        self.available = list(available)
+        found = ", ".join(self.available) if self.available else "none"
+        super().__init__(
+            f"Tesseract cannot load language {'+'.join(self.missing)!r} "
+            f"(asked for {'+'.join(self.languages)!r}); searched {', '.join(self.paths)}; "
+            f"languages found there: {found}. Install the model (Debian: "
+            f"apt-get install tesseract-ocr-{self.missing[0] if self.missing else 'LANG'}) "
+            "or pass data_path= / set TESSDATA_PREFIX to the folder holding "
+            "<lang>.traineddata."
+        )
+
+
+class ImageError(OcrError, ValueError):
+    """An image could not be read, is empty, too large or of an unusable kind."""
+
+
+class ImageFileNotFound(OcrError, FileNotFoundError):
+    """An image path does not name a readable file."""
+
+
+class NoImage(OcrError):
+    """The call needs an image: call ``set_image()`` first."""
+
+
+class NotRecognized(OcrError):
+    """The call needs a recognized page: call ``recognize()`` first."""
+
+
+class RecognitionTimeout(OcrError, TimeoutError):
+    """``recognize(timeout=...)`` ran past its deadline; the page has no result."""
+
+
+class RecognitionCancelled(OcrError):
+    """``cancel()`` stopped a running ``recognize()``; the page has no result."""
+
+
+class VariableError(OcrError, ValueError):
+    """Tesseract has no such variable, or refused the value."""
+
+
+class ClosedError(OcrError, ValueError):
+    """The engine or image was closed."""

@@ -1,0 +1,1 @@
+"""TightOCR's adapter modules: ``api_adapter`` (Tesseract) and ``lept_adapter`` (Leptonica)."""
