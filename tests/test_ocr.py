@@ -18,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import tightbind
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFont
+
+import tightbind
 from tightbind.ocr import (
     MAX_IMAGE_PIXELS,
     PSM,
@@ -105,7 +106,7 @@ def cli_words(path: Path) -> list[tuple]:
     for line in cli(path, "tsv").splitlines()[1:]:
         fields = line.split("\t")
         if fields[0] == "5":
-            rows.append(tuple(fields[2:11]) + (fields[11] if len(fields) > 11 else "",))
+            rows.append((*fields[2:11], fields[11] if len(fields) > 11 else ""))
     return rows
 
 
@@ -174,7 +175,7 @@ def test_rendered_words_and_positions(api, pages):
     words = api.results(RIL_WORD)
     expected = [word for line in layout for word in line]
     assert [w.text for w in words] == [text for text, _ in expected]
-    for element, (_, (left, top, right, bottom)) in zip(words, expected):
+    for element, (_, (left, top, right, bottom)) in zip(words, expected, strict=True):
         # Tesseract's box is the ink; Pillow's includes side bearings: a few pixels.
         assert abs(element.left - left) <= 6 and abs(element.right - right) <= 6
         assert abs(element.top - top) <= 6 and abs(element.bottom - bottom) <= 6
@@ -729,7 +730,7 @@ def test_jpeg_reader(api, pages, tmp_path):
 def test_jpeg_size_refused_before_decoding(tmp_path):
     path = tmp_path / "big.jpg"
     Image.new("L", (20000, 20000), 255).save(path, quality=10)
-    assert 20000 * 20000 > MAX_IMAGE_PIXELS
+    assert MAX_IMAGE_PIXELS < 20000 * 20000
     with pytest.raises(ImageError, match="larger than MAX_IMAGE_PIXELS"):
         pix_read(path)
 
@@ -771,7 +772,7 @@ def test_shared_engine_between_threads(api, pages):
                     api.set_image(pages[name])
                     api.recognize()
                     assert api.get_utf8_text() == expected[name]
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(name,)) for name in pages]

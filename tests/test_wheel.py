@@ -93,3 +93,21 @@ def test_suite_passes_against_the_installed_wheel(wheel_python, tmp_path):
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert f"tightbind 0.1.0 from {wheel_python.parent.parent}" in result.stdout
+
+
+def test_wheel_ocr_uses_its_own_models(wheel_python):
+    code = (
+        "from tightbind.ocr import TessApi\n"
+        "from PIL import Image, ImageDraw, ImageFont\n"
+        "font = ImageFont.truetype('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', 40)\n"
+        "image = Image.new('L', (700, 120), 255)\n"
+        "ImageDraw.Draw(image).text((20, 30), 'wheel models work', font=font, fill=0)\n"
+        "with TessApi() as api:\n"
+        "    api.set_image(image)\n"
+        "    print(api.data_path)\n"
+        "    print(api.get_utf8_text().strip())\n"
+    )
+    data_path, text = run_in(wheel_python, code).strip().splitlines()
+    assert data_path.rstrip("/").endswith("site-packages/tightbind/tessdata")
+    assert data_path.startswith(str(wheel_python.parent.parent))
+    assert text == "wheel models work"

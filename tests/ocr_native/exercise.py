@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
 from tightbind.ocr import (
     PSM,
     RIL_BLOCK,

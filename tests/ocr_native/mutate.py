@@ -12,6 +12,7 @@ import random
 import sys
 
 from PIL import Image, ImageDraw
+
 from tightbind.ocr import OcrError, Pix, TessApi
 
 rng = random.Random(int(sys.argv[1]))

@@ -201,12 +201,34 @@ def _level(level: int) -> PageIteratorLevel:
         raise ValueError(f"not a page iterator level: {level!r}") from None
 
 
+# Models a self-contained wheel carries (scripts/build-wheels copies eng and osd here).
+BUNDLED_TESSDATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tessdata")
+
+
+def default_data_path(languages: Sequence[str]) -> str | None:
+    """The tessdata folder a ``TessApi`` with ``data_path=None`` uses.
+
+    None (Tesseract's own choice: ``TESSDATA_PREFIX``, else its compiled-in folder) when
+    ``TESSDATA_PREFIX`` is set or the wheel's bundled folder lacks one of ``languages``;
+    otherwise the bundled folder, so a wheel works with no system models installed.
+    """
+    if os.environ.get("TESSDATA_PREFIX"):
+        return None
+    if all(os.path.isfile(os.path.join(BUNDLED_TESSDATA, f"{lang}.traineddata"))
+           for lang in languages):
+        return BUNDLED_TESSDATA
+    return None
+
+
 class TessApi:
     """A Tesseract engine, loaded once and reused for many images.
 
     ``TessApi(data_path=None, language="eng", *, oem=None, psm=None, variables=None)``
     loads ``language`` ("eng", "eng+deu", ...) from ``data_path`` (default: the
-    ``TESSDATA_PREFIX`` environment variable, else Tesseract's built-in folder).
+    ``TESSDATA_PREFIX`` environment variable, else the models bundled in the wheel when
+    they include every language asked for, else Tesseract's built-in folder; see
+    :func:`default_data_path`).
     ``psm`` defaults to ``PSM.AUTO``, as for the ``tesseract`` command (the library's own
     default is ``SINGLE_BLOCK``), so results equal the command's.  ``variables`` are
     Tesseract parameters set at initialisation (init-only ones work).
@@ -249,6 +271,8 @@ class TessApi:
         for part in languages:
             if not _LANGUAGE.fullmatch(part) or ".." in part:
                 raise ValueError(f"not a Tesseract language name: {part!r}")
+        if data_path is None:
+            data_path = default_data_path(languages)
         path_bytes = None if data_path is None else _c_string(data_path, "data_path")
         if oem is not None:
             oem = OEM(oem)
@@ -293,7 +317,7 @@ class TessApi:
             ffi.release(handle)
             raise LanguageNotFound(languages, missing or languages, [searched], available)
         self._handle = handle
-        for name, value in (variables or {}).items():
+        for name in variables or {}:
             self._check_variable_exists(str(name))
         if psm is None and "tessedit_pageseg_mode" not in (variables or {}):
             psm = PSM.AUTO  # the tesseract command's default (the library's is SINGLE_BLOCK)
@@ -840,8 +864,9 @@ class TessApi:
         "box": lambda base, datadir: lib.TessBoxTextRendererCreate(base),
         "unlv": lambda base, datadir: lib.TessUnlvRendererCreate(base),
     }
-    _EXTENSIONS: ClassVar[dict[str, str]] = {"txt": "txt", "hocr": "hocr", "tsv": "tsv", "alto": "xml", "pdf": "pdf",
-                   "box": "box", "unlv": "unlv"}
+    _EXTENSIONS: ClassVar[dict[str, str]] = {
+        "txt": "txt", "hocr": "hocr", "tsv": "tsv", "alto": "xml", "pdf": "pdf", "box": "box",
+        "unlv": "unlv"}
 
     @_locked
     def process_pages(

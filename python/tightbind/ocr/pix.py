@@ -7,6 +7,7 @@ garbage-collected or closed; operations return new ``Pix`` objects.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import struct
@@ -197,10 +198,8 @@ class Pix:
         pix = cls._from_raw(image.tobytes(), width, height, channels, width * channels)
         dpi = image.info.get("dpi")
         if dpi:
-            try:
+            with contextlib.suppress(TypeError, ValueError, IndexError):
                 pix.resolution = (round(float(dpi[0])), round(float(dpi[1])))
-            except (TypeError, ValueError, IndexError):
-                pass
         return pix
 
     @classmethod
