@@ -846,8 +846,8 @@ def test_process_pages(api, pages, tmp_path):
     tiff = tmp_path / "two.tif"
     Image.open(pages["line"]).save(tiff, save_all=True,
                                    append_images=[Image.open(pages["paragraph"])])
-    process_pages(tiff, str(tmp_path / "multi"), ("hocr", "txt"))
-    assert (tmp_path / "multi.hocr").read_text().count("class='ocr_page'") == 2
+    process_pages(tiff, str(tmp_path / "new" / "multi"), ("hocr", "txt"))  # makes new/
+    assert (tmp_path / "new" / "multi.hocr").read_text().count("class='ocr_page'") == 2
     api.process_pages([pages["line"], Image.open(pages["blocks"])], tmp_path / "list",
                       ["txt"])
     both = tmp_path / "both.tif"

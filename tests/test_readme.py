@@ -30,7 +30,19 @@ def examples() -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def example_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """The files the README's examples open, by name."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
     files: dict[str, bytes] = {}
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 36)
+    page = Image.new("L", (1200, 400), 255)
+    draw = ImageDraw.Draw(page)
+    for row, line in enumerate(["A page for the README", "rendered by its own test"]):
+        draw.text((60, 60 + 120 * row), line, font=font, fill=0)
+    tiff = io.BytesIO()
+    page.save(tiff, format="TIFF", dpi=(300, 300))
+    files["page.tif"] = tiff.getvalue()
     try:
         from _tls_pki import shared_pki
     except ImportError:

@@ -237,10 +237,37 @@ def _threads(path: Path, quick: bool) -> Table:
     return table
 
 
+def _add_headlines(per_page: Table, words: Table, threads: Table) -> None:
+    """Summary rows: tightbind per page against each peer, the word-walk overhead, and
+    the thread scaling."""
+    ours = next(row[1] for row in per_page.rows if row[0] == "tightbind")
+    for name, ms, _ in per_page.rows:
+        if name != "tightbind":
+            per_page.headlines.append([f"one page vs {name}", f"{ours:.1f} ms/page", name,
+                                       f"{ms / ours:.2f}x"])
+    for name, ms, ratio in words.rows:
+        if name == "results(RIL_WORD) alone":
+            words.headlines.append(["results(RIL_WORD) on top of recognize()",
+                                    f"{ms:.2f} ms/page", "recognize()",
+                                    f"{float(ratio.rstrip('x')) * 100:.1f}%"])
+    if len(threads.rows) > 1:
+        workers, rate, ratio = threads.rows[-1]
+        threads.headlines.append([f"{workers} threads vs 1", f"{rate:.2f} pages/s",
+                                  "1 thread", ratio])
+
+
+def versions() -> dict[str, str]:
+    from tightbind.ocr import TessApi
+
+    return {"Tesseract": TessApi.version()}
+
+
 def run(quick: bool) -> list[Table]:
     """The OCR benchmark tables (see the module docstring)."""
     import tightbind.ocr  # noqa: F401 - raises ImportError (skipped) when not built
 
     with tempfile.TemporaryDirectory() as folder:
         path, _label = _page_image(Path(folder))
-        return [_per_page(path, quick), _words(path, quick), _threads(path, quick)]
+        tables = [_per_page(path, quick), _words(path, quick), _threads(path, quick)]
+    _add_headlines(*tables)
+    return tables

@@ -883,8 +883,9 @@ class TessApi:
         ``source`` is an image file (every page of a multi-page TIFF) or an iterable of
         images (paths, bytes, Pillow images, numpy arrays, Pix).  Writes
         ``outputbase.<ext>`` for each of ``formats`` (pdf: searchable PDF, hocr, tsv,
-        alto (.xml), txt, box, unlv) and returns the paths written.  ``timeout`` is per
-        page (RecognitionTimeout); files already begun may be left incomplete on error.
+        alto (.xml), txt, box, unlv) and returns the paths written, creating
+        ``outputbase``'s folder if needed.  ``timeout`` is per page (RecognitionTimeout);
+        files already begun may be left incomplete on error.
         """
         if isinstance(formats, str):
             formats = (formats,)
@@ -894,6 +895,9 @@ class TessApi:
                              f"{', '.join(self._RENDERERS)}")
         timeout_ms = 0 if timeout is None else max(1, math.ceil(float(timeout) * 1000))
         base = _c_string(outputbase, "outputbase")
+        folder = os.path.dirname(os.fspath(outputbase))
+        if folder:
+            os.makedirs(folder, exist_ok=True)
         datadir = _c_string(self.data_path, "data_path")
         title_bytes = _c_string(title, "title")
         if isinstance(source, (str, os.PathLike)):
