@@ -48,7 +48,7 @@ setup(
     cmdclass={"build_py": build_py_with_tessdata},
     package_dir={"": "python"},
     packages=find_packages("python"),
-    package_data={"tightbind": ["py.typed"]},
+    package_data={"tightbind": ["py.typed"], "tightocr": ["py.typed"], "protobufp": ["py.typed"]},
     cffi_modules=build_ffi.cffi_modules(),
     zip_safe=False,
 )
