@@ -104,6 +104,7 @@ def test_wheel_ocr_uses_its_own_models(wheel_python):
         "ImageDraw.Draw(image).text((20, 30), 'wheel models work', font=font, fill=0)\n"
         "with TessApi() as api:\n"
         "    api.set_image(image)\n"
+        "    api.recognize()\n"
         "    print(api.data_path)\n"
         "    print(api.get_utf8_text().strip())\n"
     )
