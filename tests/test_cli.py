@@ -48,3 +48,13 @@ def test_bench_framing_json_report():
                 assert row[1] > 0  # messages/s were measured, not left blank
     measures = [row[1] for row in report["summary"]["rows"]]
     assert any("native vs protobufp 0.2.4" in m for m in measures)
+
+
+def test_bench_skips_an_area_whose_module_is_missing():
+    code = ("import sys; sys.modules['tightbind._tls'] = None\n"
+            "from tightbind.__main__ import main\n"
+            "sys.exit(main(['bench', 'tls', '--quick']))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 1
+    assert "tls: skipped" in result.stderr and "libssl-dev" in result.stderr

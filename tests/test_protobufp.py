@@ -82,7 +82,12 @@ def test_push_ending_inside_header_remainder(protos):
 def test_unserialize_and_limits(protos):
     from protobufp.processor import Processor
     from protobufp.serializer import Serializer
-    from tightbind.framing import FrameTooLarge, UnknownMessageType
+    from tightbind.framing import (
+        CorruptLength,
+        FrameTooLarge,
+        PayloadDecodeError,
+        UnknownMessageType,
+    )
 
     test_msg = protos.test_msg.TestMsg
     processor = Processor([test_msg], max_frame_size=64)
@@ -92,6 +97,10 @@ def test_unserialize_and_limits(protos):
     assert processor.serializer.unserialize(frame[4:]) == message
     with pytest.raises(UnknownMessageType):
         processor.serializer.unserialize(struct.pack(">I", 3) + b"")
+    with pytest.raises(CorruptLength, match="at least 4 bytes"):
+        processor.serializer.unserialize(b"\x00\x00")
+    with pytest.raises(PayloadDecodeError, match="TestMsg"):
+        processor.serializer.unserialize(struct.pack(">I", 0) + b"\xff\xff")
     processor.push(struct.pack(">II", 4 + 65, 0))
     with pytest.raises(FrameTooLarge):
         processor.read_message()
