@@ -624,6 +624,37 @@ def test_one_gib_in_64k_chunks_keeps_memory_flat(protos, backend):
     assert peak - baseline < 8 * 1024 * 1024, (baseline, peak)
 
 
+MANY_SCRIPT = r"""
+import resource, sys
+sys.path.insert(0, sys.argv[1])
+from shapes_pb2 import Point
+from tightbind.framing import Processor
+
+def rss():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+frame = Processor([Point]).serializer.serialize(Point(x=1))
+before = rss()
+processors = [Processor([Point], backend="native") for _ in range(20000)]
+for processor in processors:
+    processor.push(frame)
+    assert processor.read_messages() == [Point(x=1)]
+print(before, rss())
+"""
+
+
+def test_many_native_processors_share_scan_arrays(protos):
+    """One connection, one Processor: 20,000 of them must not hold 20,000 sets of
+    scan arrays (about 160 KiB each)."""
+    import subprocess
+    import sys
+
+    gen_dir = protos.shapes.__file__.rsplit("/", 1)[0]
+    result = subprocess.run([sys.executable, "-c", MANY_SCRIPT, gen_dir], capture_output=True,
+                            text=True, check=True, timeout=300)
+    before, after = map(int, result.stdout.split())
+    assert after - before < 200 * 1024 * 1024, (before, after)
+
+
 # -- threads ----------------------------------------------------------------------------
 
 

@@ -149,6 +149,29 @@ class _Scan(NamedTuple):
     pending_type: int = 0  # and type value
 
 
+class _Scratch:
+    """The arrays one native scan fills, shared by every Processor of a thread.
+
+    A Processor uses them only inside one locked call, from scan to payloads, and never
+    re-enters another Processor in between, so one set per thread is enough: a server
+    with thousands of connections does not hold 160 KiB of arrays per connection.
+    """
+
+    def __init__(self, ffi: Any, format_bytes: int) -> None:
+        self.types = ffi.new("uint32_t[]", _SCAN_CAPACITY)
+        self.starts = ffi.new("size_t[]", _SCAN_CAPACITY)
+        self.ends = ffi.new("size_t[]", _SCAN_CAPACITY)
+        self.result = ffi.new("tb_frame_scan_result *")
+        # The struct format buffer grows with the largest batch cut by payloads(); large
+        # payloads never need it (they are parsed from views).
+        self.layout_capacity = 0
+        self.layout = ffi.NULL
+        self.format_bytes = format_bytes
+
+
+_scratch = threading.local()
+
+
 class _NativeScanner:
     """Scans with tb_frame_scan: one C call per batch of up to _SCAN_CAPACITY frames.
 
@@ -174,43 +197,47 @@ class _NativeScanner:
             "type_count": type_count,
             "max_payload": max_payload,
         })
-        self._types = ffi.new("uint32_t[]", _SCAN_CAPACITY)
-        self._starts = ffi.new("size_t[]", _SCAN_CAPACITY)
-        self._ends = ffi.new("size_t[]", _SCAN_CAPACITY)
-        self._result = ffi.new("tb_frame_scan_result *")
-        # The struct format buffer grows with the largest batch cut by payloads(); large
-        # payloads never need it (they are parsed from views).
-        self._layout_capacity = 0
-        self._layout = ffi.NULL
+        self._last: _Scratch | None = None  # the arrays the latest scan filled
 
     def scan(self, buf: bytes | bytearray, start: int) -> _Scan:
+        arrays = getattr(_scratch, "arrays", None)
+        if arrays is None:
+            arrays = _scratch.arrays = _Scratch(self._ffi, self._lib.TB_FRAME_FORMAT_BYTES)
+        self._last = arrays
         with self._ffi.from_buffer("unsigned char[]", buf) as cbuf:
             status = self._lib.tb_frame_scan(
-                self._format, cbuf, len(buf), start, self._types, self._starts, self._ends,
-                _SCAN_CAPACITY, self._result,
+                self._format, cbuf, len(buf), start, arrays.types, arrays.starts,
+                arrays.ends, _SCAN_CAPACITY, arrays.result,
             )
-        result = self._result
+        result = arrays.result
         return _Scan(status, result.consumed, result.frames, result.error_offset,
                      result.error_value, result.error_end, result.pending_size,
                      result.pending_header, result.pending_type)
 
+    def _arrays(self) -> _Scratch:
+        assert self._last is not None, "scan() first"
+        return self._last
+
     def types(self, scan: _Scan) -> list[int]:
-        return self._ffi.unpack(self._types, scan.frames)
+        return self._ffi.unpack(self._arrays().types, scan.frames)
 
     def bounds(self, scan: _Scan) -> tuple[list[int], list[int]]:
+        arrays = self._arrays()
         unpack = self._ffi.unpack
-        return unpack(self._starts, scan.frames), unpack(self._ends, scan.frames)
+        return unpack(arrays.starts, scan.frames), unpack(arrays.ends, scan.frames)
 
     def payloads(self, buf: bytes | bytearray, start: int, scan: _Scan) -> Sequence[bytes]:
-        needed = scan.frames * self._lib.TB_FRAME_FORMAT_BYTES + 2
-        if needed > self._layout_capacity:
-            self._layout_capacity = max(needed, 2 * self._layout_capacity)
-            self._layout = self._ffi.new("char[]", self._layout_capacity)
+        arrays = self._arrays()
+        needed = scan.frames * arrays.format_bytes + 2
+        if needed > arrays.layout_capacity:
+            arrays.layout_capacity = max(needed, 2 * arrays.layout_capacity)
+            arrays.layout = self._ffi.new("char[]", arrays.layout_capacity)
         length = self._lib.tb_frame_struct_format(
-            start, self._starts, self._ends, scan.frames, self._layout, self._layout_capacity)
+            start, arrays.starts, arrays.ends, scan.frames, arrays.layout,
+            arrays.layout_capacity)
         if not length:
             raise AssertionError("tb_frame_struct_format rejected a scan's own frames")
-        return struct.unpack_from(self._ffi.unpack(self._layout, length), buf, start)
+        return struct.unpack_from(self._ffi.unpack(arrays.layout, length), buf, start)
 
 
 class _PureScanner:
