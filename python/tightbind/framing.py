@@ -606,16 +606,15 @@ class Processor:
         while self._error is None:
             scan_start = self._pos
             scan = self._scanner.scan(self._buf, scan_start)
+            # On an error, consumed is the offending frame's offset (tb_frame_scan).
+            self._pos = scan.consumed
             if scan.frames:
-                self._pos = scan.consumed
                 self._decode_frames(scan, scan_start, messages)
                 if self._error is not None:
                     break
             if scan.status < 0:
-                self._pos = scan.error_offset
                 self._set_scan_error(scan)
                 break
-            self._pos = scan.consumed
             if scan.pending_size >= _ASSEMBLE_THRESHOLD:
                 self._start_assembly(scan)
                 break
