@@ -1,9 +1,12 @@
 """Build tightbind's native modules: one API-mode cffi extension per area.
 
-Each area pairs a cdef header in ``bindings/`` (what cffi is told) with C sources in
-``csrc/`` (our shim, every symbol prefixed ``tb_``) and the system libraries found by
-pkg-config.  An area whose libraries are missing is skipped with a message naming the
-Debian packages to install, so a machine without Tesseract still gets framing and TLS.
+Each area's cdef is what cffi is told about the third-party library
+(``bindings/<area>.h``, when the area calls one) followed by the shim's own declarations,
+written once in ``csrc/tightbind.h`` and ``csrc/<area>.h`` between ``/* cffi:begin */``
+and ``/* cffi:end */`` comments (see :func:`cdef_for`).  The C sources are in ``csrc/``
+(our shim, every symbol prefixed ``tb_``); the system libraries are found by pkg-config.
+An area whose libraries are missing is skipped with a message naming the Debian
+packages to install, so a machine without Tesseract still gets framing and TLS.
 Set ``TIGHTBIND_REQUIRE=all`` (or a comma list such as ``ocr,tls``) to turn a skip into
 a build failure; the project's own scripts do, so CI cannot pass with a part missing.
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -101,9 +105,35 @@ def pkg_config_flags(modules: tuple[str, ...]) -> dict[str, list[str]]:
 
 
 def in_tree(area: Area) -> bool:
-    """True when the area's binding header and C sources are in this source tree."""
-    paths = (f"bindings/{area.name}.h", *area.sources)
+    """True when the area's header and C sources are in this source tree."""
+    paths = (f"csrc/{area.name}.h", *area.sources)
     return all(os.path.exists(os.path.join(HERE, path)) for path in paths)
+
+
+_CDEF_BLOCK = re.compile(r"/\* cffi:begin \*/\n(.*?)/\* cffi:end \*/", re.S)
+_DEFINE = re.compile(r"^(#define\s+\w+)\s+\S.*$", re.M)
+
+
+def shim_declarations(header: str) -> str:
+    """The declarations between the cffi markers of ``csrc/<header>``, every ``#define``
+    value replaced by ``...`` so that the compiler, not a copy, supplies it."""
+    with open(os.path.join(HERE, "csrc", header), encoding="utf-8") as fh:
+        blocks = _CDEF_BLOCK.findall(fh.read())
+    if not blocks:
+        raise RuntimeError(f"csrc/{header} has no /* cffi:begin */ ... /* cffi:end */ block")
+    return "\n".join(_DEFINE.sub(r"\1 ...", block) for block in blocks)
+
+
+def cdef_for(name: str) -> str:
+    """The whole cdef of one area: third-party bindings, shared codes, the area's shim."""
+    parts = []
+    bindings = os.path.join(HERE, "bindings", f"{name}.h")
+    if os.path.exists(bindings):
+        with open(bindings, encoding="utf-8") as fh:
+            parts.append(fh.read())
+    parts.append(shim_declarations("tightbind.h"))
+    parts.append(shim_declarations(f"{name}.h"))
+    return "\n".join(parts)
 
 
 def missing_reason(area: Area) -> str | None:
@@ -125,13 +155,12 @@ def make_ffi(name: str, *, absolute_paths: bool = False) -> FFI:
     if reason is not None:
         raise RuntimeError(f"cannot build {area.module}: {reason}")
     flags = pkg_config_flags(area.pkgconfig)
-    with open(os.path.join(HERE, "bindings", f"{name}.h"), encoding="utf-8") as fh:
-        cdef = fh.read()
+
     def path(relative: str) -> str:
         return os.path.join(HERE, relative) if absolute_paths else relative
 
     ffi = FFI()
-    ffi.cdef(cdef)
+    ffi.cdef(cdef_for(name))
     ffi.set_source(
         area.module,
         '#include "tightbind.h"\n',

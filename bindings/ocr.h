@@ -1,4 +1,5 @@
-/* cffi declarations for tightbind._ocr (see csrc/ocr.h for the shim's contract). */
+/* What cffi is told about Tesseract's C API and Leptonica for tightbind._ocr.  The shim's
+   own declarations are in csrc/ocr.h. */
 
 /* ---- Leptonica (accessors only: struct fields are private since 1.83) ---- */
 typedef ... PIX;
@@ -150,46 +151,3 @@ void TessResultRendererInsert(TessResultRenderer *renderer, TessResultRenderer *
 int TessResultRendererBeginDocument(TessResultRenderer *renderer, const char *title);
 int TessResultRendererEndDocument(TessResultRenderer *renderer);
 int TessResultRendererImageNum(TessResultRenderer *renderer);
-
-/* ---- tightbind's shim (csrc/ocr.h) ---- */
-#define TB_OK ...
-#define TB_OCR_FULL ...
-#define TB_OCR_E_ARG ...
-#define TB_OCR_E_NOMEM ...
-#define TB_OCR_E_FAILED ...
-#define TB_OCR_E_CANCELLED ...
-#define TB_OCR_E_TIMEOUT ...
-#define TB_OCR_E_NO_RESULT ...
-#define TB_OCR_E_TOO_LARGE ...
-
-typedef struct {
-    int left, top, right, bottom;
-    float confidence;
-    int block_num, par_num, line_num, word_num;
-    int block_type;
-    size_t text_offset;
-    size_t text_length;
-} tb_ocr_element;
-
-typedef struct {
-    size_t elements;
-    size_t text_bytes;
-} tb_ocr_walk_result;
-
-void tb_ocr_capture_messages(void);
-size_t tb_ocr_take_messages(char *out, size_t capacity);
-int tb_ocr_recognize(TessBaseAPI *api, volatile int *cancel_flag, int deadline_ms);
-int tb_ocr_walk(TessBaseAPI *api, int level, tb_ocr_element *out, size_t capacity,
-                char *text, size_t text_capacity, tb_ocr_walk_result *result);
-int tb_ocr_layout_walk(TessPageIterator *it, int level, tb_ocr_element *out,
-                       size_t capacity, tb_ocr_walk_result *result);
-int tb_ocr_boxa_boxes(BOXA *boxa, int *out, size_t capacity, size_t *count);
-int tb_ocr_pix_from_raw(const uint8_t *data, int width, int height, int channels,
-                        size_t stride, PIX **out);
-int tb_ocr_pix_to_raw(PIX *pix, int channels, uint8_t *out, size_t size);
-int tb_ocr_read_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels, PIX **out);
-int tb_ocr_pix_encode(PIX *pix, int format, uint8_t **data, size_t *size);
-void tb_ocr_pix_free(PIX *pix);
-void tb_ocr_pixa_free(PIXA *pixa);
-void tb_ocr_boxa_free(BOXA *boxa);
-int tb_ocr_openmp_thread_limit(void);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* cffi:begin */
 /* How a frame's header is laid out (tb_frame_format.prefix). */
 #define TB_FRAME_PREFIX_FIXED 0  /* fixed-width header with a u32be length field */
 #define TB_FRAME_PREFIX_VARINT 1 /* varint payload length, no type field */
@@ -20,11 +21,11 @@
 /* Why tb_frame_scan() stopped.  Non-negative codes are normal stops. */
 #define TB_FRAME_NEED_MORE 0    /* the next frame is not complete in the buffer */
 #define TB_FRAME_FULL 1         /* the output arrays are full; call again */
-#define TB_FRAME_E_LENGTH (-1)  /* a length field is smaller than what it must count */
-#define TB_FRAME_E_TOO_LARGE (-2) /* a payload is larger than max_payload */
-#define TB_FRAME_E_VARINT (-3)  /* a varint is longer than 10 bytes or exceeds 64 bits */
-#define TB_FRAME_E_TYPE (-4)    /* a type field is not below type_count */
-#define TB_FRAME_E_FORMAT (-5)  /* the format description itself is invalid */
+#define TB_FRAME_E_LENGTH (-101) /* a length field is smaller than what it must count */
+#define TB_FRAME_E_TOO_LARGE (-102) /* a payload is larger than max_payload */
+#define TB_FRAME_E_VARINT (-103) /* a varint is longer than 10 bytes or exceeds 64 bits */
+#define TB_FRAME_E_TYPE (-104)   /* a type field is not below type_count */
+#define TB_FRAME_E_FORMAT (-105) /* the format description itself is invalid */
 
 #define TB_VARINT_MAX_BYTES 10
 
@@ -78,5 +79,6 @@ int tb_frame_scan(const tb_frame_format *format, const unsigned char *buf, size_
 size_t tb_frame_struct_format(size_t start, const size_t *payload_start,
                               const size_t *payload_end, size_t count, char *out,
                               size_t out_capacity);
+/* cffi:end */
 
 #endif /* TB_FRAME_H */

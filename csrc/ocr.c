@@ -80,10 +80,10 @@ int tb_ocr_recognize(TessBaseAPI *api, volatile int *cancel_flag, int deadline_m
     int rc;
 
     if (api == NULL || deadline_ms < 0)
-        return TB_OCR_E_ARG;
+        return TB_E_ARG;
     monitor = TessMonitorCreate();
     if (monitor == NULL)
-        return TB_OCR_E_NOMEM;
+        return TB_E_NOMEM;
     TessMonitorSetCancelFunc(monitor, tb_ocr_cancel_requested);
     TessMonitorSetCancelThis(monitor, (void *)cancel_flag);
     if (deadline_ms > 0)
@@ -186,7 +186,7 @@ int tb_ocr_walk(TessBaseAPI *api, int level, tb_ocr_element *out, size_t capacit
 
     if (api == NULL || result == NULL || level < RIL_BLOCK || level > RIL_SYMBOL ||
         (capacity > 0 && out == NULL) || (text_capacity > 0 && text == NULL))
-        return TB_OCR_E_ARG;
+        return TB_E_ARG;
     result->elements = result->text_bytes = 0;
     ri = TessBaseAPIGetIterator(api);
     if (ri == NULL)
@@ -263,7 +263,7 @@ int tb_ocr_layout_walk(TessPageIterator *it, int level, tb_ocr_element *out,
 
     if (it == NULL || result == NULL || level < RIL_BLOCK || level > RIL_SYMBOL ||
         (capacity > 0 && out == NULL))
-        return TB_OCR_E_ARG;
+        return TB_E_ARG;
     result->elements = result->text_bytes = 0;
     TessPageIteratorBegin(it);
     do {
@@ -293,7 +293,7 @@ int tb_ocr_boxa_boxes(BOXA *boxa, int *out, size_t capacity, size_t *count)
     l_int32 n, i, x, y, w, h;
 
     if (boxa == NULL || count == NULL)
-        return TB_OCR_E_ARG;
+        return TB_E_ARG;
     n = boxaGetCount(boxa);
     *count = (size_t)n;
     if ((size_t)n > capacity)
@@ -319,15 +319,15 @@ int tb_ocr_pix_from_raw(const uint8_t *data, int width, int height, int channels
     int wpl, x, y;
 
     if (out == NULL)
-        return TB_OCR_E_ARG;
+        return TB_E_ARG;
     *out = NULL;
     if (data == NULL || width <= 0 || height <= 0 ||
         (channels != 1 && channels != 3 && channels != 4) ||
         stride < (size_t)width * (size_t)channels)
-        return TB_OCR_E_ARG;
+        return TB_E_ARG;
     pix = pixCreate(width, height, channels == 1 ? 8 : 32);
     if (pix == NULL)
-        return TB_OCR_E_NOMEM;
+        return TB_E_NOMEM;
     pixels = pixGetData(pix);
     wpl = pixGetWpl(pix);
     for (y = 0; y < height; y++) {
@@ -358,13 +358,13 @@ int tb_ocr_pix_to_raw(PIX *pix, int channels, uint8_t *out, size_t size)
     int wpl, x, y;
 
     if (pix == NULL || out == NULL)
-        return TB_OCR_E_ARG;
+        return TB_E_ARG;
     if (pixGetDimensions(pix, &width, &height, &depth) != 0)
         return TB_OCR_E_FAILED;
     if (pixGetColormap(pix) != NULL ||
         !((depth == 8 && channels == 1) || (depth == 32 && (channels == 3 || channels == 4))) ||
         size < (size_t)width * (size_t)height * (size_t)channels)
-        return TB_OCR_E_ARG;
+        return TB_E_ARG;
     pixels = pixGetData(pix);
     wpl = pixGetWpl(pix);
     for (y = 0; y < height; y++) {
@@ -424,10 +424,10 @@ int tb_ocr_read_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels, PIX 
     JDIMENSION width, height, x;
 
     if (out == NULL)
-        return TB_OCR_E_ARG;
+        return TB_E_ARG;
     *out = NULL;
     if (data == NULL || size == 0 || size > (size_t)ULONG_MAX)
-        return TB_OCR_E_ARG;
+        return TB_E_ARG;
     cinfo.err = jpeg_std_error(&errors.manager);
     errors.manager.error_exit = tb_ocr_jpeg_fail;
     errors.manager.output_message = tb_ocr_jpeg_message;
@@ -436,7 +436,7 @@ int tb_ocr_read_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels, PIX 
         jpeg_destroy_decompress(&cinfo);
         pixDestroy(&partial);
         free(row);
-        return TB_OCR_E_FAILED;
+        return TB_OCR_E_IMAGE;
     }
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
@@ -506,7 +506,7 @@ int tb_ocr_read_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels, PIX 
 int tb_ocr_pix_encode(PIX *pix, int format, uint8_t **data, size_t *size)
 {
     if (pix == NULL || data == NULL || size == NULL)
-        return TB_OCR_E_ARG;
+        return TB_E_ARG;
     *data = NULL;
     *size = 0;
     if (pixWriteMem(data, size, pix, format) != 0 || *data == NULL) {

@@ -10,7 +10,7 @@
  *   - tb_ocr_layout_walk(): the same for a layout-only page iterator (boxes, block types).
  *   - Pix helpers: raw pixels in and out, one-pointer destructors for ffi.gc.
  *   - Leptonica's messages are caught in a per-thread buffer instead of going to stderr.
- * Every function returns TB_OK (0) or a negative TB_OCR_E* code; none prints.
+ * Every function returns TB_OK (0) or a negative code (TB_E_* or TB_OCR_E_*); none prints.
  */
 #ifndef TB_OCR_H
 #define TB_OCR_H
@@ -21,14 +21,15 @@
 #include <leptonica/allheaders.h>
 #include <tesseract/capi.h>
 
-#define TB_OCR_FULL 1           /* output arrays too small: sizes needed are in result */
-#define TB_OCR_E_ARG (-1)       /* invalid argument (NULL handle, bad level, bad size) */
-#define TB_OCR_E_NOMEM (-2)     /* an allocation failed */
-#define TB_OCR_E_FAILED (-3)    /* Tesseract or Leptonica reported failure */
-#define TB_OCR_E_CANCELLED (-4) /* recognition stopped by the cancel flag */
-#define TB_OCR_E_TIMEOUT (-5)   /* recognition stopped by the deadline */
-#define TB_OCR_E_NO_RESULT (-6) /* no recognition result to walk */
-#define TB_OCR_E_TOO_LARGE (-7) /* an image has more pixels than allowed */
+/* cffi:begin */
+/* Statuses besides TB_OK, TB_E_NOMEM and TB_E_ARG (tightbind.h). */
+#define TB_OCR_FULL 1             /* output arrays too small: sizes needed are in result */
+#define TB_OCR_E_FAILED (-201)    /* Tesseract or Leptonica reported failure */
+#define TB_OCR_E_CANCELLED (-202) /* recognition stopped by the cancel flag */
+#define TB_OCR_E_TIMEOUT (-203)   /* recognition stopped by the deadline */
+#define TB_OCR_E_NO_RESULT (-204) /* no recognition result to walk */
+#define TB_OCR_E_TOO_LARGE (-205) /* an image has more pixels than allowed */
+#define TB_OCR_E_IMAGE (-206)     /* image data is damaged, truncated or not decodable */
 
 /* One element of a page (block, paragraph, line, word or symbol). */
 typedef struct {
@@ -61,7 +62,7 @@ int tb_ocr_recognize(TessBaseAPI *api, volatile int *cancel_flag, int deadline_m
    renderer does and write up to `capacity` elements and `text_capacity` bytes of text
    (not NUL-terminated).  Returns TB_OK, TB_OCR_FULL when an array was too small (the
    walk still counts everything, so one retry with the sizes in *result succeeds),
-   TB_OCR_E_NO_RESULT when there is nothing recognized, or TB_OCR_E_ARG. */
+   TB_OCR_E_NO_RESULT when there is nothing recognized, or TB_E_ARG. */
 int tb_ocr_walk(TessBaseAPI *api, int level, tb_ocr_element *out, size_t capacity,
                 char *text, size_t text_capacity, tb_ocr_walk_result *result);
 
@@ -79,7 +80,7 @@ int tb_ocr_pix_from_raw(const uint8_t *data, int width, int height, int channels
                         size_t stride, PIX **out);
 
 /* Copy a Pix into raw 8-bit pixels: channels 1 for 8 bpp without colormap, 3 or 4 for
-   32 bpp (per pixGetSpp).  Other depths must be converted first (TB_OCR_E_ARG).
+   32 bpp (per pixGetSpp).  Other depths must be converted first (TB_E_ARG).
    out must hold width * height * channels bytes. */
 int tb_ocr_pix_to_raw(PIX *pix, int channels, uint8_t *out, size_t size);
 
@@ -87,7 +88,7 @@ int tb_ocr_pix_to_raw(PIX *pix, int channels, uint8_t *out, size_t size);
    (Leptonica's own JPEG reader lets libjpeg print them on stderr).  Gray JPEGs give
    8 bpp, colour and CMYK ones 32 bpp RGB; the resolution is kept.  Returns
    TB_OCR_E_TOO_LARGE (before allocating) when the image has more than max_pixels
-   pixels, TB_OCR_E_FAILED for data libjpeg cannot decode or warns about (truncated or
+   pixels, TB_OCR_E_IMAGE for data libjpeg cannot decode or warns about (truncated or
    damaged); *out is NULL then. */
 int tb_ocr_read_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels, PIX **out);
 
@@ -102,5 +103,6 @@ void tb_ocr_boxa_free(BOXA *boxa);
 /* OpenMP's thread limit in this process (omp_get_thread_limit), or -1 when no OpenMP
    runtime is loaded. */
 int tb_ocr_openmp_thread_limit(void);
+/* cffi:end */
 
 #endif /* TB_OCR_H */

@@ -146,11 +146,11 @@ static int buf_from_bio(BIO *bio, tb_buf **out)
         return TB_TLS_E_OPENSSL;
     tb_buf *buf = OPENSSL_zalloc(sizeof(*buf));
     if (buf == NULL)
-        return TB_TLS_E_NOMEM;
+        return TB_E_NOMEM;
     buf->data = OPENSSL_malloc(len > 0 ? (size_t)len : 1);
     if (buf->data == NULL) {
         OPENSSL_free(buf);
-        return TB_TLS_E_NOMEM;
+        return TB_E_NOMEM;
     }
     if (len > 0)
         memcpy(buf->data, data, (size_t)len);
@@ -175,7 +175,7 @@ static int list_push(tb_x509_list *list, size_t *cap, X509 *cert)
         size_t new_cap = *cap ? *cap * 2 : 4;
         X509 **certs = OPENSSL_realloc(list->certs, new_cap * sizeof(*certs));
         if (certs == NULL)
-            return TB_TLS_E_NOMEM;
+            return TB_E_NOMEM;
         list->certs = certs;
         *cap = new_cap;
     }
@@ -189,12 +189,12 @@ static int list_from_stack(const STACK_OF(X509) *sk, tb_x509_list **out)
     tb_x509_list *list = OPENSSL_zalloc(sizeof(*list));
     size_t cap = 0;
     if (list == NULL)
-        return TB_TLS_E_NOMEM;
+        return TB_E_NOMEM;
     for (int i = 0; sk != NULL && i < sk_X509_num(sk); i++) {
         X509 *cert = sk_X509_value(sk, i);
         if (!X509_up_ref(cert) || list_push(list, &cap, cert) != TB_OK) {
             tb_x509_list_free(list);
-            return TB_TLS_E_NOMEM;
+            return TB_E_NOMEM;
         }
     }
     *out = list;
@@ -234,7 +234,7 @@ static int password_cb(char *buf, int size, int rwflag, void *u)
 static int info_add_string(tb_cert_info *info, const void *data, size_t len, size_t *off)
 {
     if (len > SIZE_MAX / 2 - info->strings_len - 1)
-        return TB_TLS_E_NOMEM;
+        return TB_E_NOMEM;
     size_t need = info->strings_len + len + 1;
     if (need > info->strings_cap) {
         size_t cap = info->strings_cap ? info->strings_cap : 512;
@@ -242,7 +242,7 @@ static int info_add_string(tb_cert_info *info, const void *data, size_t len, siz
             cap *= 2;
         char *strings = OPENSSL_realloc(info->strings, cap);
         if (strings == NULL)
-            return TB_TLS_E_NOMEM;
+            return TB_E_NOMEM;
         info->strings = strings;
         info->strings_cap = cap;
     }
@@ -291,7 +291,7 @@ static int info_add_object(tb_cert_info *info, const ASN1_OBJECT *obj, size_t *o
     }
     char *big = OPENSSL_malloc((size_t)n + 1);
     if (big == NULL)
-        return TB_TLS_E_NOMEM;
+        return TB_E_NOMEM;
     int m = OBJ_obj2txt(big, n + 1, obj, 0);
     int rc = m < 0 ? TB_TLS_E_DECODE : info_add_string(info, big, (size_t)m, off);
     *len = m < 0 ? 0 : (size_t)m;
@@ -312,7 +312,7 @@ static int decode_name(tb_cert_info *info, const X509_NAME *name, int kind, int 
         tb_cert_item *item = info_add_item(info, kind, kind == TB_CERT_SAN_DIRNAME ? index : rdn,
                                            rdn);
         if (item == NULL)
-            return TB_TLS_E_NOMEM;
+            return TB_E_NOMEM;
         const ASN1_OBJECT *obj = X509_NAME_ENTRY_get_object(entry);
         const ASN1_STRING *value = X509_NAME_ENTRY_get_data(entry);
         int rc = info_add_object(info, obj, &item->key_off, &item->key_len);
@@ -345,7 +345,7 @@ static int add_pair(tb_cert_info *info, int kind, int index, const char *key, co
 {
     tb_cert_item *item = info_add_item(info, kind, index, 0);
     if (item == NULL)
-        return TB_TLS_E_NOMEM;
+        return TB_E_NOMEM;
     int rc = info_add_text(info, key, &item->key_off, &item->key_len);
     if (rc != TB_OK)
         return rc;
@@ -537,7 +537,7 @@ int tb_cert_decode(X509 *cert, tb_cert_info **out)
     int rc = TB_OK;
 
     if (info == NULL || bio == NULL) {
-        rc = TB_TLS_E_NOMEM;
+        rc = TB_E_NOMEM;
         goto done;
     }
     info->version = (int)X509_get_version(cert) + 1;
@@ -581,7 +581,7 @@ int tb_cert_load(const unsigned char *data, size_t len, int pem, X509 **out)
     password_source none = {NULL, 0};
     BIO *bio = bio_for(data, len);
     if (bio == NULL)
-        return TB_TLS_E_NOMEM;
+        return TB_E_NOMEM;
     X509 *cert = pem ? PEM_read_bio_X509(bio, NULL, password_cb, &none) : d2i_X509_bio(bio, NULL);
     BIO_free(bio);
     if (cert == NULL)
@@ -596,7 +596,7 @@ int tb_cert_dump(X509 *cert, int pem, tb_buf **out)
     BIO *bio = BIO_new(BIO_s_mem());
     int rc;
     if (bio == NULL)
-        return TB_TLS_E_NOMEM;
+        return TB_E_NOMEM;
     if (pem ? PEM_write_bio_X509(bio, cert) : i2d_X509_bio(bio, cert))
         rc = buf_from_bio(bio, out);
     else
@@ -615,7 +615,7 @@ int tb_pem_read_certs(const unsigned char *data, size_t len, tb_x509_list **out)
     BIO *bio = bio_for(data, len);
 
     if (list == NULL || bio == NULL) {
-        rc = TB_TLS_E_NOMEM;
+        rc = TB_E_NOMEM;
         goto done;
     }
     for (;;) {
@@ -659,7 +659,7 @@ int tb_pkey_load(const unsigned char *data, size_t len, int pem, const char *pas
     EVP_PKEY *key = NULL;
 
     if (bio == NULL)
-        return TB_TLS_E_NOMEM;
+        return TB_E_NOMEM;
     if (pem) {
         key = PEM_read_bio_PrivateKey(bio, NULL, password_cb, &source);
     } else {
@@ -670,7 +670,7 @@ int tb_pkey_load(const unsigned char *data, size_t len, int pem, const char *pas
             ERR_pop_to_mark();
             BIO_free(bio);
             if ((bio = bio_for(data, len)) == NULL)
-                return TB_TLS_E_NOMEM;
+                return TB_E_NOMEM;
             key = d2i_PrivateKey_bio(bio, NULL);
         } else {
             ERR_clear_last_mark();
@@ -698,10 +698,10 @@ int tb_pkey_dump(EVP_PKEY *key, int pem, const char *cipher, const char *passwor
     int pass_len = password ? (int)strlen(password) : 0;
 
     if (cipher != NULL && (enc = EVP_CIPHER_fetch(NULL, cipher, NULL)) == NULL)
-        return TB_TLS_E_ARGUMENT; /* no provider offers a cipher of that name */
+        return TB_E_ARG; /* no provider offers a cipher of that name */
     if ((bio = BIO_new(BIO_s_mem())) == NULL) {
         EVP_CIPHER_free(enc);
-        return TB_TLS_E_NOMEM;
+        return TB_E_NOMEM;
     }
     if (pem)
         ok = enc ? PEM_write_bio_PKCS8PrivateKey(bio, key, enc, password, pass_len, NULL, NULL)
@@ -721,7 +721,7 @@ int tb_pkey_public_pem(EVP_PKEY *key, tb_buf **out)
     BIO *bio = BIO_new(BIO_s_mem());
     int rc;
     if (bio == NULL)
-        return TB_TLS_E_NOMEM;
+        return TB_E_NOMEM;
     rc = PEM_write_bio_PUBKEY(bio, key) ? buf_from_bio(bio, out) : TB_TLS_E_OPENSSL;
     BIO_free(bio);
     return rc;
@@ -776,7 +776,7 @@ static int walk_push_cert(p12_walk *walk, const PKCS12_SAFEBAG *bag)
         if (ids != NULL)
             walk->cert_ids = ids;
         if (certs == NULL || names == NULL || ids == NULL)
-            return TB_TLS_E_NOMEM;
+            return TB_E_NOMEM;
         walk->cap = cap;
     }
     X509 *cert = PKCS12_SAFEBAG_get1_cert(bag);
@@ -916,7 +916,7 @@ static int p12_parse_once(const unsigned char *data, size_t len, const char *pas
     int rc;
 
     if (len > LONG_MAX)
-        return TB_TLS_E_ARGUMENT;
+        return TB_E_ARG;
     PKCS12 *p12 = d2i_PKCS12(NULL, &cursor, (long)len);
     if (p12 == NULL)
         return TB_TLS_E_NOT_PKCS12;
@@ -935,7 +935,7 @@ static int p12_parse_once(const unsigned char *data, size_t len, const char *pas
     walk.password = password;
     if ((walk.p12 = OPENSSL_zalloc(sizeof(tb_p12))) == NULL) {
         PKCS12_free(p12);
-        return TB_TLS_E_NOMEM;
+        return TB_E_NOMEM;
     }
     walk.p12->has_mac = walk.has_mac;
     rc = walk_safes(&walk, p12);
@@ -990,11 +990,11 @@ int tb_p12_create(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
         password = "";
     if (ca_count > 0) {
         if ((ca = sk_X509_new_null()) == NULL)
-            return TB_TLS_E_NOMEM;
+            return TB_E_NOMEM;
         for (size_t i = 0; i < ca_count; i++) {
             if (!sk_X509_push(ca, cas[i])) {
                 sk_X509_free(ca);
-                return TB_TLS_E_NOMEM;
+                return TB_E_NOMEM;
             }
         }
     }
@@ -1013,7 +1013,7 @@ int tb_p12_create(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
         goto done;
     }
     if ((bio = BIO_new(BIO_s_mem())) == NULL) {
-        rc = TB_TLS_E_NOMEM;
+        rc = TB_E_NOMEM;
         goto done;
     }
     rc = i2d_PKCS12_bio(bio, p12) ? buf_from_bio(bio, out) : TB_TLS_E_OPENSSL;
@@ -1056,12 +1056,12 @@ int tb_verify_chain(X509_STORE *store, X509 *leaf, X509 **intermediates, size_t 
     if (rc != TB_OK)
         return rc;
     if ((ctx = X509_STORE_CTX_new()) == NULL || (untrusted = sk_X509_new_null()) == NULL) {
-        rc = TB_TLS_E_NOMEM;
+        rc = TB_E_NOMEM;
         goto done;
     }
     for (size_t i = 0; i < count; i++) {
         if (!sk_X509_push(untrusted, intermediates[i])) {
-            rc = TB_TLS_E_NOMEM;
+            rc = TB_E_NOMEM;
             goto done;
         }
     }
@@ -1073,7 +1073,7 @@ int tb_verify_chain(X509_STORE *store, X509 *leaf, X509 **intermediates, size_t 
     if (use_time)
         X509_VERIFY_PARAM_set_time(param, (time_t)at_time);
     if (hostname != NULL && !set_expected_host(param, hostname)) {
-        rc = TB_TLS_E_ARGUMENT;
+        rc = TB_E_ARG;
         goto done;
     }
     int ok = X509_verify_cert(ctx);
@@ -1103,7 +1103,7 @@ int tb_tls_ctx_new(const char *cafile, const char *capath, SSL_CTX **out)
         return rc;
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     if (ctx == NULL)
-        return TB_TLS_E_NOMEM;
+        return TB_E_NOMEM;
     /* Verification runs during the handshake and its result is read afterwards, so an
      * untrusted chain is still seen; callers decide whether to refuse it. */
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
@@ -1130,13 +1130,13 @@ int tb_tls_conn_new(SSL_CTX *ctx, int fd, const char *sni, const char *check_hos
     SSL *ssl = SSL_new(ctx);
     int rc = TB_OK;
     if (ssl == NULL)
-        return TB_TLS_E_NOMEM;
+        return TB_E_NOMEM;
     if (!SSL_set_fd(ssl, fd))
         rc = TB_TLS_E_OPENSSL;
     else if (sni != NULL && !is_ip_literal(sni) && !SSL_set_tlsext_host_name(ssl, sni))
-        rc = TB_TLS_E_ARGUMENT;
+        rc = TB_E_ARG;
     else if (check_host != NULL && !set_expected_host(SSL_get0_param(ssl), check_host))
-        rc = TB_TLS_E_ARGUMENT;
+        rc = TB_E_ARG;
     if (rc != TB_OK) {
         SSL_free(ssl);
         return rc;
@@ -1171,7 +1171,7 @@ int tb_tls_step(SSL *ssl, int op, unsigned char *buf, size_t len, size_t *done, 
             return TB_TLS_IO_DONE; /* close_notify sent; not waiting for the peer's */
         break;
     default:
-        return TB_TLS_E_ARGUMENT;
+        return TB_E_ARG;
     }
     if (r == 1) {
         *done = n;

@@ -29,21 +29,21 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-/* Failure codes (TB_OK is 0).  The OpenSSL error queue holds the details. */
-#define TB_TLS_E_NOMEM (-1)         /* an allocation failed */
-#define TB_TLS_E_OPENSSL (-2)       /* any other OpenSSL failure */
-#define TB_TLS_E_NOT_PKCS12 (-3)    /* the data is not DER PKCS#12 (or is truncated) */
-#define TB_TLS_E_PASSWORD (-4)      /* the MAC, or a decryption, rejected the password */
-#define TB_TLS_E_NO_MAC (-5)        /* a PKCS#12 file without an integrity MAC */
-#define TB_TLS_E_UNSUPPORTED (-6)   /* an algorithm no loaded provider implements */
-#define TB_TLS_E_NO_LEGACY (-7)     /* the legacy provider could not be loaded */
-#define TB_TLS_E_DECODE (-8)        /* the data is not a certificate or key */
-#define TB_TLS_E_NEED_PASSWORD (-9) /* the key is encrypted and no password was given */
-#define TB_TLS_E_ARGUMENT (-10)     /* an argument is invalid (unknown cipher, ...) */
-#define TB_TLS_E_VERIFY (-11)       /* chain verification failed: see the error code */
-#define TB_TLS_E_CA_LOCATIONS (-12) /* the cafile/capath could not be loaded */
-#define TB_TLS_E_SYSCALL (-13)      /* a socket call failed: see the errno value */
-#define TB_TLS_E_PROTOCOL (-14)     /* a TLS protocol failure (alert, bad record, ...) */
+/* cffi:begin */
+/* Failure codes besides TB_E_NOMEM and TB_E_ARG (tightbind.h).  The OpenSSL error queue
+   holds the details. */
+#define TB_TLS_E_OPENSSL (-301)       /* any other OpenSSL failure */
+#define TB_TLS_E_NOT_PKCS12 (-302)    /* the data is not DER PKCS#12 (or is truncated) */
+#define TB_TLS_E_PASSWORD (-303)      /* the MAC, or a decryption, rejected the password */
+#define TB_TLS_E_NO_MAC (-304)        /* a PKCS#12 file without an integrity MAC */
+#define TB_TLS_E_UNSUPPORTED (-305)   /* an algorithm no loaded provider implements */
+#define TB_TLS_E_NO_LEGACY (-306)     /* the legacy provider could not be loaded */
+#define TB_TLS_E_DECODE (-307)        /* the data is not a certificate or key */
+#define TB_TLS_E_NEED_PASSWORD (-308) /* the key is encrypted and no password was given */
+#define TB_TLS_E_VERIFY (-309)        /* chain verification failed: see the error code */
+#define TB_TLS_E_CA_LOCATIONS (-310)  /* the cafile/capath could not be loaded */
+#define TB_TLS_E_SYSCALL (-311)       /* a socket call failed: see the errno value */
+#define TB_TLS_E_PROTOCOL (-312)      /* a TLS protocol failure (alert, bad record, ...) */
 
 /* tb_tls_step() operations and non-failure results. */
 #define TB_TLS_OP_HANDSHAKE 0
@@ -171,5 +171,6 @@ int tb_tls_ctx_new(const char *cafile, const char *capath, SSL_CTX **out);
 int tb_tls_conn_new(SSL_CTX *ctx, int fd, const char *sni, const char *check_host, SSL **out);
 int tb_tls_step(SSL *ssl, int op, unsigned char *buf, size_t len, size_t *done, int *sys_errno);
 int tb_tls_peer_chains(SSL *ssl, tb_x509_list **sent, tb_x509_list **verified, long *result);
+/* cffi:end */
 
 #endif /* TB_TLS_H */

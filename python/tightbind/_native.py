@@ -1,9 +1,17 @@
-"""Load the compiled cffi modules with an error that says how to get a missing one."""
+"""Load the compiled cffi modules, and turn their status codes into exceptions.
+
+Every area's ``_native.py`` does the same two things with this module: ``load()`` its
+extension (``tightbind._frame``, ``_ocr``, ``_tls``) and build its ``check(rc, what)``
+from a table ``{code: (exception class, sentence)}`` with :func:`checker`.
+"""
 
 from __future__ import annotations
 
 import importlib
+import os
+from collections.abc import Callable, Mapping
 from types import ModuleType
+from typing import Any
 
 # What a Debian user installs before reinstalling tightbind, per native area.
 _SYSTEM_PACKAGES = {
@@ -13,9 +21,21 @@ _SYSTEM_PACKAGES = {
     "tls": "libssl-dev pkg-config",
 }
 
+Sentence = str | Callable[[], str]
+"""A failure's sentence, or a function that writes it when the failure happens."""
+Failures = Mapping[int, tuple[type[BaseException], Sentence]]
 
-def load(area: str) -> ModuleType:
-    """Import ``tightbind._<area>`` or raise ImportError naming what to install."""
+
+def load(area: str, *, default_env: Mapping[str, str] | None = None) -> ModuleType:
+    """Import ``tightbind._<area>`` or raise ImportError naming what to install.
+
+    ``default_env`` holds environment variables to set while the extension (and the
+    libraries it links) load, for those the user has not set; they are removed again
+    afterwards, so child processes keep their own defaults.
+    """
+    added = [name for name in (default_env or {}) if name not in os.environ]
+    for name in added:
+        os.environ[name] = default_env[name]  # type: ignore[index]
     try:
         return importlib.import_module(f"tightbind._{area}")
     except ImportError as exc:
@@ -25,6 +45,9 @@ def load(area: str) -> ModuleType:
             f"{_SYSTEM_PACKAGES[area]}, then reinstall tightbind "
             "(pip install --force-reinstall --no-binary tightbind tightbind)."
         ) from exc
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 def available(area: str) -> bool:
@@ -34,3 +57,30 @@ def available(area: str) -> bool:
     except ImportError:
         return False
     return True
+
+
+def checker(failures: Failures, *, unexpected: type[BaseException],
+            details: Callable[[], tuple[Any, ...]] = tuple) -> Callable[[int, str], int]:
+    """Return the area's ``check(rc, what)``.
+
+    ``check`` returns ``rc`` when it is not negative (TB_OK or a status such as
+    "arrays full"); otherwise it raises ``cls(f"{what}: {sentence}", *details())`` from
+    ``failures[rc]``.  ``details`` adds constructor arguments every exception of the area
+    takes (TLS passes OpenSSL's drained error queue).  A code missing from the table is a
+    tightbind bug; it raises ``unexpected`` saying so rather than a bare number.
+    """
+
+    def check(rc: int, what: str) -> int:
+        if rc >= 0:
+            return rc
+        extra = details()
+        try:
+            cls, sentence = failures[rc]
+        except KeyError:
+            raise unexpected(f"{what}: the native code returned status {rc}, which "
+                             "tightbind does not know (please report this bug)",
+                             *extra) from None
+        text = sentence() if callable(sentence) else sentence
+        raise cls(f"{what}: {text}", *extra)
+
+    return check

@@ -90,10 +90,10 @@ class TruncatedStream(FramingError, EOFError):
 # Scanner status codes, the same numbers as csrc/frame.h (a test checks they agree).
 NEED_MORE = 0
 FULL = 1
-E_LENGTH = -1
-E_TOO_LARGE = -2
-E_VARINT = -3
-E_TYPE = -4
+E_LENGTH = -101
+E_TOO_LARGE = -102
+E_VARINT = -103
+E_TYPE = -104
 
 PREFIX_FIXED = 0
 PREFIX_VARINT = 1

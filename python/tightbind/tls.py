@@ -211,7 +211,7 @@ _FAILURES: dict[int, tuple[type[_OpenSSLReasons], str]] = {
     lib.TB_TLS_E_UNSUPPORTED: (UnsupportedAlgorithm, ("it uses an algorithm that no loaded "
                                "OpenSSL provider implements")),
     lib.TB_TLS_E_DECODE: (DecodeError, "the data is not valid"),
-    lib.TB_TLS_E_ARGUMENT: (InvalidArgument, "invalid argument"),
+    lib.TB_E_ARG: (InvalidArgument, "invalid argument"),
     lib.TB_TLS_E_CA_LOCATIONS: (CaLocationError, "cannot load trusted certificates"),
     lib.TB_TLS_E_PROTOCOL: (HandshakeError, "TLS failure"),
 }
@@ -220,7 +220,7 @@ _FAILURES: dict[int, tuple[type[_OpenSSLReasons], str]] = {
 def _raise_for(rc: int, what: str) -> None:
     """Turn a TB_TLS_E_* code into the matching exception (after draining the queue)."""
     errors = _drain()
-    if rc == lib.TB_TLS_E_NOMEM:
+    if rc == lib.TB_E_NOMEM:
         raise MemoryError(f"{what}: out of memory")
     if rc == lib.TB_TLS_E_NO_LEGACY:
         raise LegacyProviderUnavailable(

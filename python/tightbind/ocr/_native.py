@@ -1,4 +1,4 @@
-"""Load ``tightbind._ocr`` with OpenMP limited to one thread, and route native messages.
+"""Load ``tightbind._ocr`` with OpenMP limited to one thread; ``check()``; native messages.
 
 Debian's Tesseract is built with OpenMP.  libgomp reads ``OMP_THREAD_LIMIT`` once, when
 it is loaded (which happens when ``tightbind._ocr`` is imported), and on a small machine
@@ -15,26 +15,40 @@ import logging
 import os
 import threading
 
-from tightbind._native import load
+from tightbind._native import Failures, checker, load
+from tightbind.ocr.errors import (
+    ImageError,
+    InvalidArgument,
+    NotRecognized,
+    OcrError,
+    OutOfMemory,
+    RecognitionCancelled,
+    RecognitionTimeout,
+)
 
 log = logging.getLogger("tightbind.ocr")
 
 OMP_ENV = "OMP_THREAD_LIMIT"
+OMP_DEFAULTED = OMP_ENV not in os.environ
+"""True when tightbind set ``OMP_THREAD_LIMIT=1`` while Tesseract loaded."""
 
-
-def _load():  # type: ignore[no-untyped-def]
-    if OMP_ENV in os.environ:
-        return load("ocr"), False
-    os.environ[OMP_ENV] = "1"
-    try:
-        return load("ocr"), True
-    finally:
-        os.environ.pop(OMP_ENV, None)
-
-
-_module, OMP_DEFAULTED = _load()
+_module = load("ocr", default_env={OMP_ENV: "1"})
 ffi = _module.ffi
 lib = _module.lib
+
+# What each status code raises, and the sentence after "<what>: ".
+FAILURES: Failures = {
+    lib.TB_E_NOMEM: (OutOfMemory, "out of memory"),
+    lib.TB_E_ARG: (InvalidArgument, "invalid argument"),
+    lib.TB_OCR_E_FAILED: (OcrError, "Tesseract or Leptonica reported a failure"),
+    lib.TB_OCR_E_CANCELLED: (RecognitionCancelled, "cancelled by cancel()"),
+    lib.TB_OCR_E_TIMEOUT: (RecognitionTimeout, "the deadline passed before it finished"),
+    lib.TB_OCR_E_NO_RESULT: (NotRecognized, "there is no recognized page: call recognize()"),
+    lib.TB_OCR_E_TOO_LARGE: (ImageError, "the image is larger than MAX_IMAGE_PIXELS "
+                             "(tightbind.ocr.pix.MAX_IMAGE_PIXELS) allows"),
+    lib.TB_OCR_E_IMAGE: (ImageError, "the image data is damaged or truncated"),
+}
+check = checker(FAILURES, unexpected=OcrError)
 
 # Leptonica writes to stderr by default; catch its messages per thread instead.
 lib.tb_ocr_capture_messages()

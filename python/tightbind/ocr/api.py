@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
 
-from tightbind.ocr._native import ffi, lib, log_messages
+from tightbind.ocr._native import check, ffi, lib, log_messages
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Self
@@ -30,7 +30,6 @@ from tightbind.ocr.errors import (
     NoImage,
     NotRecognized,
     OcrError,
-    RecognitionCancelled,
     RecognitionTimeout,
     VariableError,
 )
@@ -589,12 +588,7 @@ class TessApi:
             rc = lib.tb_ocr_recognize(self._handle, self._cancel, deadline_ms)
             self._cancel[0] = 0
             log_messages()
-            if rc == lib.TB_OCR_E_TIMEOUT:
-                raise RecognitionTimeout(f"recognition did not finish within {timeout} s")
-            if rc == lib.TB_OCR_E_CANCELLED:
-                raise RecognitionCancelled("recognition was cancelled")
-            if rc != lib.TB_OK:
-                raise OcrError(f"Tesseract could not recognise the image (code {rc})")
+            check(rc, "recognize()" if timeout is None else f"recognize(timeout={timeout})")
             self._recognized = True
 
     def cancel(self) -> None:
@@ -683,8 +677,7 @@ class TessApi:
                 self._elements = ffi.new("tb_ocr_element[]", result.elements + 64)
             if result.text_bytes > len(self._text):
                 self._text = ffi.new("char[]", result.text_bytes + 1024)
-        if rc != lib.TB_OK:
-            raise OcrError(f"cannot walk the recognised page (code {rc})")
+        check(rc, "walking the recognized page")
         return self._collect(level, result.elements, result.text_bytes)
 
     def _collect(self, level: PageIteratorLevel, count: int, text_bytes: int) -> list[Element]:
@@ -749,8 +742,7 @@ class TessApi:
                 if rc != lib.TB_OCR_FULL:
                     break
                 self._elements = ffi.new("tb_ocr_element[]", result.elements + 64)
-            if rc != lib.TB_OK:
-                raise OcrError(f"cannot walk the page layout (code {rc})")
+            check(rc, "walking the page layout")
             return self._collect(level, result.elements, 0)
         finally:
             ffi.release(iterator)
@@ -779,8 +771,7 @@ class TessApi:
             count = lib.boxaGetCount(boxa)
             coords = ffi.new("int[]", max(1, 4 * count))
             found = ffi.new("size_t *")
-            if lib.tb_ocr_boxa_boxes(boxa, coords, count, found) != lib.TB_OK:
-                raise OcrError("cannot read component boxes")
+            check(lib.tb_ocr_boxa_boxes(boxa, coords, count, found), "reading component boxes")
             dx, dy = self._offset
             boxes = [(coords[4 * i] + dx, coords[4 * i + 1] + dy, coords[4 * i + 2] + dx,
                       coords[4 * i + 3] + dy) for i in range(found[0])]

@@ -10,10 +10,12 @@ __all__ = [
     "ClosedError",
     "ImageError",
     "ImageFileNotFound",
+    "InvalidArgument",
     "LanguageNotFound",
     "NoImage",
     "NotRecognized",
     "OcrError",
+    "OutOfMemory",
     "RecognitionCancelled",
     "RecognitionTimeout",
     "VariableError",
@@ -74,3 +76,11 @@ class VariableError(OcrError, ValueError):
 
 class ClosedError(OcrError, ValueError):
     """The engine or image was closed."""
+
+
+class InvalidArgument(OcrError, ValueError):
+    """The native layer refused an argument (a bug in the caller or in tightbind)."""
+
+
+class OutOfMemory(OcrError, MemoryError):
+    """Tesseract, Leptonica or the shim could not allocate memory."""

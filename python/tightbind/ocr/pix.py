@@ -14,7 +14,7 @@ import struct
 import zlib
 from typing import TYPE_CHECKING, Any
 
-from tightbind.ocr._native import ffi, lib, log_messages
+from tightbind.ocr._native import check, ffi, lib, log_messages
 from tightbind.ocr.errors import ClosedError, ImageError, ImageFileNotFound
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -144,11 +144,10 @@ class Pix:
         if _check_header(data) == lib.IFF_JFIF_JPEG:
             out = ffi.new("PIX **")
             rc = lib.tb_ocr_read_jpeg(data, len(data), MAX_IMAGE_PIXELS, out)
-            if rc == lib.TB_OCR_E_TOO_LARGE:
-                raise ImageError(f"JPEG image is larger than MAX_IMAGE_PIXELS "
-                                 f"({MAX_IMAGE_PIXELS})")
             if rc != lib.TB_OK:
-                raise _fail("cannot decode JPEG data")
+                detail = log_messages(logging.DEBUG)
+                check(rc, "decoding JPEG data"
+                      + (f" (libjpeg: {detail.splitlines()[0]})" if detail else ""))
             return _wrap(out[0], "cannot decode JPEG data")
         return _wrap(lib.pixReadMem(data, len(data)), "cannot decode image data")
 
@@ -205,9 +204,8 @@ class Pix:
     @classmethod
     def _from_raw(cls, data: Any, width: int, height: int, channels: int, stride: int) -> Pix:
         out = ffi.new("PIX **")
-        rc = lib.tb_ocr_pix_from_raw(data, width, height, channels, stride, out)
-        if rc != lib.TB_OK:
-            raise _fail(f"cannot make a {width}x{height} image (code {rc})")
+        check(lib.tb_ocr_pix_from_raw(data, width, height, channels, stride, out),
+              f"making a {width}x{height} image")
         return cls._adopt(out[0])
 
     # ---- properties --------------------------------------------------------------------
@@ -255,8 +253,7 @@ class Pix:
         """The image encoded as PNG."""
         data = ffi.new("uint8_t **")
         size = ffi.new("size_t *")
-        if lib.tb_ocr_pix_encode(self.ptr, lib.IFF_PNG, data, size) != lib.TB_OK:
-            raise _fail("cannot encode image as PNG")
+        check(lib.tb_ocr_pix_encode(self.ptr, lib.IFF_PNG, data, size), "encoding as PNG")
         try:
             return bytes(ffi.buffer(data[0], size[0]))
         finally:
@@ -273,9 +270,8 @@ class Pix:
         channels = channels if channels in (1, 3, 4) else 3
         width, height = pix.width, pix.height
         out = bytearray(width * height * channels)
-        rc = lib.tb_ocr_pix_to_raw(pix.ptr, channels, ffi.from_buffer(out), len(out))
-        if rc != lib.TB_OK:
-            raise _fail(f"cannot export image pixels (code {rc})")
+        check(lib.tb_ocr_pix_to_raw(pix.ptr, channels, ffi.from_buffer(out), len(out)),
+              "exporting image pixels")
         return out, width, height, channels
 
     def _displayable(self) -> Pix:
