@@ -87,3 +87,15 @@ def openmp_thread_limit() -> int | None:
     """OpenMP's thread limit in this process, or None when no OpenMP runtime is loaded."""
     limit = lib.tb_ocr_openmp_thread_limit()
     return None if limit < 0 else int(limit)
+
+
+def c_string(value: str | os.PathLike[str], what: str) -> bytes:
+    """``value`` (str or path) as bytes for a ``char *`` argument; TypeError for other types
+    and ValueError for a NUL character, which C would read as the end of the string."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    if "\0" in value:
+        raise ValueError(f"{what} contains a NUL character")
+    return value.encode()

@@ -8,12 +8,10 @@ import math
 import os
 import re
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from tightbind.ocr._native import check, ffi, lib, log_messages
+from tightbind.ocr._native import c_string, check, ffi, lib, log_messages
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Self
@@ -21,8 +19,8 @@ from tightbind.ocr.constants import (
     OEM,
     PSM,
     PageIteratorLevel,
-    PolyBlockType,
 )
+from tightbind.ocr.documents import write_document
 from tightbind.ocr.errors import (
     ClosedError,
     ImageError,
@@ -30,17 +28,21 @@ from tightbind.ocr.errors import (
     NoImage,
     NotRecognized,
     OcrError,
-    RecognitionTimeout,
     VariableError,
 )
-from tightbind.ocr.pix import Pix, pix_read_pages
+from tightbind.ocr.pix import MAX_SIDE, Pix, pix_read_pages
+from tightbind.ocr.results import (
+    Element,
+    OrientationScript,
+    TextDirection,
+    Walker,
+    page_level,
+)
+from tightbind.ocr.tessdata import default_data_path, searched_folders
 
 __all__ = ["Element", "OrientationScript", "TessApi", "TextDirection", "to_pix"]
 
 log = logging.getLogger("tightbind.ocr")
-
-#: Tesseract refuses images with a side longer than this.
-MAX_SIDE = 32767
 
 # Tesseract's diagnostics (tprintf) go to the file named by its global debug_file
 # variable, stderr when empty.  Engines send them to the null device unless the caller
@@ -67,16 +69,6 @@ def _locked(method: Callable[..., _T]) -> Callable[..., _T]:
             return method(self, *args, **kwargs)
 
     return wrapper
-
-
-def _c_string(value: str | os.PathLike[str], what: str) -> bytes:
-    if isinstance(value, os.PathLike):
-        value = os.fspath(value)
-    if not isinstance(value, str):
-        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
-    if "\0" in value:
-        raise ValueError(f"{what} contains a NUL character")
-    return value.encode()
 
 
 def _take_text(ptr: Any, what: str) -> str:
@@ -121,105 +113,6 @@ def to_pix(image: Any) -> Pix:
                     "encoded bytes, a Pillow image, a numpy array or a Pix")
 
 
-@dataclass(frozen=True)
-class Element:
-    """One block, paragraph, line, word or symbol of a page.
-
-    ``box`` is (left, top, right, bottom) in image pixels, right and bottom exclusive;
-    the numbers count from 1 as in Tesseract's TSV output (0 where not applicable).
-    Layout-only elements (``analyse_layout``) have empty text and confidence -1.
-    """
-
-    level: PageIteratorLevel
-    text: str
-    confidence: float
-    box: tuple[int, int, int, int]
-    block_num: int
-    par_num: int
-    line_num: int
-    word_num: int
-    block_type: PolyBlockType
-
-    @property
-    def left(self) -> int:
-        return self.box[0]
-
-    @property
-    def top(self) -> int:
-        return self.box[1]
-
-    @property
-    def right(self) -> int:
-        return self.box[2]
-
-    @property
-    def bottom(self) -> int:
-        return self.box[3]
-
-    @property
-    def width(self) -> int:
-        return self.box[2] - self.box[0]
-
-    @property
-    def height(self) -> int:
-        return self.box[3] - self.box[1]
-
-
-class OrientationScript(NamedTuple):
-    """Result of :meth:`TessApi.detect_orientation_script`.
-
-    ``orientation`` is the page's orientation in degrees (0, 90, 180, 270) as Tesseract's
-    ``--psm 0`` prints it ("Orientation in degrees"); ``rotation`` is its "Rotate"
-    figure, the degrees to rotate the image to make it upright.
-    """
-
-    orientation: int
-    orientation_confidence: float
-    script: str
-    script_confidence: float
-
-    @property
-    def rotation(self) -> int:
-        """Degrees to rotate the image counter-clockwise to make it upright."""
-        return (360 - self.orientation) % 360
-
-
-class TextDirection(NamedTuple):
-    offset: int
-    slope: float
-
-
-_LEVELS = {int(level): level for level in PageIteratorLevel}
-_BLOCK_TYPES = {int(kind): kind for kind in PolyBlockType}
-
-
-def _level(level: int) -> PageIteratorLevel:
-    try:
-        return _LEVELS[int(level)]
-    except (KeyError, TypeError, ValueError):
-        raise ValueError(f"not a page iterator level: {level!r}") from None
-
-
-# Models a self-contained wheel carries (scripts/build-wheels copies eng and osd here).
-BUNDLED_TESSDATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "tessdata")
-
-
-def default_data_path(languages: Sequence[str]) -> str | None:
-    """The tessdata folder a ``TessApi`` with ``data_path=None`` uses.
-
-    None (Tesseract's own choice: ``TESSDATA_PREFIX``, else its compiled-in folder) when
-    ``TESSDATA_PREFIX`` is set or the wheel's bundled folder lacks one of ``languages``;
-    otherwise the bundled folder, so a wheel works with no system models installed.
-    """
-    if os.environ.get("TESSDATA_PREFIX"):
-        return None
-    if all(os.path.isfile(os.path.join(BUNDLED_TESSDATA, f"{lang}.traineddata"))
-           for lang in languages):
-        return BUNDLED_TESSDATA
-    return None
-
-
 class TessApi:
     """A Tesseract engine, loaded once and reused for many images.
 
@@ -259,11 +152,10 @@ class TessApi:
         # set again first (which frees it) whenever one exists.
         self._page_held = False
         self._cancel = ffi.new("int *")
-        self._elements = ffi.new("tb_ocr_element[]", 256)
-        self._text = ffi.new("char[]", 4096)
+        self._walker = Walker()
         self._osd: TessApi | None = None
 
-        language_bytes = _c_string(language, "language")
+        language_bytes = c_string(language, "language")
         languages = [part for part in language.split("+") if part]
         if not languages:
             raise ValueError("language must name at least one language, e.g. 'eng'")
@@ -272,7 +164,7 @@ class TessApi:
                 raise ValueError(f"not a Tesseract language name: {part!r}")
         if data_path is None:
             data_path = default_data_path(languages)
-        path_bytes = None if data_path is None else _c_string(data_path, "data_path")
+        path_bytes = None if data_path is None else c_string(data_path, "data_path")
         if oem is not None:
             oem = OEM(oem)
         names = []
@@ -280,8 +172,8 @@ class TessApi:
         for name, value in (variables or {}).items():
             if isinstance(value, bool):
                 value = int(value)
-            names.append(ffi.new("char[]", _c_string(name, "variable name")))
-            values.append(ffi.new("char[]", _c_string(str(value), f"variable {name!r}")))
+            names.append(ffi.new("char[]", c_string(name, "variable name")))
+            values.append(ffi.new("char[]", c_string(str(value), f"variable {name!r}")))
         keep_debug_file = variables is not None and "debug_file" in variables
 
         handle = lib.TessBaseAPICreate()
@@ -311,10 +203,9 @@ class TessApi:
             searched = ffi.string(datapath).decode() if datapath != ffi.NULL else (
                 os.fspath(data_path) if data_path is not None else
                 os.environ.get("TESSDATA_PREFIX", "Tesseract's built-in tessdata folder"))
-            available = _take_string_array(lib.TessBaseAPIGetAvailableLanguagesAsVector(
-                handle)) if datapath != ffi.NULL else []
             ffi.release(handle)
-            raise LanguageNotFound(languages, missing or languages, [searched], available)
+            raise LanguageNotFound(languages, missing or languages, searched_folders(
+                searched.rstrip("/") or "/", chosen_by_tesseract=data_path is None))
         self._handle = handle
         for name in variables or {}:
             self._check_variable_exists(str(name))
@@ -379,13 +270,13 @@ class TessApi:
         init-only parameter (pass those as ``variables=`` to the constructor)."""
         if isinstance(value, bool):
             value = int(value)
-        if not lib.TessBaseAPISetVariable(self._handle, _c_string(name, "variable name"),
-                                          _c_string(str(value), f"variable {name!r}")):
+        if not lib.TessBaseAPISetVariable(self._handle, c_string(name, "variable name"),
+                                          c_string(str(value), f"variable {name!r}")):
             raise VariableError(f"Tesseract cannot set variable {name!r} (unknown, or only "
                                 "settable at initialisation: pass it in variables=)")
 
     def _check_variable_exists(self, name: str) -> None:
-        key = _c_string(name, "variable name")
+        key = c_string(name, "variable name")
         scratch_int = ffi.new("int *")
         scratch_double = ffi.new("double *")
         if (lib.TessBaseAPIGetIntVariable(self._handle, key, scratch_int)
@@ -400,7 +291,7 @@ class TessApi:
     def get_int_variable(self, name: str) -> int:
         """The value of an integer parameter; VariableError if there is none."""
         value = ffi.new("int *")
-        if not lib.TessBaseAPIGetIntVariable(self._handle, _c_string(name, "name"), value):
+        if not lib.TessBaseAPIGetIntVariable(self._handle, c_string(name, "name"), value):
             raise VariableError(f"no integer variable {name!r}")
         return int(value[0])
 
@@ -408,7 +299,7 @@ class TessApi:
     def get_bool_variable(self, name: str) -> bool:
         """The value of a boolean parameter; VariableError if there is none."""
         value = ffi.new("int *")
-        if not lib.TessBaseAPIGetBoolVariable(self._handle, _c_string(name, "name"), value):
+        if not lib.TessBaseAPIGetBoolVariable(self._handle, c_string(name, "name"), value):
             raise VariableError(f"no boolean variable {name!r}")
         return bool(value[0])
 
@@ -416,14 +307,14 @@ class TessApi:
     def get_double_variable(self, name: str) -> float:
         """The value of a floating-point parameter; VariableError if there is none."""
         value = ffi.new("double *")
-        if not lib.TessBaseAPIGetDoubleVariable(self._handle, _c_string(name, "name"), value):
+        if not lib.TessBaseAPIGetDoubleVariable(self._handle, c_string(name, "name"), value):
             raise VariableError(f"no double variable {name!r}")
         return float(value[0])
 
     @_locked
     def get_string_variable(self, name: str) -> str:
         """The value of a string parameter; VariableError if there is none."""
-        value = lib.TessBaseAPIGetStringVariable(self._handle, _c_string(name, "name"))
+        value = lib.TessBaseAPIGetStringVariable(self._handle, c_string(name, "name"))
         if value == ffi.NULL:
             raise VariableError(f"no string variable {name!r}")
         return ffi.string(value).decode("utf-8", "replace")
@@ -665,39 +556,9 @@ class TessApi:
     def results(self, level: int = PageIteratorLevel.WORD) -> list[Element]:
         """Every non-empty element at ``level`` with text, confidence, box and numbers,
         collected by one C call; words agree with Tesseract's TSV output."""
-        level = _level(level)
+        level = page_level(level)
         self._require_result()
-        result = ffi.new("tb_ocr_walk_result *")
-        while True:
-            rc = lib.tb_ocr_walk(self._handle, int(level), self._elements,
-                                 len(self._elements), self._text, len(self._text), result)
-            if rc != lib.TB_OCR_FULL:
-                break
-            if result.elements > len(self._elements):
-                self._elements = ffi.new("tb_ocr_element[]", result.elements + 64)
-            if result.text_bytes > len(self._text):
-                self._text = ffi.new("char[]", result.text_bytes + 1024)
-        check(rc, "walking the recognized page")
-        return self._collect(level, result.elements, result.text_bytes)
-
-    def _collect(self, level: PageIteratorLevel, count: int, text_bytes: int) -> list[Element]:
-        text = ffi.buffer(self._text, text_bytes)[:] if text_bytes else b""
-        elements = self._elements
-        out = []
-        block_types = _BLOCK_TYPES
-        dx, dy = self._offset
-        for index in range(count):
-            e = elements[index]
-            start = e.text_offset
-            out.append(Element(
-                level,
-                text[start:start + e.text_length].decode("utf-8", "replace"),
-                e.confidence,
-                (e.left + dx, e.top + dy, e.right + dx, e.bottom + dy),
-                e.block_num, e.par_num, e.line_num, e.word_num,
-                block_types.get(e.block_type, PolyBlockType.UNKNOWN),
-            ))
-        return out
+        return self._walker.walk(self._handle, level, self._offset)
 
     def iterate(self, level: int = PageIteratorLevel.WORD) -> Iterator[str]:
         """Yield the text of each non-empty element at ``level`` (as TightOCR did)."""
@@ -707,7 +568,7 @@ class TessApi:
     @_locked
     def is_valid_word(self, word: str) -> bool:
         """True when ``word`` is in the loaded dictionaries."""
-        return bool(lib.TessBaseAPIIsValidWord(self._handle, _c_string(word, "word")))
+        return bool(lib.TessBaseAPIIsValidWord(self._handle, c_string(word, "word")))
 
     @_locked
     def get_text_direction(self) -> TextDirection | None:
@@ -724,7 +585,7 @@ class TessApi:
     @_locked
     def analyse_layout(self, level: int = PageIteratorLevel.BLOCK) -> list[Element]:
         """Layout analysis only (no recognition): the boxes and block types at ``level``."""
-        level = _level(level)
+        level = page_level(level)
         self._require_image()
         if self._page_held:
             self._apply_image()
@@ -735,15 +596,7 @@ class TessApi:
             return []
         iterator = ffi.gc(iterator, lib.TessPageIteratorDelete)
         try:
-            result = ffi.new("tb_ocr_walk_result *")
-            while True:
-                rc = lib.tb_ocr_layout_walk(iterator, int(level), self._elements,
-                                            len(self._elements), result)
-                if rc != lib.TB_OCR_FULL:
-                    break
-                self._elements = ffi.new("tb_ocr_element[]", result.elements + 64)
-            check(rc, "walking the page layout")
-            return self._collect(level, result.elements, 0)
+            return self._walker.walk_layout(iterator, level, self._offset)
         finally:
             ffi.release(iterator)
 
@@ -753,7 +606,7 @@ class TessApi:
     ) -> list[tuple[int, int, int, int]] | list[tuple[tuple[int, int, int, int], Pix]]:
         """Boxes (left, top, right, bottom) of the page's components at ``level``; with
         ``images=True``, (box, Pix) pairs holding each component's binary image."""
-        level = _level(level)
+        level = page_level(level)
         self._require_image()
         # Uses the recognised page when there is one, else analyses the layout.
         self._page_held = True
@@ -846,19 +699,6 @@ class TessApi:
 
     # ---- documents ---------------------------------------------------------------------
 
-    _RENDERERS: ClassVar[dict[str, Callable[[bytes, bytes], Any]]] = {
-        "txt": lambda base, datadir: lib.TessTextRendererCreate(base),
-        "hocr": lambda base, datadir: lib.TessHOcrRendererCreate(base),
-        "tsv": lambda base, datadir: lib.TessTsvRendererCreate(base),
-        "alto": lambda base, datadir: lib.TessAltoRendererCreate(base),
-        "pdf": lambda base, datadir: lib.TessPDFRendererCreate(base, datadir, 0),
-        "box": lambda base, datadir: lib.TessBoxTextRendererCreate(base),
-        "unlv": lambda base, datadir: lib.TessUnlvRendererCreate(base),
-    }
-    _EXTENSIONS: ClassVar[dict[str, str]] = {
-        "txt": "txt", "hocr": "hocr", "tsv": "tsv", "alto": "xml", "pdf": "pdf", "box": "box",
-        "unlv": "unlv"}
-
     @_locked
     def process_pages(
         self,
@@ -878,62 +718,11 @@ class TessApi:
         ``outputbase``'s folder if needed.  ``timeout`` is per page (RecognitionTimeout);
         files already begun may be left incomplete on error.
         """
-        if isinstance(formats, str):
-            formats = (formats,)
-        unknown = [fmt for fmt in formats if fmt not in self._RENDERERS]
-        if unknown or not formats:
-            raise ValueError(f"unknown output formats {unknown!r}; choose from "
-                             f"{', '.join(self._RENDERERS)}")
-        timeout_ms = 0 if timeout is None else max(1, math.ceil(float(timeout) * 1000))
-        base = _c_string(outputbase, "outputbase")
-        folder = os.path.dirname(os.fspath(outputbase))
-        if folder:
-            os.makedirs(folder, exist_ok=True)
-        datadir = _c_string(self.data_path, "data_path")
-        title_bytes = _c_string(title, "title")
         if isinstance(source, (str, os.PathLike)):
             pages = pix_read_pages(source)
         else:
             pages = [to_pix(image) for image in source]
-        if not pages:
-            raise ImageError("no pages to process")
-        for pix in pages:
-            if pix.width > MAX_SIDE or pix.height > MAX_SIDE:
-                raise ImageError(f"page of {pix.width}x{pix.height} pixels is too large")
-        renderers = []
-        try:
-            for fmt in dict.fromkeys(formats):
-                renderer = self._RENDERERS[fmt](base, datadir)
-                if renderer == ffi.NULL:
-                    raise OcrError(f"cannot create the {fmt} renderer")
-                renderers.append(renderer)
-            first = renderers[0]
-            for renderer in renderers[1:]:
-                lib.TessResultRendererInsert(first, renderer)
-            owned = renderers
-            renderers = []  # the first now owns the chain
-            try:
-                self._image = None
-                self._recognized = False
-                if not lib.TessResultRendererBeginDocument(first, title_bytes):
-                    raise OcrError(f"cannot start writing {os.fspath(outputbase)!r}")
-                for index, pix in enumerate(pages):
-                    started = time.monotonic()
-                    ok = lib.TessBaseAPIProcessPage(self._handle, pix._for_tesseract().ptr, index,
-                                                    title_bytes, ffi.NULL, timeout_ms, first)
-                    log_messages()
-                    if not ok and timeout is not None \
-                            and time.monotonic() - started >= timeout:
-                        raise RecognitionTimeout(
-                            f"page {index + 1} did not finish within {timeout} s")
-                    if not ok:
-                        raise OcrError(f"Tesseract could not process page {index + 1}")
-                if not lib.TessResultRendererEndDocument(first):
-                    raise OcrError(f"cannot finish writing {os.fspath(outputbase)!r}")
-            finally:
-                lib.TessDeleteResultRenderer(owned[0])
-        finally:
-            for renderer in renderers:
-                lib.TessDeleteResultRenderer(renderer)
-        return [f"{os.fspath(outputbase)}.{self._EXTENSIONS[fmt]}"
-                for fmt in dict.fromkeys(formats)]
+        self._image = None
+        self._recognized = False
+        return write_document(self._handle, pages, outputbase, formats, data_path=self.data_path,
+                              title=title, timeout=timeout)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from tightbind.errors import OcrError
 
@@ -26,21 +26,25 @@ class LanguageNotFound(OcrError, LookupError):
     """Tesseract has no model for a language asked for.
 
     ``languages`` are the languages asked for, ``missing`` those that did not load,
-    ``paths`` the tessdata folders searched and ``available`` the languages found there.
+    ``folders`` maps every tessdata folder that could have served them to the languages
+    it holds, ``paths`` lists those folders (the one Tesseract searched first) and
+    ``available`` the languages in the folder Tesseract searched.
     """
 
     def __init__(self, languages: Sequence[str], missing: Sequence[str],
-                 paths: Sequence[str], available: Sequence[str]) -> None:
+                 folders: Mapping[str, Sequence[str]]) -> None:
         self.languages = list(languages)
         self.missing = list(missing)
-        self.paths = list(paths)
-        self.available = list(available)
-        found = ", ".join(self.available) if self.available else "none"
+        self.folders = {path: list(held) for path, held in folders.items()}
+        self.paths = list(self.folders)
+        self.available = self.folders[self.paths[0]] if self.paths else []
+        searched = "; ".join(f"{path} (holds {', '.join(held) if held else 'none'})"
+                             for path, held in self.folders.items())
         super().__init__(
             f"Tesseract cannot load language {'+'.join(self.missing)!r} "
-            f"(asked for {'+'.join(self.languages)!r}); searched {', '.join(self.paths)}; "
-            f"languages found there: {found}. Install the model (Debian: "
-            f"apt-get install tesseract-ocr-{self.missing[0] if self.missing else 'LANG'}) "
+            f"(asked for {'+'.join(self.languages)!r}); folders searched: {searched}. "
+            f"Install the model (Debian: apt-get install "
+            f"tesseract-ocr-{self.missing[0] if self.missing else 'LANG'}) "
             "or pass data_path= / set TESSDATA_PREFIX to the folder holding "
             "<lang>.traineddata."
         )

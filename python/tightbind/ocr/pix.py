@@ -28,6 +28,9 @@ __all__ = ["MAX_IMAGE_PIXELS", "Pix", "pix_read", "pix_read_pages"]
 #: guard, like Pillow's); Tesseract itself cannot take sides longer than 32767 pixels.
 MAX_IMAGE_PIXELS = 1 << 28
 
+#: Tesseract refuses images with a side longer than this.
+MAX_SIDE = 32767
+
 
 _TIFF_FORMATS = frozenset({
     lib.IFF_TIFF, lib.IFF_TIFF_PACKBITS, lib.IFF_TIFF_RLE, lib.IFF_TIFF_G3, lib.IFF_TIFF_G4,
