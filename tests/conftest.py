@@ -51,3 +51,30 @@ def protos(tmp_path_factory: pytest.TempPathFactory):
         )
     finally:
         sys.path.remove(str(out))
+
+
+# ---- OCR pages -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Rendered 300-dpi PNG pages with known text: paragraph, line, blocks."""
+    from ocr_pages import PARAGRAPH, render, save
+
+    folder = tmp_path_factory.mktemp("pages")
+    two_blocks = ["Alpha beta gamma delta", "", "", "Second block of words here"]
+    out = {
+        "paragraph": save(render(PARAGRAPH)[0], folder / "paragraph.png"),
+        "line": save(render(["Hello tightbind 123"])[0], folder / "line.png"),
+        "blocks": save(render(two_blocks)[0], folder / "blocks.png"),
+    }
+    return out
+
+
+@pytest.fixture(scope="session")
+def phototest(shared_dir: Path) -> Path:
+    """The real scan ../shared/ocr/phototest.tif; tests that use it skip without it."""
+    path = shared_dir / "ocr" / "phototest.tif"
+    if not path.exists():
+        pytest.skip("phototest.tif is not in ../shared/ocr")
+    return path
