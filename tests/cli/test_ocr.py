@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 from ocr_pages import (
     cli,
 )
@@ -13,35 +9,29 @@ from ocr_pages import (
 # ---- command line ------------------------------------------------------------------------
 
 
-def tightbind_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tightbind", "ocr", *args],
-                          capture_output=True, text=True, timeout=120, cwd=cwd or "/",
-                          check=False)
-
-
-def test_command_text_tsv_json(pages):
-    done = tightbind_cli(str(pages["paragraph"]))
+def test_command_text_tsv_json(pages, run_cli):
+    done = run_cli("ocr", str(pages["paragraph"]))
     assert done.returncode == 0 and done.stderr == ""
     assert done.stdout == cli(pages["paragraph"]).rstrip("\f")
-    tsv = tightbind_cli("--format", "tsv", str(pages["line"]))
+    tsv = run_cli("ocr", "--format", "tsv", str(pages["line"]))
     assert tsv.stdout == cli(pages["line"], "tsv")
-    data = tightbind_cli("--format", "json", "-j", "2", str(pages["line"]),
+    data = run_cli("ocr", "--format", "json", "-j", "2", str(pages["line"]),
                          str(pages["blocks"]))
     import json
 
     parsed = json.loads(data.stdout)
     assert [p["file"] for p in parsed] == [str(pages["line"]), str(pages["blocks"])]
     assert [w["text"] for w in parsed[0]["words"]] == ["Hello", "tightbind", "123"]
-    hocr = tightbind_cli("--format", "hocr", "--psm", "7", str(pages["line"]))
+    hocr = run_cli("ocr", "--format", "hocr", "--psm", "7", str(pages["line"]))
     assert "ocrx_word" in hocr.stdout
 
 
-def test_command_pdf_and_errors(pages, tmp_path):
-    done = tightbind_cli("--format", "pdf", "--output-dir", str(tmp_path), str(pages["line"]))
+def test_command_pdf_and_errors(pages, tmp_path, run_cli):
+    done = run_cli("ocr", "--format", "pdf", "--output-dir", str(tmp_path), str(pages["line"]))
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "line.pdf").read_bytes().startswith(b"%PDF")
-    missing = tightbind_cli(str(tmp_path / "missing.png"), str(pages["line"]))
+    missing = run_cli("ocr", str(tmp_path / "missing.png"), str(pages["line"]))
     assert missing.returncode == 1
     assert "missing.png" in missing.stderr and "Hello tightbind 123" in missing.stdout
-    bad_lang = tightbind_cli("--lang", "xyz", str(pages["line"]))
+    bad_lang = run_cli("ocr", "--lang", "xyz", str(pages["line"]))
     assert bad_lang.returncode == 2 and "xyz" in bad_lang.stderr
