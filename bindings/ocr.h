@@ -23,7 +23,6 @@ typedef float l_float32;
 #define REMOVE_CMAP_BASED_ON_SRC ...
 #define L_CLONE ...
 
-PIX *pixRead(const char *filename);
 PIX *pixReadMem(const uint8_t *data, size_t size);
 int pixReadHeaderMem(const uint8_t *data, size_t size, l_int32 *pformat, l_int32 *pw,
                      l_int32 *ph, l_int32 *pbps, l_int32 *pspp, l_int32 *piscmap);
@@ -32,7 +31,6 @@ PIXA *pixaReadMemMultipageTiff(const uint8_t *data, size_t size);
 l_int32 pixaGetCount(PIXA *pixa);
 PIX *pixaGetPix(PIXA *pixa, l_int32 index, l_int32 accesstype);
 l_int32 boxaGetCount(BOXA *boxa);
-PIX *pixClone(PIX *pixs);
 PIX *pixCopy(PIX *pixd, const PIX *pixs);
 BOX *boxCreate(l_int32 x, l_int32 y, l_int32 w, l_int32 h);
 void boxDestroy(BOX **pbox);
@@ -53,7 +51,6 @@ PIX *pixConvertTo32(PIX *pixs);
 PIX *pixDeskew(PIX *pixs, l_int32 redsearch);
 PIX *pixScale(PIX *pixs, l_float32 scalex, l_float32 scaley);
 PIX *pixRotateOrth(PIX *pixs, l_int32 quads);
-int pixWrite(const char *filename, PIX *pix, l_int32 format);
 void lept_free(void *ptr);
 
 /* ---- Tesseract 5 C API ---- */
@@ -101,15 +98,11 @@ const char *TessBaseAPIGetDatapath(TessBaseAPI *handle);
 const char *TessBaseAPIGetInitLanguagesAsString(const TessBaseAPI *handle);
 char **TessBaseAPIGetLoadedLanguagesAsVector(const TessBaseAPI *handle);
 char **TessBaseAPIGetAvailableLanguagesAsVector(const TessBaseAPI *handle);
-TessOcrEngineMode TessBaseAPIOem(const TessBaseAPI *handle);
 void TessBaseAPISetPageSegMode(TessBaseAPI *handle, TessPageSegMode mode);
 TessPageSegMode TessBaseAPIGetPageSegMode(const TessBaseAPI *handle);
 void TessBaseAPIClearAdaptiveClassifier(TessBaseAPI *handle);
 void TessBaseAPISetImage2(TessBaseAPI *handle, PIX *pix);
-void TessBaseAPISetInputName(TessBaseAPI *handle, const char *name);
 void TessBaseAPISetSourceResolution(TessBaseAPI *handle, int ppi);
-int TessBaseAPIGetSourceYResolution(TessBaseAPI *handle);
-void TessBaseAPISetRectangle(TessBaseAPI *handle, int left, int top, int width, int height);
 PIX *TessBaseAPIGetThresholdedImage(TessBaseAPI *handle);
 BOXA *TessBaseAPIGetComponentImages(TessBaseAPI *handle, TessPageIteratorLevel level,
                                     int text_only, PIXA **pixa, int **blockids);
@@ -122,16 +115,11 @@ char *TessBaseAPIGetBoxText(TessBaseAPI *handle, int page_number);
 char *TessBaseAPIGetUNLVText(TessBaseAPI *handle);
 int TessBaseAPIMeanTextConf(TessBaseAPI *handle);
 int *TessBaseAPIAllWordConfidences(TessBaseAPI *handle);
-void TessBaseAPIClear(TessBaseAPI *handle);
-void TessBaseAPIEnd(TessBaseAPI *handle);
 int TessBaseAPIIsValidWord(TessBaseAPI *handle, const char *word);
 int TessBaseAPIGetTextDirection(TessBaseAPI *handle, int *out_offset, float *out_slope);
 int TessBaseAPIDetectOrientationScript(TessBaseAPI *handle, int *orient_deg,
                                        float *orient_conf, const char **script_name,
                                        float *script_conf);
-int TessBaseAPIProcessPages(TessBaseAPI *handle, const char *filename,
-                            const char *retry_config, int timeout_millisec,
-                            TessResultRenderer *renderer);
 int TessBaseAPIProcessPage(TessBaseAPI *handle, PIX *pix, int page_index,
                            const char *filename, const char *retry_config,
                            int timeout_millisec, TessResultRenderer *renderer);
@@ -150,4 +138,3 @@ void TessDeleteResultRenderer(TessResultRenderer *renderer);
 void TessResultRendererInsert(TessResultRenderer *renderer, TessResultRenderer *next);
 int TessResultRendererBeginDocument(TessResultRenderer *renderer, const char *title);
 int TessResultRendererEndDocument(TessResultRenderer *renderer);
-int TessResultRendererImageNum(TessResultRenderer *renderer);
