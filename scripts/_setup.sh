@@ -7,6 +7,14 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV="${TIGHTBIND_VENV:-$ROOT/.venv}"
 PYTHON="${PYTHON:-python3}"
+PY="$VENV/bin/python"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# Once per command: scripts/test runs scripts/build-wheels, which sources this again.
+if [ "${TIGHTBIND_SETUP_DONE:-}" = "$VENV" ]; then
+    return 0
+fi
 
 APT_PACKAGES=(
     build-essential pkg-config
@@ -15,8 +23,6 @@ APT_PACKAGES=(
     fonts-dejavu-core
     ${TIGHTBIND_EXTRA_APT:-}
 )
-
-log() { printf '[setup] %s\n' "$*" >&2; }
 
 missing_packages() {
     local pkg
@@ -63,10 +69,10 @@ if [ ! -x "$VENV/bin/python" ]; then
     log "creating $VENV"
     "$PYTHON" -m venv "$VENV"
 fi
-PY="$VENV/bin/python"
 log "installing Python packages into $VENV"
 "$PY" -m pip install -q --disable-pip-version-check --upgrade pip
 "$PY" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements/${TIGHTBIND_REQUIREMENTS:-test}.txt"
 log "building and installing tightbind"
 TIGHTBIND_REQUIRE=all "$PY" -m pip install -q --disable-pip-version-check \
     --no-build-isolation --no-deps --force-reinstall "$ROOT"
+export TIGHTBIND_SETUP_DONE="$VENV"

@@ -15,6 +15,7 @@ from tightbind.ocr import (
     LanguageNotFound,
     ocr_many,
 )
+from tightbind.ocr.progress import Progress
 
 
 def test_ocr_many_in_order(pages):
@@ -28,20 +29,54 @@ def test_ocr_many_in_order(pages):
     assert [r.text for r in lazy] == expected[:2]
 
 
-def test_ocr_many_progress_bar_on_a_terminal(pages, monkeypatch):
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
 
+
+def test_ocr_many_progress_bar_on_a_terminal(pages, monkeypatch):
+    pytest.importorskip("tqdm")
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     results = list(ocr_many([pages["line"]] * 3, workers=2, progress=True))
     assert len(results) == 3
-    assert terminal.getvalue().endswith("] 3/3\n")
-    assert terminal.getvalue().count("\r") == 3
-    monkeypatch.setattr(sys, "stderr", io.StringIO())  # not a terminal: nothing drawn
-    list(ocr_many([pages["line"]], progress=True))
+    final = terminal.getvalue().rsplit("\r", 1)[-1]
+    assert "OCR: 100%" in final and "3/3" in final and "page/s" in final, final
+    assert terminal.getvalue().endswith("\n")
+
+
+def test_ocr_many_progress_lines_when_not_a_terminal(pages, monkeypatch):
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    list(ocr_many([pages["line"]] * 2, progress=True))
+    lines = sys.stderr.getvalue().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("OCR: 2/2 pages, "), lines
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    list(ocr_many([pages["line"]], progress=False))
     assert sys.stderr.getvalue() == ""
+
+
+def test_progress_without_tqdm_writes_plain_lines(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    terminal = Terminal()
+    progress = Progress(4, stream=terminal, interval=0.0)
+    progress.update()
+    progress.update(failed=True)
+    progress.close()
+    lines = terminal.getvalue().splitlines()
+    assert lines[0].startswith("OCR: 1/4 pages, ") and "s left" in lines[0]
+    assert lines[-1].startswith("OCR: 2/4 pages, ") and lines[-1].endswith(", 1 failed")
+    assert len(lines) == 3
+
+
+def test_progress_bar_counts_failures(monkeypatch):
+    pytest.importorskip("tqdm")
+    terminal = Terminal()
+    progress = Progress(None, stream=terminal)
+    progress.update(failed=True)
+    progress.update()
+    progress.close()
+    assert (progress.done, progress.failed) == (2, 1)
+    assert "failed=1" in terminal.getvalue()
 
 
 def test_ocr_many_errors(pages):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -13,6 +12,7 @@ from typing import Any
 
 from tightbind.ocr.api import Element, TessApi
 from tightbind.ocr.constants import PageIteratorLevel
+from tightbind.ocr.progress import Progress
 
 __all__ = ["EnginePool", "PageResult", "ocr_many"]
 
@@ -64,33 +64,6 @@ class PageResult:
     mean_confidence: int
 
 
-class _Progress:
-    """A one-line progress bar on stderr, shown only when stderr is a terminal."""
-
-    def __init__(self, enabled: bool, total: int | None) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-        self.total = total
-        self.done = 0
-
-    def step(self) -> None:
-        self.done += 1
-        if not self.enabled:
-            return
-        if self.total:
-            width = 30
-            filled = width * self.done // self.total
-            bar = "#" * filled + "-" * (width - filled)
-            sys.stderr.write(f"\rOCR [{bar}] {self.done}/{self.total}")
-        else:
-            sys.stderr.write(f"\rOCR {self.done} pages")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled and self.done:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
-
-
 def ocr_many(
     images: Iterable[Any],
     *,
@@ -107,10 +80,10 @@ def ocr_many(
 
     ``workers`` threads (default: the number of CPUs) each load one engine once and
     reuse it for every image they take; at most ``2 * workers`` images are in flight,
-    so a long iterable is consumed lazily.  ``progress=True`` draws a progress bar on
-    stderr when it is a terminal.  Bad arguments and a missing language raise here, at
-    the call; the first failing image (ImageError, RecognitionTimeout...) raises from
-    the iteration.
+    so a long iterable is consumed lazily.  ``progress=True`` shows progress on stderr
+    (a tqdm bar on a terminal when tqdm is installed, else a plain line every 10 s).
+    Bad arguments and a missing language raise here, at the call; the first failing
+    image (ImageError, RecognitionTimeout...) raises from the iteration.
     """
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if not isinstance(workers, int) or workers < 1:
@@ -134,7 +107,7 @@ def _results(images: Iterable[Any], engines: EnginePool, workers: int,
         total = len(images)  # type: ignore[arg-type]
     except TypeError:
         total = None
-    bar = _Progress(progress, total)
+    bar = Progress(total, enabled=progress)
     pending: deque[Future[PageResult]] = deque()
     try:
         with ThreadPoolExecutor(max_workers=workers,
@@ -144,11 +117,11 @@ def _results(images: Iterable[Any], engines: EnginePool, workers: int,
                     pending.append(pool.submit(work, index, image))
                     while len(pending) >= 2 * workers:
                         result = pending.popleft().result()
-                        bar.step()
+                        bar.update()
                         yield result
                 while pending:
                     result = pending.popleft().result()
-                    bar.step()
+                    bar.update()
                     yield result
             finally:
                 for future in pending:
