@@ -7,6 +7,7 @@ import datetime as _dt
 import hashlib
 import operator
 import struct
+from collections.abc import Iterable
 from typing import Any
 
 from tightbind.tls._native import as_bytes, check, ffi, lib, take_buf
@@ -268,7 +269,10 @@ def _item_struct() -> tuple[struct.Struct, tuple[str, ...]]:
     the order it returns them."""
     item = ffi.typeof("tb_tls_cert_item")
     fmt, position = "@", 0
-    for _, field in item.fields:
+    for name, field in item.fields:
+        if field.type.cname not in _ITEM_CODES:
+            raise ImportError(f"tightbind.tls.x509 cannot unpack tb_tls_cert_item.{name}, a "
+                              f"{field.type.cname}")
         fmt += "x" * (field.offset - position) + _ITEM_CODES[field.type.cname]
         position = field.offset + ffi.sizeof(field.type)
     fmt += "x" * (ffi.sizeof(item) - position)
@@ -279,11 +283,11 @@ def _item_struct() -> tuple[struct.Struct, tuple[str, ...]]:
 
 
 _ITEM_STRUCT, _ITEM_FIELDS = _item_struct()
-# An unpacked row, reordered to (kind, index, rdn, then offset and length of key, short
-# key, value and raw).
-_ITEM_ROW = operator.itemgetter(*(_ITEM_FIELDS.index(name) for name in (
-    "kind", "index", "rdn", "key_off", "key_len", "short_off", "short_len", "value_off",
-    "value_len", "raw_off", "raw_len")))
+# The order _items() reads a row in; rows are reordered only if the header's differs.
+_ITEM_ORDER = ("kind", "index", "rdn", "key_off", "key_len", "short_off", "short_len",
+               "value_off", "value_len", "raw_off", "raw_len")
+_ITEM_ROW = None if _ITEM_FIELDS == _ITEM_ORDER else operator.itemgetter(
+    *(_ITEM_FIELDS.index(name) for name in _ITEM_ORDER))
 
 
 def _group_rdns(entries: list[tuple[int, str, str]]) -> tuple[tuple[tuple[str, str], ...], ...]:
@@ -310,10 +314,12 @@ def _items(info: Any, strings: bytes) -> list[tuple[int, int, int, bytes, bytes,
     """Every tb_tls_cert_item as (kind, index, rdn, key, short key, value, raw), read
     from the array in one copy."""
     table = ffi.buffer(info.items, info.item_count * _ITEM_STRUCT.size)
+    rows: Iterable[tuple[Any, ...]] = _ITEM_STRUCT.iter_unpack(table)
+    if _ITEM_ROW is not None:
+        rows = map(_ITEM_ROW, rows)
     return [(kind, index, rdn, strings[k:k + kl], strings[s:s + sl], strings[v:v + vl],
              strings[r:r + rl])
-            for kind, index, rdn, k, kl, s, sl, v, vl, r, rl in
-            map(_ITEM_ROW, _ITEM_STRUCT.iter_unpack(table))]
+            for kind, index, rdn, k, kl, s, sl, v, vl, r, rl in rows]
 
 
 def _decode(ptr: Any) -> dict[str, Any]:
