@@ -30,6 +30,11 @@ class TLSConnection:
     when the peer closes without close_notify), so it serves as a socket for
     ``tightbind.framing``'s helpers.  The TLSConnection owns the socket: ``close()``
     closes both.
+
+    The constructor raises :class:`CaLocationError` when the trust files cannot be read,
+    :class:`InvalidArgument` for a server name OpenSSL refuses (longer than 255 bytes,
+    say) and, while handshaking, what :meth:`do_handshake` raises; a failed handshake
+    closes the socket, as ``ssl.SSLSocket`` does.
     """
 
     def __init__(self, sock: socket.socket, server_hostname: str | None = None, *,
