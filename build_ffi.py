@@ -54,7 +54,8 @@ AREAS = {
     ),
     "tls": Area(
         "tls",
-        sources=("csrc/tls.c",),
+        sources=("csrc/tls.c", "csrc/tls_x509.c", "csrc/tls_pkcs12.c", "csrc/tls_verify.c",
+                 "csrc/tls_conn.c"),
         pkgconfig=("libssl", "libcrypto"),
         apt_packages=("libssl-dev", "pkg-config"),
     ),

@@ -36,4 +36,3 @@ const char *SSL_get_version(const SSL *ssl);
 const SSL_CIPHER *SSL_get_current_cipher(const SSL *ssl);
 const char *SSL_CIPHER_get_name(const SSL_CIPHER *cipher);
 int SSL_CIPHER_get_bits(const SSL_CIPHER *cipher, int *alg_bits);
-size_t SSL_pending(const SSL *ssl);

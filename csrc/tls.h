@@ -7,9 +7,14 @@
  * call, PKCS#12 parsed bag by bag, offline chain verification, and the client side of a
  * TLS connection driven one non-blocking step at a time (the caller waits on the socket).
  *
- * Ownership: every tb_*_free() releases exactly what the matching constructor returned.
- * Certificates in a tb_x509_list are owned by the list; a caller that keeps one takes its
- * own reference with X509_up_ref() before freeing the list.
+ * One source file per feature, as tightbind/tls/ has one module per feature: tls.c
+ * (set-up, error queue, buffers, lists), tls_x509.c, tls_pkcs12.c (with private keys),
+ * tls_verify.c and tls_conn.c.  Helpers they share are in tls_internal.h, which cffi
+ * never sees; every symbol and define is named tb_tls_* / TB_TLS_*.
+ *
+ * Ownership: every tb_tls_*_free() releases exactly what the matching constructor
+ * returned.  Certificates in a tb_tls_x509_list are owned by the list; a caller that
+ * keeps one takes its own reference with X509_up_ref() before freeing the list.
  */
 #ifndef TB_TLS_H
 #define TB_TLS_H
@@ -56,20 +61,20 @@
 #define TB_TLS_IO_EOF 3        /* the peer closed the TLS session cleanly (close_notify) */
 #define TB_TLS_IO_RAGGED_EOF 4 /* the peer closed the socket without close_notify */
 
-/* tb_cert_item.kind */
-#define TB_CERT_SUBJECT 0
-#define TB_CERT_ISSUER 1
-#define TB_CERT_SAN 2         /* one subjectAltName; DirName values follow as SAN_DIRNAME */
-#define TB_CERT_SAN_DIRNAME 3 /* one attribute of the DirName SAN number `index` */
-#define TB_CERT_OCSP 4
-#define TB_CERT_CA_ISSUERS 5
-#define TB_CERT_CRL_DP 6
+/* tb_tls_cert_item.kind */
+#define TB_TLS_CERT_SUBJECT 0
+#define TB_TLS_CERT_ISSUER 1
+#define TB_TLS_CERT_SAN 2         /* one subjectAltName; DirName values follow as SAN_DIRNAME */
+#define TB_TLS_CERT_SAN_DIRNAME 3 /* one attribute of the DirName SAN number `index` */
+#define TB_TLS_CERT_OCSP 4
+#define TB_TLS_CERT_CA_ISSUERS 5
+#define TB_TLS_CERT_CRL_DP 6
 
-/* tb_p12_parse() flags */
-#define TB_P12_ALLOW_NO_MAC 1
+/* tb_tls_p12_parse() flags */
+#define TB_TLS_P12_ALLOW_NO_MAC 1
 
 /*
- * One decoded field.  Strings are byte ranges (offset, length) into tb_cert_info.strings
+ * One decoded field.  Strings are byte ranges (offset, length) into tb_tls_cert_info.strings
  * and may contain NUL bytes.  Name attributes: key is the long name (or dotted OID) as
  * CPython's decoder spells it, short_key the short name, value the UTF-8 text and raw
  * the attribute's stored bytes; `index` is the RDN number within the name.  SANs:
@@ -84,7 +89,7 @@ typedef struct {
     size_t short_off, short_len;
     size_t value_off, value_len;
     size_t raw_off, raw_len;
-} tb_cert_item;
+} tb_tls_cert_item;
 
 typedef struct {
     int version;           /* X509_get_version() + 1 */
@@ -97,16 +102,16 @@ typedef struct {
     size_t sig_alg_off, sig_alg_len;       /* long name of the signature algorithm */
     size_t key_type_off, key_type_len;     /* "RSA", "EC", "ED25519", ... */
     size_t key_group_off, key_group_len;   /* curve name for EC keys, else empty */
-    tb_cert_item *items;
+    tb_tls_cert_item *items;
     size_t item_count, item_cap;
     char *strings;
     size_t strings_len, strings_cap;
-} tb_cert_info;
+} tb_tls_cert_info;
 
 typedef struct {
     X509 **certs;
     size_t count;
-} tb_x509_list;
+} tb_tls_x509_list;
 
 typedef struct {
     EVP_PKEY *key;      /* NULL when the file holds no private key */
@@ -116,61 +121,60 @@ typedef struct {
     long main_index;    /* the certificate matching the key, or -1 */
     char *key_name;     /* the key bag's friendlyName or NULL */
     int has_mac;
-} tb_p12;
+} tb_tls_p12;
 
 typedef struct {
     unsigned char *data;
     size_t len;
-} tb_buf;
+} tb_tls_buf;
 
-/* Set-up and errors. */
+/* csrc/tls.c: set-up, the error queue, buffers and lists. */
 int tb_tls_init(void);
-int tb_tls_load_legacy(void);
-int tb_tls_legacy_loaded(void);
 size_t tb_tls_drain_errors(char *out, size_t cap, unsigned long *first_code);
+void tb_tls_buf_free(tb_tls_buf *buf);
+void tb_tls_x509_list_free(tb_tls_x509_list *list);
 
-/* Buffers, lists, certificates. */
-void tb_buf_free(tb_buf *buf);
-void tb_x509_list_free(tb_x509_list *list);
-int tb_cert_decode(X509 *cert, tb_cert_info **out);
-void tb_cert_info_free(tb_cert_info *info);
-int tb_cert_load(const unsigned char *data, size_t len, int pem, X509 **out);
-int tb_cert_dump(X509 *cert, int pem, tb_buf **out);
-int tb_pem_read_certs(const unsigned char *data, size_t len, tb_x509_list **out);
+/* csrc/tls_x509.c: certificates. */
+int tb_tls_cert_decode(X509 *cert, tb_tls_cert_info **out);
+void tb_tls_cert_info_free(tb_tls_cert_info *info);
+int tb_tls_cert_load(const unsigned char *data, size_t len, int pem, X509 **out);
+int tb_tls_cert_dump(X509 *cert, int pem, tb_tls_buf **out);
+int tb_tls_pem_read_certs(const unsigned char *data, size_t len, tb_tls_x509_list **out);
 
-/* Private keys.  A NULL password means none was given. */
-int tb_pkey_load(const unsigned char *data, size_t len, int pem, const char *password,
-                 EVP_PKEY **out);
-int tb_pkey_dump(EVP_PKEY *key, int pem, const char *cipher, const char *password,
-                 tb_buf **out);
-int tb_pkey_public_pem(EVP_PKEY *key, tb_buf **out);
-
-/* PKCS#12.  password NULL (or "") tries the empty password both ways PKCS#12 allows. */
-int tb_p12_parse(const unsigned char *data, size_t len, const char *password, int flags,
-                 tb_p12 **out);
-void tb_p12_free(tb_p12 *p12);
-int tb_p12_create(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
-                  const char *password, const char *name, int legacy, tb_buf **out);
-
-/*
- * Verify leaf + intermediates against the trusted certificates of store at at_time (when
- * use_time) and for hostname (DNS name or IP literal; NULL: none).  On success *chain is
- * leaf to root.  On TB_TLS_E_VERIFY *error and *depth say why.  The store is only read,
- * so one store can serve many threads.
- */
-int tb_verify_chain(X509_STORE *store, X509 *leaf, X509 **intermediates, size_t count,
-                    const char *hostname, int64_t at_time, int use_time, tb_x509_list **chain,
-                    int *error, int *depth);
+/* csrc/tls_pkcs12.c: private keys (a NULL password means none was given) and PKCS#12
+   (password NULL or "" tries the empty password both ways PKCS#12 allows). */
+int tb_tls_pkey_load(const unsigned char *data, size_t len, int pem, const char *password,
+                     EVP_PKEY **out);
+int tb_tls_pkey_dump(EVP_PKEY *key, int pem, const char *cipher, const char *password,
+                     tb_tls_buf **out);
+int tb_tls_pkey_public_pem(EVP_PKEY *key, tb_tls_buf **out);
+int tb_tls_p12_parse(const unsigned char *data, size_t len, const char *password, int flags,
+                     tb_tls_p12 **out);
+void tb_tls_p12_free(tb_tls_p12 *p12);
+int tb_tls_p12_create(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
+                      const char *password, const char *name, int legacy, tb_tls_buf **out);
 
 /*
- * TLS client.  A context trusts cafile/capath (both NULL: the system store); its
- * certificate store (SSL_CTX_get_cert_store) also serves tb_verify_chain().  Building one
- * reads the whole trust bundle, so callers keep and share contexts.
+ * csrc/tls_verify.c: trust and offline verification.  A context trusts cafile/capath
+ * (both NULL: the system store); its certificate store (SSL_CTX_get_cert_store) serves
+ * tb_tls_verify_chain() and the connections made from it.  Building one reads the whole
+ * trust bundle, so callers keep and share contexts.
+ *
+ * tb_tls_verify_chain() verifies leaf + intermediates against the trusted certificates
+ * of store at at_time (when use_time) and for hostname (DNS name or IP literal; NULL:
+ * none).  On success *chain is leaf to root.  On TB_TLS_E_VERIFY *error and *depth say
+ * why.  The store is only read, so one store can serve many threads.
  */
 int tb_tls_ctx_new(const char *cafile, const char *capath, SSL_CTX **out);
+int tb_tls_verify_chain(X509_STORE *store, X509 *leaf, X509 **intermediates, size_t count,
+                        const char *hostname, int64_t at_time, int use_time,
+                        tb_tls_x509_list **chain, int *error, int *depth);
+
+/* csrc/tls_conn.c: the TLS client, one non-blocking step per call. */
 int tb_tls_conn_new(SSL_CTX *ctx, int fd, const char *sni, const char *check_host, SSL **out);
 int tb_tls_step(SSL *ssl, int op, unsigned char *buf, size_t len, size_t *done, int *sys_errno);
-int tb_tls_peer_chains(SSL *ssl, tb_x509_list **sent, tb_x509_list **verified, long *result);
+int tb_tls_peer_chains(SSL *ssl, tb_tls_x509_list **sent, tb_tls_x509_list **verified,
+                       long *result);
 /* cffi:end */
 
 #endif /* TB_TLS_H */

@@ -1,6 +1,7 @@
 """Test PKI for the TLS tests: a root, an intermediate and leaves (RSA and EC), made with
 ``cryptography``; .p12 files made with the ``openssl`` command; loopback TLS servers made
 with Python's ``ssl``.  Everything listens on 127.0.0.1 only and every loop is bounded.
+The ``pki`` and ``rsa_server`` fixtures (tests/conftest.py) make them once per session.
 """
 
 from __future__ import annotations
@@ -256,12 +257,3 @@ class TlsServer:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-
-_CACHE: dict[str, Pki] = {}
-
-
-def shared_pki(tmp_path_factory) -> Pki:  # type: ignore[no-untyped-def]
-    """One PKI per test session, whichever TLS test module asks first."""
-    if "pki" not in _CACHE:
-        _CACHE["pki"] = make_pki(tmp_path_factory.mktemp("pki"))
-    return _CACHE["pki"]

@@ -78,3 +78,27 @@ def phototest(shared_dir: Path) -> Path:
     if not path.exists():
         pytest.skip("phototest.tif is not in ../shared/ocr")
     return path
+
+
+# ------------------------------------------------------------------------------ TLS
+# The test PKI (tests/_tls_pki.py) and a loopback TLS server, made once per session for
+# tests/tls/ and the other TLS test files.
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory):
+    """A root, an intermediate, leaves (RSA, EC, expired) and .p12 files, as a
+    ``_tls_pki.Pki`` (files by name in ``pki.files``)."""
+    from _tls_pki import make_pki
+
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def rsa_server(pki):
+    """A TLS echo server on 127.0.0.1 sending the RSA leaf and the intermediate
+    (``_tls_pki.TlsServer``)."""
+    from _tls_pki import TlsServer
+
+    with TlsServer(pki.files["leaf_chain.pem"], pki.files["leaf.key"]) as server:
+        yield server

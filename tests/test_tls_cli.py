@@ -10,14 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from _tls_pki import PASSWORD, Pki, TlsServer, shared_pki
+from _tls_pki import PASSWORD, Pki, TlsServer
 
 from tightbind.commands.chain import parse_target
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return shared_pki(tmp_path_factory)
 
 
 def tightbind(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -5,14 +5,9 @@ from __future__ import annotations
 import socket
 
 import pytest
-from _tls_pki import Pki, TlsServer, shared_pki
+from _tls_pki import TlsServer
 
 from tightbind import framing, tls
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return shared_pki(tmp_path_factory)
 
 
 @pytest.mark.parametrize("backend", ["native", "pure"])

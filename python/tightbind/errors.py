@@ -31,4 +31,5 @@ class OcrError(TightbindError):
 
 
 class TlsError(TightbindError):
-    """OpenSSL failed (see :mod:`tightbind.tls`)."""
+    """OpenSSL failed (see :mod:`tightbind.tls`; the narrower classes, each carrying
+    OpenSSL's reasons in ``openssl_errors``, are in :mod:`tightbind.tls.errors`)."""

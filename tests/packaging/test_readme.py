@@ -28,7 +28,7 @@ def examples() -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def example_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+def example_files(request: pytest.FixtureRequest) -> dict[str, bytes]:
     """The files the README's examples open, by name."""
     import io
 
@@ -44,10 +44,10 @@ def example_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     page.save(tiff, format="TIFF", dpi=(300, 300))
     files["page.tif"] = tiff.getvalue()
     try:
-        from _tls_pki import shared_pki
+        import _tls_pki  # noqa: F401  (the pki fixture needs cryptography)
     except ImportError:
         return files
-    pki = shared_pki(tmp_path_factory)
+    pki = request.getfixturevalue("pki")
     pki.openssl("pkcs12", "-export", "-legacy", "-passout", "pass:secret", "-in", "leaf.pem",
                 "-inkey", "leaf.key", "-certfile", "cas.pem", "-name", "client",
                 "-caname", "intermediate", "-caname", "root", "-out", "client.p12")

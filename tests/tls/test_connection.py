@@ -1,4 +1,5 @@
-"""fetch_chain and TLSConnection against real TLS servers on 127.0.0.1 (Python's ssl)."""
+"""tightbind.tls.connection: fetch_chain and TLSConnection against real TLS servers on
+127.0.0.1 (Python's ssl) and ``openssl s_client``."""
 
 from __future__ import annotations
 
@@ -6,20 +7,9 @@ import socket
 import subprocess
 
 import pytest
-from _tls_pki import Pki, TlsServer, shared_pki
+from _tls_pki import Pki, TlsServer
 
 from tightbind import tls
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return shared_pki(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def rsa_server(pki: Pki):  # type: ignore[no-untyped-def]
-    with TlsServer(pki.files["leaf_chain.pem"], pki.files["leaf.key"]) as server:
-        yield server
 
 
 def subjects(chain: tuple[tls.Certificate, ...]) -> list[str | None]:

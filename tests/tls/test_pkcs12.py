@@ -1,28 +1,20 @@
-"""tightbind.tls: PKCS#12, keys and certificates against the openssl command and CPython.
+"""tightbind.tls.pkcs12: PKCS#12 files and private keys against the openssl command.
 
-Oracles: ``openssl pkcs12/pkey/x509`` print what a file holds; CPython's own certificate
-decoder (``ssl._ssl._test_decode_cert``) gives the dict ``getpeercert()`` returns.
+Oracles: ``openssl pkcs12`` and ``openssl pkey`` print what a file or key holds.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import ssl
 import subprocess
 
 import pytest
-from _tls_pki import PASSWORD, Pki, shared_pki
+from _tls_pki import PASSWORD, Pki
 
 import tightbind
 from tightbind import tls
 
 PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z ]+)-----\n.*?-----END \1-----\n", re.DOTALL)
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return shared_pki(tmp_path_factory)
 
 
 def pem_blocks(text: bytes, kind: bytes = b"CERTIFICATE") -> list[bytes]:
@@ -192,17 +184,6 @@ def test_argument_errors(pki: Pki) -> None:
         tls.load_pkcs12(data, "a\0b")
 
 
-def test_error_queue_is_cleared_between_calls(pki: Pki) -> None:
-    with pytest.raises(tls.NotPkcs12) as first:
-        tls.load_pkcs12(b"\x30\x03\x02\x01", PASSWORD)
-    assert first.value.openssl_errors
-    # The next failure carries only its own reasons, not the previous call's.
-    with pytest.raises(tls.DecodeError) as second:
-        tls.load_certificate(tls.FILETYPE_ASN1, b"\x00")
-    assert not any("PKCS12" in e for e in second.value.openssl_errors)
-    assert tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD).certificate is not None
-
-
 AES_256_CBC_OID = bytes.fromhex("060960864801650304012a")  # 2.16.840.1.101.3.4.1.42
 SHA256_OID = bytes.fromhex("0609608648016503040201")  # 2.16.840.1.101.3.4.2.1
 UNKNOWN_OID = bytes.fromhex("060960864801650304017f")  # an arc nothing implements
@@ -307,182 +288,3 @@ def test_key_errors(pki: Pki) -> None:
         tls.dump_privatekey(tls.FILETYPE_PEM, key, "no-such-cipher", "pw")
     with pytest.raises(TypeError):
         tls.dump_privatekey(tls.FILETYPE_PEM, key, "aes-256-cbc")
-
-
-# ------------------------------------------------------------------ certificates
-
-CERT_NAMES = ["root", "other", "inter", "leaf", "ec_leaf", "expired"]
-
-
-@pytest.mark.parametrize("name", CERT_NAMES)
-def test_to_dict_equals_cpython_decoder(pki: Pki, name: str) -> None:
-    path = pki.files[f"{name}.pem"]
-    cert = tls.load_certificate(tls.FILETYPE_PEM, path.read_bytes())
-    assert cert.to_dict() == ssl._ssl._test_decode_cert(str(path))  # type: ignore[attr-defined]
-
-
-def test_to_dict_of_the_system_store_equals_cpython(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    bundle = ssl.get_default_verify_paths().cafile
-    if not bundle:
-        pytest.skip("no system CA bundle")
-    with open(bundle, "rb") as fh:
-        certs = tls.load_certificates(fh.read())
-    assert len(certs) > 50
-    for index, cert in enumerate(certs):
-        path = tmp_path / f"{index}.pem"
-        path.write_text(cert.pem)
-        assert cert.to_dict() == ssl._ssl._test_decode_cert(str(path)), cert  # type: ignore[attr-defined]
-
-
-def test_certificate_fields(pki: Pki) -> None:
-    leaf = tls.load_certificate(tls.FILETYPE_PEM, pki.files["leaf.pem"].read_bytes())
-    ref = pki.certs["leaf"]
-    assert leaf.serial_number == ref.serial_number
-    assert leaf.version == 3 and leaf.get_version() == 2
-    assert leaf.not_before == ref.not_valid_before_utc
-    assert leaf.not_after == ref.not_valid_after_utc
-    assert leaf.not_after.tzinfo is not None
-    assert leaf.subject.CN == "localhost" and leaf.subject.commonName == "localhost"
-    assert leaf.subject.OU == "Ünïcode unit"
-    assert (b"OU", "Ünïcode unit".encode("utf-16-be")) in leaf.get_subject().get_components()
-    assert leaf.issuer.CN == "Test Intermediate CA"
-    assert ("DNS", "localhost") in leaf.subject_alt_names
-    assert ("IP Address", "2001:DB8:0:0:0:0:0:1") in leaf.subject_alt_names
-    assert leaf.ocsp_urls == ("http://ocsp.test/", "http://ocsp2.test/")
-    assert leaf.ca_issuers_urls == ("http://ca.test/i.der",)
-    assert leaf.crl_distribution_points == ("http://crl.test/a.crl", "http://crl.test/b.crl")
-    assert leaf.public_key_info == {"algorithm": "RSA", "bits": 2048, "curve": None}
-    assert leaf.signature_algorithm == "ecdsa-with-SHA256"
-    inter = tls.load_certificate(tls.FILETYPE_PEM, pki.files["inter.pem"].read_bytes())
-    assert inter.public_key_info == {"algorithm": "EC", "bits": 384, "curve": "secp384r1"}
-    fingerprint = pki.openssl("x509", "-in", "leaf.pem", "-noout", "-fingerprint", "-sha256")
-    assert fingerprint.decode().strip() == f"sha256 Fingerprint={leaf.fingerprint()}"
-    sha1 = pki.openssl("x509", "-in", "leaf.pem", "-noout", "-fingerprint", "-sha1")
-    assert sha1.decode().strip().endswith(leaf.digest("sha1").decode())
-    assert leaf.der == pki.openssl("x509", "-in", "leaf.pem", "-outform", "DER")
-    assert leaf.pem == pki.files["leaf.pem"].read_text()
-    assert tls.load_certificate(tls.FILETYPE_ASN1, leaf.der) == leaf
-    assert not leaf.has_expired()
-    assert tls.Certificate.from_pem(pki.files["expired.pem"].read_bytes()).has_expired()
-    assert leaf.get_notAfter() == ref.not_valid_after_utc.strftime("%Y%m%d%H%M%SZ").encode()
-
-
-def test_load_certificates_bundle(pki: Pki) -> None:
-    certs = tls.load_certificates(pki.files["leaf_chain.pem"].read_bytes() + b"\n" +
-                                  pki.files["cas.pem"].read_bytes())
-    assert [c.subject.CN for c in certs] == ["localhost", "Test Intermediate CA",
-                                             "Test Intermediate CA", "Test Root CA"]
-
-
-@pytest.mark.parametrize("data", [b"", b"hello", (b"-----BEGIN CERTIFICATE-----\nAAAA\n"
-                                                  b"-----END CERTIFICATE-----\n")])
-def test_certificate_decode_errors(data: bytes) -> None:
-    with pytest.raises(tls.DecodeError):
-        tls.load_certificate(tls.FILETYPE_PEM, data)
-    with pytest.raises(tls.DecodeError):
-        tls.load_certificate(tls.FILETYPE_ASN1, data)
-    with pytest.raises(tls.DecodeError):
-        tls.load_certificates(data)
-
-
-def test_bundle_with_damaged_second_certificate(pki: Pki) -> None:
-    good = pki.files["leaf.pem"].read_bytes()
-    damaged = pki.files["inter.pem"].read_bytes().replace(b"M", b"!", 3)
-    with pytest.raises(tls.DecodeError):
-        tls.load_certificates(good + damaged)
-
-
-# ------------------------------------------------------------------ verify_chain
-
-
-def load(pki: Pki, name: str) -> tls.Certificate:
-    return tls.load_certificate(tls.FILETYPE_PEM, pki.files[f"{name}.pem"].read_bytes())
-
-
-def openssl_verify_reason(pki: Pki, leaf: str, untrusted: str | None, cafile: str) -> str:
-    args = ["openssl", "verify", "-CAfile", str(pki.files[cafile])]
-    if untrusted:
-        args += ["-untrusted", str(pki.files[untrusted])]
-    out = subprocess.run([*args, str(pki.files[leaf])], capture_output=True, text=True,
-                         check=False)
-    match = re.search(r"error \d+ at \d+ depth lookup: (.*)", out.stdout + out.stderr)
-    return match.group(1) if match else "OK"
-
-
-def test_verify_chain_trusted(pki: Pki) -> None:
-    chain = tls.verify_chain(load(pki, "leaf"), [load(pki, "inter")],
-                             cafile=pki.files["root.pem"], hostname="localhost")
-    assert [c.subject.CN for c in chain] == ["localhost", "Test Intermediate CA",
-                                             "Test Root CA"]
-    assert openssl_verify_reason(pki, "leaf.pem", "inter.pem", "root.pem") == "OK"
-    assert tls.verify_chain(load(pki, "leaf"), [load(pki, "inter")],
-                            cafile=pki.files["root.pem"], hostname="127.0.0.1")
-
-
-@pytest.mark.parametrize("leaf,untrusted,cafile,code", [
-    ("leaf", None, "root", 20),          # missing intermediate
-    ("leaf", "inter", "other", 20),      # untrusted root
-    ("expired", "inter", "root", 10),    # expired leaf
-])
-def test_verify_chain_failures_match_openssl_verify(pki: Pki, leaf: str, untrusted: str | None,
-                                                    cafile: str, code: int) -> None:
-    with pytest.raises(tls.CertificateVerifyError) as info:
-        tls.verify_chain(load(pki, leaf), [load(pki, untrusted)] if untrusted else [],
-                         cafile=pki.files[f"{cafile}.pem"])
-    assert info.value.verify_code == code
-    assert info.value.reason == openssl_verify_reason(
-        pki, f"{leaf}.pem", f"{untrusted}.pem" if untrusted else None, f"{cafile}.pem")
-    assert info.value.chain[0] == load(pki, leaf)
-
-
-def test_verify_chain_self_signed_in_chain(pki: Pki) -> None:
-    with pytest.raises(tls.CertificateVerifyError, match="self-signed") as info:
-        tls.verify_chain(load(pki, "leaf"), [load(pki, "inter"), load(pki, "root")],
-                         cafile=pki.files["other.pem"])
-    assert info.value.verify_code == 19
-
-
-def test_verify_chain_hostname_mismatch(pki: Pki) -> None:
-    with pytest.raises(tls.HostnameMismatch, match="hostname mismatch") as info:
-        tls.verify_chain(load(pki, "leaf"), [load(pki, "inter")],
-                         cafile=pki.files["root.pem"], hostname="wrong.example")
-    assert isinstance(info.value, tls.CertificateVerifyError)
-    with pytest.raises(tls.HostnameMismatch):
-        tls.verify_chain(load(pki, "leaf"), [load(pki, "inter")],
-                         cafile=pki.files["root.pem"], hostname="10.9.8.7")
-
-
-def test_verify_chain_at_time(pki: Pki) -> None:
-    expired = load(pki, "expired")
-    when = expired.not_after - dt.timedelta(days=1)
-    chain = tls.verify_chain(expired, [load(pki, "inter")], cafile=pki.files["root.pem"],
-                             at_time=when)
-    assert len(chain) == 3
-    with pytest.raises(tls.CertificateVerifyError, match="not yet valid"):
-        tls.verify_chain(expired, [load(pki, "inter")], cafile=pki.files["root.pem"],
-                         at_time=expired.not_before.timestamp() - 3600)
-    with pytest.raises(ValueError, match="aware"):
-        tls.verify_chain(expired, at_time=dt.datetime(2020, 1, 1))
-
-
-def test_verify_chain_system_store_does_not_trust_test_root(pki: Pki) -> None:
-    with pytest.raises(tls.CertificateVerifyError):
-        tls.verify_chain(load(pki, "leaf"), [load(pki, "inter")])
-
-
-def test_verify_chain_bad_cafile(pki: Pki, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(tls.CaLocationError):
-        tls.verify_chain(load(pki, "leaf"), cafile=tmp_path / "missing.pem")
-    empty = tmp_path / "empty.pem"
-    empty.write_text("nothing here\n")
-    with pytest.raises(tls.CaLocationError):
-        tls.verify_chain(load(pki, "leaf"), cafile=empty)
-
-
-def test_verify_chain_with_capath(pki: Pki, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    capath = tmp_path / "certs"
-    capath.mkdir()
-    (capath / "root.pem").write_bytes(pki.files["root.pem"].read_bytes())
-    subprocess.run(["openssl", "rehash", str(capath)], check=True, capture_output=True)
-    chain = tls.verify_chain(load(pki, "leaf"), [load(pki, "inter")], capath=capath)
-    assert chain[-1] == load(pki, "root")

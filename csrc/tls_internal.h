@@ -1,0 +1,43 @@
+/*
+ * tls_internal.h: what the TLS shim's source files share and cffi never sees.
+ *
+ * Defined in csrc/tls.c unless noted.  Every name is tb_tls_* like the exported API, so
+ * a reader finds any of them with one grep; none of them clears the error queue.
+ */
+#ifndef TB_TLS_INTERNAL_H
+#define TB_TLS_INTERNAL_H
+
+#include "tightbind.h"
+
+/* Providers: the legacy one (RC2, RC4, DES) is loaded beside the default one on demand. */
+int tb_tls_load_legacy(void);
+int tb_tls_legacy_loaded(void);
+
+/* True when the error queue says an algorithm is missing from every loaded provider. */
+int tb_tls_queue_is_unsupported(void);
+
+/* A read-only memory BIO over data (NULL when len exceeds INT_MAX or on no memory). */
+BIO *tb_tls_bio_for(const unsigned char *data, size_t len);
+
+/* Copy what a memory BIO holds into a new tb_tls_buf. */
+int tb_tls_buf_from_bio(BIO *bio, tb_tls_buf **out);
+
+/* Append cert to list (taking over the caller's reference); *cap is the list's capacity. */
+int tb_tls_list_push(tb_tls_x509_list *list, size_t *cap, X509 *cert);
+
+/* A new list holding its own reference to every certificate of sk (NULL: empty). */
+int tb_tls_list_from_stack(const STACK_OF(X509) *sk, tb_tls_x509_list **out);
+
+/* A pem_password_cb that never prompts on a terminal: u points to a password source. */
+typedef struct {
+    const char *password; /* NULL: none was given */
+    int asked;            /* set when OpenSSL asked for a password */
+} tb_tls_password_source;
+
+int tb_tls_password_cb(char *buf, int size, int rwflag, void *u);
+
+/* csrc/tls_verify.c: hostname checks shared with the client (tls_conn.c). */
+int tb_tls_is_ip_literal(const char *host);
+int tb_tls_set_expected_host(X509_VERIFY_PARAM *param, const char *host);
+
+#endif /* TB_TLS_INTERNAL_H */

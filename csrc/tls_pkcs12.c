@@ -1,0 +1,386 @@
+/*
+ * tls_pkcs12.c: private keys and PKCS#12 files for tightbind/tls/pkcs12.py.  A file is
+ * parsed bag by bag (not with PKCS12_parse) so that every certificate keeps its
+ * friendlyName and a wrong password, a missing MAC and a missing algorithm are told apart;
+ * a file that needs the legacy provider (RC2, RC4, DES) loads it and is parsed again.
+ */
+#include <limits.h>
+#include <string.h>
+
+#include "tls_internal.h"
+
+#define TB_TLS_P12_MAX_DEPTH 8 /* nesting of safeContents bags we follow */
+
+int tb_tls_pkey_load(const unsigned char *data, size_t len, int pem, const char *password,
+                     EVP_PKEY **out)
+{
+    ERR_clear_error();
+    tb_tls_password_source source = {password, 0};
+    BIO *bio = tb_tls_bio_for(data, len);
+    EVP_PKEY *key = NULL;
+
+    if (bio == NULL)
+        return TB_E_NOMEM;
+    if (pem) {
+        key = PEM_read_bio_PrivateKey(bio, NULL, tb_tls_password_cb, &source);
+    } else {
+        ERR_set_mark();
+        key = d2i_PKCS8PrivateKey_bio(bio, NULL, tb_tls_password_cb, &source);
+        if (key == NULL && !source.asked) {
+            /* Not encrypted PKCS#8: any unencrypted DER private key. */
+            ERR_pop_to_mark();
+            BIO_free(bio);
+            if ((bio = tb_tls_bio_for(data, len)) == NULL)
+                return TB_E_NOMEM;
+            key = d2i_PrivateKey_bio(bio, NULL);
+        } else {
+            ERR_clear_last_mark();
+        }
+    }
+    BIO_free(bio);
+    if (key == NULL) {
+        if (!source.asked)
+            return TB_TLS_E_DECODE; /* the decoders' "unsupported" means unrecognised */
+        if (password == NULL)
+            return TB_TLS_E_NEED_PASSWORD;
+        return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_PASSWORD;
+    }
+    *out = key;
+    return TB_OK;
+}
+
+int tb_tls_pkey_dump(EVP_PKEY *key, int pem, const char *cipher, const char *password,
+                     tb_tls_buf **out)
+{
+    ERR_clear_error();
+    EVP_CIPHER *enc = NULL;
+    BIO *bio = NULL;
+    int ok, rc;
+    int pass_len = password ? (int)strlen(password) : 0;
+
+    if (cipher != NULL && (enc = EVP_CIPHER_fetch(NULL, cipher, NULL)) == NULL)
+        return TB_E_ARG; /* no provider offers a cipher of that name */
+    if ((bio = BIO_new(BIO_s_mem())) == NULL) {
+        EVP_CIPHER_free(enc);
+        return TB_E_NOMEM;
+    }
+    if (pem)
+        ok = enc ? PEM_write_bio_PKCS8PrivateKey(bio, key, enc, password, pass_len, NULL, NULL)
+                 : PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL);
+    else
+        ok = enc ? i2d_PKCS8PrivateKey_bio(bio, key, enc, password, pass_len, NULL, NULL)
+                 : i2d_PrivateKey_bio(bio, key);
+    rc = ok ? tb_tls_buf_from_bio(bio, out) : TB_TLS_E_OPENSSL;
+    BIO_free(bio);
+    EVP_CIPHER_free(enc);
+    return rc;
+}
+
+int tb_tls_pkey_public_pem(EVP_PKEY *key, tb_tls_buf **out)
+{
+    ERR_clear_error(); /* this call's reasons only */
+    BIO *bio = BIO_new(BIO_s_mem());
+    int rc;
+    if (bio == NULL)
+        return TB_E_NOMEM;
+    rc = PEM_write_bio_PUBKEY(bio, key) ? tb_tls_buf_from_bio(bio, out) : TB_TLS_E_OPENSSL;
+    BIO_free(bio);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- PKCS#12 */
+
+typedef struct {
+    tb_tls_p12 *p12;
+    size_t cap;
+    ASN1_OCTET_STRING **cert_ids; /* each certificate's localKeyID, or NULL */
+    ASN1_OCTET_STRING *key_id;
+    const char *password;
+    int has_mac;
+} p12_walk;
+
+void tb_tls_p12_free(tb_tls_p12 *p12)
+{
+    if (p12 == NULL)
+        return;
+    EVP_PKEY_free(p12->key);
+    for (size_t i = 0; i < p12->count; i++) {
+        X509_free(p12->certs[i]);
+        OPENSSL_free(p12->names[i]);
+    }
+    OPENSSL_free(p12->certs);
+    OPENSSL_free(p12->names);
+    OPENSSL_free(p12->key_name);
+    OPENSSL_free(p12);
+}
+
+static ASN1_OCTET_STRING *bag_key_id(const PKCS12_SAFEBAG *bag)
+{
+    const ASN1_TYPE *attr = PKCS12_SAFEBAG_get0_attr(bag, NID_localKeyID);
+    if (attr == NULL || attr->type != V_ASN1_OCTET_STRING)
+        return NULL;
+    return ASN1_OCTET_STRING_dup(attr->value.octet_string);
+}
+
+static int walk_push_cert(p12_walk *walk, const PKCS12_SAFEBAG *bag)
+{
+    tb_tls_p12 *p12 = walk->p12;
+    if (p12->count == walk->cap) {
+        size_t cap = walk->cap ? walk->cap * 2 : 4;
+        X509 **certs = OPENSSL_realloc(p12->certs, cap * sizeof(*certs));
+        if (certs != NULL)
+            p12->certs = certs;
+        char **names = OPENSSL_realloc(p12->names, cap * sizeof(*names));
+        if (names != NULL)
+            p12->names = names;
+        ASN1_OCTET_STRING **ids = OPENSSL_realloc(walk->cert_ids, cap * sizeof(*ids));
+        if (ids != NULL)
+            walk->cert_ids = ids;
+        if (certs == NULL || names == NULL || ids == NULL)
+            return TB_E_NOMEM;
+        walk->cap = cap;
+    }
+    X509 *cert = PKCS12_SAFEBAG_get1_cert(bag);
+    if (cert == NULL)
+        return TB_TLS_E_DECODE;
+    p12->certs[p12->count] = cert;
+    p12->names[p12->count] = PKCS12_get_friendlyname((PKCS12_SAFEBAG *)bag);
+    walk->cert_ids[p12->count] = bag_key_id(bag);
+    p12->count++;
+    return TB_OK;
+}
+
+/* A decryption that failed: a missing algorithm, else (without a MAC) the password. */
+static int decrypt_failure(const p12_walk *walk)
+{
+    if (tb_tls_queue_is_unsupported())
+        return TB_TLS_E_UNSUPPORTED;
+    return walk->has_mac ? TB_TLS_E_DECODE : TB_TLS_E_PASSWORD;
+}
+
+static int walk_bags(p12_walk *walk, const STACK_OF(PKCS12_SAFEBAG) *bags, int depth)
+{
+    int rc = TB_OK;
+    for (int i = 0; rc == TB_OK && i < sk_PKCS12_SAFEBAG_num(bags); i++) {
+        const PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, i);
+        PKCS8_PRIV_KEY_INFO *p8 = NULL;
+        switch (PKCS12_SAFEBAG_get_nid(bag)) {
+        case NID_keyBag:
+        case NID_pkcs8ShroudedKeyBag:
+            if (walk->p12->key != NULL)
+                break; /* like PKCS12_parse(): the first key wins */
+            if (PKCS12_SAFEBAG_get_nid(bag) == NID_keyBag) {
+                walk->p12->key = EVP_PKCS82PKEY(PKCS12_SAFEBAG_get0_p8inf(bag));
+            } else {
+                p8 = PKCS12_decrypt_skey(bag, walk->password, -1);
+                if (p8 == NULL)
+                    return decrypt_failure(walk);
+                walk->p12->key = EVP_PKCS82PKEY(p8);
+                PKCS8_PRIV_KEY_INFO_free(p8);
+            }
+            if (walk->p12->key == NULL)
+                return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_DECODE;
+            walk->p12->key_name = PKCS12_get_friendlyname((PKCS12_SAFEBAG *)bag);
+            walk->key_id = bag_key_id(bag);
+            break;
+        case NID_certBag:
+            if (PKCS12_SAFEBAG_get_bag_nid(bag) == NID_x509Certificate)
+                rc = walk_push_cert(walk, bag);
+            break;
+        case NID_safeContentsBag:
+            if (depth >= TB_TLS_P12_MAX_DEPTH)
+                return TB_TLS_E_DECODE;
+            rc = walk_bags(walk, PKCS12_SAFEBAG_get0_safes(bag), depth + 1);
+            break;
+        default:
+            break; /* CRL and secret bags are not ours to return */
+        }
+    }
+    return rc;
+}
+
+static int walk_safes(p12_walk *walk, PKCS12 *p12)
+{
+    STACK_OF(PKCS7) *safes = PKCS12_unpack_authsafes(p12);
+    int rc = TB_OK;
+    if (safes == NULL)
+        return TB_TLS_E_NOT_PKCS12;
+    for (int i = 0; rc == TB_OK && i < sk_PKCS7_num(safes); i++) {
+        PKCS7 *safe = sk_PKCS7_value(safes, i);
+        STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
+        int nid = OBJ_obj2nid(safe->type);
+        if (nid == NID_pkcs7_data)
+            bags = PKCS12_unpack_p7data(safe);
+        else if (nid == NID_pkcs7_encrypted)
+            bags = PKCS12_unpack_p7encdata(safe, walk->password, -1);
+        else
+            continue; /* public-key enveloped safes need a recipient key */
+        if (bags == NULL) {
+            rc = nid == NID_pkcs7_encrypted ? decrypt_failure(walk) : TB_TLS_E_DECODE;
+            break;
+        }
+        rc = walk_bags(walk, bags, 0);
+        sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+    }
+    sk_PKCS7_pop_free(safes, PKCS7_free);
+    return rc;
+}
+
+/* The certificate the key belongs to: same localKeyID, else the public key matches. */
+static void match_key(p12_walk *walk)
+{
+    tb_tls_p12 *p12 = walk->p12;
+    p12->main_index = -1;
+    if (p12->key == NULL)
+        return;
+    for (size_t i = 0; walk->key_id != NULL && i < p12->count; i++) {
+        if (walk->cert_ids[i] != NULL &&
+            ASN1_OCTET_STRING_cmp(walk->cert_ids[i], walk->key_id) == 0) {
+            p12->main_index = (long)i;
+            return;
+        }
+    }
+    for (size_t i = 0; i < p12->count; i++) {
+        ERR_set_mark();
+        int match = X509_check_private_key(p12->certs[i], p12->key);
+        ERR_pop_to_mark();
+        if (match == 1) {
+            p12->main_index = (long)i;
+            return;
+        }
+    }
+}
+
+/* Check the MAC and settle which empty password (NULL or "") the file was made with. */
+static int check_mac(PKCS12 *p12, const char **password)
+{
+    if (*password == NULL || **password == '\0') {
+        if (PKCS12_verify_mac(p12, NULL, 0)) {
+            *password = NULL;
+        } else if (PKCS12_verify_mac(p12, "", 0)) {
+            *password = "";
+        } else {
+            return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_PASSWORD;
+        }
+    } else if (!PKCS12_verify_mac(p12, *password, -1)) {
+        return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_PASSWORD;
+    }
+    ERR_clear_error(); /* a failed first try of the empty password is not an error */
+    return TB_OK;
+}
+
+static int p12_parse_once(const unsigned char *data, size_t len, const char *password,
+                          int flags, tb_tls_p12 **out)
+{
+    const unsigned char *cursor = data;
+    p12_walk walk = {0};
+    int rc;
+
+    if (len > LONG_MAX)
+        return TB_E_ARG;
+    PKCS12 *p12 = d2i_PKCS12(NULL, &cursor, (long)len);
+    if (p12 == NULL)
+        return TB_TLS_E_NOT_PKCS12;
+    walk.has_mac = PKCS12_mac_present(p12);
+    if (!walk.has_mac) {
+        rc = (flags & TB_TLS_P12_ALLOW_NO_MAC) ? TB_OK : TB_TLS_E_NO_MAC;
+        if (password != NULL && *password == '\0')
+            password = NULL;
+    } else {
+        rc = check_mac(p12, &password);
+    }
+    if (rc != TB_OK) {
+        PKCS12_free(p12);
+        return rc;
+    }
+    walk.password = password;
+    if ((walk.p12 = OPENSSL_zalloc(sizeof(tb_tls_p12))) == NULL) {
+        PKCS12_free(p12);
+        return TB_E_NOMEM;
+    }
+    walk.p12->has_mac = walk.has_mac;
+    rc = walk_safes(&walk, p12);
+    if (rc == TB_OK)
+        match_key(&walk);
+    for (size_t i = 0; i < walk.p12->count; i++)
+        ASN1_OCTET_STRING_free(walk.cert_ids[i]);
+    OPENSSL_free(walk.cert_ids);
+    ASN1_OCTET_STRING_free(walk.key_id);
+    PKCS12_free(p12);
+    if (rc != TB_OK) {
+        tb_tls_p12_free(walk.p12);
+        return rc;
+    }
+    *out = walk.p12;
+    return TB_OK;
+}
+
+int tb_tls_p12_parse(const unsigned char *data, size_t len, const char *password, int flags,
+                     tb_tls_p12 **out)
+{
+    ERR_clear_error();
+    int rc = tb_tls_init();
+    if (rc != TB_OK)
+        return rc;
+    int had_legacy = tb_tls_legacy_loaded();
+    rc = p12_parse_once(data, len, password, flags, out);
+    if (rc == TB_TLS_E_UNSUPPORTED && !had_legacy) {
+        /* RC2, RC4, DES: load the legacy provider (beside the default) and try again. */
+        ERR_clear_error();
+        rc = tb_tls_load_legacy();
+        if (rc == TB_OK)
+            rc = p12_parse_once(data, len, password, flags, out);
+    }
+    return rc;
+}
+
+int tb_tls_p12_create(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
+                      const char *password, const char *name, int legacy, tb_tls_buf **out)
+{
+    ERR_clear_error();
+    STACK_OF(X509) *ca = NULL;
+    PKCS12 *p12 = NULL;
+    BIO *bio = NULL;
+    int rc = tb_tls_init();
+
+    if (rc == TB_OK && legacy)
+        rc = tb_tls_load_legacy();
+    if (rc != TB_OK)
+        return rc;
+    if (password == NULL)
+        password = "";
+    if (ca_count > 0) {
+        if ((ca = sk_X509_new_null()) == NULL)
+            return TB_E_NOMEM;
+        for (size_t i = 0; i < ca_count; i++) {
+            if (!sk_X509_push(ca, cas[i])) {
+                sk_X509_free(ca);
+                return TB_E_NOMEM;
+            }
+        }
+    }
+    /* nid 0 means OpenSSL 3's defaults: AES-256-CBC with PBKDF2; the MAC is set below. */
+    p12 = PKCS12_create(password, name, key, cert, ca,
+                        legacy ? NID_pbe_WithSHA1And3_Key_TripleDES_CBC : 0,
+                        legacy ? NID_pbe_WithSHA1And40BitRC2_CBC : 0, PKCS12_DEFAULT_ITER, -1,
+                        0);
+    if (p12 == NULL) {
+        rc = tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_OPENSSL;
+        goto done;
+    }
+    if (!PKCS12_set_mac(p12, password, -1, NULL, 0, PKCS12_DEFAULT_ITER,
+                        legacy ? EVP_sha1() : EVP_sha256())) {
+        rc = TB_TLS_E_OPENSSL;
+        goto done;
+    }
+    if ((bio = BIO_new(BIO_s_mem())) == NULL) {
+        rc = TB_E_NOMEM;
+        goto done;
+    }
+    rc = i2d_PKCS12_bio(bio, p12) ? tb_tls_buf_from_bio(bio, out) : TB_TLS_E_OPENSSL;
+done:
+    BIO_free(bio);
+    PKCS12_free(p12);
+    sk_X509_free(ca);
+    return rc;
+}

@@ -1,0 +1,103 @@
+/*
+ * tls_verify.c: trust and offline verification for tightbind/tls/verify.py: the client
+ * context that holds the trusted certificates, chain verification against its store, and
+ * the host name check the client (tls_conn.c) shares.
+ */
+#include "tls_internal.h"
+
+int tb_tls_ctx_new(const char *cafile, const char *capath, SSL_CTX **out)
+{
+    ERR_clear_error();
+    int rc = tb_tls_init();
+    if (rc != TB_OK)
+        return rc;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == NULL)
+        return TB_E_NOMEM;
+    /* Verification runs during the handshake and its result is read afterwards, so an
+     * untrusted chain is still seen; callers decide whether to refuse it. */
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
+        rc = TB_TLS_E_OPENSSL;
+    } else if (cafile != NULL || capath != NULL) {
+        if (!SSL_CTX_load_verify_locations(ctx, cafile, capath))
+            rc = TB_TLS_E_CA_LOCATIONS;
+    } else if (!SSL_CTX_set_default_verify_paths(ctx)) {
+        rc = TB_TLS_E_CA_LOCATIONS;
+    }
+    if (rc != TB_OK) {
+        SSL_CTX_free(ctx);
+        return rc;
+    }
+    *out = ctx;
+    return TB_OK;
+}
+
+/* Host names: an IP literal is checked against IP SANs, anything else as a DNS name. */
+int tb_tls_is_ip_literal(const char *host)
+{
+    ERR_set_mark();
+    ASN1_OCTET_STRING *ip = a2i_IPADDRESS(host);
+    ERR_pop_to_mark();
+    ASN1_OCTET_STRING_free(ip);
+    return ip != NULL;
+}
+
+int tb_tls_set_expected_host(X509_VERIFY_PARAM *param, const char *host)
+{
+    if (tb_tls_is_ip_literal(host))
+        return X509_VERIFY_PARAM_set1_ip_asc(param, host);
+    return X509_VERIFY_PARAM_set1_host(param, host, 0);
+}
+
+int tb_tls_verify_chain(X509_STORE *store, X509 *leaf, X509 **intermediates, size_t count,
+                        const char *hostname, int64_t at_time, int use_time,
+                        tb_tls_x509_list **chain, int *error, int *depth)
+{
+    ERR_clear_error();
+    X509_STORE_CTX *ctx = NULL;
+    STACK_OF(X509) *untrusted = NULL;
+    int rc = tb_tls_init();
+
+    *error = 0;
+    *depth = -1;
+    if (rc != TB_OK)
+        return rc;
+    if ((ctx = X509_STORE_CTX_new()) == NULL || (untrusted = sk_X509_new_null()) == NULL) {
+        rc = TB_E_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (!sk_X509_push(untrusted, intermediates[i])) {
+            rc = TB_E_NOMEM;
+            goto done;
+        }
+    }
+    if (!X509_STORE_CTX_init(ctx, store, leaf, untrusted)) {
+        rc = TB_TLS_E_OPENSSL;
+        goto done;
+    }
+    X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
+    if (use_time)
+        X509_VERIFY_PARAM_set_time(param, (time_t)at_time);
+    if (hostname != NULL && !tb_tls_set_expected_host(param, hostname)) {
+        rc = TB_E_ARG;
+        goto done;
+    }
+    int ok = X509_verify_cert(ctx);
+    if (ok == 1) {
+        rc = tb_tls_list_from_stack(X509_STORE_CTX_get0_chain(ctx), chain);
+    } else if (ok == 0) {
+        *error = X509_STORE_CTX_get_error(ctx);
+        *depth = X509_STORE_CTX_get_error_depth(ctx);
+        ERR_clear_error(); /* the verify code says it all */
+        rc = TB_TLS_E_VERIFY;
+    } else {
+        rc = TB_TLS_E_OPENSSL;
+    }
+done:
+    X509_STORE_CTX_free(ctx);
+    sk_X509_free(untrusted);
+    return rc;
+}

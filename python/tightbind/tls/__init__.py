@@ -1,0 +1,108 @@
+"""PKCS#12 files, certificates and a server's whole certificate chain, through OpenSSL 3.
+
+One module per feature, each over one C file (declared for cffi in ``csrc/tls.h``):
+:mod:`~tightbind.tls.x509` (certificates, ``csrc/tls_x509.c``),
+:mod:`~tightbind.tls.pkcs12` (PKCS#12 and private keys, ``csrc/tls_pkcs12.c``),
+:mod:`~tightbind.tls.verify` (offline verification and trust, ``csrc/tls_verify.c``) and
+:mod:`~tightbind.tls.connection` (the client, ``csrc/tls_conn.c``); the exceptions are
+in :mod:`~tightbind.tls.errors`.  Import them all from here.
+
+PKCS#12 the way pyOpenSSL's ``load_pkcs12`` read it (removed from pyOpenSSL in 23.3)::
+
+    from tightbind.tls import load_pkcs12, dump_privatekey, dump_certificate, FILETYPE_PEM
+
+    p12 = load_pkcs12(open("client.p12", "rb").read(), "secret")
+    key_pem = dump_privatekey(FILETYPE_PEM, p12.get_privatekey())
+    cert_pem = dump_certificate(FILETYPE_PEM, p12.get_certificate())
+
+Legacy files (RC2-40, 3DES: older Windows and macOS exports) load too: OpenSSL's legacy
+provider is loaded beside the default one the first time a file needs it.
+
+A server's chain, as sent and as verified, never hiding an untrusted one::
+
+    chain = fetch_chain("example.org")
+    chain.unverified   # the certificates the server sent, leaf first
+    chain.verified     # leaf to trusted root; empty when verification failed
+    chain.verify_error # None, or OpenSSL's reason ("certificate has expired", ...)
+
+Every error is a :class:`tightbind.TlsError`; the subclasses below say which case it is,
+and each carries OpenSSL's own reasons in ``openssl_errors``.
+"""
+
+from __future__ import annotations
+
+from tightbind.tls._native import openssl_version
+from tightbind.tls.connection import PeerChain, TLSConnection, fetch_chain
+from tightbind.tls.errors import (
+    CaLocationError,
+    CertificateVerifyError,
+    DecodeError,
+    HandshakeError,
+    HostnameMismatch,
+    InvalidArgument,
+    LegacyProviderUnavailable,
+    MissingMac,
+    NotPkcs12,
+    OutOfMemory,
+    PasswordRequired,
+    TlsConnectError,
+    TlsError,
+    TlsTimeout,
+    UnsupportedAlgorithm,
+    WrongPassword,
+)
+from tightbind.tls.pkcs12 import (
+    PKCS12,
+    PKey,
+    create_pkcs12,
+    dump_privatekey,
+    load_pkcs12,
+    load_privatekey,
+)
+from tightbind.tls.verify import verify_chain
+from tightbind.tls.x509 import (
+    FILETYPE_ASN1,
+    FILETYPE_PEM,
+    Certificate,
+    Name,
+    dump_certificate,
+    load_certificate,
+    load_certificates,
+)
+
+__all__ = [
+    "FILETYPE_ASN1",
+    "FILETYPE_PEM",
+    "PKCS12",
+    "CaLocationError",
+    "Certificate",
+    "CertificateVerifyError",
+    "DecodeError",
+    "HandshakeError",
+    "HostnameMismatch",
+    "InvalidArgument",
+    "LegacyProviderUnavailable",
+    "MissingMac",
+    "Name",
+    "NotPkcs12",
+    "OutOfMemory",
+    "PKey",
+    "PasswordRequired",
+    "PeerChain",
+    "TLSConnection",
+    "TlsConnectError",
+    "TlsError",
+    "TlsTimeout",
+    "UnsupportedAlgorithm",
+    "WrongPassword",
+    "create_pkcs12",
+    "dump_certificate",
+    "dump_privatekey",
+    "fetch_chain",
+    "load_certificate",
+    "load_certificates",
+    "load_pkcs12",
+    "load_privatekey",
+    "openssl_version",
+    "verify_chain",
+]

@@ -1,0 +1,149 @@
+"""Load ``tightbind._tls``, set OpenSSL up once, and turn its status codes into exceptions.
+
+The C is in ``csrc/tls*.c``, declared for cffi in ``csrc/tls.h`` (the shim) and
+``bindings/tls.h`` (OpenSSL itself).  Every failure leaves OpenSSL's reasons on the
+thread's error queue; :func:`check` drains them into the exception it raises, so the next
+call starts with an empty queue.  Also here: the small conversions every feature module
+makes at the C boundary (bytes in, ``char *`` passwords and names, owned buffers out).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tightbind._native import Failures, checker, load
+from tightbind.tls.errors import (
+    CaLocationError,
+    CertificateVerifyError,
+    DecodeError,
+    HandshakeError,
+    InvalidArgument,
+    LegacyProviderUnavailable,
+    MissingMac,
+    NotPkcs12,
+    OutOfMemory,
+    PasswordRequired,
+    TlsConnectError,
+    TlsError,
+    UnsupportedAlgorithm,
+    WrongPassword,
+    _OpenSSLReasons,
+)
+
+_module = load("tls")
+ffi = _module.ffi
+lib = _module.lib
+
+Passphrase = str | bytes | None
+
+_DRAIN_CAPACITY = 4096
+
+
+def drain() -> list[str]:
+    """Return OpenSSL's queued reasons for this thread, oldest first; the queue is left
+    empty."""
+    buf = ffi.new("char[]", _DRAIN_CAPACITY)
+    if lib.tb_tls_drain_errors(buf, _DRAIN_CAPACITY, ffi.NULL) == 0:
+        return []
+    return ffi.string(buf).decode("utf-8", "replace").split("\n")
+
+
+def modules_dir() -> str:
+    """The folder OpenSSL loads providers from: ``OPENSSL_MODULES``, else its built-in."""
+    env = os.environ.get("OPENSSL_MODULES")
+    if env:
+        return env
+    text = ffi.string(lib.OpenSSL_version(lib.OPENSSL_MODULES_DIR)).decode()
+    return text.split(":", 1)[-1].strip().strip('"')
+
+
+def _legacy_hint() -> str:
+    return ("it needs OpenSSL's legacy provider (RC2-40/3DES/RC4 files from older Windows "
+            f"and macOS), which is not installed here: OpenSSL looked in {modules_dir()}. "
+            "On Debian it ships in libssl3; set OPENSSL_MODULES to the folder holding "
+            "legacy.so if it lives elsewhere")
+
+
+# What each status code of csrc/tightbind.h and csrc/tls.h raises, and the sentence
+# after "<what>: ".  verify.py and connection.py raise richer exceptions themselves for
+# TB_TLS_E_VERIFY (with OpenSSL's verify code) and TB_TLS_E_SYSCALL (with errno).
+FAILURES: Failures = {
+    lib.TB_E_NOMEM: (OutOfMemory, "out of memory"),
+    lib.TB_E_ARG: (InvalidArgument, "invalid argument"),
+    lib.TB_TLS_E_OPENSSL: (_OpenSSLReasons, "OpenSSL failed"),
+    lib.TB_TLS_E_NOT_PKCS12: (NotPkcs12, "the data is not a PKCS#12 (.p12/.pfx) file, or "
+                              "it is truncated"),
+    lib.TB_TLS_E_PASSWORD: (WrongPassword, "wrong password or corrupted file"),
+    lib.TB_TLS_E_NO_MAC: (MissingMac, "the file has no integrity MAC, so neither the "
+                          "password nor the contents can be checked; pass "
+                          "allow_missing_mac=True to load it anyway"),
+    lib.TB_TLS_E_UNSUPPORTED: (UnsupportedAlgorithm, "it uses an algorithm that no loaded "
+                               "OpenSSL provider implements"),
+    lib.TB_TLS_E_NO_LEGACY: (LegacyProviderUnavailable, _legacy_hint),
+    lib.TB_TLS_E_DECODE: (DecodeError, "the data is not valid"),
+    lib.TB_TLS_E_NEED_PASSWORD: (PasswordRequired, "the key is encrypted and no password "
+                                 "was given"),
+    lib.TB_TLS_E_VERIFY: (CertificateVerifyError, "certificate verify failed"),
+    lib.TB_TLS_E_CA_LOCATIONS: (CaLocationError, "cannot load trusted certificates"),
+    lib.TB_TLS_E_SYSCALL: (TlsConnectError, "a socket call failed"),
+    lib.TB_TLS_E_PROTOCOL: (HandshakeError, "the TLS protocol failed (an alert from the peer, "
+                            "a version or cipher mismatch, or data that is not TLS)"),
+}
+check = checker(FAILURES, unexpected=TlsError, details=lambda: (drain(),))
+"""``check(rc, what)``: return ``rc`` when it is not negative, else raise its exception
+with ``what``, the table's sentence and OpenSSL's drained reasons."""
+
+check(lib.tb_tls_init(), "initialising OpenSSL")
+
+
+def openssl_version() -> str:
+    """Return the version text of the OpenSSL library tightbind runs on."""
+    return ffi.string(lib.OpenSSL_version(lib.OPENSSL_VERSION)).decode()
+
+
+def as_bytes(data: bytes | bytearray | memoryview | str, what: str) -> bytes:
+    """Return ``data`` as bytes (str as ASCII, for PEM text); TypeError for other types."""
+    if isinstance(data, str):
+        return data.encode("ascii")
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    raise TypeError(f"{what} must be bytes, not {type(data).__name__}")
+
+
+def c_password(passphrase: Passphrase, what: str = "passphrase") -> Any:
+    """Return a ``char *`` holding a password (UTF-8), ffi.NULL for None.
+
+    Raises TypeError for other types and ValueError for NUL bytes.
+    """
+    if passphrase is None:
+        return ffi.NULL
+    if isinstance(passphrase, str):
+        passphrase = passphrase.encode("utf-8")
+    if not isinstance(passphrase, (bytes, bytearray)):
+        raise TypeError(f"{what} must be str, bytes or None, not {type(passphrase).__name__}")
+    if b"\0" in passphrase:
+        raise ValueError(f"{what} must not contain NUL bytes")
+    return ffi.new("char[]", bytes(passphrase))
+
+
+def c_text(value: str | os.PathLike[str] | None, what: str) -> Any:
+    """Return a ``char *`` holding a name or path (file system encoding), ffi.NULL for
+    None; ValueError for NUL bytes."""
+    if value is None:
+        return ffi.NULL
+    raw = os.fsencode(value)
+    if b"\0" in raw:
+        raise ValueError(f"{what} must not contain NUL bytes")
+    return ffi.new("char[]", raw)
+
+
+def take_buf(rc: int, out: Any, what: str) -> bytes:
+    """Return the bytes of the ``tb_tls_buf`` a call stored in ``out[0]`` and free it;
+    raise from :data:`FAILURES` when ``rc`` is a failure."""
+    check(rc, what)
+    buf = out[0]
+    try:
+        return bytes(ffi.buffer(buf.data, buf.len))
+    finally:
+        lib.tb_tls_buf_free(buf)

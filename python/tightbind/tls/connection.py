@@ -1,0 +1,297 @@
+"""The TLS client: :class:`TLSConnection`, :func:`fetch_chain` and the :class:`PeerChain`
+it returns (C: ``csrc/tls_conn.c``).  Trust comes from :mod:`tightbind.tls.verify`."""
+
+from __future__ import annotations
+
+import math
+import os
+import select
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from tightbind.tls._native import c_text, check, drain, ffi, lib
+from tightbind.tls.errors import HandshakeError, TlsConnectError, TlsError, TlsTimeout
+from tightbind.tls.verify import PathArg, trust_context, verify_exception
+from tightbind.tls.x509 import Certificate, certs_from_list
+
+_UNSET: Any = object()
+
+
+class TLSConnection:
+    """A blocking TLS client over an already connected socket, like ``ssl.wrap_socket``.
+
+    The socket's timeout (or ``timeout``) bounds each operation; None waits forever.
+    With ``verify=True`` (the default) a chain that does not verify for
+    ``server_hostname`` raises :class:`CertificateVerifyError` after the handshake;
+    with ``verify=False`` the handshake completes and :attr:`verify_error` tells.
+    ``recv`` returns b"" at a clean end of stream (and, with ``suppress_ragged_eofs``,
+    when the peer closes without close_notify), so it serves as a socket for
+    ``tightbind.framing``'s helpers.  The TLSConnection owns the socket: ``close()``
+    closes both.
+
+    The constructor raises :class:`CaLocationError` when the trust files cannot be read,
+    :class:`InvalidArgument` for a server name OpenSSL refuses (longer than 255 bytes,
+    say) and, while handshaking, what :meth:`do_handshake` raises; a failed handshake
+    closes the socket, as ``ssl.SSLSocket`` does.
+    """
+
+    def __init__(self, sock: socket.socket, server_hostname: str | None = None, *,
+                 cafile: PathArg = None, capath: PathArg = None, verify: bool = True,
+                 check_hostname: bool = True, suppress_ragged_eofs: bool = True,
+                 do_handshake_on_connect: bool = True, timeout: Any = _UNSET) -> None:
+        self._sock = sock
+        self._timeout: float | None = sock.gettimeout() if timeout is _UNSET else timeout
+        self._verify = verify
+        self._suppress_ragged_eofs = suppress_ragged_eofs
+        self._server_hostname = server_hostname
+        self._done = ffi.new("size_t *")
+        self._errno = ffi.new("int *")
+        self._sent: list[Certificate] = []
+        self._verified: list[Certificate] = []
+        self._verify_code = -1
+        self._ssl: Any = None
+        self._ctx = trust_context(cafile, capath)
+        sni = c_text(server_hostname, "server_hostname")
+        expected = sni if (check_hostname and server_hostname) else ffi.NULL
+        ssl_out = ffi.new("SSL **")
+        check(lib.tb_tls_conn_new(self._ctx, sock.fileno(), sni, expected, ssl_out),
+              "cannot set up TLS")
+        self._ssl = ffi.gc(ssl_out[0], lib.SSL_free)
+        sock.setblocking(False)
+        if do_handshake_on_connect:
+            try:
+                self.do_handshake()
+            except BaseException:
+                self.close()  # as ssl.SSLSocket does: a failed handshake closes the socket
+                raise
+
+    # --- the step loop: one C step, then wait on the socket in Python (signals work).
+    def _wait(self, writing: bool, deadline: float | None, what: str) -> None:
+        poller = select.poll()
+        poller.register(self._sock.fileno(), select.POLLOUT if writing else select.POLLIN)
+        if deadline is None:
+            poller.poll()
+            return
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not poller.poll(math.ceil(remaining * 1000)):
+            raise TlsTimeout(f"TLS {what} timed out after {self._timeout} s")
+
+    def _run(self, op: int, buf: Any, length: int, what: str) -> int:
+        """Bytes done, or -1 at end of stream."""
+        if self._ssl is None:
+            raise ValueError("I/O on a closed TLSConnection")
+        deadline = None if self._timeout is None else time.monotonic() + self._timeout
+        while True:
+            rc = lib.tb_tls_step(self._ssl, op, buf, length, self._done, self._errno)
+            if rc == lib.TB_TLS_IO_DONE:
+                return int(self._done[0])
+            if rc in (lib.TB_TLS_IO_WANT_READ, lib.TB_TLS_IO_WANT_WRITE):
+                self._wait(rc == lib.TB_TLS_IO_WANT_WRITE, deadline, what)
+                continue
+            if rc == lib.TB_TLS_IO_EOF or (rc == lib.TB_TLS_IO_RAGGED_EOF and
+                                           self._suppress_ragged_eofs and
+                                           op == lib.TB_TLS_OP_READ):
+                return -1
+            if rc == lib.TB_TLS_IO_RAGGED_EOF:
+                raise TlsConnectError(f"TLS {what}: the peer closed the connection without "
+                                      "a TLS close_notify", drain())
+            if rc == lib.TB_TLS_E_SYSCALL:
+                code = int(self._errno[0])
+                raise TlsConnectError(f"TLS {what}: {os.strerror(code)} (errno {code})",
+                                      drain())
+            check(rc, f"TLS {what}")  # TB_TLS_E_PROTOCOL, or any other failure
+            raise TlsError(f"TLS {what}: the native code returned status {rc}, which "
+                           "tightbind does not know (please report this bug)")
+
+    def do_handshake(self) -> None:
+        """Run the handshake; raises :class:`TlsTimeout`, :class:`HandshakeError`,
+        :class:`TlsConnectError` or (with verify) :class:`CertificateVerifyError`."""
+        if self._run(lib.TB_TLS_OP_HANDSHAKE, ffi.NULL, 0, "handshake") < 0:
+            raise HandshakeError("TLS handshake: the peer closed the connection")
+        sent = ffi.new("tb_tls_x509_list **")
+        verified = ffi.new("tb_tls_x509_list **")
+        result = ffi.new("long *")
+        check(lib.tb_tls_peer_chains(self._ssl, sent, verified, result), "peer chain")
+        self._sent = certs_from_list(0, sent, "peer chain")
+        self._verified = certs_from_list(0, verified, "peer chain")
+        self._verify_code = int(result[0])
+        if self._verify and self._verify_code != lib.X509_V_OK:
+            raise verify_exception(self._verify_code, -1, self._sent, self._server_hostname)
+
+    @property
+    def verify_code(self) -> int:
+        """OpenSSL's X509_V_* result of the handshake's verification (0 is OK)."""
+        return self._verify_code
+
+    @property
+    def verify_error(self) -> str | None:
+        """None when the peer's chain verified, else OpenSSL's reason."""
+        if self._verify_code == lib.X509_V_OK:
+            return None
+        if self._verify_code < 0:
+            return "no handshake yet"
+        return ffi.string(lib.X509_verify_cert_error_string(self._verify_code)).decode()
+
+    def getpeercertchain(self, binary_form: bool = False,
+                         validate: bool = True) -> tuple[Any, ...]:
+        """The peer's chain: verified (leaf to trusted root; () when it did not verify)
+        with ``validate``, else as the server sent it.  Certificates, or DER bytes with
+        ``binary_form``."""
+        chain = self._verified if validate else self._sent
+        return tuple(cert.der for cert in chain) if binary_form else tuple(chain)
+
+    def getpeercert(self, binary_form: bool = False) -> Any:
+        """The leaf as ``getpeercert()`` returns it (DER with ``binary_form``); None when
+        the peer sent none."""
+        if not self._sent:
+            return None
+        leaf = self._sent[0]
+        return leaf.der if binary_form else leaf.to_dict()
+
+    def version(self) -> str | None:
+        """The negotiated protocol, e.g. ``"TLSv1.3"``."""
+        if self._ssl is None:
+            return None
+        return ffi.string(lib.SSL_get_version(self._ssl)).decode()
+
+    def cipher(self) -> tuple[str, str, int] | None:
+        """``(name, protocol, secret bits)`` as ``ssl.SSLSocket.cipher()``."""
+        if self._ssl is None:
+            return None
+        current = lib.SSL_get_current_cipher(self._ssl)
+        if current == ffi.NULL:
+            return None
+        name = ffi.string(lib.SSL_CIPHER_get_name(current)).decode()
+        return name, self.version() or "", int(lib.SSL_CIPHER_get_bits(current, ffi.NULL))
+
+    def recv(self, bufsize: int) -> bytes:
+        """Up to ``bufsize`` bytes; b"" at end of stream."""
+        if bufsize < 0:
+            raise ValueError("negative buffersize in recv")
+        if bufsize == 0:
+            return b""
+        size = min(bufsize, 1 << 16)
+        buf = ffi.new("unsigned char[]", size)
+        n = self._run(lib.TB_TLS_OP_READ, buf, size, "read")
+        return b"" if n < 0 else bytes(ffi.buffer(buf, n))
+
+    def recv_into(self, buffer: Any, nbytes: int = 0) -> int:
+        """Read into a writable buffer; 0 at end of stream."""
+        target = ffi.from_buffer("unsigned char[]", buffer, require_writable=True)
+        size = len(target) if nbytes <= 0 else min(nbytes, len(target))
+        if size == 0:
+            return 0
+        n = self._run(lib.TB_TLS_OP_READ, target, size, "read")
+        return max(n, 0)
+
+    def send(self, data: bytes) -> int:
+        """Write some of ``data``; returns how many bytes."""
+        source = ffi.from_buffer("unsigned char[]", data)
+        if len(source) == 0:
+            return 0
+        n = self._run(lib.TB_TLS_OP_WRITE, source, len(source), "write")
+        if n < 0:
+            raise TlsConnectError("TLS write: the peer closed the TLS session")
+        return n
+
+    def sendall(self, data: bytes) -> None:
+        """Write all of ``data``."""
+        source = ffi.from_buffer("unsigned char[]", data)
+        offset, total = 0, len(source)
+        while offset < total:
+            n = self._run(lib.TB_TLS_OP_WRITE, source + offset, total - offset, "write")
+            if n < 0:
+                raise TlsConnectError("TLS write: the peer closed the TLS session")
+            offset += n
+
+    def fileno(self) -> int:
+        """The socket's file descriptor."""
+        return self._sock.fileno()
+
+    def gettimeout(self) -> float | None:
+        """Seconds each operation may take; None waits forever."""
+        return self._timeout
+
+    def settimeout(self, timeout: float | None) -> None:
+        """Set the per-operation timeout."""
+        self._timeout = timeout
+
+    def close(self) -> None:
+        """Send close_notify (without waiting for the peer's), free the TLS state and
+        close the socket.  Safe to call twice."""
+        ssl, self._ssl = self._ssl, None
+        if ssl is not None:
+            lib.tb_tls_step(ssl, lib.TB_TLS_OP_SHUTDOWN, ffi.NULL, 0, self._done, self._errno)
+            lib.ERR_clear_error()
+            ffi.release(ssl)
+        self._sock.close()
+
+    def __enter__(self) -> TLSConnection:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class PeerChain:
+    """What :func:`fetch_chain` saw.
+
+    ``unverified``: the certificates as the server sent them, leaf first.
+    ``verified``: leaf to trusted root; () when verification failed.
+    ``verify_error``: None when the chain verified for the name, else OpenSSL's reason
+    (including ``"hostname mismatch"``); ``verify_code`` its X509_V_* number.
+    """
+
+    unverified: tuple[Certificate, ...]
+    verified: tuple[Certificate, ...]
+    verify_error: str | None
+    verify_code: int
+    protocol: str
+    cipher: str
+
+    @property
+    def trusted(self) -> bool:
+        """True when the chain verified."""
+        return self.verify_error is None
+
+
+def fetch_chain(host: str, port: int = 443, *, server_hostname: str | None = None,
+                cafile: PathArg = None, capath: PathArg = None,
+                timeout: float = 10.0) -> PeerChain:
+    """Connect, handshake (SNI set) and return the server's chain with its verification.
+
+    ``server_hostname`` (default: ``host``) is sent as SNI and checked against the leaf.
+    Trust is ``cafile``/``capath``, else the system store.  An untrusted chain is returned
+    with its reason, never hidden.  ``timeout`` bounds the connect and the handshake each.
+    Raises :class:`TlsConnectError` (refused, unreachable, unknown host),
+    :class:`TlsTimeout`, :class:`HandshakeError` or :class:`CaLocationError`.
+    """
+    if not isinstance(port, int) or not 0 < port < 65536:
+        raise ValueError(f"port must be 1..65535, not {port!r}")
+    name = host if server_hostname is None else server_hostname
+    c_text(name, "server_hostname")  # refuse NUL bytes before connecting
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except TimeoutError as exc:
+        raise TlsTimeout(f"connecting to {host}:{port} timed out after {timeout} s") from exc
+    except OSError as exc:
+        raise TlsConnectError(f"cannot connect to {host}:{port}: "
+                              f"{exc.strerror or exc}") from exc
+    try:
+        conn = TLSConnection(sock, name, cafile=cafile, capath=capath, verify=False)
+    except BaseException:
+        sock.close()  # also when the trust files could not be read
+        raise
+    with conn:
+        cipher = conn.cipher()
+        return PeerChain(
+            unverified=conn.getpeercertchain(validate=False),
+            verified=conn.getpeercertchain(validate=True),
+            verify_error=conn.verify_error,
+            verify_code=conn.verify_code,
+            protocol=conn.version() or "",
+            cipher=cipher[0] if cipher else "",
+        )

@@ -1,0 +1,207 @@
+"""PKCS#12 files and private keys: :class:`PKCS12`, :class:`PKey`, :func:`load_pkcs12`,
+:func:`create_pkcs12`, :func:`load_privatekey` and :func:`dump_privatekey`
+(C: ``csrc/tls_pkcs12.c``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from tightbind.tls._native import (
+    Passphrase,
+    as_bytes,
+    c_password,
+    c_text,
+    check,
+    ffi,
+    lib,
+    take_buf,
+)
+from tightbind.tls.x509 import Certificate, check_filetype
+
+
+class PKey:
+    """A private key (what pyOpenSSL called PKey)."""
+
+    __slots__ = ("_ptr",)
+
+    def __init__(self, ptr: Any) -> None:
+        self._ptr = ptr
+
+    @classmethod
+    def _adopt(cls, ptr: Any, *, up_ref: bool) -> PKey:
+        if up_ref and lib.EVP_PKEY_up_ref(ptr) != 1:
+            raise MemoryError("EVP_PKEY_up_ref failed")
+        return cls(ffi.gc(ptr, lib.EVP_PKEY_free))
+
+    def bits(self) -> int:
+        """The key size in bits."""
+        return int(lib.EVP_PKEY_get_bits(self._ptr))
+
+    @property
+    def key_type(self) -> str:
+        """``"RSA"``, ``"EC"``, ``"ED25519"``, ..."""
+        name = lib.EVP_PKEY_get0_type_name(self._ptr)
+        return ffi.string(name).decode() if name != ffi.NULL else ""
+
+    def public_pem(self) -> bytes:
+        """The public half as a PEM ``PUBLIC KEY`` block."""
+        out = ffi.new("tb_tls_buf **")
+        return take_buf(lib.tb_tls_pkey_public_pem(self._ptr, out), out, "public key")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PKey) and lib.EVP_PKEY_eq(self._ptr, other._ptr) == 1
+
+    def __hash__(self) -> int:
+        return hash(self.public_pem())
+
+    def __repr__(self) -> str:
+        return f"<PKey {self.key_type} {self.bits()} bits>"
+
+
+def load_privatekey(type: int, buffer: bytes | str,
+                    passphrase: Passphrase = None) -> PKey:
+    """Read a private key: PKCS#8 (encrypted or not) or traditional, PEM or DER.
+
+    Returns the :class:`PKey`.  Raises :class:`PasswordRequired` when the key is
+    encrypted and no passphrase was given, :class:`WrongPassword`, or
+    :class:`DecodeError`.  Never prompts on a terminal.
+    """
+    pem = check_filetype(type)
+    data = as_bytes(buffer, "buffer")
+    out = ffi.new("EVP_PKEY **")
+    check(lib.tb_tls_pkey_load(data, len(data), pem, c_password(passphrase), out),
+          "cannot read the private key")
+    return PKey._adopt(out[0], up_ref=False)
+
+
+def dump_privatekey(type: int, pkey: PKey, cipher: str | None = None,
+                    passphrase: Passphrase = None) -> bytes:
+    """Encode a private key (pyOpenSSL) and return the bytes.
+
+    PEM is PKCS#8 (``BEGIN PRIVATE KEY``, what ``openssl pkey`` prints); DER is what
+    ``openssl pkey -outform DER`` writes.  With ``cipher`` (an OpenSSL name such as
+    ``"aes-256-cbc"``) and ``passphrase`` the key is written as encrypted PKCS#8.
+    Raises :class:`InvalidArgument` for a cipher no provider offers, TypeError when only
+    one of ``cipher`` and ``passphrase`` is given.
+    """
+    pem = check_filetype(type)
+    if not isinstance(pkey, PKey):
+        raise TypeError("pkey must be a PKey")
+    if (cipher is None) != (passphrase is None):
+        raise TypeError("cipher and passphrase must be given together")
+    out = ffi.new("tb_tls_buf **")
+    return take_buf(lib.tb_tls_pkey_dump(pkey._ptr, pem, c_text(cipher, "cipher"),
+                                         c_password(passphrase), out), out,
+                    "cannot encode the private key")
+
+
+class PKCS12:
+    """What a .p12/.pfx file holds, with pyOpenSSL's accessors.
+
+    ``certificate`` is the certificate matching the private key (None without a key, in
+    which case every certificate is in ``ca_certificates``, as pyOpenSSL did).
+    ``has_mac`` says whether the file carried an integrity MAC.
+    """
+
+    def __init__(self, private_key: PKey | None, certificate: Certificate | None,
+                 ca_certificates: Sequence[Certificate] = (),
+                 friendly_name: bytes | None = None, has_mac: bool = True) -> None:
+        self.private_key = private_key
+        self.certificate = certificate
+        self.ca_certificates: tuple[Certificate, ...] = tuple(ca_certificates)
+        self.friendly_name = friendly_name
+        self.has_mac = has_mac
+
+    def get_certificate(self) -> Certificate | None:
+        """The certificate matching the key, or None."""
+        return self.certificate
+
+    def get_privatekey(self) -> PKey | None:
+        """The private key, or None."""
+        return self.private_key
+
+    def get_ca_certificates(self) -> tuple[Certificate, ...] | None:
+        """The other certificates, or None when there are none (as pyOpenSSL)."""
+        return self.ca_certificates or None
+
+    def get_friendlyname(self) -> bytes | None:
+        """The main certificate's friendlyName as bytes, or None (as pyOpenSSL)."""
+        return self.friendly_name
+
+    def export(self, passphrase: Passphrase = None, *, legacy: bool = False) -> bytes:
+        """Encode again as PKCS#12 and return the bytes (see :func:`create_pkcs12`)."""
+        name = self.friendly_name.decode("utf-8") if self.friendly_name else None
+        return create_pkcs12(self.private_key, self.certificate, self.ca_certificates,
+                             passphrase=passphrase, friendly_name=name, legacy=legacy)
+
+
+def load_pkcs12(data: bytes, passphrase: Passphrase = None, *,
+                allow_missing_mac: bool = False) -> PKCS12:
+    """Open a PKCS#12 (.p12/.pfx) file and return its :class:`PKCS12`.
+
+    ``passphrase`` may be str or bytes; None and "" both open an empty-password file.
+    Legacy files (RC2-40, 3DES) load after OpenSSL's legacy provider is loaded on demand.
+
+    Raises :class:`WrongPassword` ("wrong password or corrupted file"), :class:`NotPkcs12`
+    (not PKCS#12 or truncated), :class:`MissingMac` (no integrity MAC; pass
+    ``allow_missing_mac=True`` to accept it), :class:`UnsupportedAlgorithm` or
+    :class:`LegacyProviderUnavailable`.
+    """
+    raw = as_bytes(data, "data") if not isinstance(data, str) else None
+    if raw is None:
+        raise TypeError("data must be bytes (the file's contents), not str")
+    out = ffi.new("tb_tls_p12 **")
+    flags = lib.TB_TLS_P12_ALLOW_NO_MAC if allow_missing_mac else 0
+    check(lib.tb_tls_p12_parse(raw, len(raw), c_password(passphrase), flags, out),
+          "cannot open the PKCS#12 file")
+    p12 = out[0]
+    try:
+        key = PKey._adopt(p12.key, up_ref=True) if p12.key != ffi.NULL else None
+        certs = []
+        for i in range(p12.count):
+            cert = Certificate._adopt(p12.certs[i], up_ref=True)
+            if p12.names[i] != ffi.NULL:
+                cert.friendly_name = ffi.string(p12.names[i]).decode("utf-8", "replace")
+            certs.append(cert)
+        main = int(p12.main_index)
+        has_mac = bool(p12.has_mac)
+    finally:
+        lib.tb_tls_p12_free(p12)
+    certificate = certs[main] if main >= 0 else None
+    others = [cert for i, cert in enumerate(certs) if i != main]
+    name = certificate.friendly_name.encode("utf-8") if certificate and \
+        certificate.friendly_name is not None else None
+    return PKCS12(key, certificate, others, name, has_mac)
+
+
+def create_pkcs12(key: PKey | None, cert: Certificate | None,
+                  ca_certificates: Iterable[Certificate] = (), passphrase: Passphrase = None,
+                  friendly_name: str | bytes | None = None, legacy: bool = False) -> bytes:
+    """Encode a PKCS#12 file and return its bytes.
+
+    Modern by default (AES-256-CBC with PBKDF2, SHA-256 MAC, what OpenSSL 3 writes);
+    ``legacy=True`` writes 3DES keys, RC2-40 certificates and a SHA-1 MAC for old
+    consumers.  passphrase None means the empty password.  Raises ValueError without a
+    key and a certificate, TypeError for arguments of other types, and a
+    :class:`tightbind.TlsError` when OpenSSL refuses (a key that does not match the
+    certificate, :class:`LegacyProviderUnavailable` for ``legacy`` without the provider).
+    """
+    if key is None and cert is None:
+        raise ValueError("create_pkcs12 needs a key, a certificate, or both")
+    if key is not None and not isinstance(key, PKey):
+        raise TypeError("key must be a PKey")
+    if cert is not None and not isinstance(cert, Certificate):
+        raise TypeError("cert must be a Certificate")
+    cas = list(ca_certificates)
+    if not all(isinstance(ca, Certificate) for ca in cas):
+        raise TypeError("ca_certificates must be Certificates")
+    if isinstance(friendly_name, bytes):
+        friendly_name = friendly_name.decode("utf-8")
+    ca_array = ffi.new("X509 *[]", [ca._ptr for ca in cas]) if cas else ffi.NULL
+    out = ffi.new("tb_tls_buf **")
+    return take_buf(lib.tb_tls_p12_create(key._ptr if key else ffi.NULL,
+                                          cert._ptr if cert else ffi.NULL, ca_array, len(cas),
+                                          c_password(passphrase),
+                                          c_text(friendly_name, "friendly_name"), legacy, out),
+                    out, "cannot create the PKCS#12 file")

@@ -1,0 +1,94 @@
+"""tightbind.tls.x509: certificates against CPython's decoder and the openssl command.
+
+Oracles: CPython's own certificate decoder (``ssl._ssl._test_decode_cert``) gives the dict
+``getpeercert()`` returns; ``openssl x509`` prints fingerprints, DER and PEM.
+"""
+
+from __future__ import annotations
+
+import ssl
+
+import pytest
+from _tls_pki import Pki
+
+from tightbind import tls
+
+CERT_NAMES = ["root", "other", "inter", "leaf", "ec_leaf", "expired"]
+
+
+@pytest.mark.parametrize("name", CERT_NAMES)
+def test_to_dict_equals_cpython_decoder(pki: Pki, name: str) -> None:
+    path = pki.files[f"{name}.pem"]
+    cert = tls.load_certificate(tls.FILETYPE_PEM, path.read_bytes())
+    assert cert.to_dict() == ssl._ssl._test_decode_cert(str(path))  # type: ignore[attr-defined]
+
+
+def test_to_dict_of_the_system_store_equals_cpython(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bundle = ssl.get_default_verify_paths().cafile
+    if not bundle:
+        pytest.skip("no system CA bundle")
+    with open(bundle, "rb") as fh:
+        certs = tls.load_certificates(fh.read())
+    assert len(certs) > 50
+    for index, cert in enumerate(certs):
+        path = tmp_path / f"{index}.pem"
+        path.write_text(cert.pem)
+        assert cert.to_dict() == ssl._ssl._test_decode_cert(str(path)), cert  # type: ignore[attr-defined]
+
+
+def test_certificate_fields(pki: Pki) -> None:
+    leaf = tls.load_certificate(tls.FILETYPE_PEM, pki.files["leaf.pem"].read_bytes())
+    ref = pki.certs["leaf"]
+    assert leaf.serial_number == ref.serial_number
+    assert leaf.version == 3 and leaf.get_version() == 2
+    assert leaf.not_before == ref.not_valid_before_utc
+    assert leaf.not_after == ref.not_valid_after_utc
+    assert leaf.not_after.tzinfo is not None
+    assert leaf.subject.CN == "localhost" and leaf.subject.commonName == "localhost"
+    assert leaf.subject.OU == "Ünïcode unit"
+    assert (b"OU", "Ünïcode unit".encode("utf-16-be")) in leaf.get_subject().get_components()
+    assert leaf.issuer.CN == "Test Intermediate CA"
+    assert ("DNS", "localhost") in leaf.subject_alt_names
+    assert ("IP Address", "2001:DB8:0:0:0:0:0:1") in leaf.subject_alt_names
+    assert leaf.ocsp_urls == ("http://ocsp.test/", "http://ocsp2.test/")
+    assert leaf.ca_issuers_urls == ("http://ca.test/i.der",)
+    assert leaf.crl_distribution_points == ("http://crl.test/a.crl", "http://crl.test/b.crl")
+    assert leaf.public_key_info == {"algorithm": "RSA", "bits": 2048, "curve": None}
+    assert leaf.signature_algorithm == "ecdsa-with-SHA256"
+    inter = tls.load_certificate(tls.FILETYPE_PEM, pki.files["inter.pem"].read_bytes())
+    assert inter.public_key_info == {"algorithm": "EC", "bits": 384, "curve": "secp384r1"}
+    fingerprint = pki.openssl("x509", "-in", "leaf.pem", "-noout", "-fingerprint", "-sha256")
+    assert fingerprint.decode().strip() == f"sha256 Fingerprint={leaf.fingerprint()}"
+    sha1 = pki.openssl("x509", "-in", "leaf.pem", "-noout", "-fingerprint", "-sha1")
+    assert sha1.decode().strip().endswith(leaf.digest("sha1").decode())
+    assert leaf.der == pki.openssl("x509", "-in", "leaf.pem", "-outform", "DER")
+    assert leaf.pem == pki.files["leaf.pem"].read_text()
+    assert tls.load_certificate(tls.FILETYPE_ASN1, leaf.der) == leaf
+    assert not leaf.has_expired()
+    assert tls.Certificate.from_pem(pki.files["expired.pem"].read_bytes()).has_expired()
+    assert leaf.get_notAfter() == ref.not_valid_after_utc.strftime("%Y%m%d%H%M%SZ").encode()
+
+
+def test_load_certificates_bundle(pki: Pki) -> None:
+    certs = tls.load_certificates(pki.files["leaf_chain.pem"].read_bytes() + b"\n" +
+                                  pki.files["cas.pem"].read_bytes())
+    assert [c.subject.CN for c in certs] == ["localhost", "Test Intermediate CA",
+                                             "Test Intermediate CA", "Test Root CA"]
+
+
+@pytest.mark.parametrize("data", [b"", b"hello", (b"-----BEGIN CERTIFICATE-----\nAAAA\n"
+                                                  b"-----END CERTIFICATE-----\n")])
+def test_certificate_decode_errors(data: bytes) -> None:
+    with pytest.raises(tls.DecodeError):
+        tls.load_certificate(tls.FILETYPE_PEM, data)
+    with pytest.raises(tls.DecodeError):
+        tls.load_certificate(tls.FILETYPE_ASN1, data)
+    with pytest.raises(tls.DecodeError):
+        tls.load_certificates(data)
+
+
+def test_bundle_with_damaged_second_certificate(pki: Pki) -> None:
+    good = pki.files["leaf.pem"].read_bytes()
+    damaged = pki.files["inter.pem"].read_bytes().replace(b"M", b"!", 3)
+    with pytest.raises(tls.DecodeError):
+        tls.load_certificates(good + damaged)
