@@ -9,7 +9,8 @@ the payload limit, and offer the same four calls:
 ``types(scan)``, ``bounds(scan)``
     the frames' type ids, and their payloads' start and end offsets in ``buf``;
 ``payloads(buf, start, scan)``
-    the frames' payloads, cut out of ``buf``: the one place payloads are made.
+    the frames' payloads, cut out of ``buf`` (the Processor parses large payloads from
+    memoryviews of ``buf`` instead, cut at ``bounds``).
 
 The native scanner is one C call per batch and cuts payloads with one
 ``struct.unpack_from`` per batch; the pure scanner is the same walk in Python, the twin
@@ -203,7 +204,8 @@ class PureScanner:
         return self._found[1], self._found[2]
 
     def payloads(self, buf: bytes | bytearray, start: int, scan: Scan) -> Iterable[bytes]:
-        """Return the payloads of the frames ``scan`` found, sliced from ``buf``."""
+        """Return the payloads of the frames ``scan`` found: slices of ``buf``, so
+        bytearrays when ``buf`` is one."""
         starts, ends = self.bounds(scan)
         cut: Any = buf.__getitem__
         return map(cut, map(slice, starts, ends))
