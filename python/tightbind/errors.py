@@ -1,9 +1,10 @@
 """The exceptions tightbind raises.
 
 Every error is a :class:`TightbindError`; each area has one subclass
-(:class:`FramingError`, :class:`OcrError`, :class:`TlsError`) and its modules define
-narrower ones below it, some also inheriting the built-in a user would expect
-(``FrameTooLarge`` is a ``ValueError`` too).
+(:class:`FramingError`, :class:`OcrError`, :class:`TlsError`) and its ``errors`` module
+(``tightbind.framing.errors``, ``tightbind.ocr.errors``) defines narrower ones below it,
+some also inheriting the built-in a user would expect (``FrameTooLarge`` is a
+``ValueError`` too).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ class TightbindError(Exception):
 
 
 class FramingError(TightbindError):
-    """A framing stream or message could not be handled (see :mod:`tightbind.framing`).
+    """A framing stream or message could not be handled (see :mod:`tightbind.framing`;
+    the narrower classes are in :mod:`tightbind.framing.errors`).
 
     ``offset`` is the stream offset of the frame's first header byte, counted from the
     first byte pushed after the Processor was created or reset, when the error concerns

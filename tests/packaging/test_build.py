@@ -76,6 +76,8 @@ def test_pure_backend_works_without_the_native_module(monkeypatch, protos):
     from tightbind import framing
 
     monkeypatch.setitem(sys.modules, "tightbind._frame", None)
+    # As on a machine where it was never built: the module that loads it is not imported.
+    monkeypatch.delitem(sys.modules, "tightbind.framing._native", raising=False)
     point = protos.shapes.Point
     processor = framing.Processor([point])
     assert processor.backend == "pure"
