@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The longest varint a length can take (64 bits, 7 per byte); C only. */
+#define TB_VARINT_MAX_BYTES 10
+
 /* cffi:begin */
 /* How a frame's header is laid out (tb_frame_format.prefix). */
 #define TB_FRAME_PREFIX_FIXED 0  /* fixed-width header with a u32be length field */
@@ -27,7 +30,6 @@
 #define TB_FRAME_E_TYPE (-104)   /* a type field is not below type_count */
 #define TB_FRAME_E_FORMAT (-105) /* the format description itself is invalid */
 
-#define TB_VARINT_MAX_BYTES 10
 
 typedef struct {
     int prefix;              /* TB_FRAME_PREFIX_* */

@@ -53,14 +53,17 @@ def load(pki: Pki, name: str) -> tls.Certificate:
 
 @contextmanager
 def resetting_server() -> Iterator[tuple[int, threading.Event]]:
-    """A port on 127.0.0.1 whose server accepts one connection and resets it (RST), and
-    an event set once it has."""
+    """A port on 127.0.0.1 whose server accepts one connection, reads the first bytes the
+    client sends (so the connection is fully up) and resets it (RST); and an event set
+    once it has."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(10)
     done = threading.Event()
 
     def reset() -> None:
         conn, _ = listener.accept()
+        conn.settimeout(10)
+        conn.recv(1)
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         conn.close()
         done.set()
@@ -75,10 +78,12 @@ def resetting_server() -> Iterator[tuple[int, threading.Event]]:
 
 
 def handshake_after_reset(pki: Pki) -> None:
-    with resetting_server() as (port, done):
-        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        assert done.wait(10)
-        tls.TLSConnection(sock, "localhost", cafile=pki.files["root.pem"])
+    with resetting_server() as (port, done), \
+            socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        try:
+            tls.TLSConnection(sock, "localhost", cafile=pki.files["root.pem"])
+        finally:
+            assert done.wait(10)
 
 
 def handshake_with_plain_server(pki: Pki) -> None:
