@@ -11,6 +11,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 
+TESTS = Path(__file__).resolve().parent
+
+
+def child_env(**updates: str) -> dict[str, str]:
+    """This process's environment for a child Python that imports tests/helpers."""
+    path = os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, **updates}
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """../shared beside the checkout; tests that need it skip when it is absent."""
@@ -59,7 +68,7 @@ def protos(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Rendered 300-dpi PNG pages with known text: paragraph, line, blocks."""
-    from ocr_pages import PARAGRAPH, render, save
+    from helpers.pages import PARAGRAPH, render, save
 
     folder = tmp_path_factory.mktemp("pages")
     two_blocks = ["Alpha beta gamma delta", "", "", "Second block of words here"]
@@ -81,15 +90,15 @@ def phototest(shared_dir: Path) -> Path:
 
 
 # ------------------------------------------------------------------------------ TLS
-# The test PKI (tests/_tls_pki.py) and a loopback TLS server, made once per session for
+# The test PKI (tests/helpers.pki.py) and a loopback TLS server, made once per session for
 # tests/tls/ and the other TLS test files.
 
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory):
     """A root, an intermediate, leaves (RSA, EC, expired) and .p12 files, as a
-    ``_tls_pki.Pki`` (files by name in ``pki.files``)."""
-    from _tls_pki import make_pki
+    ``helpers.pki.Pki`` (files by name in ``pki.files``)."""
+    from helpers.pki import make_pki
 
     return make_pki(tmp_path_factory.mktemp("pki"))
 
@@ -97,8 +106,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def rsa_server(pki):
     """A TLS echo server on 127.0.0.1 sending the RSA leaf and the intermediate
-    (``_tls_pki.TlsServer``)."""
-    from _tls_pki import TlsServer
+    (``helpers.pki.TlsServer``)."""
+    from helpers.pki import TlsServer
 
     with TlsServer(pki.files["leaf_chain.pem"], pki.files["leaf.key"]) as server:
         yield server

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ocr_pages import (
+from helpers.pages import (
     cli,
 )
 

@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+from conftest import child_env
 from tightbind.framing import (
     CorruptLength,
     FrameTooLarge,
@@ -257,7 +258,7 @@ def test_large_frame_buffered_count_and_truncation(types, backend):
 
 
 MEMORY_SCRIPT = r"""
-import resource, sys
+import sys
 sys.path.insert(0, sys.argv[3])
 from shapes_pb2 import Label
 from tightbind.framing import Processor
@@ -266,8 +267,7 @@ backend, chunk_size = sys.argv[1], int(sys.argv[2])
 processor = Processor([Label], backend=backend)
 frame = processor.serializer.serialize(Label(blob=bytes(1024 * 1024 - 64)))
 stream = frame * 16
-def rss():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+from helpers.rss import peak_kib
 pushed = count = 0
 baseline = None
 while pushed < 1 << 30:
@@ -276,8 +276,8 @@ while pushed < 1 << 30:
         count += len(processor.read_messages())
     pushed += len(stream)
     if baseline is None:
-        baseline = rss()
-print(count, pushed // len(frame), baseline, rss())
+        baseline = peak_kib() * 1024
+print(count, pushed // len(frame), baseline, peak_kib() * 1024)
 """
 
 
@@ -285,7 +285,8 @@ def test_one_gib_in_64k_chunks_keeps_memory_flat(protos, backend):
     # The child imports the session fixture's generated module from its directory.
     gen_dir = protos.shapes.__file__.rsplit("/", 1)[0]
     result = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, backend, str(64 * 1024),
-                             gen_dir], capture_output=True, text=True, check=True, timeout=300)
+                             gen_dir], capture_output=True, text=True, check=True, timeout=300,
+                            env=child_env())
     count, expected, baseline, peak = map(int, result.stdout.split())
     assert count == expected >= 1024
     # After the first 16 MiB the peak RSS may not grow by more than a few frames.

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import child_env
 from tightbind.framing import (
     CorruptLength,
     FrameTooLarge,
@@ -260,20 +261,19 @@ def test_incomplete_varint_waits(types, backend):
 
 
 MANY_SCRIPT = r"""
-import resource, sys
+import sys
 sys.path.insert(0, sys.argv[1])
 from shapes_pb2 import Point
 from tightbind.framing import Processor
 
-def rss():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+from helpers.rss import peak_kib
 frame = Processor([Point]).serializer.serialize(Point(x=1))
-before = rss()
+before = peak_kib() * 1024
 processors = [Processor([Point], backend="native") for _ in range(20000)]
 for processor in processors:
     processor.push(frame)
     assert processor.read_messages() == [Point(x=1)]
-print(before, rss())
+print(before, peak_kib() * 1024)
 """
 
 
@@ -282,6 +282,6 @@ def test_many_native_processors_share_scan_arrays(protos):
     scan arrays (about 160 KiB each)."""
     gen_dir = protos.shapes.__file__.rsplit("/", 1)[0]
     result = subprocess.run([sys.executable, "-c", MANY_SCRIPT, gen_dir], capture_output=True,
-                            text=True, check=True, timeout=300)
+                            text=True, check=True, timeout=300, env=child_env())
     before, after = map(int, result.stdout.split())
     assert after - before < 200 * 1024 * 1024, (before, after)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ocr_pages import (
+from helpers.pages import (
     CLI_ENV,
     PARAGRAPH,
     TESSERACT,

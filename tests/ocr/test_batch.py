@@ -6,7 +6,7 @@ import io
 import sys
 
 import pytest
-from ocr_pages import (
+from helpers.pages import (
     cli,
 )
 

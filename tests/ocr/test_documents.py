@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ocr_pages import (
+from helpers.pages import (
     cli,
 )
 from PIL import Image

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from ocr_pages import (
+from helpers import rss
+from helpers.pages import (
     render,
 )
 
@@ -17,11 +16,6 @@ from tightbind.ocr import (
 )
 
 # ---- memory ------------------------------------------------------------------------------
-
-
-def rss_kib() -> int:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
 
 
 @pytest.mark.slow
@@ -41,8 +35,8 @@ def test_memory_flat_over_1000_pages():
 
         for n in range(200):
             page(n)
-        baseline = rss_kib()
+        baseline = rss.current_kib()
         for n in range(800):
             page(n)
-        grown = rss_kib() - baseline
+        grown = rss.current_kib() - baseline
     assert grown < 8 * 1024, f"RSS grew by {grown} KiB over 800 pages"

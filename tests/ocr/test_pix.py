@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from ocr_pages import (
+from helpers.pages import (
     PARAGRAPH,
     cli,
     recognized,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from tightbind.ocr import (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ocr_pages import (
+from helpers.pages import (
     PARAGRAPH,
     recognized,
     render,

@@ -44,7 +44,7 @@ def example_files(request: pytest.FixtureRequest) -> dict[str, bytes]:
     page.save(tiff, format="TIFF", dpi=(300, 300))
     files["page.tif"] = tiff.getvalue()
     try:
-        import _tls_pki  # noqa: F401  (the pki fixture needs cryptography)
+        import helpers.pki  # noqa: F401  (the pki fixture needs cryptography)
     except ImportError:
         return files
     pki = request.getfixturevalue("pki")

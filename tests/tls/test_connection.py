@@ -7,7 +7,7 @@ import socket
 import subprocess
 
 import pytest
-from _tls_pki import Pki, TlsServer
+from helpers.pki import Pki, TlsServer
 
 from tightbind import tls
 

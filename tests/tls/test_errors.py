@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from _tls_pki import PASSWORD, Pki, TlsServer
+from helpers.pki import PASSWORD, Pki, TlsServer
 
 import tightbind
 from conftest import ROOT

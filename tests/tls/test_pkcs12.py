@@ -9,7 +9,7 @@ import re
 import subprocess
 
 import pytest
-from _tls_pki import PASSWORD, Pki
+from helpers.pki import PASSWORD, Pki
 
 import tightbind
 from tightbind import tls

@@ -7,7 +7,7 @@ import re
 import subprocess
 
 import pytest
-from _tls_pki import Pki
+from helpers.pki import Pki
 
 from tightbind import tls
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ssl
 
 import pytest
-from _tls_pki import Pki
+from helpers.pki import Pki
 
 from tightbind import tls
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from _tls_pki import TlsServer
+from helpers.pki import TlsServer
 
 from tightbind import framing, tls
 

@@ -2,7 +2,7 @@
 
     python tls_workload.py PKI_DIR PASSWORD [ROUNDS]
 
-PKI_DIR holds the files _tls_pki.make_pki() writes; the TLS server is Python's ssl.
+PKI_DIR holds the files helpers.pki.make_pki() writes; the TLS server is Python's ssl.
 """
 
 from __future__ import annotations

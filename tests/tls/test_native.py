@@ -1,16 +1,15 @@
-"""tightbind._tls under stress: missing legacy provider, threads, memory, fuzzing, valgrind."""
+"""tightbind.tls._native under stress: providers across threads, memory, random input."""
 
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from _tls_pki import PASSWORD, Pki
+from helpers import rss
+from helpers.pki import PASSWORD, Pki
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -73,14 +72,6 @@ print("ok")
     assert result.stdout.strip() == "ok"
 
 
-def _rss_kib() -> int:
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
 @pytest.mark.slow
 def test_memory_stays_flat(pki: Pki) -> None:
     aes = pki.files["aes.p12"].read_bytes()
@@ -106,10 +97,10 @@ def test_memory_stays_flat(pki: Pki) -> None:
 
     for _ in range(100):
         round_trip()
-    before = _rss_kib()
+    before = rss.current_kib()
     for _ in range(800):
         round_trip()
-    growth = _rss_kib() - before
+    growth = rss.current_kib() - before
     # Leaking one certificate (about 1.5 KiB with its OpenSSL structures) per round would
     # add more than 1 MiB here.
     print(f"RSS growth over 800 rounds: {growth} KiB")
@@ -147,22 +138,3 @@ def test_flipped_bytes_of_a_mac_less_file(pki: Pki, data: st.DataObject) -> None
             cert.to_dict()
         except tls.TlsError:
             pass
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
-def test_valgrind_finds_nothing_in_the_shim(pki: Pki) -> None:
-    result = subprocess.run(
-        ["valgrind", "--leak-check=full", "--show-leak-kinds=definite",
-         sys.executable, str(HERE / "tls_workload.py"), str(pki.dir), PASSWORD],
-        capture_output=True, text=True, timeout=600, check=False,
-        env={**os.environ, "PYTHONMALLOC": "malloc"})
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "workload done" in result.stdout
-    reports = re.split(r"\n==\d+== \n", result.stderr)
-    # CPython itself makes valgrind talk; nothing may involve our shim or be invalid.
-    # glibc's AVX2 string compares read whole vectors inside a block: a known false report.
-    ours = [r for r in reports if re.search(r"\btb_|[( ]tls\w*\.c:", r)
-            or (re.search(r"Invalid (read|write|free)|Mismatched free", r)
-                and "avx2" not in r)]
-    assert not ours, "\n\n".join(ours)[:6000]

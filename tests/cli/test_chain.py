@@ -1,0 +1,55 @@
+"""`tightbind chain`: a server's chain as text and JSON, and the target parser."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers.pki import Pki, TlsServer
+
+from tightbind.commands.chain import parse_target
+
+
+@pytest.mark.parametrize("target,expected", [
+    ("example.org", ("example.org", 443)),
+    ("example.org:8443", ("example.org", 8443)),
+    ("[::1]:8443", ("::1", 8443)),
+    ("[::1]", ("::1", 443)),
+    ("::1", ("::1", 443)),
+])
+def test_parse_target(target: str, expected: tuple[str, int], run_cli) -> None:
+    assert parse_target(target) == expected
+
+
+@pytest.mark.parametrize("target", ["", "host:0", "host:99999", "host:http", "[]:1"])
+def test_parse_target_errors(target: str, run_cli) -> None:
+    with pytest.raises(ValueError):
+        parse_target(target)
+
+
+def test_chain_json_trusted_and_text_untrusted(pki: Pki, run_cli) -> None:
+    with TlsServer(pki.files["leaf_chain.pem"], pki.files["leaf.key"]) as server:
+        target = f"127.0.0.1:{server.port}"
+        good = run_cli("chain", target, "--servername", "localhost", "--cafile",
+                         str(pki.files["root.pem"]), "--json")
+        bad = run_cli("chain", target, "--servername", "wrong.example", "--cafile",
+                        str(pki.files["root.pem"]))
+    assert good.returncode == 0, good.stderr
+    report = json.loads(good.stdout)
+    assert report["verified"] is True and report["verify_error"] is None
+    assert [c["subject"] for c in report["verified_chain"]][1:] == [
+        "/C=NZ/O=tightbind tests/CN=Test Intermediate CA",
+        "/C=NZ/O=tightbind tests/CN=Test Root CA"]
+    assert report["unverified"][1]["pem"] == pki.files["inter.pem"].read_text()
+    assert ["DNS", "localhost"] in report["unverified"][0]["subject_alt_names"]
+    assert report["protocol"] == "TLSv1.3"
+    assert bad.returncode == 1
+    assert "verify: FAILED: hostname mismatch" in bad.stdout
+    assert bad.stdout.count("-----BEGIN CERTIFICATE-----") == 2
+
+
+def test_chain_errors(run_cli) -> None:
+    result = run_cli("chain", "127.0.0.1:1", "--timeout", "5")
+    assert result.returncode == 2
+    assert "refused" in result.stderr
+    assert run_cli("chain", "host:notaport").returncode == 2
