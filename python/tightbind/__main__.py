@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 
 from tightbind import __version__
 from tightbind.commands import COMMANDS
 
+DESCRIPTION = ("tightbind from the command line: OCR with Tesseract, a server's certificate "
+               "chain, PKCS#12 files, and the benchmarks.")
+EPILOG = "Run 'tightbind COMMAND --help' for a command's options."
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tightbind", description=__doc__)
+    parser = argparse.ArgumentParser(prog="tightbind", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"tightbind {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
@@ -26,13 +31,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit status.  A reader that closes the pipe early (``| head``)
+    ends the command quietly with status 141, as a Unix tool killed by SIGPIPE."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.handler(args) or 0)
+        status = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return status
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return 0
+        # Python would report the failed flush of stdout at exit: point it at nothing.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 141
 
 
 if __name__ == "__main__":

@@ -40,3 +40,14 @@ def test_bench_skips_an_area_whose_module_is_missing():
                             timeout=120, check=False)
     assert result.returncode == 1
     assert "tls: skipped" in result.stderr and "libssl-dev" in result.stderr
+
+
+def test_bench_names_the_extra_for_a_missing_peer():
+    code = ("import sys; sys.modules['google'] = None\n"
+            "from tightbind.__main__ import main\n"
+            "sys.exit(main(['bench', 'framing', '--quick']))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 1
+    assert "framing: skipped" in result.stderr
+    assert "pip install 'tightbind[protobuf]'" in result.stderr

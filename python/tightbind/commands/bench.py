@@ -14,6 +14,9 @@ from tightbind.benchmarks._report import SUMMARY_COLUMNS, Table, machine, steady
 
 HELP = "measure tightbind against pure-Python paths and installed peers"
 
+# A benchmark's missing import -> the extra of tightbind that brings it.
+_EXTRAS = {"google": "protobuf", "PIL": "images", "numpy": "images"}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("areas", nargs="*", metavar="AREA",
@@ -61,7 +64,10 @@ def run(args: argparse.Namespace) -> int:
         try:
             tables = module.run(quick=args.quick)
         except ImportError as exc:
-            print(f"{area}: skipped: {exc}", file=sys.stderr)
+            top = (exc.name or "").split(".")[0]
+            hint = (f" (install it with: pip install 'tightbind[{_EXTRAS[top]}]')"
+                    if top in _EXTRAS else "")
+            print(f"{area}: skipped: {exc}{hint}", file=sys.stderr)
             status = 1
             continue
         for table in tables:

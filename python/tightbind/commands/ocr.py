@@ -33,8 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="files recognised in parallel, one engine each "
                         "(default: the number of CPUs)")
     parser.add_argument("--tessdata", default=None,
-                        help="folder holding <lang>.traineddata (default: TESSDATA_PREFIX "
-                        "or Tesseract's own)")
+                        help="folder holding <lang>.traineddata (default: TESSDATA_PREFIX if "
+                        "set, else the models that come with tightbind when they hold every "
+                        "language asked for, else Tesseract's own folder)")
 
 
 def _page_output(api: Any, fmt: str, name: str, page: int) -> Any:
