@@ -335,9 +335,11 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _
     in_flight: dict[Any, tuple[str, int]] = {}
 
     def record(records: list[dict[str, Any]]) -> None:
-        for entry in records:
-            if entry["status"] != "ok" and len(summary.failures) < 1000:
-                summary.failures.append(entry)
+        for entry in records:  # a document's final word (its assembly may fail too)
+            if entry["status"] != "ok":
+                summary.failed += 1
+                if len(summary.failures) < 1000:
+                    summary.failures.append(entry)
 
     def collect() -> None:
         for future in runner.wait(in_flight):
@@ -347,7 +349,6 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _
             document, pages, _ = entry = open_documents[key]
             entry[2] -= 1
             summary.pages += 1
-            summary.failed += not outcome.ok
             bar.update(failed=not outcome.ok)
             if callback is not None:
                 event: dict[str, Any] = {"input": document.name, "page": index + 1,
@@ -402,6 +403,5 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _
 def _fail_whole(records: list[dict[str, Any]], summary: BatchSummary, bar: Progress,
                 record: Callable[[list[dict[str, Any]]], None]) -> None:
     summary.pages += 1
-    summary.failed += 1
     bar.update(failed=True)
     record(records)

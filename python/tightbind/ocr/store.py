@@ -9,7 +9,7 @@ Layout of ``OUT``::
 
 ``key`` hashes the input's name, its content (SHA-256) and the options.  Every file is
 written to a temporary name in its folder and renamed into place, so a kill at any moment
-leaves whole files or none; a page counts as done once its ``<index>.json`` exists.
+leaves whole files or none; a page counts as done once its ``<index>.done`` exists.
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ class OutputStore:
             names = os.listdir(self._pages_folder(key))
         except FileNotFoundError:
             return set()
-        return {int(name[:-5]) for name in names if re.fullmatch(r"\d+\.json", name)}
+        return {int(name[:-5]) for name in names if re.fullmatch(r"\d+\.done", name)}
 
     # ---- writing ------------------------------------------------------------------------
 
@@ -172,7 +172,7 @@ class OutputStore:
                   "seconds": round(outcome.seconds, 3)}
         if not outcome.ok:
             record["error"] = {"class": outcome.error_class, "message": outcome.error_message}
-        write_atomically(os.path.join(folder, f"{outcome.index}.json"),
+        write_atomically(os.path.join(folder, f"{outcome.index}.done"),
                          json.dumps(record).encode())
 
     def output_name(self, document: Document, fmt: str) -> str:
@@ -185,7 +185,7 @@ class OutputStore:
         records: list[dict[str, Any]] = []
         good = []
         for index in range(pages):
-            with open(os.path.join(folder, f"{index}.json"), encoding="utf-8") as file:
+            with open(os.path.join(folder, f"{index}.done"), encoding="utf-8") as file:
                 page = json.load(file)
             records.append({"input": document.name, "page": index + 1, **page})
             if page["status"] == "ok":
@@ -219,7 +219,7 @@ class OutputStore:
     def fail_document(self, document: Document | None, key: str | None, name: str,
                       error: BaseException) -> list[dict[str, Any]]:
         """Record a document that could not be opened at all (page ``null``)."""
-        records = [{"input": name, "page": None, "status": "failed", "seconds": 0.0,
+        records: list[dict[str, Any]] = [{"input": name, "page": None, "status": "failed", "seconds": 0.0,
                     "error": {"class": type(error).__name__, "message": str(error)},
                     "outputs": []}]
         if document is not None and key is not None:
