@@ -9,7 +9,8 @@ Layout of ``OUT``::
 
 ``key`` hashes the input's name, its content (SHA-256) and the options.  Every file is
 written to a temporary name in its folder and renamed into place, so a kill at any moment
-leaves whole files or none; a page counts as done once its ``<index>.done`` exists.
+leaves whole files or none (the next run removes the temporary files); a page counts as
+done once its ``<index>.done`` exists.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = ["MANIFEST", "OutputStore", "document_key"]
 
 MANIFEST = "manifest.jsonl"
 _STATE = ".tightbind"
+_TEMPORARY = ".tightbind-tmp-"
 _FOOTERS = {"hocr": b" </body>\n</html>\n", "alto": b"\t</Layout>\n</alto>\n", "tsv": b""}
 _RENDERERS = {"hocr": lib.TessHOcrRendererCreate, "alto": lib.TessAltoRendererCreate,
               "tsv": lib.TessTsvRendererCreate}
@@ -52,7 +54,7 @@ def write_atomically(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder."""
     folder = os.path.dirname(path) or "."
     os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    handle, temporary = tempfile.mkstemp(prefix=_TEMPORARY, dir=folder)
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
@@ -133,6 +135,15 @@ class OutputStore:
         self._state = os.path.join(self.root, _STATE)
         os.makedirs(os.path.join(self._state, "pages"), exist_ok=True)
         os.makedirs(os.path.join(self._state, "done"), exist_ok=True)
+        self._sweep()
+
+    def _sweep(self) -> None:
+        """Remove the temporary files a killed run left behind."""
+        for folder, _, files in os.walk(self.root):
+            for name in files:
+                if name.startswith(_TEMPORARY):
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(folder, name))
 
     # ---- what is done -------------------------------------------------------------------
 
@@ -219,9 +230,9 @@ class OutputStore:
     def fail_document(self, document: Document | None, key: str | None, name: str,
                       error: BaseException) -> list[dict[str, Any]]:
         """Record a document that could not be opened at all (page ``null``)."""
-        records: list[dict[str, Any]] = [{"input": name, "page": None, "status": "failed", "seconds": 0.0,
-                    "error": {"class": type(error).__name__, "message": str(error)},
-                    "outputs": []}]
+        records: list[dict[str, Any]] = [
+            {"input": name, "page": None, "status": "failed", "seconds": 0.0,
+             "error": {"class": type(error).__name__, "message": str(error)}, "outputs": []}]
         if document is not None and key is not None:
             self._finish(document, key, records, [])
         else:
