@@ -101,6 +101,16 @@ def mixed_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def dask_cluster():
+    """A real Dask LocalCluster: two worker processes of one thread, and its client."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        yield cluster, client
+
+
+@pytest.fixture(scope="session")
 def phototest(shared_dir: Path) -> Path:
     """The real scan ../shared/ocr/phototest.tif; tests that use it skip without it."""
     path = shared_dir / "ocr" / "phototest.tif"

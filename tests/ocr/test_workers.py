@@ -53,15 +53,6 @@ def test_process_pages(pages):
         EngineOptions(language="xyz").engine()
 
 
-@pytest.fixture(scope="module")
-def dask_cluster():
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        yield cluster, client
-
-
 def outputs_of(out) -> dict[str, bytes]:
     return {str(path.relative_to(out)): path.read_bytes() for path in sorted(out.rglob("*"))
             if path.is_file() and ".tightbind" not in path.parts
@@ -73,7 +64,7 @@ def test_dask_cluster_with_a_worker_killed_mid_run(dask_cluster, pages, mixed_fo
                                                    tmp_path):
     """Pages run as tasks on two worker processes; one is SIGKILLed after the first page
     comes back: its pages are re-run elsewhere and the outputs equal a local run's."""
-    cluster, client = dask_cluster
+    _, client = dask_cluster
     folder = tmp_path / "in"
     folder.mkdir()
     for index, name in enumerate(["paragraph", "line", "blocks"] * 3):
