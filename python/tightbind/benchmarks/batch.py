@@ -71,7 +71,8 @@ def render_pages(folder: Path, count: int, seed: int = 7) -> list[tuple[Path, st
                 draw.text((x0, y), " ".join(line), font=font, fill=0)
                 words.extend(line)
                 y += 58
-        image = image.rotate(rng.uniform(-0.8, 0.8), fillcolor=255, resample=Image.BICUBIC)
+        image = image.rotate(rng.uniform(-0.8, 0.8), fillcolor=255,
+                             resample=Image.Resampling.BICUBIC)
         pixels = numpy.asarray(image, dtype=numpy.int16)
         pixels = pixels + noise_rng.normal(0, 18, pixels.shape).astype(numpy.int16)
         image = Image.fromarray(numpy.clip(pixels, 0, 255).astype(numpy.uint8))
