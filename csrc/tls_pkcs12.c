@@ -170,12 +170,12 @@ static int walk_bags(p12_walk *walk, const STACK_OF(PKCS12_SAFEBAG) *bags, int d
             if (walk->p12->key != NULL)
                 break; /* like PKCS12_parse(): the first key wins */
             if (PKCS12_SAFEBAG_get_nid(bag) == NID_keyBag) {
-                walk->p12->key = EVP_PKCS82PKEY(PKCS12_SAFEBAG_get0_p8inf(bag));
+                walk->p12->key = tb_tls_p8_to_pkey(PKCS12_SAFEBAG_get0_p8inf(bag));
             } else {
                 p8 = PKCS12_decrypt_skey(bag, walk->password, -1);
                 if (p8 == NULL)
                     return decrypt_failure(walk);
-                walk->p12->key = EVP_PKCS82PKEY(p8);
+                walk->p12->key = tb_tls_p8_to_pkey(p8);
                 PKCS8_PRIV_KEY_INFO_free(p8);
             }
             if (walk->p12->key == NULL)
