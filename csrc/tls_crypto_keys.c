@@ -499,8 +499,9 @@ int tb_tls_p12_export(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
             }
         }
     }
-    /* What pyOpenSSL asked for: 3DES for the key and the certificates, a SHA-1 MAC
-       (mac_iterations -1: none), so that every consumer it wrote for still reads it. */
+    /* What pyOpenSSL asked for: 3DES for the key and the certificates, OpenSSL's default
+       MAC (HMAC-SHA-256 in OpenSSL 3; mac_iterations -1: none), so that files match
+       what it wrote on OpenSSL 3 byte for byte in structure. */
     p12 = PKCS12_create(password, name, key, cert, ca, NID_pbe_WithSHA1And3_Key_TripleDES_CBC,
                         NID_pbe_WithSHA1And3_Key_TripleDES_CBC, iterations, mac_iterations, 0);
     if (p12 == NULL) {

@@ -104,8 +104,9 @@ class PKCS12:
     def export(self, passphrase: bytes | None = None, iter: int = 2048,
                maciter: int = 1) -> bytes:
         """Write the bundle as PKCS#12 bytes, as pyOpenSSL did: key and certificates
-        encrypted with 3DES (``iter`` key-derivation rounds), a SHA-1 MAC of ``maciter``
-        rounds (``-1``: no MAC), ``passphrase`` None for none.
+        encrypted with 3DES (``iter`` key-derivation rounds), OpenSSL's default MAC
+        (HMAC-SHA-256 on OpenSSL 3) of ``maciter`` rounds (``-1``: no MAC),
+        ``passphrase`` None for none.
 
         Raises TypeError and ValueError for bad arguments (NUL bytes in the passphrase
         or the friendly name) and a ``crypto.Error`` when OpenSSL refuses (a key that
