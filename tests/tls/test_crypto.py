@@ -62,7 +62,7 @@ def test_names_outside_the_scope_warn_then_refuse(name: str) -> None:
         with pytest.raises(ValueError, match="type argument"):
             placeholder(object(), b"")
         args = (crypto.FILETYPE_PEM, b"")
-    with pytest.raises(NotProvided, match="is not provided by tightbind.tls.crypto") as info:
+    with pytest.raises(NotProvided, match=r"is not provided by tightbind\.tls\.crypto") as info:
         placeholder(*args)
     assert isinstance(info.value, NotImplementedError)
 

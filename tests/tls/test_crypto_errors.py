@@ -50,7 +50,7 @@ def test_args_hold_the_queue_and_str_the_sentence() -> None:
 
 
 def test_check_with_a_sentence_and_an_unknown_code() -> None:
-    with pytest.raises(errors.InvalidArgument, match="^x: better words$"):
+    with pytest.raises(errors.InvalidArgument, match=r"^x: better words$"):
         errors.check(lib.TB_E_ARG, "x", sentence="better words")
     with pytest.raises(errors.OpenSSLFailure, match="status -999, which tightbind"):
         errors.check(-999, "x")
