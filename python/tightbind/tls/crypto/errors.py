@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from tightbind.tls import errors as tls_errors
-from tightbind.tls._native import FAILURES, ffi, lib
+from tightbind.tls._native import FAILURES, ffi, lib, take_buf
 
 __all__ = [
     "DecodeError",
@@ -173,12 +173,7 @@ def discard_queue() -> None:
 def take_bytes(rc: int, out: Any, what: str) -> bytes:
     """The bytes of the ``tb_tls_buf`` a call stored in ``out[0]``, which is freed; raise
     through :func:`check` when ``rc`` is a failure."""
-    check(rc, what)
-    buf = out[0]
-    try:
-        return bytes(ffi.buffer(buf.data, buf.len))
-    finally:
-        lib.tb_tls_buf_free(buf)
+    return take_buf(check(rc, what), out, what)
 
 
 def text_arg(value: str | bytes, what: str) -> bytes:
