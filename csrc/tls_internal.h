@@ -36,6 +36,10 @@ typedef struct {
 
 int tb_tls_password_cb(char *buf, int size, int rwflag, void *u);
 
+/* csrc/tls_crypto_keys.c: a PKCS#8 key through a decoder built once per key type (OpenSSL
+   3.0 builds one per call otherwise); falls back to EVP_PKCS82PKEY. */
+EVP_PKEY *tb_tls_p8_to_pkey(const PKCS8_PRIV_KEY_INFO *p8);
+
 /* csrc/tls_verify.c: hostname checks shared with the client (tls_conn.c). */
 int tb_tls_is_ip_literal(const char *host);
 int tb_tls_set_expected_host(X509_VERIFY_PARAM *param, const char *host);

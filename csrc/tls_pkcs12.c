@@ -170,12 +170,12 @@ static int walk_bags(p12_walk *walk, const STACK_OF(PKCS12_SAFEBAG) *bags, int d
             if (walk->p12->key != NULL)
                 break; /* like PKCS12_parse(): the first key wins */
             if (PKCS12_SAFEBAG_get_nid(bag) == NID_keyBag) {
-                walk->p12->key = EVP_PKCS82PKEY(PKCS12_SAFEBAG_get0_p8inf(bag));
+                walk->p12->key = tb_tls_p8_to_pkey(PKCS12_SAFEBAG_get0_p8inf(bag));
             } else {
                 p8 = PKCS12_decrypt_skey(bag, walk->password, -1);
                 if (p8 == NULL)
                     return decrypt_failure(walk);
-                walk->p12->key = EVP_PKCS82PKEY(p8);
+                walk->p12->key = tb_tls_p8_to_pkey(p8);
                 PKCS8_PRIV_KEY_INFO_free(p8);
             }
             if (walk->p12->key == NULL)
@@ -251,6 +251,16 @@ static void match_key(p12_walk *walk)
     }
 }
 
+/* A MAC that did not verify: a missing algorithm, else the password (said on the queue,
+   as PKCS12_parse says it, since PKCS12_verify_mac leaves a plain mismatch unsaid). */
+static int mac_failure(void)
+{
+    if (tb_tls_queue_is_unsupported())
+        return TB_TLS_E_UNSUPPORTED;
+    ERR_raise(ERR_LIB_PKCS12, PKCS12_R_MAC_VERIFY_FAILURE);
+    return TB_TLS_E_PASSWORD;
+}
+
 /* Check the MAC and settle which empty password (NULL or "") the file was made with. */
 static int check_mac(PKCS12 *p12, const char **password)
 {
@@ -260,10 +270,10 @@ static int check_mac(PKCS12 *p12, const char **password)
         } else if (PKCS12_verify_mac(p12, "", 0)) {
             *password = "";
         } else {
-            return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_PASSWORD;
+            return mac_failure();
         }
     } else if (!PKCS12_verify_mac(p12, *password, -1)) {
-        return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_PASSWORD;
+        return mac_failure();
     }
     ERR_clear_error(); /* a failed first try of the empty password is not an error */
     return TB_OK;

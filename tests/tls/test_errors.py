@@ -12,6 +12,7 @@ interposer; limiting the address space makes Python itself fail first.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import socket
@@ -29,7 +30,9 @@ from helpers.pki import PASSWORD, Pki, TlsServer
 import tightbind
 from conftest import ROOT
 from tightbind import tls
+from tightbind.tls import crypto
 from tightbind.tls._native import FAILURES, check, lib
+from tightbind.tls.crypto.errors import CRYPTO_FAILURES
 
 UNREACHABLE = {"TB_E_NOMEM"}  # why: see the module docstring
 
@@ -126,6 +129,44 @@ CASES: dict[str, Callable[[Pki], object]] = {
 }
 
 
+def _der_length(length: int) -> bytes:
+    if length < 128:
+        return bytes([length])
+    raw = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(raw)]) + raw
+
+
+def inconsistent_rsa_key() -> bytes:
+    """A PKCS#1 RSA key (PEM) that decodes but whose CRT coefficient is wrong."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    numbers = rsa.generate_private_key(public_exponent=65537, key_size=1024).private_numbers()
+    values = [0, numbers.public_numbers.n, numbers.public_numbers.e, numbers.d, numbers.p,
+              numbers.q, numbers.dmp1, numbers.dmq1, numbers.iqmp + 1]
+    body = b"".join(b"\x02" + _der_length(len(raw)) + raw for raw in
+                    (value.to_bytes(value.bit_length() // 8 + 1, "big") for value in values))
+    der = b"\x30" + _der_length(len(body)) + body
+    text = base64.encodebytes(der).decode().replace("\n", "")
+    lines = [text[i:i + 64] for i in range(0, len(text), 64)]
+    return ("-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(lines) +
+            "\n-----END RSA PRIVATE KEY-----\n").encode()
+
+
+def set_overlong_organization(pki: Pki) -> None:
+    crypto.X509().get_subject().O = "x" * 512
+
+
+# Codes only tightbind.tls.crypto's calls return: they raise its classes, each a subclass
+# of the table's class and of crypto.Error.
+CRYPTO_CASES: dict[str, Callable[[Pki], object]] = {
+    "TB_TLS_E_NO_KEY": lambda pki: crypto.X509().get_pubkey(),
+    "TB_TLS_E_EXTENSION": lambda pki: crypto.X509Extension(b"thisIsMadeUp", False, b"hi"),
+    "TB_TLS_E_NAME": set_overlong_organization,
+    "TB_TLS_E_KEY_CHECK": lambda pki: crypto.load_privatekey(
+        crypto.FILETYPE_PEM, inconsistent_rsa_key()).check(),
+}
+
+
 def test_every_code_has_an_entry_and_a_case() -> None:
     codes = header_codes()
     assert "TB_E_NOMEM" in codes and "TB_TLS_E_PROTOCOL" in codes
@@ -135,7 +176,7 @@ def test_every_code_has_an_entry_and_a_case() -> None:
         assert issubclass(cls, tightbind.TlsError), name
         assert sentence, name
     # Each code is reached below, by a case or by its own test, or said to be unreachable.
-    assert set(CASES) | {"TB_TLS_E_NO_LEGACY"} | UNREACHABLE == set(codes)
+    assert set(CASES) | set(CRYPTO_CASES) | {"TB_TLS_E_NO_LEGACY"} | UNREACHABLE == set(codes)
 
 
 @pytest.mark.parametrize("code", sorted(CASES))
@@ -150,6 +191,17 @@ def test_code_reaches_its_exception(pki: Pki, code: str) -> None:
         assert re.search(r"\((errno (104|32))\)", message), message
     else:
         assert isinstance(sentence, str) and sentence in message
+
+
+@pytest.mark.parametrize("code", sorted(CRYPTO_CASES))
+def test_crypto_code_reaches_its_exception(pki: Pki, code: str) -> None:
+    cls, sentence = FAILURES[getattr(lib, code)]
+    with pytest.raises(crypto.Error) as info:
+        CRYPTO_CASES[code](pki)
+    assert type(info.value) is CRYPTO_FAILURES[getattr(lib, code)][0]
+    assert isinstance(info.value, cls)
+    assert isinstance(sentence, str) and sentence in str(info.value)
+    assert isinstance(info.value.args[0], list)
 
 
 def test_overlong_server_name_is_an_invalid_argument(pki: Pki, rsa_server: TlsServer) -> None:

@@ -18,6 +18,10 @@ PKCS#12 the way pyOpenSSL's ``load_pkcs12`` read it (removed from pyOpenSSL in 2
 Legacy files (RC2-40, 3DES: older Windows and macOS exports) load too: OpenSSL's legacy
 provider is loaded beside the default one the first time a file needs it.
 
+pyOpenSSL's own ``OpenSSL.crypto`` API (``PKCS12()``/``export``, ``PKey``, building and
+signing an ``X509``, ``crypto.Error``) is :mod:`tightbind.tls.crypto`: change the import
+line (``from tightbind.tls import crypto``) and the rest of the code stays.
+
 A server's chain, as sent and as verified, never hiding an untrusted one::
 
     chain = fetch_chain("example.org")

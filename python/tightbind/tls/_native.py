@@ -89,6 +89,16 @@ FAILURES: Failures = {
     lib.TB_TLS_E_SYSCALL: (TlsConnectError, "a socket call failed"),
     lib.TB_TLS_E_PROTOCOL: (HandshakeError, "the TLS protocol failed (an alert from the peer, "
                             "a version or cipher mismatch, or data that is not TLS)"),
+    # Codes of tightbind.tls.crypto (csrc/tls_crypto_*.c).
+    lib.TB_TLS_E_NO_KEY: (InvalidArgument, "there is no key: the certificate has none, or the "
+                          "PKey was never generated or loaded"),
+    lib.TB_TLS_E_EXTENSION: (InvalidArgument, "OpenSSL cannot make this extension (an unknown "
+                             "name, a value it cannot parse, or a subject or issuer "
+                             "certificate the value needs was not given)"),
+    lib.TB_TLS_E_NAME: (InvalidArgument, "the value does not fit this name attribute (too long, "
+                        "or characters its string type does not allow)"),
+    lib.TB_TLS_E_KEY_CHECK: (DecodeError, "the private key is inconsistent: its parts do not "
+                             "belong together"),
 }
 check = checker(FAILURES, unexpected=TlsError, details=lambda: (drain(),))
 """``check(rc, what)``: return ``rc`` when it is not negative, else raise its exception

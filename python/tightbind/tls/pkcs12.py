@@ -38,6 +38,11 @@ class PKey:
         """The key size in bits."""
         return int(lib.EVP_PKEY_get_bits(self._ptr))
 
+    def type(self) -> int:
+        """OpenSSL's number for the key type, as pyOpenSSL's ``PKey.type()`` returned it: 6
+        for RSA (``crypto.TYPE_RSA``), 116 DSA, 408 EC, 1087 Ed25519; 0 for an empty key."""
+        return int(lib.EVP_PKEY_get_id(self._ptr))
+
     @property
     def key_type(self) -> str:
         """``"RSA"``, ``"EC"``, ``"ED25519"``, ..."""
