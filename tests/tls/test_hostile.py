@@ -1,0 +1,206 @@
+"""The standing hostile-input suite for tightbind.tls: every public entry point, in a
+child under a hard time and memory limit (``helpers.limits.run_limited``), must answer a
+:class:`tightbind.TlsError` (or succeed), never crash, hang or blow up.
+
+Peers: every call that takes a timeout against every kind of hostile peer
+(``helpers.peers``: stalling, trickling, flooding) returns within the timeout plus
+``TIMEOUT_SLACK``.  Inputs: every fixture file truncated at many points, mutated at
+random, and files claiming sizes the C cannot take.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+from helpers.limits import run_limited
+from helpers.peers import AFTER, BEFORE
+from helpers.pki import Pki
+
+from tightbind.tls.connection import TIMEOUT_SLACK
+
+# ----------------------------------------------------------------------------- peers
+
+TIMEOUT = 1.0
+TICKETS_TIMEOUT = 0.25  # the ticket flood takes ~1 s to read: longer than this + slack
+
+# The child: a hostile peer in a thread and the client call, timed around the call only.
+PEER_CHILD = """
+import json, socket, time
+from helpers.peers import HostilePeer, wait_ready
+from tightbind import tls
+
+files = Path({files!r})
+T = {timeout!r}
+peer = HostilePeer({behaviour!r}, after_handshake={after!r}, chain=files / "leaf_chain.pem",
+                   key=files / "leaf.key")
+
+def connect(**kwargs):
+    sock = socket.create_connection(("127.0.0.1", peer.port), timeout=10)
+    return tls.TLSConnection(sock, "localhost", cafile=files / "root.pem", **kwargs)
+
+def call():
+{call}
+
+outcome, longest = "ok", 0.0
+try:
+    call()
+except Exception as exc:
+    outcome = f"{{type(exc).__module__}}.{{type(exc).__qualname__}}"
+    is_tls = isinstance(exc, tls.TlsError)
+else:
+    is_tls = True
+print(json.dumps({{"outcome": outcome, "tls_error": is_tls, "seconds": longest}}))
+"""
+
+# Each call sets ``longest``: the longest single timed call it made.
+HANDSHAKE_CALLS = {
+    "fetch_chain": """
+        global longest
+        start = time.monotonic()
+        try:
+            tls.fetch_chain("127.0.0.1", peer.port, server_hostname="localhost",
+                            cafile=files / "root.pem", timeout=T)
+        finally:
+            longest = time.monotonic() - start
+    """,
+    "TLSConnection(timeout=)": """
+        global longest
+        sock = socket.create_connection(("127.0.0.1", peer.port), timeout=10)
+        start = time.monotonic()
+        try:
+            tls.TLSConnection(sock, "localhost", cafile=files / "root.pem", timeout=T)
+        finally:
+            longest = time.monotonic() - start
+    """,
+    "TLSConnection(socket timeout)": """
+        global longest
+        sock = socket.create_connection(("127.0.0.1", peer.port), timeout=T)
+        start = time.monotonic()
+        try:
+            tls.TLSConnection(sock, "localhost", cafile=files / "root.pem")
+        finally:
+            longest = time.monotonic() - start
+    """,
+    "do_handshake": """
+        global longest
+        conn = connect(timeout=T, do_handshake_on_connect=False)
+        start = time.monotonic()
+        try:
+            conn.do_handshake()
+        finally:
+            longest = time.monotonic() - start
+    """,
+}
+
+# After a completed handshake; ``conn.settimeout(T)`` once the peer is ready.
+IO_SETUP = """
+        global longest
+        conn = connect(timeout=10)
+        wait_ready(peer)
+        conn.settimeout(T)
+"""
+IO_CALLS = {
+    "recv": """
+        start = time.monotonic()
+        try:
+            conn.recv(100)
+        finally:
+            longest = time.monotonic() - start
+    """,
+    "recv_into": """
+        start = time.monotonic()
+        try:
+            conn.recv_into(bytearray(100))
+        finally:
+            longest = time.monotonic() - start
+    """,
+    # send returns after each record it could write; the call that finds the socket
+    # full is the one that must time out.
+    "send": """
+        data = b"s" * (1 << 20)
+        for _ in range(1000):
+            start = time.monotonic()
+            try:
+                conn.send(data)
+            finally:
+                longest = max(longest, time.monotonic() - start)
+    """,
+    "sendall": """
+        data = b"s" * (64 << 20)
+        start = time.monotonic()
+        try:
+            conn.sendall(data)
+        finally:
+            longest = time.monotonic() - start
+    """,
+    # close sends close_notify without waiting: bounded even with the buffers full.
+    "close": """
+        try:
+            conn.sendall(b"c" * (64 << 20))
+        except tls.TlsError:
+            pass
+        start = time.monotonic()
+        conn.close()
+        longest = time.monotonic() - start
+    """,
+}
+
+# What each peer may make a call end with, besides a timeout: a protocol failure for
+# data that is not TLS, a reset or EOF when it gives up, a success for real data.
+ALLOWED = {"tightbind.tls.errors.TlsTimeout", "tightbind.tls.errors.HandshakeError",
+           "tightbind.tls.errors.TlsConnectError"}
+
+
+def run_peer_case(pki: Pki, behaviour: str, after: bool, call: str, timeout: float) -> dict:
+    code = PEER_CHILD.format(files=str(pki.dir), timeout=timeout, behaviour=behaviour,
+                             after=after, call=textwrap.indent(textwrap.dedent(call), "    "))
+    result = run_limited(code, seconds=60, memory_mib=1024)
+    assert not result.timed_out, f"hung: {result.stderr[-2000:]}"
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report["peak_mib"] = result.peak_mib
+    return report
+
+
+def expect_bounded(report: dict, timeout: float) -> None:
+    assert report["tls_error"], report
+    assert report["outcome"] in ALLOWED | {"ok"}, report
+    assert report["seconds"] <= timeout + TIMEOUT_SLACK, report
+    assert report["peak_mib"] < 512, report
+
+
+HANDSHAKE_CASES = [(b, c) for b in BEFORE for c in HANDSHAKE_CALLS]
+FAST_CASES = {("hello-requests", "fetch_chain"), ("stall", "TLSConnection(timeout=)"),
+              ("stall", "recv"), ("trickle", "recv")}
+
+
+def maybe_slow(cases: list[tuple[str, str]]) -> list:
+    return [pytest.param(*case, marks=() if case in FAST_CASES else pytest.mark.slow)
+            for case in cases]
+
+
+@pytest.mark.parametrize("behaviour, call", maybe_slow(HANDSHAKE_CASES))
+def test_handshake_deadline_holds_against_hostile_peers(pki: Pki, behaviour: str,
+                                                        call: str) -> None:
+    report = run_peer_case(pki, behaviour, False, HANDSHAKE_CALLS[call], TIMEOUT)
+    expect_bounded(report, TIMEOUT)
+    if behaviour in ("stall", "trickle", "hello-requests"):
+        assert report["outcome"] == "tightbind.tls.errors.TlsTimeout", report
+
+
+IO_CASES = [(b, c) for b in AFTER for c in IO_CALLS]
+
+
+@pytest.mark.parametrize("behaviour, call", maybe_slow(IO_CASES))
+def test_io_deadline_holds_against_hostile_peers(pki: Pki, behaviour: str, call: str) -> None:
+    timeout = TICKETS_TIMEOUT if behaviour == "tickets" else TIMEOUT
+    report = run_peer_case(pki, behaviour, True, IO_SETUP + IO_CALLS[call], timeout)
+    expect_bounded(report, timeout)
+    if call.startswith("recv") and behaviour in ("stall", "trickle", "tickets"):
+        assert report["outcome"] == "tightbind.tls.errors.TlsTimeout", report
+    if call.startswith("recv") and behaviour == "data":
+        assert report["outcome"] == "ok", report
+    if call.startswith("send") and behaviour in ("stall", "trickle", "data"):
+        assert report["outcome"] == "tightbind.tls.errors.TlsTimeout", report
