@@ -28,6 +28,7 @@ TICKETS_TIMEOUT = 0.25  # the ticket flood takes ~1 s to read: longer than this 
 # The child: a hostile peer in a thread and the client call, timed around the call only.
 PEER_CHILD = """
 import json, socket, time
+from pathlib import Path
 from helpers.peers import HostilePeer, wait_ready
 from tightbind import tls
 
