@@ -19,6 +19,7 @@
 #ifndef TB_TLS_H
 #define TB_TLS_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,11 @@
 #define TB_TLS_E_CA_LOCATIONS (-310)  /* the cafile/capath could not be loaded */
 #define TB_TLS_E_SYSCALL (-311)       /* a socket call failed: see the errno value */
 #define TB_TLS_E_PROTOCOL (-312)      /* a TLS protocol failure (alert, bad record, ...) */
+#define TB_TLS_E_TOO_LARGE (-313)     /* an input longer than TB_TLS_MAX_INPUT bytes */
+
+/* The longest certificate, key, bundle or PKCS#12 input (and password) the shim takes:
+   OpenSSL keeps such lengths in an int. */
+#define TB_TLS_MAX_INPUT INT_MAX
 
 /* tb_tls_step() operations and non-failure results. */
 #define TB_TLS_OP_HANDSHAKE 0

@@ -16,7 +16,13 @@ int tb_tls_legacy_loaded(void);
 /* True when the error queue says an algorithm is missing from every loaded provider. */
 int tb_tls_queue_is_unsupported(void);
 
-/* A read-only memory BIO over data (NULL when len exceeds INT_MAX or on no memory). */
+/* True when the error queue says a decryption produced bytes that do not decode: the
+   padding happened to look right but the key (the password) was wrong.  The decoders
+   then also report "unsupported", which must not be read as a missing algorithm. */
+int tb_tls_queue_is_wrong_key(void);
+
+/* A read-only memory BIO over data (NULL when len exceeds TB_TLS_MAX_INPUT or on no
+   memory: callers check the length first and return TB_TLS_E_TOO_LARGE). */
 BIO *tb_tls_bio_for(const unsigned char *data, size_t len);
 
 /* Copy what a memory BIO holds into a new tb_tls_buf. */

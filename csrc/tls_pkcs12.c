@@ -15,6 +15,8 @@ int tb_tls_pkey_load(const unsigned char *data, size_t len, int pem, const char 
                      EVP_PKEY **out)
 {
     ERR_clear_error();
+    if (len > TB_TLS_MAX_INPUT || (password != NULL && strlen(password) > TB_TLS_MAX_INPUT))
+        return TB_TLS_E_TOO_LARGE;
     tb_tls_password_source source = {password, 0};
     BIO *bio = tb_tls_bio_for(data, len);
     EVP_PKEY *key = NULL;
@@ -43,6 +45,8 @@ int tb_tls_pkey_load(const unsigned char *data, size_t len, int pem, const char 
             return TB_TLS_E_DECODE; /* the decoders' "unsupported" means unrecognised */
         if (password == NULL)
             return TB_TLS_E_NEED_PASSWORD;
+        if (tb_tls_queue_is_wrong_key())
+            return TB_TLS_E_PASSWORD;
         return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_PASSWORD;
     }
     *out = key;
@@ -56,8 +60,10 @@ int tb_tls_pkey_dump(EVP_PKEY *key, int pem, const char *cipher, const char *pas
     EVP_CIPHER *enc = NULL;
     BIO *bio = NULL;
     int ok, rc;
-    int pass_len = password ? (int)strlen(password) : 0;
+    size_t pass_len = password ? strlen(password) : 0;
 
+    if (pass_len > TB_TLS_MAX_INPUT)
+        return TB_TLS_E_TOO_LARGE;
     if (cipher != NULL && (enc = EVP_CIPHER_fetch(NULL, cipher, NULL)) == NULL)
         return TB_E_ARG; /* no provider offers a cipher of that name */
     if ((bio = BIO_new(BIO_s_mem())) == NULL) {
@@ -65,10 +71,11 @@ int tb_tls_pkey_dump(EVP_PKEY *key, int pem, const char *cipher, const char *pas
         return TB_E_NOMEM;
     }
     if (pem)
-        ok = enc ? PEM_write_bio_PKCS8PrivateKey(bio, key, enc, password, pass_len, NULL, NULL)
+        ok = enc ? PEM_write_bio_PKCS8PrivateKey(bio, key, enc, password, (int)pass_len, NULL,
+                                                 NULL)
                  : PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL);
     else
-        ok = enc ? i2d_PKCS8PrivateKey_bio(bio, key, enc, password, pass_len, NULL, NULL)
+        ok = enc ? i2d_PKCS8PrivateKey_bio(bio, key, enc, password, (int)pass_len, NULL, NULL)
                  : i2d_PrivateKey_bio(bio, key);
     rc = ok ? tb_tls_buf_from_bio(bio, out) : TB_TLS_E_OPENSSL;
     BIO_free(bio);
@@ -150,12 +157,18 @@ static int walk_push_cert(p12_walk *walk, const PKCS12_SAFEBAG *bag)
     return TB_OK;
 }
 
-/* A decryption that failed: a missing algorithm, else (without a MAC) the password. */
-static int decrypt_failure(const p12_walk *walk)
+/*
+ * A decryption that failed: a missing algorithm, else the password.  Also with a MAC that
+ * the password verified: the MAC authenticates the encrypted bytes, so they are intact,
+ * and the key derived for them is what differs (a file made with a second password, or
+ * a non-ASCII password whose bytes differ from those the file was encrypted with: the
+ * MAC reads a password as text, PBES2 encryption takes its bytes).
+ */
+static int decrypt_failure(void)
 {
-    if (tb_tls_queue_is_unsupported())
-        return TB_TLS_E_UNSUPPORTED;
-    return walk->has_mac ? TB_TLS_E_DECODE : TB_TLS_E_PASSWORD;
+    if (tb_tls_queue_is_wrong_key())
+        return TB_TLS_E_PASSWORD;
+    return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_PASSWORD;
 }
 
 static int walk_bags(p12_walk *walk, const STACK_OF(PKCS12_SAFEBAG) *bags, int depth)
@@ -174,7 +187,7 @@ static int walk_bags(p12_walk *walk, const STACK_OF(PKCS12_SAFEBAG) *bags, int d
             } else {
                 p8 = PKCS12_decrypt_skey(bag, walk->password, -1);
                 if (p8 == NULL)
-                    return decrypt_failure(walk);
+                    return decrypt_failure();
                 walk->p12->key = EVP_PKCS82PKEY(p8);
                 PKCS8_PRIV_KEY_INFO_free(p8);
             }
@@ -216,7 +229,7 @@ static int walk_safes(p12_walk *walk, PKCS12 *p12)
         else
             continue; /* public-key enveloped safes need a recipient key */
         if (bags == NULL) {
-            rc = nid == NID_pkcs7_encrypted ? decrypt_failure(walk) : TB_TLS_E_DECODE;
+            rc = nid == NID_pkcs7_encrypted ? decrypt_failure() : TB_TLS_E_DECODE;
             break;
         }
         rc = walk_bags(walk, bags, 0);
@@ -276,8 +289,8 @@ static int p12_parse_once(const unsigned char *data, size_t len, const char *pas
     p12_walk walk = {0};
     int rc;
 
-    if (len > LONG_MAX)
-        return TB_E_ARG;
+    if (len > TB_TLS_MAX_INPUT || (password != NULL && strlen(password) > TB_TLS_MAX_INPUT))
+        return TB_TLS_E_TOO_LARGE;
     PKCS12 *p12 = d2i_PKCS12(NULL, &cursor, (long)len);
     if (p12 == NULL)
         return TB_TLS_E_NOT_PKCS12;
@@ -343,6 +356,8 @@ int tb_tls_p12_create(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
     BIO *bio = NULL;
     int rc = tb_tls_init();
 
+    if (rc == TB_OK && password != NULL && strlen(password) > TB_TLS_MAX_INPUT)
+        rc = TB_TLS_E_TOO_LARGE;
     if (rc == TB_OK && legacy)
         rc = tb_tls_load_legacy();
     if (rc != TB_OK)

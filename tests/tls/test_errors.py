@@ -12,6 +12,7 @@ interposer; limiting the address space makes Python itself fail first.
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
 import socket
@@ -103,6 +104,20 @@ def encrypted_key_without_password(pki: Pki) -> None:
     tls.load_privatekey(tls.FILETYPE_PEM, encrypted)
 
 
+def huge_sparse_certificate(pki: Pki) -> None:
+    """A 'certificate' one byte over the limit: a sparse file mapped, so nothing is
+    allocated (the size is checked before any copy)."""
+    path = pki.dir / "huge.sparse"
+    with open(path, "wb") as f:
+        f.truncate(tls.MAX_INPUT + 1)
+    try:
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ) as mapped, \
+                memoryview(mapped) as view:
+            tls.load_certificate(tls.FILETYPE_ASN1, view)
+    finally:
+        path.unlink()
+
+
 # Code -> a call with a real input that makes the C return it.
 CASES: dict[str, Callable[[Pki], object]] = {
     "TB_E_ARG": lambda pki: tls.dump_privatekey(
@@ -123,6 +138,7 @@ CASES: dict[str, Callable[[Pki], object]] = {
         load(pki, "leaf"), cafile=pki.dir / "no-such-file.pem"),
     "TB_TLS_E_SYSCALL": handshake_after_reset,
     "TB_TLS_E_PROTOCOL": handshake_with_plain_server,
+    "TB_TLS_E_TOO_LARGE": huge_sparse_certificate,
 }
 
 

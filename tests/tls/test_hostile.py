@@ -205,3 +205,45 @@ def test_io_deadline_holds_against_hostile_peers(pki: Pki, behaviour: str, call:
         assert report["outcome"] == "ok", report
     if call.startswith("send") and behaviour in ("stall", "trickle", "data"):
         assert report["outcome"] == "tightbind.tls.errors.TlsTimeout", report
+
+
+# ----------------------------------------------------------------------- oversized inputs
+
+OVERSIZED_CHILD = """
+import json, mmap
+from tightbind import tls
+
+calls = {{
+    "load_certificate PEM": lambda v: tls.load_certificate(tls.FILETYPE_PEM, v),
+    "load_certificate DER": lambda v: tls.load_certificate(tls.FILETYPE_ASN1, v),
+    "Certificate.from_pem": tls.Certificate.from_pem,
+    "Certificate.from_der": tls.Certificate.from_der,
+    "load_certificates": tls.load_certificates,
+    "load_privatekey PEM": lambda v: tls.load_privatekey(tls.FILETYPE_PEM, v, "pw"),
+    "load_privatekey DER": lambda v: tls.load_privatekey(tls.FILETYPE_ASN1, v),
+    "load_pkcs12": lambda v: tls.load_pkcs12(v, "pw"),
+}}
+outcomes = {{}}
+with open({path!r}, "rb") as f, mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ) as mapped:
+    for name, call in calls.items():
+        with memoryview(mapped) as view:
+            try:
+                call(view)
+                outcomes[name] = "accepted"
+            except Exception as exc:
+                outcomes[name] = type(exc).__name__
+print(json.dumps(outcomes))
+"""
+
+
+def test_inputs_over_two_gib_are_refused_before_any_copy(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tightbind.tls import MAX_INPUT
+
+    path = tmp_path / "sparse"
+    with open(path, "wb") as f:
+        f.truncate(MAX_INPUT + 1)  # 2 GiB of holes: no disk, no memory
+    result = run_limited(OVERSIZED_CHILD.format(path=str(path)), seconds=60, memory_mib=256)
+    assert result.returncode == 0 and not result.timed_out, result.stderr[-2000:]
+    outcomes = json.loads(result.stdout)
+    assert set(outcomes.values()) == {"InputTooLarge"}, outcomes
+    assert result.peak_mib < 200

@@ -31,7 +31,7 @@ and each carries OpenSSL's own reasons in ``openssl_errors``.
 
 from __future__ import annotations
 
-from tightbind.tls._native import openssl_version
+from tightbind.tls._native import MAX_INPUT, openssl_version
 from tightbind.tls.connection import PeerChain, TLSConnection, fetch_chain
 from tightbind.tls.errors import (
     CaLocationError,
@@ -39,6 +39,7 @@ from tightbind.tls.errors import (
     DecodeError,
     HandshakeError,
     HostnameMismatch,
+    InputTooLarge,
     InvalidArgument,
     LegacyProviderUnavailable,
     MissingMac,
@@ -73,6 +74,7 @@ from tightbind.tls.x509 import (
 __all__ = [
     "FILETYPE_ASN1",
     "FILETYPE_PEM",
+    "MAX_INPUT",
     "PKCS12",
     "CaLocationError",
     "Certificate",
@@ -80,6 +82,7 @@ __all__ = [
     "DecodeError",
     "HandshakeError",
     "HostnameMismatch",
+    "InputTooLarge",
     "InvalidArgument",
     "LegacyProviderUnavailable",
     "MissingMac",

@@ -13,8 +13,10 @@ from tightbind.tls._native import (
     c_password,
     c_text,
     check,
+    drain,
     ffi,
     lib,
+    password_forms,
     take_buf,
 )
 from tightbind.tls.x509 import Certificate, check_filetype
@@ -70,9 +72,22 @@ def load_privatekey(type: int, buffer: bytes | str,
     pem = check_filetype(type)
     data = as_bytes(buffer, "buffer")
     out = ffi.new("EVP_PKEY **")
-    check(lib.tb_tls_pkey_load(data, len(data), pem, c_password(passphrase), out),
-          "cannot read the private key")
+    rc = _try_passwords(lambda password: lib.tb_tls_pkey_load(data, len(data), pem, password,
+                                                              out), passphrase)
+    check(rc, "cannot read the private key")
     return PKey._adopt(out[0], up_ref=False)
+
+
+def _try_passwords(call: Any, passphrase: Passphrase) -> int:
+    """Return ``call(password)``'s status for the first of :func:`password_forms` that is
+    not refused as a wrong password (the last status when every form is)."""
+    forms = password_forms(passphrase)
+    for index, form in enumerate(forms):
+        rc = int(call(c_password(form)))
+        if rc != lib.TB_TLS_E_PASSWORD or index == len(forms) - 1:
+            return rc
+        drain()  # this form's reasons; the next form starts with an empty queue
+    raise AssertionError("password_forms returned no form")
 
 
 def dump_privatekey(type: int, pkey: PKey, cipher: str | None = None,
@@ -141,9 +156,14 @@ def load_pkcs12(data: bytes, passphrase: Passphrase = None, *,
     """Open a PKCS#12 (.p12/.pfx) file and return its :class:`PKCS12`.
 
     ``passphrase`` may be str or bytes; None and "" both open an empty-password file.
-    Legacy files (RC2-40, 3DES) load after OpenSSL's legacy provider is loaded on demand.
+    A non-ASCII password is text: str, UTF-8 bytes and (where it fits) Latin-1 bytes of
+    the same text open the same files, whichever of those encodings the file was made
+    with (see :func:`~tightbind.tls._native.password_forms`).  Legacy files (RC2-40,
+    3DES) load after OpenSSL's legacy provider is loaded on demand.
 
-    Raises :class:`WrongPassword` ("wrong password or corrupted file"), :class:`NotPkcs12`
+    Raises :class:`WrongPassword` ("wrong password or corrupted file"; also when the
+    password verifies the MAC but does not decrypt the contents: a file made with two
+    passwords), :class:`InputTooLarge` (over 2 GiB), :class:`NotPkcs12`
     (not PKCS#12 or truncated), :class:`MissingMac` (no integrity MAC; pass
     ``allow_missing_mac=True`` to accept it), :class:`UnsupportedAlgorithm` or
     :class:`LegacyProviderUnavailable`.
@@ -153,8 +173,9 @@ def load_pkcs12(data: bytes, passphrase: Passphrase = None, *,
         raise TypeError("data must be bytes (the file's contents), not str")
     out = ffi.new("tb_tls_p12 **")
     flags = lib.TB_TLS_P12_ALLOW_NO_MAC if allow_missing_mac else 0
-    check(lib.tb_tls_p12_parse(raw, len(raw), c_password(passphrase), flags, out),
-          "cannot open the PKCS#12 file")
+    rc = _try_passwords(lambda password: lib.tb_tls_p12_parse(raw, len(raw), password, flags,
+                                                              out), passphrase)
+    check(rc, "cannot open the PKCS#12 file")
     p12 = out[0]
     try:
         key = PKey._adopt(p12.key, up_ref=True) if p12.key != ffi.NULL else None
