@@ -88,11 +88,13 @@ int tb_tls_verify_chain(X509_STORE *store, X509 *leaf, X509 **intermediates, siz
     int ok = X509_verify_cert(ctx);
     if (ok == 1) {
         rc = tb_tls_list_from_stack(X509_STORE_CTX_get0_chain(ctx), chain);
-    } else if (ok == 0) {
+    } else if (ok == 0 || X509_STORE_CTX_get_error(ctx) != X509_V_OK) {
+        /* -1 with a verify code: OpenSSL gave up on a certificate it could not use (a
+           public key that does not decode, say): a verify failure like any other. */
         *error = X509_STORE_CTX_get_error(ctx);
         *depth = X509_STORE_CTX_get_error_depth(ctx);
-        ERR_clear_error(); /* the verify code says it all */
-        rc = TB_TLS_E_VERIFY;
+        rc = TB_TLS_E_VERIFY; /* the queue keeps what OpenSSL said: a key that does not
+                                 decode, say, behind an "unspecified" verify code */
     } else {
         rc = TB_TLS_E_OPENSSL;
     }

@@ -188,6 +188,63 @@ class HostilePeer:
         self.close()
 
 
+class FlightPeer:
+    """A loopback server that answers each ClientHello with the real server flight,
+    edited by ``transform(flight, index)`` (index counts connections from 0), then
+    closes: the hostile-input suite's way to feed damaged handshakes to the client.
+    ``max_version`` limits the protocol (TLS 1.2 sends the certificates in clear)."""
+
+    def __init__(self, chain: Path, key: Path, transform, *,  # type: ignore[no-untyped-def]
+                 max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3) -> None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(chain), str(key))
+        context.maximum_version = max_version
+        self._context = context
+        self._transform = transform
+        self._stop = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.port = self.listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        index = 0
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                try:
+                    hello = conn.recv(65536)
+                    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+                    tls = self._context.wrap_bio(incoming, outgoing, server_side=True)
+                    incoming.write(hello)
+                    try:
+                        tls.do_handshake()
+                    except ssl.SSLError:
+                        pass  # WantRead after the flight, or a ClientHello it refused
+                    conn.sendall(self._transform(outgoing.read(), index))
+                    conn.shutdown(socket.SHUT_WR)
+                    conn.recv(65536)  # until the client gives up
+                except OSError:
+                    pass
+            index += 1
+
+    def close(self) -> None:
+        self._stop.set()
+        self.listener.close()
+        self._thread.join(5)
+
+    def __enter__(self) -> FlightPeer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def wait_ready(peer: HostilePeer, seconds: float = 60.0) -> None:
     """Wait until ``peer`` is about to misbehave (it made its flood, say)."""
     deadline = time.monotonic() + seconds

@@ -247,3 +247,145 @@ def test_inputs_over_two_gib_are_refused_before_any_copy(tmp_path) -> None:  # t
     outcomes = json.loads(result.stdout)
     assert set(outcomes.values()) == {"InputTooLarge"}, outcomes
     assert result.peak_mib < 200
+
+
+# --------------------------------------------------------------- damaged files, flights
+# Every public entry point that reads bytes, fed every fixture file of its kind truncated
+# at many points and mutated at random (helpers.hostile), in a child under hard limits;
+# whatever loads is then used (decoded, verified, re-encoded).  Each must answer with a
+# TlsError or succeed: no other exception, no crash, no hang, bounded memory.
+
+INPUT_CHILD = """
+import datetime as dt
+from pathlib import Path
+from helpers.hostile import Tally, mutations, truncations
+from tightbind import tls
+
+files = Path({files!r})
+PASSWORD = {password!r}
+ALLOWED = (tls.TlsError,)
+tally = Tally()
+AT = dt.datetime.now(dt.timezone.utc)
+
+def use_cert(cert):
+    cert.to_dict(); str(cert.subject); repr(cert); cert.subject.CN; cert.issuer.get_components()
+    cert.serial_number; cert.not_before; cert.not_after; cert.subject_alt_names
+    cert.public_key_info; cert.signature_algorithm; cert.ocsp_urls; cert.fingerprint()
+    cert.get_notAfter(); cert.has_expired(); hash(cert)
+    assert tls.load_certificate(tls.FILETYPE_ASN1, cert.der) == cert
+    tls.load_certificate(tls.FILETYPE_PEM, cert.pem)
+    try:
+        tls.verify_chain(cert, cafile=files / "root.pem", hostname="localhost", at_time=AT)
+    except tls.CertificateVerifyError:
+        pass
+
+def use_key(key):
+    key.bits(); key.key_type; key.public_pem(); repr(key); hash(key)
+    tls.dump_privatekey(tls.FILETYPE_ASN1, key)
+    tls.dump_privatekey(tls.FILETYPE_PEM, key, "aes-128-cbc", "pw")
+
+def use_p12(p12):
+    for cert in filter(None, [p12.certificate, *p12.ca_certificates]):
+        use_cert(cert)
+    if p12.private_key is not None:
+        use_key(p12.private_key)
+    if p12.private_key is not None or p12.certificate is not None:
+        p12.export("pw")
+
+def variants(data):
+    yield from truncations(data)
+    yield from mutations(data, count={mutations})
+
+{body}
+print(tally.report())
+"""
+
+CERT_BODY = """
+for name in ("root", "inter", "leaf", "ec_leaf", "expired"):
+    pem = (files / f"{name}.pem").read_bytes()
+    der = tls.load_certificate(tls.FILETYPE_PEM, pem).der
+    for data in variants(pem):
+        tally.run("load_certificate PEM", data,
+                  lambda: use_cert(tls.load_certificate(tls.FILETYPE_PEM, data)), ALLOWED)
+        text = data.decode("latin-1")
+        tally.run("Certificate.from_pem str", data,
+                  lambda: use_cert(tls.Certificate.from_pem(text)), ALLOWED)
+    for data in variants(der):
+        tally.run("load_certificate DER", data,
+                  lambda: use_cert(tls.Certificate.from_der(data)), ALLOWED)
+for name in ("leaf_chain", "cas", "expired_chain"):
+    for data in variants((files / f"{name}.pem").read_bytes()):
+        tally.run("load_certificates", data,
+                  lambda: [use_cert(c) for c in tls.load_certificates(data)], ALLOWED)
+"""
+
+KEY_BODY = """
+for name in ("leaf.key", "ec.key", "inter.key"):
+    pem = (files / name).read_bytes()
+    key = tls.load_privatekey(tls.FILETYPE_PEM, pem)
+    forms = {
+        "PEM": (tls.FILETYPE_PEM, pem, None),
+        "DER": (tls.FILETYPE_ASN1, tls.dump_privatekey(tls.FILETYPE_ASN1, key), None),
+        "encrypted PEM": (tls.FILETYPE_PEM,
+                          tls.dump_privatekey(tls.FILETYPE_PEM, key, "aes-256-cbc", "pw"), "pw"),
+        "encrypted DER": (tls.FILETYPE_ASN1,
+                          tls.dump_privatekey(tls.FILETYPE_ASN1, key, "des-ede3-cbc", "pw"),
+                          "pw"),
+    }
+    for form, (filetype, source, password) in forms.items():
+        for data in variants(source):
+            tally.run(f"load_privatekey {form}", data,
+                      lambda: use_key(tls.load_privatekey(filetype, data, password)), ALLOWED)
+"""
+
+P12_BODY = """
+for name in ("aes", "legacy", "empty", "nokey", "nomac", "plain"):
+    source = (files / f"{name}.p12").read_bytes()
+    password = "" if name == "empty" else PASSWORD
+    for data in variants(source):
+        tally.run("load_pkcs12", data,
+                  lambda: use_p12(tls.load_pkcs12(data, password,
+                                                  allow_missing_mac=name in ("nomac", "plain"))),
+                  ALLOWED)
+"""
+
+FLIGHT_BODY = """
+import ssl
+from helpers.peers import FlightPeer
+
+for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+    def transform(flight, index, version=version):
+        if index % 2 == 0:
+            points = list(truncations(flight, samples=40))
+            return points[(index // 2) % len(points)]
+        return next(mutations(flight, count=1, seed=index))
+
+    with FlightPeer(files / "leaf_chain.pem", files / "leaf.key", transform,
+                    max_version=version) as peer:
+        for index in range({flights}):
+            name = f"fetch_chain {version.name}"
+            call = lambda: tls.fetch_chain("127.0.0.1", peer.port, server_hostname="localhost",
+                                           cafile=files / "root.pem", timeout=3)
+            tally.run(name, str(index).encode(), call, ALLOWED)
+"""
+
+INPUT_FAMILIES = {"certificates": CERT_BODY, "private keys": KEY_BODY, "pkcs12": P12_BODY,
+                  "server flights": FLIGHT_BODY}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", INPUT_FAMILIES)
+def test_damaged_inputs_give_tls_errors(pki: Pki, family: str) -> None:
+    from helpers.pki import PASSWORD
+
+    body = INPUT_FAMILIES[family].replace("{flights}", "120")
+    code = INPUT_CHILD.format(files=str(pki.dir), password=PASSWORD, mutations=150,
+                              body=textwrap.dedent(body))
+    result = run_limited(code, seconds=240, memory_mib=1024)
+    assert not result.timed_out, f"hung: {result.stderr[-2000:]}"
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["cases"] >= 240, report
+    print(family, report["cases"], report["counts"])
+    assert not report["unexpected"], json.dumps(report["unexpected"][:5], indent=1)
+    assert result.peak_mib < 400, result.peak_mib
