@@ -51,10 +51,18 @@
 #define TB_TLS_E_SYSCALL (-311)       /* a socket call failed: see the errno value */
 #define TB_TLS_E_PROTOCOL (-312)      /* a TLS protocol failure (alert, bad record, ...) */
 #define TB_TLS_E_TOO_LARGE (-313)     /* an input longer than TB_TLS_MAX_INPUT bytes */
+#define TB_TLS_E_DECRYPT (-314)       /* the password verified the MAC but decrypts nothing */
+#define TB_TLS_E_TOO_COSTLY (-315)    /* key derivation past TB_TLS_MAX_ITERATIONS in all */
 
 /* The longest certificate, key, bundle or PKCS#12 input (and password) the shim takes:
    OpenSSL keeps such lengths in an int. */
 #define TB_TLS_MAX_INPUT INT_MAX
+
+/* The key-derivation work one PKCS#12 parse or private key load may do, in PBKDF2 (or
+   PKCS#12 KDF) iterations summed over the MAC and every decryption (scrypt counts
+   N * r * p): a file asking for more is refused before any of it is done, so a 3 KB file
+   cannot keep a caller busy for hours.  Files in the wild ask for 2048 to 600000 each. */
+#define TB_TLS_MAX_ITERATIONS 4000000
 
 /* tb_tls_step() operations and non-failure results. */
 #define TB_TLS_OP_HANDSHAKE 0

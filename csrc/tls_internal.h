@@ -42,6 +42,11 @@ typedef struct {
 
 int tb_tls_password_cb(char *buf, int size, int rwflag, void *u);
 
+/* csrc/tls_pkcs12.c: the key-derivation work a PBE algorithm (PKCS#12 PBE, PBES1, PBES2
+   with PBKDF2 or scrypt) asks for, in iterations; LONG_MAX when its parameters do not
+   decode or are out of range, 0 for algorithms that derive no key from a password. */
+long tb_tls_pbe_cost(const X509_ALGOR *alg);
+
 /* csrc/tls_verify.c: hostname checks shared with the client (tls_conn.c). */
 int tb_tls_is_ip_literal(const char *host);
 int tb_tls_set_expected_host(X509_VERIFY_PARAM *param, const char *host);

@@ -11,12 +11,98 @@
 
 #define TB_TLS_P12_MAX_DEPTH 8 /* nesting of safeContents bags we follow */
 
+/* ---------------------------------------------------------------- key-derivation cost */
+
+/* An iteration count: `missing` when absent, LONG_MAX when it does not fit in 64 bits,
+   0 when negative (OpenSSL refuses those itself). */
+static long count_of(const ASN1_INTEGER *value, long missing)
+{
+    int64_t n;
+    if (value == NULL)
+        return missing;
+    if (!ASN1_INTEGER_get_int64(&n, value))
+        return LONG_MAX;
+    return n < 0 ? 0 : (n > LONG_MAX ? LONG_MAX : (long)n);
+}
+
+static long saturating_mul(long a, long b)
+{
+    return (a != 0 && b > LONG_MAX / a) ? LONG_MAX : a * b;
+}
+
+long tb_tls_pbe_cost(const X509_ALGOR *alg)
+{
+    long cost = 0;
+    int nid = OBJ_obj2nid(alg->algorithm);
+
+    /* Parameters that do not decode cost nothing: OpenSSL fails on them before deriving. */
+    if (nid == NID_pbes2) {
+        PBE2PARAM *pbe2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter);
+        if (pbe2 == NULL)
+            return 0;
+        int kdf = OBJ_obj2nid(pbe2->keyfunc->algorithm);
+        if (kdf == NID_id_pbkdf2) {
+            PBKDF2PARAM *pbkdf2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM),
+                                                            pbe2->keyfunc->parameter);
+            cost = pbkdf2 ? count_of(pbkdf2->iter, 0) : 0;
+            PBKDF2PARAM_free(pbkdf2);
+        } else if (kdf == NID_id_scrypt) {
+            SCRYPT_PARAMS *scrypt = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(SCRYPT_PARAMS),
+                                                              pbe2->keyfunc->parameter);
+            if (scrypt != NULL)
+                cost = saturating_mul(saturating_mul(count_of(scrypt->costParameter, 0),
+                                                     count_of(scrypt->blockSize, 0)),
+                                      count_of(scrypt->parallelizationParameter, 0));
+            SCRYPT_PARAMS_free(scrypt);
+        }
+        PBE2PARAM_free(pbe2);
+    } else if (EVP_PBE_find(EVP_PBE_TYPE_OUTER, nid, NULL, NULL, NULL)) {
+        /* PKCS#12 PBE and PBES1 (pbeWithSHAAnd3-KeyTripleDES-CBC, pbeWithMD5AndDES-CBC...) */
+        PBEPARAM *pbe = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter);
+        cost = pbe ? count_of(pbe->iter, 1) : 0;
+        PBEPARAM_free(pbe);
+    }
+    return cost;
+}
+
+/* Take cost from *budget: 0, or TB_TLS_E_TOO_COSTLY when the budget does not cover it. */
+static int spend(long *budget, long cost)
+{
+    if (cost > *budget)
+        return TB_TLS_E_TOO_COSTLY;
+    *budget -= cost;
+    return TB_OK;
+}
+
+/* The key-derivation cost of an encrypted PKCS#8 key in data (PEM or DER), or 0 when it
+   holds none; read without decrypting anything. */
+static long encrypted_key_cost(const unsigned char *data, size_t len, int pem)
+{
+    BIO *bio = tb_tls_bio_for(data, len);
+    if (bio == NULL)
+        return 0;
+    ERR_set_mark();
+    X509_SIG *p8 = pem ? PEM_read_bio_PKCS8(bio, NULL, NULL, NULL) : d2i_PKCS8_bio(bio, NULL);
+    ERR_pop_to_mark();
+    BIO_free(bio);
+    long cost = 0;
+    if (p8 != NULL) {
+        const X509_ALGOR *alg;
+        X509_SIG_get0(p8, &alg, NULL);
+        cost = tb_tls_pbe_cost(alg);
+        X509_SIG_free(p8);
+    }
+    return cost;
+}
+
 int tb_tls_pkey_load(const unsigned char *data, size_t len, int pem, const char *password,
                      EVP_PKEY **out)
 {
     ERR_clear_error();
     if (len > TB_TLS_MAX_INPUT || (password != NULL && strlen(password) > TB_TLS_MAX_INPUT))
         return TB_TLS_E_TOO_LARGE;
+    if (encrypted_key_cost(data, len, pem) > TB_TLS_MAX_ITERATIONS)
+        return TB_TLS_E_TOO_COSTLY;
     tb_tls_password_source source = {password, 0};
     BIO *bio = tb_tls_bio_for(data, len);
     EVP_PKEY *key = NULL;
@@ -104,6 +190,7 @@ typedef struct {
     ASN1_OCTET_STRING *key_id;
     const char *password;
     int has_mac;
+    long budget; /* key-derivation iterations left (TB_TLS_MAX_ITERATIONS at the start) */
 } p12_walk;
 
 void tb_tls_p12_free(tb_tls_p12 *p12)
@@ -158,17 +245,18 @@ static int walk_push_cert(p12_walk *walk, const PKCS12_SAFEBAG *bag)
 }
 
 /*
- * A decryption that failed: a missing algorithm, else the password.  Also with a MAC that
- * the password verified: the MAC authenticates the encrypted bytes, so they are intact,
- * and the key derived for them is what differs (a file made with a second password, or
- * a non-ASCII password whose bytes differ from those the file was encrypted with: the
- * MAC reads a password as text, PBES2 encryption takes its bytes).
+ * A decryption that failed: a missing algorithm, else the password.  With a MAC that the
+ * password verified, TB_TLS_E_DECRYPT: the MAC authenticates the encrypted bytes, so they
+ * are intact and the key derived for them is what differs (a file made with a second
+ * password, or a non-ASCII password whose bytes differ from those the file was encrypted
+ * with: the MAC reads a password as text, PBES2 encryption takes its bytes).
  */
-static int decrypt_failure(void)
+static int decrypt_failure(const p12_walk *walk)
 {
+    int wrong = walk->has_mac ? TB_TLS_E_DECRYPT : TB_TLS_E_PASSWORD;
     if (tb_tls_queue_is_wrong_key())
-        return TB_TLS_E_PASSWORD;
-    return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_PASSWORD;
+        return wrong;
+    return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : wrong;
 }
 
 static int walk_bags(p12_walk *walk, const STACK_OF(PKCS12_SAFEBAG) *bags, int depth)
@@ -185,9 +273,13 @@ static int walk_bags(p12_walk *walk, const STACK_OF(PKCS12_SAFEBAG) *bags, int d
             if (PKCS12_SAFEBAG_get_nid(bag) == NID_keyBag) {
                 walk->p12->key = EVP_PKCS82PKEY(PKCS12_SAFEBAG_get0_p8inf(bag));
             } else {
+                const X509_ALGOR *alg;
+                X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, NULL);
+                if (spend(&walk->budget, tb_tls_pbe_cost(alg)) != TB_OK)
+                    return TB_TLS_E_TOO_COSTLY;
                 p8 = PKCS12_decrypt_skey(bag, walk->password, -1);
                 if (p8 == NULL)
-                    return decrypt_failure();
+                    return decrypt_failure(walk);
                 walk->p12->key = EVP_PKCS82PKEY(p8);
                 PKCS8_PRIV_KEY_INFO_free(p8);
             }
@@ -222,14 +314,22 @@ static int walk_safes(p12_walk *walk, PKCS12 *p12)
         PKCS7 *safe = sk_PKCS7_value(safes, i);
         STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
         int nid = OBJ_obj2nid(safe->type);
-        if (nid == NID_pkcs7_data)
+        if (nid == NID_pkcs7_data) {
             bags = PKCS12_unpack_p7data(safe);
-        else if (nid == NID_pkcs7_encrypted)
+        } else if (nid == NID_pkcs7_encrypted) {
+            if (safe->d.encrypted == NULL || safe->d.encrypted->enc_data == NULL) {
+                rc = TB_TLS_E_DECODE;
+                break;
+            }
+            if ((rc = spend(&walk->budget,
+                            tb_tls_pbe_cost(safe->d.encrypted->enc_data->algorithm))) != TB_OK)
+                break;
             bags = PKCS12_unpack_p7encdata(safe, walk->password, -1);
-        else
+        } else {
             continue; /* public-key enveloped safes need a recipient key */
+        }
         if (bags == NULL) {
-            rc = nid == NID_pkcs7_encrypted ? decrypt_failure() : TB_TLS_E_DECODE;
+            rc = nid == NID_pkcs7_encrypted ? decrypt_failure(walk) : TB_TLS_E_DECODE;
             break;
         }
         rc = walk_bags(walk, bags, 0);
@@ -265,8 +365,15 @@ static void match_key(p12_walk *walk)
 }
 
 /* Check the MAC and settle which empty password (NULL or "") the file was made with. */
-static int check_mac(PKCS12 *p12, const char **password)
+static int check_mac(PKCS12 *p12, const char **password, long *budget)
 {
+    const ASN1_INTEGER *iterations = NULL;
+    PKCS12_get0_mac(NULL, NULL, NULL, &iterations, p12);
+    long cost = count_of(iterations, 1);
+    /* The empty password may be tried twice. */
+    if (spend(budget, *password == NULL || **password == '\0' ? saturating_mul(cost, 2)
+                                                                 : cost) != TB_OK)
+        return TB_TLS_E_TOO_COSTLY;
     if (*password == NULL || **password == '\0') {
         if (PKCS12_verify_mac(p12, NULL, 0)) {
             *password = NULL;
@@ -295,12 +402,13 @@ static int p12_parse_once(const unsigned char *data, size_t len, const char *pas
     if (p12 == NULL)
         return TB_TLS_E_NOT_PKCS12;
     walk.has_mac = PKCS12_mac_present(p12);
+    walk.budget = TB_TLS_MAX_ITERATIONS;
     if (!walk.has_mac) {
         rc = (flags & TB_TLS_P12_ALLOW_NO_MAC) ? TB_OK : TB_TLS_E_NO_MAC;
         if (password != NULL && *password == '\0')
             password = NULL;
     } else {
-        rc = check_mac(p12, &password);
+        rc = check_mac(p12, &password, &walk.budget);
     }
     if (rc != TB_OK) {
         PKCS12_free(p12);

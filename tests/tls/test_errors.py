@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from helpers.der import pkcs12_remac, set_mac_iterations
 from helpers.pki import PASSWORD, Pki, TlsServer
 
 import tightbind
@@ -139,6 +140,11 @@ CASES: dict[str, Callable[[Pki], object]] = {
     "TB_TLS_E_SYSCALL": handshake_after_reset,
     "TB_TLS_E_PROTOCOL": handshake_with_plain_server,
     "TB_TLS_E_TOO_LARGE": huge_sparse_certificate,
+    # The MAC made again for another password: it verifies, the contents do not decrypt.
+    "TB_TLS_E_DECRYPT": lambda pki: tls.load_pkcs12(pkcs12_remac(read(pki, "aes.p12"), "mac"),
+                                                    "mac"),
+    "TB_TLS_E_TOO_COSTLY": lambda pki: tls.load_pkcs12(
+        set_mac_iterations(read(pki, "aes.p12"), tls.MAX_ITERATIONS + 1), PASSWORD),
 }
 
 

@@ -388,3 +388,74 @@ def test_damaged_inputs_give_tls_errors(pki: Pki, family: str) -> None:
     assert report["cases"] >= 240, report
     assert not report["unexpected"], json.dumps(report["unexpected"][:5], indent=1)
     assert result.peak_mib < 400, result.peak_mib
+
+
+ITERATIONS_CHILD = """
+import base64, json, subprocess
+from pathlib import Path
+from helpers.der import pkcs12_remac, set_mac_iterations, set_pbe_iterations
+from tightbind import tls
+
+files = Path({files!r})
+PASSWORD = {password!r}
+cases = {{}}
+for value in ((1 << 31) - 1, 1 << 70, tls.MAX_ITERATIONS + 1):
+    for name in ("aes", "legacy", "empty", "nomac", "plain"):
+        data = (files / f"{{name}}.p12").read_bytes()
+        password = "" if name == "empty" else PASSWORD
+        if name not in ("nomac", "plain"):
+            cases[f"{{name}}.p12 MAC {{value}}"] = (set_mac_iterations(data, value), password)
+        for which in range(3):
+            edited = set_pbe_iterations(data, value, which)
+            if edited == data:
+                break
+            if name not in ("nomac", "plain"):
+                edited = pkcs12_remac(edited, password)
+            cases[f"{{name}}.p12 PBE #{{which}} {{value}}"] = (edited, password)
+
+key = tls.load_privatekey(tls.FILETYPE_PEM, (files / "ec.key").read_bytes())
+scrypt = subprocess.run(["openssl", "pkcs8", "-topk8", "-in", str(files / "ec.key"), "-scrypt",
+                         "-scrypt_N", "1024", "-scrypt_r", "8", "-scrypt_p", "1", "-outform",
+                         "DER", "-passout", "pass:pw"], capture_output=True, check=True).stdout
+keys = {{"PBKDF2": tls.dump_privatekey(tls.FILETYPE_ASN1, key, "aes-256-cbc", "pw"),
+        "PKCS#12 PBE": subprocess.run(
+            ["openssl", "pkcs8", "-topk8", "-in", str(files / "ec.key"), "-v1",
+             "PBE-SHA1-3DES", "-outform", "DER", "-passout", "pass:pw"],
+            capture_output=True, check=True).stdout,
+        "scrypt": scrypt}}
+for kind, der in keys.items():
+    assert tls.load_privatekey(tls.FILETYPE_ASN1, der, "pw") == key
+    edited = set_pbe_iterations(der, 1 << 40)
+    pem = (b"-----BEGIN ENCRYPTED PRIVATE KEY-----\\n" + base64.encodebytes(edited)
+           + b"-----END ENCRYPTED PRIVATE KEY-----\\n")
+    cases[f"{{kind}} key DER"] = (edited, None)
+    cases[f"{{kind}} key PEM"] = (pem, None)
+
+out = {{}}
+for name, (data, password) in cases.items():
+    try:
+        if " key " in name:
+            filetype = tls.FILETYPE_PEM if name.endswith("PEM") else tls.FILETYPE_ASN1
+            tls.load_privatekey(filetype, data, "pw")
+        else:
+            tls.load_pkcs12(data, password, allow_missing_mac=True)
+        out[name] = "accepted"
+    except Exception as exc:
+        out[name] = type(exc).__name__
+print(json.dumps(out))
+"""
+
+
+def test_key_derivation_claims_are_refused_before_the_work(pki: Pki) -> None:
+    """A 3 KB .p12 or key asking for 2^31 PBKDF2 iterations took hours (24 s for 50
+    million); every PBE parameter of every fixture kind, set past the budget, must now
+    be refused at once."""
+    from helpers.pki import PASSWORD
+
+    result = run_limited(ITERATIONS_CHILD.format(files=str(pki.dir), password=PASSWORD),
+                         seconds=60, memory_mib=512)
+    assert not result.timed_out, f"hung: {result.stderr[-2000:]}"
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcomes = json.loads(result.stdout)
+    assert len(outcomes) >= 30, outcomes
+    assert set(outcomes.values()) == {"InputTooLarge"}, outcomes

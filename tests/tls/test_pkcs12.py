@@ -312,11 +312,11 @@ def test_non_ascii_key_password_family(pki: Pki, script: str, scheme: str, made:
 
 
 def test_password_forms() -> None:
-    assert password_forms(None) == [None]
-    assert password_forms("plain") == [b"plain"] == password_forms(b"plain")
-    assert password_forms("pä") == [b"p\xc3\xa4", b"p\xe4", b"p\xc3\x83\xc2\xa4"]
-    assert password_forms(b"p\xe4") == [b"p\xe4", b"p\xc3\xa4", b"p\xc3\x83\xc2\xa4"]
-    assert password_forms("密") == ["密".encode(), "密".encode().decode("latin-1").encode()]
+    assert password_forms(None) == ([None], [])
+    assert password_forms("plain") == ([b"plain"], []) == password_forms(b"plain")
+    assert password_forms("pä") == ([b"p\xc3\xa4", b"p\xe4"], [b"p\xc3\x83\xc2\xa4"])
+    assert password_forms(b"p\xe4") == ([b"p\xe4", b"p\xc3\xa4"], [b"p\xc3\x83\xc2\xa4"])
+    assert password_forms("密") == (["密".encode()], ["密".encode().decode("latin-1").encode()])
 
 
 def test_password_that_is_not_unicode_text(pki: Pki) -> None:

@@ -31,7 +31,7 @@ and each carries OpenSSL's own reasons in ``openssl_errors``.
 
 from __future__ import annotations
 
-from tightbind.tls._native import MAX_INPUT, openssl_version
+from tightbind.tls._native import MAX_INPUT, MAX_ITERATIONS, openssl_version
 from tightbind.tls.connection import PeerChain, TLSConnection, fetch_chain
 from tightbind.tls.errors import (
     CaLocationError,
@@ -75,6 +75,7 @@ __all__ = [
     "FILETYPE_ASN1",
     "FILETYPE_PEM",
     "MAX_INPUT",
+    "MAX_ITERATIONS",
     "PKCS12",
     "CaLocationError",
     "Certificate",

@@ -93,6 +93,13 @@ FAILURES: Failures = {
                             "a version or cipher mismatch, or data that is not TLS)"),
     lib.TB_TLS_E_TOO_LARGE: (InputTooLarge, f"it is longer than the {lib.TB_TLS_MAX_INPUT} "
                              "bytes (2 GiB - 1) OpenSSL can take"),
+    lib.TB_TLS_E_DECRYPT: (WrongPassword, "the password verifies the file's MAC but does not "
+                           "decrypt its contents (a file made with a second password for "
+                           "the contents)"),
+    lib.TB_TLS_E_TOO_COSTLY: (InputTooLarge, "it asks for more password key derivation "
+                              f"than tightbind does for one file ({lib.TB_TLS_MAX_ITERATIONS} "
+                              "iterations in all; files in the wild ask for 2048 to 600000 "
+                              "each), so it was refused before any of it was done"),
 }
 check = checker(FAILURES, unexpected=TlsError, details=lambda: (drain(),))
 """``check(rc, what)``: return ``rc`` when it is not negative, else raise its exception
@@ -105,6 +112,11 @@ def openssl_version() -> str:
     """Return the version text of the OpenSSL library tightbind runs on."""
     return ffi.string(lib.OpenSSL_version(lib.OPENSSL_VERSION)).decode()
 
+
+MAX_ITERATIONS: int = lib.TB_TLS_MAX_ITERATIONS
+"""The password key derivation one PKCS#12 file or encrypted key may ask for, in
+PBKDF2/PKCS#12-KDF iterations summed over its MAC and encrypted parts (scrypt counts
+N * r * p).  More raises :class:`InputTooLarge` before any of it is done."""
 
 MAX_INPUT: int = lib.TB_TLS_MAX_INPUT
 """The longest input (certificate, key, bundle, PKCS#12 file, password) OpenSSL takes:
@@ -171,24 +183,24 @@ def c_password(passphrase: Passphrase, what: str = "passphrase") -> Any:
     return ffi.new("char[]", bytes(passphrase))
 
 
-def password_forms(passphrase: Passphrase) -> list[Passphrase]:
-    """The byte forms of a password to try in turn, the one given first.
+def password_forms(passphrase: Passphrase) -> tuple[list[Passphrase], list[Passphrase]]:
+    """The byte forms of a password to try: those of its text (the one given first), and
+    the form OpenSSL before 1.1.0 wrote, when it differs (a list of 0 or 1).
 
     A password is text.  PKCS#12 MACs (and PKCS#12's own encryption) read it as text
     (BMPString); PBES2 encryption (AES, what OpenSSL 3 writes) takes its bytes, which
-    tools write as UTF-8, or Latin-1 in a Latin-1 locale.  So a non-ASCII password is
-    tried as given, then as the same text in UTF-8 and in Latin-1, then in the form
-    OpenSSL before 1.1.0 wrote (each UTF-8 byte taken as a character).  Bytes that are
-    not UTF-8 are read as Latin-1 text, as OpenSSL's MAC check reads them.  ASCII (and
-    None) is tried once.
+    tools write as UTF-8, or Latin-1 in a Latin-1 locale.  So a non-ASCII password's
+    text is tried in UTF-8 and in Latin-1; OpenSSL before 1.1.0 took each UTF-8 byte as
+    a character instead.  Bytes that are not UTF-8 are read as Latin-1 text, as
+    OpenSSL's MAC check reads them.  ASCII (and None) has one form.
     """
     if passphrase is None:
-        return [None]
+        return [None], []
     if isinstance(passphrase, str):
         try:
             given = passphrase.encode("utf-8")
         except UnicodeEncodeError:
-            return [passphrase]  # c_password raises on it, with the same message
+            return [passphrase], []  # c_password raises on it, with the same message
         text = passphrase
     elif isinstance(passphrase, (bytes, bytearray)):
         given = bytes(passphrase)
@@ -197,14 +209,15 @@ def password_forms(passphrase: Passphrase) -> list[Passphrase]:
         except UnicodeDecodeError:
             text = given.decode("latin-1")
     else:
-        return [passphrase]  # c_password raises TypeError
+        return [passphrase], []  # c_password raises TypeError
     if given.isascii():
-        return [given]
+        return [given], []
     forms = [given, text.encode("utf-8")]
     with contextlib.suppress(UnicodeEncodeError):
         forms.append(text.encode("latin-1"))
-    forms.append(text.encode("utf-8").decode("latin-1").encode("utf-8"))
-    return list(dict.fromkeys(forms))
+    same_text: list[Passphrase] = list(dict.fromkeys(forms))
+    legacy = text.encode("utf-8").decode("latin-1").encode("utf-8")
+    return same_text, [] if legacy in same_text else [legacy]
 
 
 def c_text(value: str | os.PathLike[str] | None, what: str) -> Any:

@@ -59,7 +59,8 @@ class InvalidArgument(_OpenSSLReasons, ValueError):
 
 class InputTooLarge(_OpenSSLReasons, ValueError):
     """A certificate, key, bundle, PKCS#12 file or password longer than OpenSSL can take
-    (2 GiB - 1 byte, ``tightbind.tls.MAX_INPUT``)."""
+    (2 GiB - 1 byte, ``tightbind.tls.MAX_INPUT``), or a PKCS#12 file or encrypted key
+    asking for more password key derivation than ``tightbind.tls.MAX_ITERATIONS``."""
 
 
 class WrongPassword(_OpenSSLReasons, ValueError):

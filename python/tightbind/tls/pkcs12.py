@@ -73,21 +73,35 @@ def load_privatekey(type: int, buffer: bytes | str,
     data = as_bytes(buffer, "buffer")
     out = ffi.new("EVP_PKEY **")
     rc = _try_passwords(lambda password: lib.tb_tls_pkey_load(data, len(data), pem, password,
-                                                              out), passphrase)
+                                                              out), passphrase, mac=False)
     check(rc, "cannot read the private key")
     return PKey._adopt(out[0], up_ref=False)
 
 
-def _try_passwords(call: Any, passphrase: Passphrase) -> int:
-    """Return ``call(password)``'s status for the first of :func:`password_forms` that is
-    not refused as a wrong password (the last status when every form is)."""
-    forms = password_forms(passphrase)
-    for index, form in enumerate(forms):
+def _try_passwords(call: Any, passphrase: Passphrase, *, mac: bool) -> int:
+    """Return ``call(password)``'s status for the first of :func:`password_forms` that
+    opens the data, else the status of the form given.
+
+    With a MAC (``mac``) the status says which forms can help: TB_TLS_E_DECRYPT (the MAC
+    took the text, the encryption other bytes of it) tries the text's other encodings,
+    TB_TLS_E_PASSWORD (the MAC refused the text) only the pre-1.1.0 form; every other
+    form would cost a key derivation to fail the same way.  Without one (keys), a wrong
+    password tries every form.
+    """
+    same_text, legacy = password_forms(passphrase)
+    first = int(call(c_password(same_text[0])))
+    if first == lib.TB_TLS_E_DECRYPT:
+        retry = same_text[1:]
+    elif first == lib.TB_TLS_E_PASSWORD:
+        retry = legacy if mac else same_text[1:] + legacy
+    else:
+        return first
+    for form in retry:
+        drain()  # the previous form's reasons; this one starts with an empty queue
         rc = int(call(c_password(form)))
-        if rc != lib.TB_TLS_E_PASSWORD or index == len(forms) - 1:
+        if rc not in (lib.TB_TLS_E_PASSWORD, lib.TB_TLS_E_DECRYPT):
             return rc
-        drain()  # this form's reasons; the next form starts with an empty queue
-    raise AssertionError("password_forms returned no form")
+    return first
 
 
 def dump_privatekey(type: int, pkey: PKey, cipher: str | None = None,
@@ -163,7 +177,8 @@ def load_pkcs12(data: bytes, passphrase: Passphrase = None, *,
 
     Raises :class:`WrongPassword` ("wrong password or corrupted file"; also when the
     password verifies the MAC but does not decrypt the contents: a file made with two
-    passwords), :class:`InputTooLarge` (over 2 GiB), :class:`NotPkcs12`
+    passwords), :class:`InputTooLarge` (over 2 GiB, or asking for more key derivation
+    than :data:`~tightbind.tls.MAX_ITERATIONS`), :class:`NotPkcs12`
     (not PKCS#12 or truncated), :class:`MissingMac` (no integrity MAC; pass
     ``allow_missing_mac=True`` to accept it), :class:`UnsupportedAlgorithm` or
     :class:`LegacyProviderUnavailable`.
@@ -174,7 +189,7 @@ def load_pkcs12(data: bytes, passphrase: Passphrase = None, *,
     out = ffi.new("tb_tls_p12 **")
     flags = lib.TB_TLS_P12_ALLOW_NO_MAC if allow_missing_mac else 0
     rc = _try_passwords(lambda password: lib.tb_tls_p12_parse(raw, len(raw), password, flags,
-                                                              out), passphrase)
+                                                              out), passphrase, mac=True)
     check(rc, "cannot open the PKCS#12 file")
     p12 = out[0]
     try:
