@@ -40,7 +40,68 @@ _HELLO_REQUEST = bytes.fromhex("1603030004" "00000000")  # a record holding Hell
 _EMPTY_RECORD = bytes.fromhex("1603030000")
 
 
-class HostilePeer:
+def first_flight(context: ssl.SSLContext, hello: bytes) -> bytes:
+    """What a server made with ``context`` answers to the ClientHello ``hello``."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = context.wrap_bio(incoming, outgoing, server_side=True)
+    incoming.write(hello)
+    try:
+        tls.do_handshake()
+    except ssl.SSLError:
+        pass  # WantRead after the flight, or a ClientHello it refused
+    return outgoing.read()
+
+
+class _LoopbackServer:
+    """Accepts connections on 127.0.0.1 in a thread and hands each to ``_handle`` with
+    its number; ``close`` (or leaving ``with``) stops it and closes every connection."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._conns: list[socket.socket] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.port = self.listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        index = 0
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                continue
+            self._conns.append(conn)
+            conn.settimeout(0.2)
+            try:
+                self._handle(conn, index)
+            except OSError:
+                pass
+            index += 1
+
+    def _handle(self, conn: socket.socket, index: int) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._stop.set()
+        self.listener.close()
+        for conn in self._conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+        self._thread.join(5)
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class HostilePeer(_LoopbackServer):
     """A loopback server that misbehaves (see the module doc); ``port`` to connect to,
     ``ready`` set once it is about to misbehave (for ``tickets``: once the flood is made).
     """
@@ -54,7 +115,6 @@ class HostilePeer:
         self.behaviour = behaviour
         self.after_handshake = after_handshake
         self.ready = threading.Event()
-        self._stop = threading.Event()
         self._context = None
         if chain is not None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -63,26 +123,7 @@ class HostilePeer:
             self._context = context
         if (after_handshake or behaviour == "trickle") and self._context is None:
             raise ValueError("this behaviour needs the server's chain and key")
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.1)
-        self.port = self.listener.getsockname()[1]
-        self._conns: list[socket.socket] = []
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    # -- the loop ----------------------------------------------------------------------
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                continue
-            self._conns.append(conn)
-            conn.settimeout(0.2)
-            try:
-                self._handle(conn)
-            except OSError:
-                pass
+        super().__init__()
 
     def _send_until_stopped(self, conn: socket.socket, data: bytes) -> None:
         conn.settimeout(None)
@@ -121,7 +162,7 @@ class HostilePeer:
                 incoming.write(self._recv(conn))
         return tls, outgoing, outgoing.read()
 
-    def _handle(self, conn: socket.socket) -> None:
+    def _handle(self, conn: socket.socket, index: int) -> None:
         if not self.after_handshake:
             hello = self._recv(conn)
             self.ready.set()
@@ -129,14 +170,7 @@ class HostilePeer:
                 self._stop.wait()
             elif self.behaviour == "trickle":
                 assert self._context is not None
-                incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-                tls = self._context.wrap_bio(incoming, outgoing, server_side=True)
-                incoming.write(hello)
-                try:
-                    tls.do_handshake()
-                except ssl.SSLWantReadError:
-                    pass
-                self._trickle(conn, outgoing.read())
+                self._trickle(conn, first_flight(self._context, hello))
             elif self.behaviour == "empty-records":
                 self._send_until_stopped(conn, _EMPTY_RECORD * 4096)
             elif self.behaviour == "hello-requests":
@@ -170,25 +204,8 @@ class HostilePeer:
         else:
             self._send_until_stopped(conn, os.urandom(1 << 16))
 
-    def close(self) -> None:
-        self._stop.set()
-        self.listener.close()
-        for conn in self._conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            conn.close()
-        self._thread.join(5)
 
-    def __enter__(self) -> HostilePeer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class FlightPeer:
+class FlightPeer(_LoopbackServer):
     """A loopback server that answers each ClientHello with the real server flight,
     edited by ``transform(flight, index)`` (index counts connections from 0), then
     closes: the hostile-input suite's way to feed damaged handshakes to the client.
@@ -201,48 +218,14 @@ class FlightPeer:
         context.maximum_version = max_version
         self._context = context
         self._transform = transform
-        self._stop = threading.Event()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.1)
-        self.port = self.listener.getsockname()[1]
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        index = 0
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.settimeout(5)
-                try:
-                    hello = conn.recv(65536)
-                    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-                    tls = self._context.wrap_bio(incoming, outgoing, server_side=True)
-                    incoming.write(hello)
-                    try:
-                        tls.do_handshake()
-                    except ssl.SSLError:
-                        pass  # WantRead after the flight, or a ClientHello it refused
-                    conn.sendall(self._transform(outgoing.read(), index))
-                    conn.shutdown(socket.SHUT_WR)
-                    conn.recv(65536)  # until the client gives up
-                except OSError:
-                    pass
-            index += 1
-
-    def close(self) -> None:
-        self._stop.set()
-        self.listener.close()
-        self._thread.join(5)
-
-    def __enter__(self) -> FlightPeer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _handle(self, conn: socket.socket, index: int) -> None:
+        with conn:
+            conn.settimeout(5)
+            conn.sendall(self._transform(first_flight(self._context, conn.recv(65536)), index))
+            conn.shutdown(socket.SHUT_WR)
+            conn.recv(65536)  # until the client gives up
 
 
 def wait_ready(peer: HostilePeer, seconds: float = 60.0) -> None:
