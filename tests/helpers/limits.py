@@ -1,6 +1,11 @@
 """Run code in a child Python under hard limits, so a hang or a blow-up fails one test
 instead of the whole run: wall-clock time (the child is killed), CPU time and memory
 (RLIMIT_DATA, which counts the heap and private mappings that a decoder would grow).
+
+The child's peak RSS is its own: it reports its VmHWM as it exits.  The kernel's
+ru_maxrss of a forked child also counts the parent's pages from before the exec (a
+300 MiB test process made every child "peak" at 300 MiB); it is the fallback only for a
+child that dies without exiting (killed, crashed).
 """
 
 from __future__ import annotations
@@ -44,14 +49,28 @@ def run_limited(code: str, *, seconds: float = 30.0, memory_mib: int = 1024,
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
+    report_read, report_write = os.pipe()
+    prelude = textwrap.dedent(f"""\
+        import atexit as _atexit, os as _os
+        def _report_peak():
+            with open("/proc/self/status") as _status:
+                for _line in _status:
+                    if _line.startswith("VmHWM:"):
+                        _os.write({report_write}, _line.split()[1].encode())
+        _atexit.register(_report_peak)
+    """)
     child_env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_THREAD_LIMIT": "1",
                  "PYTHONPATH": os.pathsep.join(filter(None, [TESTS,
                                                              os.environ.get("PYTHONPATH")])),
                  **(env or {})}
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=child_env, preexec_fn=set_limits)
+    try:
+        process = subprocess.Popen([sys.executable, "-c", prelude + textwrap.dedent(code)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env=child_env, preexec_fn=set_limits,
+                                   pass_fds=(report_write,))
+    finally:
+        os.close(report_write)
     killed = threading.Event()
 
     def kill() -> None:
@@ -77,5 +96,8 @@ def run_limited(code: str, *, seconds: float = 30.0, memory_mib: int = 1024,
     process.returncode = os.waitstatus_to_exitcode(status)
     for reader in readers:
         reader.join()
+    with os.fdopen(report_read, "rb") as report:
+        reported = report.read().strip()
+    peak_kib = int(reported) if reported.isdigit() else usage.ru_maxrss
     return Limited(process.returncode, output["stdout"], output["stderr"],
-                   time.monotonic() - started, usage.ru_maxrss / 1024, killed.is_set())
+                   time.monotonic() - started, peak_kib / 1024, killed.is_set())
