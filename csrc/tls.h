@@ -19,6 +19,7 @@
 #ifndef TB_TLS_H
 #define TB_TLS_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,19 @@
 #define TB_TLS_E_EXTENSION (-314)     /* X509V3_EXT_nconf refused the extension */
 #define TB_TLS_E_NAME (-315)          /* the value does not fit the name attribute */
 #define TB_TLS_E_KEY_CHECK (-316)     /* the private key's parts do not belong together */
+#define TB_TLS_E_TOO_LARGE (-317)     /* an input longer than TB_TLS_MAX_INPUT bytes */
+#define TB_TLS_E_DECRYPT (-318)       /* the password verified the MAC but decrypts nothing */
+#define TB_TLS_E_TOO_COSTLY (-319)    /* key derivation past TB_TLS_MAX_ITERATIONS in all */
+
+/* The longest certificate, key, bundle or PKCS#12 input (and password) the shim takes:
+   OpenSSL keeps such lengths in an int. */
+#define TB_TLS_MAX_INPUT INT_MAX
+
+/* The key-derivation work one PKCS#12 parse or private key load may do, in PBKDF2 (or
+   PKCS#12 KDF) iterations summed over the MAC and every decryption (scrypt counts
+   N * r * p): a file asking for more is refused before any of it is done, so a 3 KB file
+   cannot keep a caller busy for hours.  Files in the wild ask for 2048 to 600000 each. */
+#define TB_TLS_MAX_ITERATIONS 4000000
 
 /* tb_tls_step() operations and non-failure results. */
 #define TB_TLS_OP_HANDSHAKE 0

@@ -13,6 +13,7 @@ interposer; limiting the address space makes Python itself fail first.
 from __future__ import annotations
 
 import base64
+import mmap
 import os
 import re
 import socket
@@ -25,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from helpers.der import pkcs12_remac, set_mac_iterations
 from helpers.pki import PASSWORD, Pki, TlsServer
 
 import tightbind
@@ -106,6 +108,20 @@ def encrypted_key_without_password(pki: Pki) -> None:
     tls.load_privatekey(tls.FILETYPE_PEM, encrypted)
 
 
+def huge_sparse_certificate(pki: Pki) -> None:
+    """A 'certificate' one byte over the limit: a sparse file mapped, so nothing is
+    allocated (the size is checked before any copy)."""
+    path = pki.dir / "huge.sparse"
+    with open(path, "wb") as f:
+        f.truncate(tls.MAX_INPUT + 1)
+    try:
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ) as mapped, \
+                memoryview(mapped) as view:
+            tls.load_certificate(tls.FILETYPE_ASN1, view)
+    finally:
+        path.unlink()
+
+
 # Code -> a call with a real input that makes the C return it.
 CASES: dict[str, Callable[[Pki], object]] = {
     "TB_E_ARG": lambda pki: tls.dump_privatekey(
@@ -126,6 +142,12 @@ CASES: dict[str, Callable[[Pki], object]] = {
         load(pki, "leaf"), cafile=pki.dir / "no-such-file.pem"),
     "TB_TLS_E_SYSCALL": handshake_after_reset,
     "TB_TLS_E_PROTOCOL": handshake_with_plain_server,
+    "TB_TLS_E_TOO_LARGE": huge_sparse_certificate,
+    # The MAC made again for another password: it verifies, the contents do not decrypt.
+    "TB_TLS_E_DECRYPT": lambda pki: tls.load_pkcs12(pkcs12_remac(read(pki, "aes.p12"), "mac"),
+                                                    "mac"),
+    "TB_TLS_E_TOO_COSTLY": lambda pki: tls.load_pkcs12(
+        set_mac_iterations(read(pki, "aes.p12"), tls.MAX_ITERATIONS + 1), PASSWORD),
 }
 
 

@@ -35,7 +35,7 @@ and each carries OpenSSL's own reasons in ``openssl_errors``.
 
 from __future__ import annotations
 
-from tightbind.tls._native import openssl_version
+from tightbind.tls._native import MAX_INPUT, MAX_ITERATIONS, openssl_version
 from tightbind.tls.connection import PeerChain, TLSConnection, fetch_chain
 from tightbind.tls.errors import (
     CaLocationError,
@@ -43,6 +43,7 @@ from tightbind.tls.errors import (
     DecodeError,
     HandshakeError,
     HostnameMismatch,
+    InputTooLarge,
     InvalidArgument,
     LegacyProviderUnavailable,
     MissingMac,
@@ -77,6 +78,8 @@ from tightbind.tls.x509 import (
 __all__ = [
     "FILETYPE_ASN1",
     "FILETYPE_PEM",
+    "MAX_INPUT",
+    "MAX_ITERATIONS",
     "PKCS12",
     "CaLocationError",
     "Certificate",
@@ -84,6 +87,7 @@ __all__ = [
     "DecodeError",
     "HandshakeError",
     "HostnameMismatch",
+    "InputTooLarge",
     "InvalidArgument",
     "LegacyProviderUnavailable",
     "MissingMac",
