@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -25,7 +26,8 @@ MIN_RUNS = {"fuzz-frame": 10_000, "fuzz-tls": 3_000}
 def test_fuzz_short_run(tmp_path, script):
     if not (shutil.which("clang") or shutil.which("clang-14")):
         pytest.skip("clang is not installed (scripts/test installs it)")
-    env = {**os.environ, "FUZZ_OUT": str(tmp_path / "out"), "FUZZ_CORPUS": str(tmp_path / "corpus")}
+    env = {**os.environ, "FUZZ_OUT": str(tmp_path / "out"),
+           "FUZZ_CORPUS": str(tmp_path / "corpus"), "PYTHON": sys.executable}
     result = subprocess.run(
         ["bash", str(ROOT / "scripts" / script), "15", "-seed=1"],
         capture_output=True, text=True, env=env, timeout=300,
