@@ -22,7 +22,8 @@ def test_version():
     import tightbind
 
     result = run_cli("--version")
-    assert result.stdout.strip() == f"tightbind {tightbind.__version__}"
+    assert result.stdout.strip() == (f"tightbind {tightbind.__version__} "
+                                     "(native libraries: tightbind info)")
 
 
 def test_bench_rejects_unknown_area():

@@ -13,7 +13,8 @@ from tightbind.commands import COMMANDS
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tightbind", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"tightbind {__version__}")
+    parser.add_argument("--version", action="version",
+                        version=f"tightbind {__version__} (native libraries: tightbind info)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         if importlib.util.find_spec(f"tightbind.commands.{name}") is None:
