@@ -77,7 +77,7 @@ def make_venv(base: Path, venv: Path) -> Path:
     python = venv / "bin" / "python"
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         str(WHEELS[-1]), "-r", str(ROOT / "requirements" / "test.txt")],
+         str(WHEELS[-1]), "-r", str(ROOT / "requirements" / "wheel-test.txt")],
         check=True, env=clean_env(), timeout=1200,
     )
     return python
@@ -136,8 +136,9 @@ def test_wheel_is_lean():
     assert sum(i.file_size for i in libs) <= MAX_LIBS_BYTES, names
     for prefix in FORBIDDEN:
         assert not [n for n in names if n.startswith(prefix)], (prefix, names)
+    # zlib is not among them: manylinux lets a wheel use the system's libz.so.1.
     for needed in ("libtesseract", "libleptonica", "libssl", "libcrypto", "libpng16",
-                   "libjpeg", "libtiff", "libz"):
+                   "libjpeg", "libtiff"):
         assert [n for n in names if n.startswith(needed + "-")], (needed, names)
 
 
@@ -156,7 +157,8 @@ def test_abi3audit_is_clean():
                             timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
-    modules = report["specs"][WHEELS[-1].name]["wheel"]
+    [spec] = report["specs"].values()
+    modules = spec["wheel"]
     assert len(modules) == 3, modules
     assert all(not module["result"]["non_abi3_symbols"] and module["result"]["is_abi3"]
                for module in modules), modules
