@@ -126,15 +126,15 @@ def _wheel() -> Path | None:
     return wheels[-1] if wheels else None
 
 
-def _venv_python(name: str, requirements: list[str]) -> tuple[Path | None, str]:
+def _venv_python(name: str, requirements: list[str], key: str = "") -> tuple[Path | None, str]:
     """A virtual environment under the bench cache holding ``requirements`` (made once,
-    remade when they change); returns its python, or None and the reason."""
+    remade when they or ``key`` change); returns its python, or None and the reason."""
     cache = Path(os.environ.get("TIGHTBIND_BENCH_VENVS",
                                 Path.home() / ".cache" / "tightbind" / "bench"))
     venv = cache / name
     python = venv / "bin" / "python"
     stamp = venv / "requirements.json"
-    wanted = json.dumps(requirements)
+    wanted = json.dumps([requirements, key])
     if python.exists() and stamp.exists() and stamp.read_text() == wanted:
         return python, ""
     base = getattr(sys, "_base_executable", sys.executable)
@@ -158,7 +158,7 @@ class _Contender:
 
 def _contenders() -> tuple[list[_Contender], list[str]]:
     here = sys.executable
-    contenders = [_Contender("tightbind, this install (OMP_THREAD_LIMIT=1)", here,
+    contenders = [_Contender("tightbind, this install (OMP=1)", here,
                              "tightbind", "1")]
     notes = []
     wheel = _wheel()
@@ -166,11 +166,13 @@ def _contenders() -> tuple[list[_Contender], list[str]]:
         notes.append("no tightbind wheel (bash scripts/build-wheels, or set "
                      "TIGHTBIND_BENCH_WHEEL): its row is left out")
     else:
-        python, why = _venv_python("tightbind-wheel", [str(wheel.resolve())])
+        built = wheel.stat()
+        python, why = _venv_python("tightbind-wheel", [str(wheel.resolve())],
+                                   key=f"{built.st_size}:{built.st_mtime_ns}")
         if python is None:
             notes.append(f"could not install {wheel.name}: {why}")
         else:
-            contenders.append(_Contender(f"tightbind wheel ({wheel.name.split('-')[1]})",
+            contenders.append(_Contender("tightbind wheel",
                                          str(python), "tightbind"))
     python, why = _venv_python("tesserocr-wheel",
                                ["--only-binary", "tesserocr", TESSEROCR_WHEEL])
@@ -182,7 +184,7 @@ def _contenders() -> tuple[list[_Contender], list[str]]:
         if _installed(peer):
             label = "tesserocr, system Tesseract" if peer == "tesserocr" else peer
             contenders.append(_Contender(f"{label} (default)", here, peer))
-            contenders.append(_Contender(f"{label} (OMP_THREAD_LIMIT=1)", here, peer, "1"))
+            contenders.append(_Contender(f"{label} (OMP=1)", here, peer, "1"))
         else:
             notes.append(f"{peer} is not installed: skipped (pip install -r "
                          "requirements/bench.txt)")
@@ -218,7 +220,8 @@ def _per_page(path: Path, label: str, quick: bool) -> Table:
                            f"{ms / system_build:.2f}x"])
     table.notes.append(f"median of {rounds * pages} pages per contender, each in its own "
                        f"process, interleaved rounds; every engine reads {tessdata}; "
-                       "ratios are time per page over the other's (below 1.00x is faster)")
+                       "ratios are time per page over the other's (below 1.00x is faster); "
+                       "OMP=1: run with OMP_THREAD_LIMIT=1")
     table.notes.extend(notes)
     return table
 
