@@ -33,6 +33,8 @@ BULLSEYE = Path(os.environ.get("TIGHTBIND_BULLSEYE_ROOT",
 
 pytestmark = [
     pytest.mark.wheel,
+    pytest.mark.skipif(bool(os.environ.get("TIGHTBIND_WHEEL_SUITE")),
+                       reason="inside a wheel suite run"),
     pytest.mark.skipif(not WHEELS, reason="no repaired wheel in wheelhouse/ "
                                           "(bash scripts/build-wheels makes one)"),
 ]

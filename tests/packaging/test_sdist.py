@@ -23,6 +23,8 @@ SYSTEM_LIBS = "/usr/lib/x86_64-linux-gnu/"
 
 pytestmark = [
     pytest.mark.wheel,
+    pytest.mark.skipif(bool(os.environ.get("TIGHTBIND_WHEEL_SUITE")),
+                       reason="inside a wheel suite run"),
     pytest.mark.skipif(not SDISTS, reason="no sdist in wheelhouse/ "
                                           "(bash scripts/build-wheels makes one)"),
 ]

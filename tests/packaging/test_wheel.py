@@ -30,15 +30,19 @@ import pytest
 from conftest import ROOT
 
 WHEELS = sorted((ROOT / "wheelhouse").glob("tightbind-*manylinux*.whl"))
+# Tests of the source tree itself rather than the installed package (found by name, so
+# they may live in any tests/ subfolder).
+SOURCE_ONLY = ["packaging", "test_lint.py", "test_build.py", "test_fuzz.py"]
+# Set in the suite runs below: the packaging tests never run inside themselves.
+NESTED = "TIGHTBIND_WHEEL_SUITE"
 
 pytestmark = [
     pytest.mark.wheel,
     pytest.mark.skipif(not WHEELS, reason="no repaired wheel in wheelhouse/ "
                                           "(bash scripts/build-wheels makes one)"),
+    pytest.mark.skipif(bool(os.environ.get(NESTED)), reason="inside a wheel suite run"),
 ]
 
-# Suites that test the source tree itself rather than the installed package.
-SOURCE_ONLY = ["*/packaging/*", "*/test_lint.py", "*/test_build.py", "*/test_fuzz.py"]
 # The smoke subset run on every interpreter besides the one that runs the whole suite.
 SMOKE = "framing or p12 or pkcs12 or ocr and (text or words or pix) or cli"
 # Libraries that must never be inside the wheel (what Debian's libtesseract dragged in).
@@ -209,12 +213,15 @@ def test_info_names_the_bundled_libraries(wheel_python):
 
 def run_suite(python: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     tests = ROOT / "tests"
-    ignore = [f"--ignore-glob={pattern}" for pattern in SOURCE_ONLY]
+    # --ignore, not --ignore-glob: pytest 9 still collects the files of a folder whose
+    # path a glob matches only with a trailing separator.
+    ignore = [f"--ignore={path}" for name in SOURCE_ONLY for path in tests.rglob(name)]
+    assert any(path.endswith("packaging") for path in ignore), ignore
     return subprocess.run(
         [str(python), "-m", "pytest", "-p", "no:cacheprovider", f"--rootdir={tests}",
          "-c", os.devnull, str(tests), *ignore, *args],
-        capture_output=True, text=True, cwd=tmp_path, env=clean_env(), check=False,
-        timeout=3600,
+        capture_output=True, text=True, cwd=tmp_path, env=clean_env(**{NESTED: "1"}),
+        check=False, timeout=3600,
     )
 
 
