@@ -58,6 +58,25 @@ cmake_build "$src" -DENABLE_STATIC=OFF -DWITH_TURBOJPEG=OFF -DWITH_JAVA=OFF \
     -DCMAKE_INSTALL_LIBDIR=$PREFIX/lib
 licence libjpeg-turbo "$src/LICENSE.md" "$src/README.ijg"
 
+step giflib
+src=$(unpack giflib)
+# Only the library: giflib's Makefile would also build the utilities and documentation.
+# It links libgif.so with the soname libgif.so.7; install-lib would add the names.
+make -C "$src" -j "$JOBS" libgif.so >/dev/null
+cp "$src/gif_lib.h" "$PREFIX/include/"
+cp "$src/libgif.so" "$PREFIX/lib/libgif.so.7.2.0"
+ln -sf libgif.so.7.2.0 "$PREFIX/lib/libgif.so.7"
+ln -sf libgif.so.7 "$PREFIX/lib/libgif.so"
+licence giflib "$src/COPYING"
+
+step libwebp
+src=$(unpack libwebp)
+cmake_build "$src" -DWEBP_BUILD_ANIM_UTILS=OFF -DWEBP_BUILD_CWEBP=OFF -DWEBP_BUILD_DWEBP=OFF \
+    -DWEBP_BUILD_GIF2WEBP=OFF -DWEBP_BUILD_IMG2WEBP=OFF -DWEBP_BUILD_VWEBP=OFF \
+    -DWEBP_BUILD_WEBPINFO=OFF -DWEBP_BUILD_WEBPMUX=OFF -DWEBP_BUILD_EXTRAS=OFF \
+    -DWEBP_BUILD_LIBWEBPMUX=ON
+licence libwebp "$src/COPYING" "$src/PATENTS"
+
 step libtiff
 src=$(unpack libtiff)
 cmake_build "$src" -Dtiff-tools=OFF -Dtiff-tests=OFF -Dtiff-contrib=OFF -Dtiff-docs=OFF \
@@ -71,10 +90,11 @@ step leptonica
 src=$(unpack leptonica)
 # Leptonica asks for C17; cmake 3.18 knows the dialect but not gcc 10's flag for it.
 cmake_build "$src" -DCMAKE_C17_EXTENSION_COMPILE_OPTION=-std=gnu17 -DSW_BUILD=OFF -DBUILD_PROG=OFF -DENABLE_ZLIB=ON -DENABLE_PNG=ON \
-    -DENABLE_JPEG=ON -DENABLE_TIFF=ON -DENABLE_GIF=OFF -DENABLE_WEBP=OFF -DENABLE_OPENJPEG=OFF
-for lib in ZLIB PNG JPEG TIFF; do
-    grep -q "Used $lib library: *$PREFIX/lib" "$src/_cmake.log" \
-        || { grep "Used $lib" "$src/_cmake.log"; echo "leptonica: $lib not found" >&2; exit 1; }
+    -DENABLE_JPEG=ON -DENABLE_TIFF=ON -DENABLE_GIF=ON -DENABLE_WEBP=ON -DENABLE_OPENJPEG=OFF
+# Fail here, not in a user's hands, if cmake quietly left an image library out.
+needed=$(readelf -d "$src"/_build/src/libleptonica.so* | grep NEEDED)
+for lib in libz libpng16 libjpeg libtiff libgif libwebp; do
+    grep -q "\[$lib\." <<<"$needed" || { echo "leptonica: not linked with $lib" >&2; exit 1; }
 done
 # Leptonica's cmake names its pkg-config file after the build type; Tesseract's
 # tesseract.pc and tightbind's build ask for "lept".
@@ -86,8 +106,10 @@ src=$(unpack tesseract)
 # OpenMP off (a page is one thread, callers choose parallelism), no libcurl or libarchive,
 # no training tools (they need ICU, pango, cairo).  The AVX2/AVX512/FMA/SSE4.1 kernels are
 # built and picked at run time by the CPU; ENABLE_NATIVE stays off so the build runs on
-# any x86-64.
-cmake_build "$src" -DOPENMP_BUILD=OFF -DDISABLE_ARCHIVE=ON -DDISABLE_CURL=ON \
+# any x86-64.  TESSDATA_PREFIX is where Tesseract looks for models when neither the caller
+# nor the environment says (without it, the current folder): Debian's and Ubuntu's
+# folder, so languages installed with apt-get (tesseract-ocr-deu, ...) are found.
+cmake_build "$src" -DTESSDATA_PREFIX=/usr/share/tesseract-ocr/5 -DOPENMP_BUILD=OFF -DDISABLE_ARCHIVE=ON -DDISABLE_CURL=ON \
     -DBUILD_TRAINING_TOOLS=OFF -DGRAPHICS_DISABLED=ON -DBUILD_TESTS=OFF -DENABLE_NATIVE=OFF \
     -DENABLE_LTO=OFF -DINSTALL_CONFIGS=OFF -DLeptonica_DIR=$PREFIX/lib/cmake/leptonica
 licence tesseract "$src/LICENSE"

@@ -45,6 +45,20 @@ pytestmark = [
 
 # The smoke subset run on every interpreter besides the one that runs the whole suite.
 SMOKE = "framing or p12 or pkcs12 or ocr and (text or words or pix) or cli"
+# Suite tests whose subject is a system-library build and which the wheel differs from by
+# design; the wheel runs deselect them (by name), each for the reason given.
+WHEEL_DIFFERENCES = {
+    "test_openmp_defaults_to_one_thread":
+        "the wheel's Tesseract has no OpenMP, so there is no thread limit to pin",
+    "test_missing_legacy_provider_is_named":
+        "the wheel's libcrypto has the legacy provider built in: no OPENSSL_MODULES "
+        "folder can take it away (test_legacy_p12_loads_with_the_system_ossl_modules_"
+        "hidden checks the other side)",
+    "test_valgrind_finds_nothing_in_the_shim":
+        "valgrind reports glibc's ld.so (strncmp in decompose_rpath) reading the RPATH "
+        "auditwheel wrote; the shim is checked under valgrind by the tree's build",
+}
+DESELECT = "not (" + " or ".join(WHEEL_DIFFERENCES) + ")"
 # Libraries that must never be inside the wheel (what Debian's libtesseract dragged in).
 FORBIDDEN = ("libicu", "libcurl", "libgnutls", "libkrb5", "libgssapi", "libldap",
              "libarchive", "libssh", "librtmp", "libgomp", "libnettle", "libidn")
@@ -142,7 +156,7 @@ def test_wheel_is_lean():
         assert not [n for n in names if n.startswith(prefix)], (prefix, names)
     # zlib is not among them: manylinux lets a wheel use the system's libz.so.1.
     for needed in ("libtesseract", "libleptonica", "libssl", "libcrypto", "libpng16",
-                   "libjpeg", "libtiff"):
+                   "libjpeg", "libtiff", "libgif", "libwebp", "libsharpyuv"):
         assert [n for n in names if n.startswith(needed + "-")], (needed, names)
 
 
@@ -226,7 +240,7 @@ def run_suite(python: Path, tmp_path: Path, *args: str) -> subprocess.CompletedP
 
 
 def test_whole_suite_passes_against_the_installed_wheel(wheel_python, tmp_path):
-    result = run_suite(wheel_python, tmp_path)
+    result = run_suite(wheel_python, tmp_path, "-k", DESELECT)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert f"tightbind 0.1.0 from {wheel_python.parent.parent}" in result.stdout
 
@@ -234,7 +248,7 @@ def test_whole_suite_passes_against_the_installed_wheel(wheel_python, tmp_path):
 @pytest.mark.parametrize("name", [n for n in INTERPRETERS if n != FULL_SUITE_ON])
 def test_smoke_suite_passes_on_each_python(name, tmp_path_factory, tmp_path):
     python = venv_for(name, tmp_path_factory)
-    result = run_suite(python, tmp_path, "-k", SMOKE)
+    result = run_suite(python, tmp_path, "-k", f"({SMOKE}) and {DESELECT}")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert f"tightbind 0.1.0 from {python.parent.parent}" in result.stdout
     # the subset really covers every area

@@ -312,8 +312,10 @@ class TessApi:
             searched = ffi.string(datapath).decode() if datapath != ffi.NULL else (
                 os.fspath(data_path) if data_path is not None else
                 os.environ.get("TESSDATA_PREFIX", "Tesseract's built-in tessdata folder"))
+            # Tesseract 5.5 lists the folder with std::filesystem and aborts the process
+            # (an uncaught C++ exception) when it does not exist; 5.3 returned nothing.
             available = _take_string_array(lib.TessBaseAPIGetAvailableLanguagesAsVector(
-                handle)) if datapath != ffi.NULL else []
+                handle)) if datapath != ffi.NULL and os.path.isdir(searched) else []
             ffi.release(handle)
             raise LanguageNotFound(languages, missing or languages, [searched], available)
         self._handle = handle
