@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -225,6 +226,13 @@ def test_info_names_the_bundled_libraries(wheel_python):
     assert report["tessdata"].rstrip("/").endswith("site-packages/tightbind/tessdata")
 
 
+def passed(result: subprocess.CompletedProcess[str]) -> int:
+    """How many tests pytest's summary line says passed."""
+    last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    match = re.search(r"(\d+) passed", last)
+    return int(match.group(1)) if match else 0
+
+
 def run_suite(python: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     tests = ROOT / "tests"
     # --ignore, not --ignore-glob: pytest 9 still collects the files of a folder whose
@@ -242,6 +250,7 @@ def run_suite(python: Path, tmp_path: Path, *args: str) -> subprocess.CompletedP
 def test_whole_suite_passes_against_the_installed_wheel(wheel_python, tmp_path):
     result = run_suite(wheel_python, tmp_path, "-k", DESELECT)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert passed(result) >= 250, result.stdout[-2000:]
     assert f"tightbind 0.1.0 from {wheel_python.parent.parent}" in result.stdout
 
 
@@ -250,10 +259,8 @@ def test_smoke_suite_passes_on_each_python(name, tmp_path_factory, tmp_path):
     python = venv_for(name, tmp_path_factory)
     result = run_suite(python, tmp_path, "-k", f"({SMOKE}) and {DESELECT}")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert passed(result) >= 100, result.stdout[-2000:]
     assert f"tightbind 0.1.0 from {python.parent.parent}" in result.stdout
-    # the subset really covers every area
-    for module in ("framing", "tls", "ocr"):
-        assert f"test_{module}" in result.stdout or module in result.stdout, module
 
 
 # --- standing alone: the system's copies hidden --------------------------------------
@@ -319,7 +326,7 @@ def test_the_hiding_breaks_a_system_openssl_build(legacy_p12):
     import tightbind._tls as native
 
     ldd = subprocess.run(["ldd", native.__file__], capture_output=True, text=True).stdout
-    if str(SYSTEM_LIBS / "libcrypto") not in ldd:
+    if "libcrypto.so.3 => /" not in ldd or "/tightbind.libs/" in ldd:
         pytest.skip("this interpreter's tightbind does not use the system OpenSSL")
     path, _ = legacy_p12
     result = run_in(Path(sys.executable), LOAD_P12.format(path=str(path)),
@@ -355,7 +362,7 @@ def test_the_hiding_breaks_a_system_tesseract_build():
     import tightbind._ocr as native
 
     ldd = subprocess.run(["ldd", native.__file__], capture_output=True, text=True).stdout
-    if str(SYSTEM_LIBS / "libtesseract") not in ldd:
+    if "libtesseract.so.5 => /" not in ldd or "/tightbind.libs/" in ldd:
         pytest.skip("this interpreter's tightbind does not use the system Tesseract")
     result = run_in(Path(sys.executable), OCR_PAGE, sandbox=bwrap(*SYSTEM_OCR), check=False)
     assert result.returncode != 0
