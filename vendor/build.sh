@@ -111,7 +111,7 @@ src=$(unpack tesseract)
 # folder, so languages installed with apt-get (tesseract-ocr-deu, ...) are found.
 cmake_build "$src" -DTESSDATA_PREFIX=/usr/share/tesseract-ocr/5 -DOPENMP_BUILD=OFF -DDISABLE_ARCHIVE=ON -DDISABLE_CURL=ON \
     -DBUILD_TRAINING_TOOLS=OFF -DGRAPHICS_DISABLED=ON -DBUILD_TESTS=OFF -DENABLE_NATIVE=OFF \
-    -DENABLE_LTO=OFF -DINSTALL_CONFIGS=OFF -DLeptonica_DIR=$PREFIX/lib/cmake/leptonica
+    -DENABLE_LTO=ON -DINSTALL_CONFIGS=OFF -DLeptonica_DIR=$PREFIX/lib/cmake/leptonica
 licence tesseract "$src/LICENSE"
 
 step "openssl (about 3 minutes)"
