@@ -18,7 +18,8 @@ EPILOG = "Run 'tightbind COMMAND --help' for a command's options."
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tightbind", description=DESCRIPTION, epilog=EPILOG)
-    parser.add_argument("--version", action="version", version=f"tightbind {__version__}")
+    parser.add_argument("--version", action="version",
+                        version=f"tightbind {__version__} (native libraries: tightbind info)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         if importlib.util.find_spec(f"tightbind.commands.{name}") is None:

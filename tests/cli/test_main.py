@@ -13,7 +13,8 @@ def test_version(run_cli):
     import tightbind
 
     result = run_cli("--version")
-    assert result.stdout.strip() == f"tightbind {tightbind.__version__}"
+    assert result.stdout.strip() == (f"tightbind {tightbind.__version__} "
+                                     "(native libraries: tightbind info)")
 
 
 def test_help_is_plain_text(run_cli):
