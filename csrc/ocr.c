@@ -2,11 +2,12 @@
  * ocr.c: tightbind's shim over Tesseract's C API and Leptonica (see ocr.h).
  */
 #define _GNU_SOURCE
-#include "tightbind.h"
+#include "ocr_internal.h"
 
 #include <dlfcn.h>
 #include <limits.h>
 #include <setjmp.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,18 @@ static void tb_ocr_lept_handler(const char *message)
     memcpy(tb_messages + tb_messages_length, message, length);
     tb_messages_length += length;
     tb_messages[tb_messages_length] = '\0';
+}
+
+void tb_ocr_note(const char *format, ...)
+{
+    char line[512];
+    va_list args;
+
+    va_start(args, format);
+    vsnprintf(line, sizeof line - 1, format, args);
+    va_end(args);
+    strcat(line, "\n");
+    tb_ocr_lept_handler(line);
 }
 
 void tb_ocr_capture_messages(void)
@@ -387,6 +400,9 @@ int tb_ocr_pix_to_raw(PIX *pix, int channels, uint8_t *out, size_t size)
     return TB_OK;
 }
 
+/* libjpeg memory for one arithmetic-coded JPEG (see tb_ocr_read_jpeg). */
+#define TB_OCR_JPEG_ARITHMETIC_MEMORY (128L * 1024 * 1024)
+
 typedef struct {
     struct jpeg_error_mgr manager;
     jmp_buf escape;
@@ -448,6 +464,11 @@ int tb_ocr_read_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels, PIX 
         jpeg_destroy_decompress(&cinfo);
         return TB_OCR_E_TOO_LARGE;
     }
+    /* tb_ocr_image_check() proves a Huffman-coded JPEG holds enough data for its size;
+       arithmetic coding can describe a huge image in a few bytes, so the coefficient
+       buffers of a progressive one are capped instead (libjpeg then fails cleanly). */
+    if (cinfo.arith_code)
+        cinfo.mem->max_memory_to_use = TB_OCR_JPEG_ARITHMETIC_MEMORY;
     jpeg_start_decompress(&cinfo);
     width = cinfo.output_width;
     height = cinfo.output_height;
