@@ -400,9 +400,6 @@ int tb_ocr_pix_to_raw(PIX *pix, int channels, uint8_t *out, size_t size)
     return TB_OK;
 }
 
-/* libjpeg memory for one arithmetic-coded JPEG (see tb_ocr_read_jpeg). */
-#define TB_OCR_JPEG_ARITHMETIC_MEMORY (128L * 1024 * 1024)
-
 typedef struct {
     struct jpeg_error_mgr manager;
     jmp_buf escape;
@@ -464,17 +461,18 @@ int tb_ocr_read_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels, PIX 
         jpeg_destroy_decompress(&cinfo);
         return TB_OCR_E_TOO_LARGE;
     }
-    /* tb_ocr_image_check() proves a Huffman-coded JPEG holds enough data for its size;
-       arithmetic coding can describe a huge image in a few bytes, so the coefficient
-       buffers of a progressive one are capped instead (libjpeg then fails cleanly). */
-    if (cinfo.arith_code)
-        cinfo.mem->max_memory_to_use = TB_OCR_JPEG_ARITHMETIC_MEMORY;
+    if (cinfo.arith_code) /* refused by tb_ocr_image_check(); see there */
+        tb_ocr_jpeg_abort(&errors, "arithmetic-coded JPEG is not supported");
     jpeg_start_decompress(&cinfo);
     width = cinfo.output_width;
     height = cinfo.output_height;
     if (width == 0 || height == 0 || width > 65535 || height > 65535)
         tb_ocr_jpeg_abort(&errors, "JPEG image is empty or larger than 65535 pixels a side");
-    pix = pixCreate((l_int32)width, (l_int32)height, cinfo.output_components == 1 ? 8 : 32);
+    /* Not pixCreate(), which zeroes (touches) the whole image first: a JPEG refused
+       after its first rows then costs only those rows.  Every row, padding included,
+       is written below. */
+    pix = pixCreateNoInit((l_int32)width, (l_int32)height,
+                          cinfo.output_components == 1 ? 8 : 32);
     row = malloc((size_t)width * (size_t)cinfo.output_components);
     if (pix == NULL || row == NULL)
         tb_ocr_jpeg_abort(&errors, "out of memory for a JPEG image");
@@ -486,6 +484,9 @@ int tb_ocr_read_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels, PIX 
         l_uint32 *line = pixels + (size_t)y * (size_t)wpl;
         if (jpeg_read_scanlines(&cinfo, rows, 1) != 1)
             tb_ocr_jpeg_abort(&errors, "JPEG data ended early");
+        if (errors.manager.num_warnings > 0) /* stop at once: the rest is filler */
+            tb_ocr_jpeg_abort(&errors, "JPEG data is damaged or truncated");
+        line[wpl - 1] = 0; /* the padding after the last pixel (8 bpp) */
         for (x = 0; x < width; x++) {
             const JSAMPLE *p = row + (size_t)x * (size_t)cinfo.output_components;
             l_uint32 r, g, b;

@@ -198,17 +198,18 @@ static int tb_check_png(const uint8_t *data, size_t size, uint64_t max_pixels,
 
 /* ---- JPEG -------------------------------------------------------------------------- */
 
-/* Walk the markers: one frame, at most TB_OCR_MAX_JPEG_SCANS scans, an end-of-image
-   marker, and (Huffman coding) at least one bit of scan data per MCU, which any
-   complete image needs; arithmetic coding can need less, so its decoder's memory is
-   capped instead (tb_ocr_read_jpeg). */
+/* Walk the markers: one Huffman-coded frame, at most TB_OCR_MAX_JPEG_SCANS scans, an
+   end-of-image marker, and at least one bit of scan data per MCU, which any complete
+   image needs.  Arithmetic coding is refused: it describes a whole image of any size in
+   a few bytes, and libjpeg decodes missing data as zeros without a warning. */
 static int tb_check_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels,
                          tb_ocr_image_info *info)
 {
     size_t pos = 2;
     uint64_t entropy = 0;
     unsigned width = 0, height = 0, hmax = 1, vmax = 1, scans = 0;
-    bool frame = false, arithmetic = false;
+    bool frame = false;
+    uint64_t mcus;
 
     for (;;) {
         unsigned marker, length;
@@ -241,11 +242,11 @@ static int tb_check_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels,
             int rc;
             if (frame)
                 return tb_ocr_damaged("damaged JPEG (two frame headers)");
-            if (marker != 0xC0 && marker != 0xC1 && marker != 0xC2 && marker != 0xC9 &&
-                marker != 0xCA)
+            if (marker == 0xC9 || marker == 0xCA)
+                return tb_ocr_unsupported("arithmetic-coded JPEG is not supported");
+            if (marker != 0xC0 && marker != 0xC1 && marker != 0xC2)
                 return tb_ocr_unsupported("lossless or hierarchical JPEG is not supported");
             frame = true;
-            arithmetic = marker >= 0xC9;
             if (length < 8)
                 return tb_ocr_damaged("damaged JPEG (short frame header)");
             height = tb_be16(seg + 1);
@@ -297,13 +298,10 @@ static int tb_check_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels,
     }
     if (!frame || scans == 0)
         return tb_ocr_damaged("damaged JPEG (no frame header or no scan)");
-    if (!arithmetic) {
-        uint64_t mcus = (uint64_t)((width + 8 * hmax - 1) / (8 * hmax)) *
-                        ((height + 8 * vmax - 1) / (8 * vmax));
-        if (entropy * 8 < mcus)
-            return tb_ocr_damaged("damaged JPEG (%llu bytes of scan data cannot hold %ux%u "
-                                  "pixels)", (unsigned long long)entropy, width, height);
-    }
+    mcus = (uint64_t)((width + 8 * hmax - 1) / (8 * hmax)) * ((height + 8 * vmax - 1) / (8 * vmax));
+    if (entropy * 8 < mcus)
+        return tb_ocr_damaged("damaged JPEG (%llu bytes of scan data cannot hold %ux%u pixels)",
+                              (unsigned long long)entropy, width, height);
     return TB_OK;
 }
 

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 /* ---- TIFF -------------------------------------------------------------------------- */
 
 enum {
@@ -21,10 +23,9 @@ static const uint16_t tiff_tag_numbers[TIFF_TAGS] = {256, 257, 258, 259, 273, 27
                                                      279, 284, 322, 323, 324, 325};
 /* Bytes per value of each field type (0: unknown, which libtiff skips). */
 static const uint8_t tiff_type_size[14] = {0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8, 4};
-/* Compressions libtiff decodes in bounded strips: none, CCITT RLE/G3/G4, LZW, JPEG,
-   Deflate (both codes), PackBits, LZMA, Zstd, WebP.  Old-style JPEG (6) is refused. */
-static const uint32_t tiff_compressions[] = {1, 2, 3, 4, 5, 7, 8, 32946, 32773, 34925,
-                                             50000, 50001};
+/* Compressions read: none, CCITT RLE/G3/G4 (1 bit per pixel), LZW, JPEG, Deflate (both
+   codes) and PackBits.  Old-style JPEG (6) and the rest are refused. */
+static const uint32_t tiff_compressions[] = {1, 2, 3, 4, 5, 7, 8, 32946, 32773};
 
 typedef struct {
     const uint8_t *data;
@@ -117,8 +118,162 @@ static int tiff_read_directory(const tiff_file *t, size_t offset, int page,
     return TB_OK;
 }
 
+/* ---- what a TIFF strip decodes to ------------------------------------------------ */
+
+/* Code `width` bits wide at bit `pos`: most significant bit first, or (old-style LZW)
+   least significant first. */
+static unsigned lzw_code(const uint8_t *in, size_t length, uint64_t pos, unsigned width,
+                         bool lsb_first)
+{
+    size_t byte = (size_t)(pos / 8);
+    unsigned shift = (unsigned)(pos % 8);
+    uint32_t word = 0;
+
+    for (unsigned k = 0; k < 3; k++) {
+        uint32_t value = byte + k < length ? in[byte + k] : 0;
+        word |= lsb_first ? value << (8 * k) : value << (16 - 8 * k);
+    }
+    word = lsb_first ? word >> shift : word >> (24 - shift - width);
+    return word & ((1u << width) - 1);
+}
+
+/* Bytes an LZW strip decodes to, as libtiff's decoder reads it (new style, or old style
+   when it starts 0x00 0x01), stopping once `enough` came out; -1 when damaged. */
+static int64_t lzw_size(const uint8_t *in, size_t length, uint64_t enough)
+{
+    uint16_t lengths[4096];
+    bool old_style = length >= 2 && in[0] == 0 && (in[1] & 1);
+    uint64_t pos = 0, total = 0;
+    unsigned width = 9, next = 258;
+    int previous = -1;
+
+    for (unsigned k = 0; k < 256; k++)
+        lengths[k] = 1;
+    while (total < enough && pos + width <= (uint64_t)length * 8) {
+        unsigned code = lzw_code(in, length, pos, width, old_style);
+        pos += width;
+        if (code == 256) { /* clear */
+            next = 258;
+            width = 9;
+            previous = -1;
+            continue;
+        }
+        if (code == 257) /* end of information */
+            break;
+        if (previous < 0) {
+            if (code > 255)
+                return -1;
+            total++;
+            previous = (int)code;
+            continue;
+        }
+        if (code > next || (code == next && next >= 4096))
+            return -1;
+        total += code < next ? lengths[code] : lengths[previous] + 1u;
+        if (next < 4096)
+            lengths[next++] = (uint16_t)(lengths[previous] + 1);
+        if (width < 12 && next >= (1u << width) - (old_style ? 0 : 1))
+            width++;
+        previous = (int)code;
+    }
+    return (int64_t)total;
+}
+
+/* Bytes a Deflate (zlib) strip inflates to, stopping at `enough`; -1 damaged, -2 no
+   memory. */
+static int64_t inflate_size(const uint8_t *in, size_t length, uint64_t enough)
+{
+    uint8_t scratch[16384];
+    z_stream z;
+    int64_t total = 0;
+
+    memset(&z, 0, sizeof z);
+    if (inflateInit(&z) != Z_OK)
+        return -2;
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)length;
+    while ((uint64_t)total < enough) {
+        int rc;
+        z.next_out = scratch;
+        z.avail_out = sizeof scratch;
+        rc = inflate(&z, Z_NO_FLUSH);
+        total += (int64_t)(sizeof scratch - z.avail_out);
+        if (rc == Z_STREAM_END || (rc == Z_BUF_ERROR && z.avail_in == 0))
+            break;
+        if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            total = -1;
+            break;
+        }
+    }
+    inflateEnd(&z);
+    return total;
+}
+
+/* Bytes a PackBits strip expands to (runs cut by the end of the data count in part). */
+static int64_t packbits_size(const uint8_t *in, size_t length, uint64_t enough)
+{
+    uint64_t total = 0;
+    size_t i = 0;
+
+    while (i < length && total < enough) {
+        int n = (int8_t)in[i++];
+        if (n >= 0) {
+            size_t literal = (size_t)n + 1 <= length - i ? (size_t)n + 1 : length - i;
+            total += literal;
+            i += literal;
+        } else if (n != -128 && i < length) {
+            total += (uint64_t)(1 - n);
+            i++;
+        }
+    }
+    return (int64_t)total;
+}
+
+/* Whether a compressed strip or tile of `rows` rows of `width` pixels and `line` bytes
+   a row holds them; libtiff would fail part-way (or fill in) otherwise. */
+static int tiff_check_contents(uint64_t compression, const uint8_t *in, size_t length,
+                               uint64_t width, uint64_t rows, uint64_t line, int page,
+                               uint64_t index)
+{
+    uint64_t need = rows * line;
+    int64_t got;
+
+    switch (compression) {
+    case 1:
+        got = (int64_t)length;
+        break;
+    case 5:
+        got = lzw_size(in, length, need);
+        break;
+    case 8:
+    case 32946:
+        got = inflate_size(in, length, need);
+        break;
+    case 32773:
+        got = packbits_size(in, length, need);
+        break;
+    case 7: /* a Huffman-coded JPEG needs a bit per MCU (at most 32x32 pixels) */
+        if ((uint64_t)length * 8 < ((width + 31) / 32) * ((rows + 31) / 32))
+            return tb_ocr_damaged("damaged TIFF (JPEG strip %llu of page %d is too short)",
+                                  (unsigned long long)index + 1, page + 1);
+        return TB_OK;
+    default: /* CCITT: 1 bit per pixel, nothing large to allocate */
+        return TB_OK;
+    }
+    if (got == -2)
+        return TB_E_NOMEM;
+    if (got < 0)
+        return tb_ocr_damaged("damaged TIFF (strip %llu of page %d cannot be decompressed)",
+                              (unsigned long long)index + 1, page + 1);
+    if ((uint64_t)got < need)
+        return tb_ocr_damaged("truncated TIFF (strip %llu of page %d holds %lld of %llu "
+                              "bytes)", (unsigned long long)index + 1, page + 1,
+                              (long long)got, (unsigned long long)need);
+    return TB_OK;
+}
+
 /* Check one page: size, samples, compression, and every strip or tile inside the data
-   (uncompressed ones also long enough for their rows). */
+   (and holding all its rows when decompressed). */
 static int tiff_check_page(const tiff_file *t, const tiff_entry tags[TIFF_TAGS], int page,
                            uint64_t max_pixels, tb_ocr_image_info *info, uint64_t *pixels)
 {
@@ -133,6 +288,7 @@ static int tiff_check_page(const tiff_file *t, const tiff_entry tags[TIFF_TAGS],
     const tiff_entry *counts = &tags[tiled ? TIFF_TILE_COUNTS : TIFF_STRIP_COUNTS];
     uint64_t chunk_width, chunk_rows, across, down, planes, chunks, line, j;
     bool known = false;
+    int rc;
 
     if (width == 0 || height == 0)
         return tb_ocr_damaged("damaged TIFF (page %d has no size)", page + 1);
@@ -185,11 +341,10 @@ static int tiff_check_page(const tiff_file *t, const tiff_entry tags[TIFF_TAGS],
         if (length == 0 || start > t->size || length > t->size - start)
             return tb_ocr_damaged("truncated TIFF (strip or tile %llu of page %d runs past "
                                   "the end)", (unsigned long long)j + 1, page + 1);
-        if (compression == 1 && length < rows * line)
-            return tb_ocr_damaged("truncated TIFF (uncompressed strip %llu of page %d holds "
-                                  "%llu of %llu bytes)", (unsigned long long)j + 1, page + 1,
-                                  (unsigned long long)length,
-                                  (unsigned long long)(rows * line));
+        rc = tiff_check_contents(compression, t->data + start, (size_t)length, chunk_width,
+                                 rows, line, page, j);
+        if (rc != TB_OK)
+            return rc;
     }
     *pixels = width * height;
     return TB_OK;
