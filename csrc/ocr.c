@@ -50,6 +50,11 @@ void tb_ocr_note(const char *format, ...)
     tb_ocr_lept_handler(line);
 }
 
+void tb_ocr_flush_diagnostics(void)
+{
+    fflush(NULL);
+}
+
 void tb_ocr_capture_messages(void)
 {
     leptSetStderrHandler(tb_ocr_lept_handler);

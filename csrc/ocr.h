@@ -63,6 +63,10 @@ typedef struct {
     uint64_t total_pixels; /* every page's (or GIF frame's) pixels together */
 } tb_ocr_image_info;
 
+/* fflush(NULL): push what Tesseract's diagnostics stream (a FILE it opens once and keeps)
+   has buffered into its file, so that tightbind can read it after each call. */
+void tb_ocr_flush_diagnostics(void);
+
 /* Silence Leptonica's stderr: its messages go to a per-thread buffer from now on. */
 void tb_ocr_capture_messages(void);
 /* Copy (at most capacity - 1 bytes, NUL-terminated) and clear this thread's messages.

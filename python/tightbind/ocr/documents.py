@@ -6,14 +6,12 @@
 
 from __future__ import annotations
 
-import math
 import os
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from tightbind.ocr._native import c_string, ffi, lib, log_messages
-from tightbind.ocr.errors import ImageError, OcrError, RecognitionTimeout
+from tightbind.ocr._native import c_string, ffi, lib
+from tightbind.ocr.errors import ImageError, OcrError
 from tightbind.ocr.pix import MAX_SIDE, Pix
 
 __all__ = ["EXTENSIONS", "RENDERERS", "write_document"]
@@ -34,16 +32,16 @@ EXTENSIONS: dict[str, str] = {
     "unlv": "unlv"}
 
 
-def write_document(handle: Any, pages: Sequence[Pix], outputbase: str | os.PathLike[str],
+def write_document(pages: Iterable[Pix], outputbase: str | os.PathLike[str],
                    formats: Sequence[str], *, data_path: str, title: str = "",
-                   timeout: float | None = None) -> list[str]:
-    """Recognise ``pages`` with the engine ``handle`` and write ``outputbase.<ext>`` for
-    each of ``formats``; return the paths written.
+                   process: Callable[[Pix, int, bytes, Any], None]) -> list[str]:
+    """Write ``outputbase.<ext>`` for each of ``formats`` from ``pages`` (taken one at a
+    time), calling ``process(pix, index, title, renderer)`` to recognise each page and
+    add it to the renderer chain; return the paths written.
 
     Raises ValueError for an unknown format, :class:`ImageError` for no pages or a page
-    too large for Tesseract, :class:`RecognitionTimeout` when a page overruns ``timeout``
-    seconds and :class:`OcrError` when a renderer fails.  Files already begun may be left
-    incomplete on error.
+    too large for Tesseract, whatever ``process`` raises, and :class:`OcrError` when a
+    renderer fails.  Files already begun may be left incomplete on error.
     """
     if isinstance(formats, str):
         formats = (formats,)
@@ -51,15 +49,9 @@ def write_document(handle: Any, pages: Sequence[Pix], outputbase: str | os.PathL
     if unknown or not formats:
         raise ValueError(f"unknown output formats {unknown!r}; choose from "
                          f"{', '.join(RENDERERS)}")
-    timeout_ms = 0 if timeout is None else max(1, math.ceil(float(timeout) * 1000))
     base = c_string(outputbase, "outputbase")
     datadir = c_string(data_path, "data_path")
     title_bytes = c_string(title, "title")
-    if not pages:
-        raise ImageError("no pages to process")
-    for pix in pages:
-        if pix.width > MAX_SIDE or pix.height > MAX_SIDE:
-            raise ImageError(f"page of {pix.width}x{pix.height} pixels is too large")
     folder = os.path.dirname(os.fspath(outputbase))
     if folder:
         os.makedirs(folder, exist_ok=True)
@@ -79,16 +71,15 @@ def write_document(handle: Any, pages: Sequence[Pix], outputbase: str | os.PathL
         try:
             if not lib.TessResultRendererBeginDocument(first, title_bytes):
                 raise OcrError(f"cannot start writing {os.fspath(outputbase)!r}")
+            count = 0
             for index, pix in enumerate(pages):
-                started = time.monotonic()
-                ok = lib.TessBaseAPIProcessPage(handle, pix._for_tesseract().ptr, index,
-                                                title_bytes, ffi.NULL, timeout_ms, first)
-                log_messages()
-                if not ok and timeout is not None and time.monotonic() - started >= timeout:
-                    raise RecognitionTimeout(
-                        f"page {index + 1} did not finish within {timeout} s")
-                if not ok:
-                    raise OcrError(f"Tesseract could not process page {index + 1}")
+                if pix.width > MAX_SIDE or pix.height > MAX_SIDE:
+                    raise ImageError(f"page {index + 1} of {pix.width}x{pix.height} pixels "
+                                     f"is too large for Tesseract (at most {MAX_SIDE} a side)")
+                process(pix._for_tesseract(), index, title_bytes, first)
+                count += 1
+            if not count:
+                raise ImageError("no pages to process")
             if not lib.TessResultRendererEndDocument(first):
                 raise OcrError(f"cannot finish writing {os.fspath(outputbase)!r}")
         finally:
