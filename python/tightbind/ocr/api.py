@@ -7,6 +7,7 @@ import functools
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,7 +20,7 @@ from tightbind.ocr.constants import (
     PSM,
     PageIteratorLevel,
 )
-from tightbind.ocr.deadline import deadline_ms, run_bounded
+from tightbind.ocr.deadline import Reload, deadline_ms, run_bounded
 from tightbind.ocr.documents import write_document
 from tightbind.ocr.errors import (
     ClosedError,
@@ -155,6 +156,7 @@ class TessApi:
         self._overrides: dict[str, bytes] = {}
         self._debug_file: str | None = None
         self._settings: dict[str, bytes] = {}
+        self._reload: Reload | None = None  # the engine loading after an abandoned call
 
         language_bytes = c_string(language, "language")
         self._languages = check_languages(language)
@@ -204,14 +206,17 @@ class TessApi:
         return handle
 
     @contextlib.contextmanager
-    def _call(self) -> Iterator[None]:
-        """One engine call: the lock, a live engine (a fresh one after an abandoned call)
-        and this engine's process-global parameters in force (tightbind.ocr.params)."""
+    def _call(self, deadline: float | None = None) -> Iterator[None]:
+        """One engine call: the lock, a live engine (after an abandoned call, the fresh
+        one loading since then, waited for until ``deadline`` at most) and this engine's
+        process-global parameters in force (tightbind.ocr.params)."""
         with self._lock:
             if self._handle is None:
                 raise ClosedError("this TessApi was closed")
             if self._handle is _ABANDONED:
-                self._handle = self._load()
+                assert self._reload is not None
+                self._handle = self._reload.wait(deadline)
+                self._reload = None
                 if self._image is not None:
                     self._apply_image()
             with GATE.passage(self._overrides, self._debug_file):
@@ -229,6 +234,9 @@ class TessApi:
                 handle, self._handle = self._handle, None
                 if handle is not _ABANDONED:
                     ffi.release(handle)
+            if self._reload is not None:
+                self._reload.discard()
+                self._reload = None
             self._image = None
 
     @property
@@ -255,11 +263,16 @@ class TessApi:
 
     def ocr(self, image: Any, *, timeout: float | None = None) -> str:
         """``set_image(image)``, ``recognize(timeout)`` and ``get_utf8_text()`` as one step
-        under the engine's lock (safe when threads share the engine)."""
+        under the engine's lock (safe when threads share the engine).  ``timeout`` bounds
+        the step after the image is decoded, as for :meth:`recognize`."""
+        milliseconds = deadline_ms(timeout)
+        pix = to_pix(image)
         with self._lock:
-            self.set_image(image)
-            self.recognize(timeout=timeout)
-            return self.get_utf8_text()
+            started = time.monotonic()
+            with self._call(None if timeout is None else started + timeout):
+                self.set_image_pix(pix)
+                self._recognize(milliseconds, timeout, started)
+                return self.get_utf8_text()
 
     # ---- engine settings ---------------------------------------------------------------
 
@@ -473,35 +486,46 @@ class TessApi:
         :mod:`tightbind.ocr.deadline`).  Raises NoImage, RecognitionTimeout,
         RecognitionCancelled (see :meth:`cancel`) or OcrError.
         """
-        milliseconds = deadline_ms(timeout)
-        with self._call():
+        self._recognize(deadline_ms(timeout), timeout, time.monotonic())
+
+    def _recognize(self, milliseconds: int, timeout: float | None, started: float) -> None:
+        with self._call(None if timeout is None else started + timeout):
             self._require_image()
             self._recognized = False
             self._page_held = True
-            self._run_recognition(milliseconds, timeout, "recognize()" if timeout is None
+            self._run_recognition(milliseconds, timeout, started,
+                                  "recognize()" if timeout is None
                                   else f"recognize(timeout={timeout})")
             self._recognized = True
 
-    def _run_recognition(self, milliseconds: int, timeout: float | None, what: str) -> None:
-        """Recognise the image set on the engine, within the deadline (see recognize)."""
+    def _run_recognition(self, milliseconds: int, timeout: float | None, started: float,
+                         what: str) -> None:
+        """Recognise the image set on the engine by ``started + timeout`` (see
+        recognize); time already spent (waiting for a fresh engine) counts."""
         handle, cancel = self._handle, self._cancel
         cancel[0] = 0
         if timeout is None:
             rc = lib.tb_ocr_recognize(handle, cancel, 0)
         else:
+            left = timeout - (time.monotonic() - started)
+            if left <= 0:
+                raise RecognitionTimeout(f"{what}: the deadline passed before recognition "
+                                         "could start")
+            milliseconds = min(milliseconds, max(1, int(left * 1000)))
             finished, rc = run_bounded(
-                lambda: lib.tb_ocr_recognize(handle, cancel, milliseconds), timeout,
+                lambda: lib.tb_ocr_recognize(handle, cancel, milliseconds), left,
                 abandoned=lambda: ffi.release(handle))
             if not finished:
                 cancel[0] = 1  # Tesseract stops at its first check after the layout
                 self._handle = _ABANDONED
+                self._reload = Reload(self._load)
                 self._cancel = ffi.new("int *")
                 self._recognized = self._page_held = False
                 log_messages()
                 raise RecognitionTimeout(
                     f"{what}: the deadline passed during layout analysis, which Tesseract "
                     "cannot interrupt; the page was abandoned (it finishes in the "
-                    "background) and the next call loads a fresh engine")
+                    "background) and a fresh engine is loading for the next call")
         cancel[0] = 0
         log_messages()
         check(rc, what)
@@ -727,7 +751,6 @@ class TessApi:
 
     # ---- documents ---------------------------------------------------------------------
 
-    @_locked
     def process_pages(
         self,
         source: str | os.PathLike[str] | Iterable[Any],
@@ -752,8 +775,17 @@ class TessApi:
             pages: Iterable[Pix] = iter_pages(source)
         else:
             pages = (to_pix(image) for image in source)
+        started = time.monotonic()
+        with self._call(None if timeout is None else started + timeout):
+            return self._process_pages(pages, outputbase, formats, title, timeout,
+                                       milliseconds, started)
+
+    def _process_pages(self, pages: Iterable[Pix], outputbase: str | os.PathLike[str],
+                       formats: Sequence[str], title: str, timeout: float | None,
+                       milliseconds: int, started: float) -> list[str]:
         self._image = None
         self._recognized = False
+        clock = [started]  # when the page being processed began (the first: the call)
 
         def process(pix: Pix, index: int, title_bytes: bytes, renderer: Any) -> None:
             if timeout is None:
@@ -765,10 +797,11 @@ class TessApi:
                 return
             lib.TessBaseAPISetInputName(self._handle, title_bytes)
             lib.TessBaseAPISetImage2(self._handle, pix.ptr)
-            self._run_recognition(milliseconds, timeout,
+            self._run_recognition(milliseconds, timeout, clock[0],
                                   f"process_pages(timeout={timeout}), page {index + 1}")
             if not lib.TessResultRendererAddImage(renderer, self._handle):
                 raise OcrError(f"Tesseract could not render page {index + 1}")
+            clock[0] = time.monotonic()
 
         return write_document(pages, outputbase, formats, data_path=self.data_path,
                               title=title, process=process)

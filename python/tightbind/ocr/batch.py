@@ -7,11 +7,14 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
 from tightbind.ocr.api import Element, TessApi
 from tightbind.ocr.constants import PageIteratorLevel
+from tightbind.ocr.deadline import SLACK, deadline_ms
+from tightbind.ocr.errors import RecognitionTimeout
 from tightbind.ocr.progress import Progress
 
 __all__ = ["EnginePool", "PageResult", "ocr_many"]
@@ -83,8 +86,13 @@ def ocr_many(
     so a long iterable is consumed lazily.  ``progress=True`` shows progress on stderr
     (a tqdm bar on a terminal when tqdm is installed, else a plain line every 10 s).
     Bad arguments and a missing language raise here, at the call; the first failing
-    image (ImageError, RecognitionTimeout...) raises from the iteration.
+    image (ImageError, RecognitionTimeout...) raises from the iteration.  With a
+    ``timeout``, each result arrives within ``timeout`` + ``deadline.SLACK`` (0.5 s) of
+    being asked for, or RecognitionTimeout is raised: work still running then is left to
+    finish in the background (see :mod:`tightbind.ocr.deadline`), and the engines are
+    freed when it has.
     """
+    deadline_ms(timeout)
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive int: {workers!r}")
@@ -107,25 +115,39 @@ def _results(images: Iterable[Any], engines: EnginePool, workers: int,
         total = len(images)  # type: ignore[arg-type]
     except TypeError:
         total = None
+    def next_result() -> PageResult:
+        future = pending.popleft()
+        try:
+            result = future.result(timeout=None if timeout is None else timeout + SLACK)
+        except FutureTimeout:
+            raise RecognitionTimeout(f"image {index_of[future]} did not finish within "
+                                     f"{timeout} s") from None
+        bar.update()
+        return result
+
     bar = Progress(total, enabled=progress)
     pending: deque[Future[PageResult]] = deque()
+    index_of: dict[Future[PageResult], int] = {}
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tightbind-ocr")
+    finished = False
     try:
-        with ThreadPoolExecutor(max_workers=workers,
-                                thread_name_prefix="tightbind-ocr") as pool:
-            try:
-                for index, image in enumerate(images):
-                    pending.append(pool.submit(work, index, image))
-                    while len(pending) >= 2 * workers:
-                        result = pending.popleft().result()
-                        bar.update()
-                        yield result
-                while pending:
-                    result = pending.popleft().result()
-                    bar.update()
-                    yield result
-            finally:
-                for future in pending:
-                    future.cancel()
+        for index, image in enumerate(images):
+            future = pool.submit(work, index, image)
+            index_of[future] = index
+            pending.append(future)
+            while len(pending) >= 2 * workers:
+                yield next_result()
+        while pending:
+            yield next_result()
+        finished = True
     finally:
         bar.close()
-        engines.close()
+        pool.shutdown(wait=finished, cancel_futures=True)
+        if finished:
+            engines.close()
+        else:  # do not wait for work still running: free the engines once it ends
+            def cleanup() -> None:
+                pool.shutdown(wait=True)
+                engines.close()
+
+            threading.Thread(target=cleanup, name="tightbind-ocr-cleanup", daemon=True).start()

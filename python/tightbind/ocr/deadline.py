@@ -8,23 +8,27 @@ with a timeout runs the native work in a helper thread and waits at most ``timeo
 the layout stage alone (Tesseract's cancel flag stops it at its first check afterwards),
 then frees the engine it ran on.  The :class:`TessApi` that started it continues with a
 fresh engine of the same settings, loaded on its next call.  Every timeout-taking call
-therefore returns within ``timeout`` + :data:`SLACK` whatever the page holds; the CPU the
-abandoned layout stage still uses is the price (``ocr_many(isolate=True)`` runs pages in
-worker processes that are killed instead).
+therefore returns within ``timeout`` + :data:`SLACK` whatever the page holds (time spent
+waiting for that fresh engine counts); the CPU the abandoned layout stage still uses, for
+as long as the layout takes, is the price.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["GRACE", "SLACK", "deadline_ms", "run_bounded"]
+from tightbind.ocr._native import ffi
+from tightbind.ocr.errors import RecognitionTimeout
+
+__all__ = ["GRACE", "SLACK", "Reload", "deadline_ms", "run_bounded"]
 
 #: Seconds a native call may run past its timeout before it is abandoned (Tesseract's own
 #: deadline check stops recognition between words well within this).
-GRACE = 0.25
+GRACE = 0.1
 #: The documented bound: a call with ``timeout=t`` returns within ``t + SLACK`` seconds.
 SLACK = 0.5
 
@@ -79,3 +83,47 @@ def run_bounded(work: Callable[[], Any], timeout: float, *,
             return True, state["result"]
         state["given_up"] = True
     return False, None
+
+
+class Reload:
+    """A fresh engine loading in a background thread (``load()``) while its owner goes
+    on; :meth:`wait` for it, or :meth:`discard` it (it is freed when it arrives)."""
+
+    def __init__(self, load: Callable[[], Any]) -> None:
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._discarded = False
+        self._handle: Any = None
+        self._error: BaseException | None = None
+
+        def loader() -> None:
+            try:
+                handle = load()
+            except BaseException as exc:  # handed to wait()
+                handle, self._error = None, exc
+            with self._lock:
+                self._handle = handle
+                discarded = self._discarded
+                self._done.set()
+            if discarded and handle is not None:
+                ffi.release(handle)
+
+        threading.Thread(target=loader, name="tightbind-ocr-reload", daemon=True).start()
+
+    def wait(self, deadline: float | None) -> Any:
+        """The loaded engine; RecognitionTimeout when ``deadline`` (a time.monotonic()
+        value) passes first, whatever load() raised if it failed."""
+        left = None if deadline is None else max(0.0, deadline - time.monotonic()) + GRACE
+        if not self._done.wait(left):
+            raise RecognitionTimeout("the deadline passed while the engine replacing an "
+                                     "abandoned one was still loading")
+        if self._error is not None:
+            raise self._error
+        return self._handle
+
+    def discard(self) -> None:
+        with self._lock:
+            self._discarded = True
+            handle, self._handle = self._handle, None
+        if handle is not None:
+            ffi.release(handle)

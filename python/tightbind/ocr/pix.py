@@ -192,6 +192,8 @@ class Pix:
         import numpy as np
 
         array = np.asarray(array)
+        if array.ndim in (2, 3):  # refuse a huge array before converting (copying) it
+            _check_size(int(array.shape[1]), int(array.shape[0]))
         if array.dtype == np.bool_:
             array = np.where(array, 255, 0).astype(np.uint8)
         elif array.dtype == np.uint16:
@@ -215,6 +217,7 @@ class Pix:
     @classmethod
     def from_pil(cls, image: Image.Image) -> Pix:
         """Copy a Pillow image (any mode; converted to L, RGB or RGBA), keeping its dpi."""
+        _check_size(*image.size)  # before any conversion copies it
         mode = image.mode
         if mode.startswith("I"):  # 16/32-bit gray: keep the top 8 of 16 bits
             image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
