@@ -242,13 +242,9 @@ static int tb_check_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels,
             int rc;
             if (frame)
                 return tb_ocr_damaged("damaged JPEG (two frame headers)");
-            if (marker == 0xC9 || marker == 0xCA)
-                return tb_ocr_unsupported("arithmetic-coded JPEG is not supported");
-            if (marker != 0xC0 && marker != 0xC1 && marker != 0xC2)
-                return tb_ocr_unsupported("lossless or hierarchical JPEG is not supported");
-            frame = true;
             if (length < 8)
                 return tb_ocr_damaged("damaged JPEG (short frame header)");
+            frame = true;
             height = tb_be16(seg + 1);
             width = tb_be16(seg + 3);
             components = seg[5];
@@ -257,6 +253,10 @@ static int tb_check_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels,
             rc = tb_ocr_size_ok(info, width, height, max_pixels, "JPEG");
             if (rc != TB_OK)
                 return rc;
+            if (marker == 0xC9 || marker == 0xCA)
+                return tb_ocr_unsupported("arithmetic-coded JPEG is not supported");
+            if (marker != 0xC0 && marker != 0xC1 && marker != 0xC2)
+                return tb_ocr_unsupported("lossless or hierarchical JPEG is not supported");
             if (components == 0 || length < 8 + 3 * components)
                 return tb_ocr_damaged("damaged JPEG (frame header of %u components)",
                                       components);

@@ -151,8 +151,8 @@ def jp2(width: int, height: int, *, components: int = 1) -> bytes:
 
 def bomb_headers(width: int, height: int) -> dict[str, bytes]:
     """Every format's few-byte header declaring ``width`` x ``height`` (each side at most
-    65535; WebP VP8/VP8L and JPEG sides are clamped to what the format can declare)."""
-    side = (min(width, 16384), min(height, 16384))
+    65535; WebP VP8/VP8L sides are clamped to the 16383 the format can declare)."""
+    side = (min(width, 16383), min(height, 16383))
     return {
         "png": png(width, height),
         "png-rgba": png(width, height, colour=6),
@@ -213,15 +213,16 @@ def sample_image(width: int = 96, height: int = 40) -> Image.Image:
     return image
 
 
-def multipage_tiff(compression: str | None = None, pages: int = 3) -> bytes:
-    """A ``pages``-page TIFF (gray, RGB and bilevel pages) made by Pillow."""
-    first = sample_image()
-    rest = [sample_image(80 + 8 * index, 30 + 4 * index).convert("RGB" if index % 2 == 0
-                                                                 else "1")
-            for index in range(pages - 1)]
+def multipage_tiff(compression: str | None = None, pages: int = 3, *,
+                   bilevel: bool = False) -> bytes:
+    """A ``pages``-page TIFF made by Pillow: gray, RGB and bilevel pages in turn (all
+    bilevel with ``bilevel``; no bilevel ones for JPEG compression)."""
+    modes = ["1"] if bilevel else ["L", "RGB"] if compression == "jpeg" else ["L", "RGB", "1"]
+    images = [sample_image(96 + 8 * index, 40 + 4 * index).convert(modes[index % len(modes)])
+              for index in range(pages)]
     buffer = io.BytesIO()
     options = {} if compression is None else {"compression": compression}
-    first.save(buffer, "TIFF", save_all=True, append_images=rest, **options)
+    images[0].save(buffer, "TIFF", save_all=True, append_images=images[1:], **options)
     return buffer.getvalue()
 
 

@@ -109,7 +109,7 @@ def test_languages_bounded():
 def test_what_crashed_tesseract_is_refused_in_a_child():
     """The reproducers (100,000 characters through every door), in a child: it must
     neither crash nor accept them, and the longest accepted value must recognise."""
-    result = run_limited(f"""
+    result = run_limited("""
         from PIL import Image, ImageDraw
         from tightbind.ocr import TessApi, VariableError
         from tightbind.ocr.params import CHARSET_VARIABLES, MAX_CHARSET_LENGTH
@@ -123,7 +123,7 @@ def test_what_crashed_tesseract_is_refused_in_a_child():
                     if door == "set_variable":
                         api.set_variable(name, "x" * 100000)
                     else:
-                        TessApi(variables={{name: "x" * 100000}})
+                        TessApi(variables={name: "x" * 100000})
                 except VariableError:
                     refused += 1
             api.set_variable(name, "x" * MAX_CHARSET_LENGTH)
