@@ -54,10 +54,10 @@ int tb_ocr_size_ok(tb_ocr_image_info *info, uint64_t width, uint64_t height,
 {
     info->width = width > UINT32_MAX ? UINT32_MAX : (uint32_t)width;
     info->height = height > UINT32_MAX ? UINT32_MAX : (uint32_t)height;
-    if (width == 0 || height == 0)
-        return tb_ocr_damaged("%s declares an empty image (%llux%llu pixels)", what,
+    if (width == 0 || height == 0 || width > INT32_MAX || height > INT32_MAX)
+        return tb_ocr_damaged("%s declares an impossible size (%llux%llu pixels)", what,
                               (unsigned long long)width, (unsigned long long)height);
-    if (width > UINT32_MAX || height > UINT32_MAX || width * height > max_pixels)
+    if (width * height > max_pixels)
         return tb_ocr_too_large(info, 0, width, height, what);
     info->total_pixels = width * height;
     return TB_OK;
