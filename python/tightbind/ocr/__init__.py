@@ -9,8 +9,15 @@ engines; ``TessApi.process_pages`` writes searchable PDFs and other renderings.
 Importing this module loads Tesseract with OpenMP limited to one thread unless
 ``OMP_THREAD_LIMIT`` is already set (see :mod:`tightbind.ocr._native`): that is several
 times faster on small machines, and threads with one engine each scale instead.
-Tesseract's own diagnostics are sent to the null device and Leptonica's to the
-``tightbind.ocr`` logger.  Every error is a :class:`tightbind.OcrError`.
+Tesseract's and Leptonica's diagnostics go to the ``tightbind.ocr`` logger (an engine
+may send Tesseract's to its own ``debug_file``), never to stderr by default.  Every error
+is a :class:`tightbind.OcrError`.
+
+Hostile input: every image is checked whole before a decoder sees it
+(:func:`tightbind.ocr.pix.check_image`: declared sizes against ``MAX_IMAGE_PIXELS``, which
+is settable here, and truncation); parameters are checked against their kind and the
+limits of the native code they reach (:mod:`tightbind.ocr.params`); calls with a
+``timeout`` return within it plus 0.5 s (:mod:`tightbind.ocr.deadline`).
 """
 
 from __future__ import annotations
