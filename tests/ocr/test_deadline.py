@@ -100,3 +100,52 @@ def test_timeouts_hold_through_layout_analysis(tmp_path):
         timeout, outcome, seconds = outcomes[call]
         assert outcome == "timeout", (call, outcomes)
         assert float(seconds) <= float(timeout) + SLACK, (call, outcomes)
+
+
+def _abandon_at_once(work, timeout, *, abandoned):
+    """run_bounded as it behaves when the work overruns (without running it)."""
+    abandoned()
+    return False, None
+
+
+def test_an_abandoned_engine_is_replaced(monkeypatch, pages):
+    import tightbind.ocr.api as api_module
+    from tightbind.ocr import RecognitionTimeout, TessApi
+
+    with TessApi(variables={"page_separator": "#"}) as engine:
+        engine.set_image(pages["line"])
+        monkeypatch.setattr(api_module, "run_bounded", _abandon_at_once)
+        with pytest.raises(RecognitionTimeout, match="fresh engine"):
+            engine.recognize(timeout=5)
+        monkeypatch.undo()
+        # The next call waits for the fresh engine, with the same settings and image.
+        assert engine.get_string_variable("page_separator") == "#"
+        engine.recognize(timeout=30)
+        assert engine.get_utf8_text().split() == ["Hello", "tightbind", "123"]
+        monkeypatch.setattr(api_module, "run_bounded", _abandon_at_once)
+        with pytest.raises(RecognitionTimeout):
+            engine.recognize(timeout=5)
+    assert engine.closed  # closed while its replacement was loading: freed when it came
+
+
+def test_reload_waits_fails_and_discards():
+    from tightbind.ocr import RecognitionTimeout
+    from tightbind.ocr._native import ffi
+    from tightbind.ocr.deadline import Reload
+
+    assert ffi.typeof(Reload(lambda: ffi.new("int *", 5)).wait(None)) is ffi.typeof("int *")
+
+    def fail():
+        raise MemoryError("no engine")
+
+    with pytest.raises(MemoryError, match="no engine"):
+        Reload(fail).wait(None)
+    gate = threading.Event()
+    slow = Reload(lambda: (gate.wait(), ffi.new("int *"))[1])
+    with pytest.raises(RecognitionTimeout, match="still loading"):
+        slow.wait(time.monotonic())
+    slow.discard()
+    gate.set()
+    done = Reload(lambda: ffi.new("int *"))
+    done.wait(None)
+    done.discard()

@@ -488,24 +488,26 @@ class TessApi:
         """
         self._recognize(deadline_ms(timeout), timeout, time.monotonic())
 
-    def _recognize(self, milliseconds: int, timeout: float | None, started: float) -> None:
+    def _recognize(self, milliseconds: int, timeout: float | None, started: float, *,
+                   bounded: bool = True) -> None:
         with self._call(None if timeout is None else started + timeout):
             self._require_image()
             self._recognized = False
             self._page_held = True
             self._run_recognition(milliseconds, timeout, started,
                                   "recognize()" if timeout is None
-                                  else f"recognize(timeout={timeout})")
+                                  else f"recognize(timeout={timeout})", bounded=bounded)
             self._recognized = True
 
     def _run_recognition(self, milliseconds: int, timeout: float | None, started: float,
-                         what: str) -> None:
+                         what: str, *, bounded: bool = True) -> None:
         """Recognise the image set on the engine by ``started + timeout`` (see
-        recognize); time already spent (waiting for a fresh engine) counts."""
+        recognize); time already spent (waiting for a fresh engine) counts.  Unbounded,
+        only Tesseract's own deadline applies (a worker process, killed from outside)."""
         handle, cancel = self._handle, self._cancel
         cancel[0] = 0
-        if timeout is None:
-            rc = lib.tb_ocr_recognize(handle, cancel, 0)
+        if timeout is None or not bounded:
+            rc = lib.tb_ocr_recognize(handle, cancel, milliseconds)
         else:
             left = timeout - (time.monotonic() - started)
             if left <= 0:

@@ -16,6 +16,7 @@ from tightbind.ocr.constants import PageIteratorLevel
 from tightbind.ocr.deadline import SLACK, deadline_ms
 from tightbind.ocr.errors import RecognitionTimeout
 from tightbind.ocr.progress import Progress
+from tightbind.ocr.workers import ProcessPool
 
 __all__ = ["EnginePool", "PageResult", "ocr_many"]
 
@@ -50,6 +51,14 @@ class EnginePool:
             self._local.api = api
         return api
 
+    def run(self, index: int, image: Any, timeout: float | None) -> PageResult:
+        """Recognise ``image`` with this thread's engine."""
+        api = self.engine()
+        api.set_image(image)
+        api.recognize(timeout=timeout)
+        return PageResult(index, api.get_utf8_text(), api.results(PageIteratorLevel.WORD),
+                          api.mean_text_confidence())
+
     def close(self) -> None:
         with self._lock:
             for api in self._engines:
@@ -77,6 +86,7 @@ def ocr_many(
     variables: dict[str, object] | None = None,
     timeout: float | None = None,
     progress: bool = False,
+    isolate: bool = False,
 ) -> Iterator[PageResult]:
     """Recognise ``images`` (paths, bytes, Pillow images, numpy arrays or Pix) and yield
     a :class:`PageResult` for each, in input order.
@@ -91,35 +101,45 @@ def ocr_many(
     being asked for, or RecognitionTimeout is raised: work still running then is left to
     finish in the background (see :mod:`tightbind.ocr.deadline`), and the engines are
     freed when it has.
+
+    ``isolate=True`` recognises each image in a worker process instead of a thread
+    (:mod:`tightbind.ocr.workers`): one that overruns ``timeout`` is killed and replaced,
+    so abandoned work uses no CPU, and one that crashes costs its image (OcrError), not
+    the program.  Workers take about a second to start (all at once, at the call; a
+    replacement before the next image; deadlines count from when a worker is ready).
     """
     deadline_ms(timeout)
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive int: {workers!r}")
-    engines = EnginePool(data_path, language, psm=psm, variables=variables)
+    engines: EnginePool | ProcessPool
+    if isolate:
+        # Load one engine here so that a missing language or bad variable raises now.
+        TessApi(data_path, language, psm=psm, variables=variables).close()
+        engines = ProcessPool({"data_path": data_path, "language": language, "psm": psm,
+                               "variables": variables}, workers)
+    else:
+        engines = EnginePool(data_path, language, psm=psm, variables=variables)
     return _results(images, engines, workers, timeout, progress)
 
 
-def _results(images: Iterable[Any], engines: EnginePool, workers: int,
+def _results(images: Iterable[Any], engines: EnginePool | ProcessPool, workers: int,
              timeout: float | None, progress: bool) -> Iterator[PageResult]:
-    engine = engines.engine
-
     def work(index: int, image: Any) -> PageResult:
-        api = engine()
-        api.set_image(image)
-        api.recognize(timeout=timeout)
-        return PageResult(index, api.get_utf8_text(), api.results(PageIteratorLevel.WORD),
-                          api.mean_text_confidence())
+        return engines.run(index, image, timeout)  # type: ignore[no-any-return]
 
     try:
         total = len(images)  # type: ignore[arg-type]
     except TypeError:
         total = None
+
     def next_result() -> PageResult:
         future = pending.popleft()
         try:
             result = future.result(timeout=None if timeout is None else timeout + SLACK)
         except FutureTimeout:
+            if future.done():  # the work's own RecognitionTimeout (a TimeoutError too)
+                raise
             raise RecognitionTimeout(f"image {index_of[future]} did not finish within "
                                      f"{timeout} s") from None
         bar.update()
