@@ -21,7 +21,7 @@ from tightbind.ocr.constants import (
     PageIteratorLevel,
 )
 from tightbind.ocr.deadline import Reload, deadline_ms, run_bounded
-from tightbind.ocr.documents import write_document
+from tightbind.ocr.documents import process_document
 from tightbind.ocr.errors import (
     ClosedError,
     ImageError,
@@ -33,7 +33,7 @@ from tightbind.ocr.errors import (
     VariableError,
 )
 from tightbind.ocr.params import GATE, catalogue, check_languages, check_value, check_word
-from tightbind.ocr.pix import MAX_SIDE, Pix, iter_pages
+from tightbind.ocr.pix import MAX_SIDE, Pix, to_pix
 from tightbind.ocr.results import (
     Element,
     OrientationScript,
@@ -90,23 +90,6 @@ def _take_string_array(ptr: Any) -> list[str]:
         return out
     finally:
         lib.TessDeleteTextArray(ptr)
-
-
-def to_pix(image: Any) -> Pix:
-    """Turn a path, encoded bytes, Pillow image, numpy array or Pix into a Pix."""
-    if isinstance(image, Pix):
-        return image
-    if isinstance(image, (str, os.PathLike)):
-        return Pix.from_file(image)
-    if isinstance(image, (bytes, bytearray, memoryview)):
-        return Pix.from_bytes(image)
-    module = type(image).__module__ or ""
-    if module.startswith("PIL."):
-        return Pix.from_pil(image)
-    if module == "numpy" or hasattr(image, "__array_interface__"):
-        return Pix.from_numpy(image)
-    raise TypeError(f"cannot make an image from {type(image).__name__}: pass a path, "
-                    "encoded bytes, a Pillow image, a numpy array or a Pix")
 
 
 class TessApi:
@@ -772,38 +755,5 @@ class TessApi:
         by :meth:`recognize` (RecognitionTimeout within ``timeout`` + 0.5 s); files
         already begun may be left incomplete on error.
         """
-        milliseconds = deadline_ms(timeout)
-        if isinstance(source, (str, os.PathLike)):
-            pages: Iterable[Pix] = iter_pages(source)
-        else:
-            pages = (to_pix(image) for image in source)
-        started = time.monotonic()
-        with self._call(None if timeout is None else started + timeout):
-            return self._process_pages(pages, outputbase, formats, title, timeout,
-                                       milliseconds, started)
-
-    def _process_pages(self, pages: Iterable[Pix], outputbase: str | os.PathLike[str],
-                       formats: Sequence[str], title: str, timeout: float | None,
-                       milliseconds: int, started: float) -> list[str]:
-        self._image = None
-        self._recognized = False
-        clock = [started]  # when the page being processed began (the first: the call)
-
-        def process(pix: Pix, index: int, title_bytes: bytes, renderer: Any) -> None:
-            if timeout is None:
-                ok = lib.TessBaseAPIProcessPage(self._handle, pix.ptr, index, title_bytes,
-                                                ffi.NULL, 0, renderer)
-                log_messages()
-                if not ok:
-                    raise OcrError(f"Tesseract could not process page {index + 1}")
-                return
-            lib.TessBaseAPISetInputName(self._handle, title_bytes)
-            lib.TessBaseAPISetImage2(self._handle, pix.ptr)
-            self._run_recognition(milliseconds, timeout, clock[0],
-                                  f"process_pages(timeout={timeout}), page {index + 1}")
-            if not lib.TessResultRendererAddImage(renderer, self._handle):
-                raise OcrError(f"Tesseract could not render page {index + 1}")
-            clock[0] = time.monotonic()
-
-        return write_document(pages, outputbase, formats, data_path=self.data_path,
-                              title=title, process=process)
+        return process_document(self, source, outputbase, formats, title=title,
+                                timeout=timeout)

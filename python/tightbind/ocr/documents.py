@@ -1,20 +1,26 @@
 """Documents written through Tesseract's renderers: searchable PDF, hOCR, TSV, ALTO, text.
 
 :meth:`TessApi.process_pages <tightbind.ocr.TessApi.process_pages>` is the public entry;
-:func:`write_document` does the work on an engine handle and a list of pages.
+:func:`process_document` recognises its pages (each within its deadline) and
+:func:`write_document` drives the renderers.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tightbind.ocr._native import c_string, ffi, lib
+from tightbind.ocr._native import c_string, ffi, lib, log_messages
+from tightbind.ocr.deadline import deadline_ms
 from tightbind.ocr.errors import ImageError, OcrError
-from tightbind.ocr.pix import MAX_SIDE, Pix
+from tightbind.ocr.pix import MAX_SIDE, Pix, iter_pages, to_pix
 
-__all__ = ["EXTENSIONS", "RENDERERS", "write_document"]
+if TYPE_CHECKING:  # pragma: no cover
+    from tightbind.ocr.api import TessApi
+
+__all__ = ["EXTENSIONS", "RENDERERS", "process_document", "write_document"]
 
 #: Output format -> renderer constructor (output base, tessdata folder).
 RENDERERS: dict[str, Callable[[bytes, bytes], Any]] = {
@@ -30,6 +36,42 @@ RENDERERS: dict[str, Callable[[bytes, bytes], Any]] = {
 EXTENSIONS: dict[str, str] = {
     "txt": "txt", "hocr": "hocr", "tsv": "tsv", "alto": "xml", "pdf": "pdf", "box": "box",
     "unlv": "unlv"}
+
+
+def process_document(api: TessApi, source: str | os.PathLike[str] | Iterable[Any],
+                     outputbase: str | os.PathLike[str], formats: Sequence[str], *,
+                     title: str, timeout: float | None) -> list[str]:
+    """TessApi.process_pages: decode the pages one at a time, recognise each on ``api``'s
+    engine (within ``timeout``, counted from the end of the page before, as recognize()
+    keeps it) and write them through the renderers."""
+    milliseconds = deadline_ms(timeout)
+    if isinstance(source, (str, os.PathLike)):
+        pages: Iterable[Pix] = iter_pages(source)
+    else:
+        pages = (to_pix(image) for image in source)
+    clock = [time.monotonic()]  # when the page being processed began (the first: the call)
+
+    def process(pix: Pix, index: int, title_bytes: bytes, renderer: Any) -> None:
+        if timeout is None:
+            ok = lib.TessBaseAPIProcessPage(api._handle, pix.ptr, index, title_bytes,
+                                            ffi.NULL, 0, renderer)
+            log_messages()
+            if not ok:
+                raise OcrError(f"Tesseract could not process page {index + 1}")
+            return
+        lib.TessBaseAPISetInputName(api._handle, title_bytes)
+        lib.TessBaseAPISetImage2(api._handle, pix.ptr)
+        api._run_recognition(milliseconds, timeout, clock[0],
+                             f"process_pages(timeout={timeout}), page {index + 1}")
+        if not lib.TessResultRendererAddImage(renderer, api._handle):
+            raise OcrError(f"Tesseract could not render page {index + 1}")
+        clock[0] = time.monotonic()
+
+    with api._call(None if timeout is None else clock[0] + timeout):
+        api._image = None
+        api._recognized = False
+        return write_document(pages, outputbase, formats, data_path=api.data_path,
+                              title=title, process=process)
 
 
 def write_document(pages: Iterable[Pix], outputbase: str | os.PathLike[str],

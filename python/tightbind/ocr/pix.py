@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Self
 
 __all__ = ["MAX_IMAGE_PIXELS", "MAX_JPEG_SCANS", "MAX_PAGES", "MAX_SIDE", "Checked", "Pix",
-           "check_image", "iter_pages", "pix_read", "pix_read_pages", "pixel_limit"]
+           "check_image", "iter_pages", "pix_read", "pix_read_pages", "pixel_limit",
+           "to_pix"]
 
 #: Images with more pixels than this are refused before anything is decoded, from the
 #: sizes their headers declare (every TIFF page, every GIF frame): Pillow's
@@ -398,6 +399,23 @@ class Pix:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def to_pix(image: Any) -> Pix:
+    """Turn a path, encoded bytes, Pillow image, numpy array or Pix into a Pix."""
+    if isinstance(image, Pix):
+        return image
+    if isinstance(image, (str, os.PathLike)):
+        return Pix.from_file(image)
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        return Pix.from_bytes(image)
+    module = type(image).__module__ or ""
+    if module.startswith("PIL."):
+        return Pix.from_pil(image)
+    if module == "numpy" or hasattr(image, "__array_interface__"):
+        return Pix.from_numpy(image)
+    raise TypeError(f"cannot make an image from {type(image).__name__}: pass a path, "
+                    "encoded bytes, a Pillow image, a numpy array or a Pix")
 
 
 def pix_read(path: str | os.PathLike[str]) -> Pix:
