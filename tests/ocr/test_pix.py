@@ -293,8 +293,17 @@ def test_every_truncation_point_of_every_format_is_refused(fmt, options, mode):
     ("animated-webp", webp(10, 10, "VP8X")[:12] + b"ANIM" + bytes(10), "WebP"),
 ])
 def test_formats_and_variants_not_read(label, data, reason):
+    from tightbind.ocr._native import check, ffi, lib
+
     with pytest.raises(ImageError, match=reason):
         Pix.from_bytes(data)
+    info = ffi.new("tb_ocr_image_info *")
+    rc = lib.tb_ocr_image_check(data, len(data), 10**9, info, ffi.NULL, 0)
+    assert rc in (lib.TB_OCR_E_FORMAT, lib.TB_OCR_E_IMAGE)
+    with pytest.raises(ImageError):
+        check(rc, "checking")
+    if label in ("bigtiff", "arithmetic", "pdf", "spix", "old-jpeg-tiff", "animated-webp"):
+        assert rc == lib.TB_OCR_E_FORMAT
 
 
 def test_check_image_reports_pages_and_sizes():

@@ -94,6 +94,7 @@ def check_image(data: bytes, limit: int | None = None) -> Checked:
     Raises :class:`ImageError` naming the size and the setting, or what is damaged.
     """
     limit = pixel_limit() if limit is None else limit
+    log_messages(logging.DEBUG)  # so that the first line after the call is its reason
     info = ffi.new("tb_ocr_image_info *")
     capacity = 16
     while True:
