@@ -86,7 +86,7 @@ def webp(width: int, height: int, kind: str = "VP8L") -> bytes:
     (VP8 and VP8L hold at most 16384 a side, VP8X's canvas 16777216)."""
     if kind == "VP8L":
         bits = (width - 1) | (height - 1) << 14
-        chunk = b"VP8L" + struct.pack("<I", 5 + 8) + b"\x2f" + struct.pack("<I", bits) + bytes(8)
+        chunk = b"VP8L" + struct.pack("<I", 5 + 9) + b"\x2f" + struct.pack("<I", bits) + bytes(9)
     elif kind == "VP8 ":
         body = b"\x10\x02\x00\x9d\x01\x2a" + struct.pack("<HH", width, height) + bytes(10)
         chunk = b"VP8 " + struct.pack("<I", len(body)) + body

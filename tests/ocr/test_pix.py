@@ -290,7 +290,8 @@ def test_every_truncation_point_of_every_format_is_refused(fmt, options, mode):
     ("old-jpeg-tiff", tiff(10, 10, compression=6), "compressed in a way"),
     ("rle-bmp", bmp(10, 10).replace(b"\x00\x00\x00\x00\x00\x00\x00\x00", b"\x01" + bytes(7),
                                      1), "BMP"),
-    ("animated-webp", webp(10, 10, "VP8X")[:12] + b"ANIM" + bytes(10), "WebP"),
+    ("animated-webp", b"RIFF" + struct.pack("<I", len(webp(10, 10, "VP8X")) + 6)
+     + webp(10, 10, "VP8X")[8:] + b"ANIM" + struct.pack("<I", 6) + bytes(6), "animated"),
 ])
 def test_formats_and_variants_not_read(label, data, reason):
     from tightbind.ocr._native import check, ffi, lib
