@@ -48,9 +48,10 @@ AREAS = {
     "frame": Area("frame", sources=("csrc/frame.c",)),
     "ocr": Area(
         "ocr",
-        sources=("csrc/ocr.c",),
-        pkgconfig=("tesseract", "lept", "libjpeg"),
-        apt_packages=("libtesseract-dev", "libleptonica-dev", "libjpeg-dev", "pkg-config"),
+        sources=("csrc/ocr.c", "csrc/ocr_image.c", "csrc/ocr_raster.c"),
+        pkgconfig=("tesseract", "lept", "libjpeg", "zlib"),
+        apt_packages=("libtesseract-dev", "libleptonica-dev", "libjpeg-dev", "zlib1g-dev",
+                      "pkg-config"),
     ),
     "tls": Area(
         "tls",

@@ -9,25 +9,14 @@ typedef ... BOX;
 typedef int32_t l_int32;
 typedef float l_float32;
 
-#define IFF_UNKNOWN ...
 #define IFF_PNG ...
 #define IFF_JFIF_JPEG ...
 #define IFF_TIFF ...
-#define IFF_TIFF_PACKBITS ...
-#define IFF_TIFF_RLE ...
-#define IFF_TIFF_G3 ...
-#define IFF_TIFF_G4 ...
-#define IFF_TIFF_LZW ...
-#define IFF_TIFF_ZIP ...
-#define IFF_TIFF_JPEG ...
 #define REMOVE_CMAP_BASED_ON_SRC ...
 #define L_CLONE ...
 
 PIX *pixReadMem(const uint8_t *data, size_t size);
-int pixReadHeaderMem(const uint8_t *data, size_t size, l_int32 *pformat, l_int32 *pw,
-                     l_int32 *ph, l_int32 *pbps, l_int32 *pspp, l_int32 *piscmap);
-int findFileFormatBuffer(const uint8_t *buf, l_int32 *pformat);
-PIXA *pixaReadMemMultipageTiff(const uint8_t *data, size_t size);
+PIX *pixReadMemFromMultipageTiff(const uint8_t *data, size_t size, size_t *poffset);
 l_int32 pixaGetCount(PIXA *pixa);
 PIX *pixaGetPix(PIXA *pixa, l_int32 index, l_int32 accesstype);
 l_int32 boxaGetCount(BOXA *boxa);
@@ -86,6 +75,7 @@ void TessDeleteIntArray(const int *arr);
 TessBaseAPI *TessBaseAPICreate(void);
 void TessBaseAPIDelete(TessBaseAPI *handle);
 int TessBaseAPISetVariable(TessBaseAPI *handle, const char *name, const char *value);
+int TessBaseAPIPrintVariablesToFile(const TessBaseAPI *handle, const char *filename);
 int TessBaseAPIGetIntVariable(const TessBaseAPI *handle, const char *name, int *value);
 int TessBaseAPIGetBoolVariable(const TessBaseAPI *handle, const char *name, int *value);
 int TessBaseAPIGetDoubleVariable(const TessBaseAPI *handle, const char *name, double *value);
@@ -102,6 +92,7 @@ void TessBaseAPISetPageSegMode(TessBaseAPI *handle, TessPageSegMode mode);
 TessPageSegMode TessBaseAPIGetPageSegMode(const TessBaseAPI *handle);
 void TessBaseAPIClearAdaptiveClassifier(TessBaseAPI *handle);
 void TessBaseAPISetImage2(TessBaseAPI *handle, PIX *pix);
+void TessBaseAPISetInputName(TessBaseAPI *handle, const char *name);
 void TessBaseAPISetSourceResolution(TessBaseAPI *handle, int ppi);
 PIX *TessBaseAPIGetThresholdedImage(TessBaseAPI *handle);
 BOXA *TessBaseAPIGetComponentImages(TessBaseAPI *handle, TessPageIteratorLevel level,
@@ -137,5 +128,5 @@ TessResultRenderer *TessBoxTextRendererCreate(const char *outputbase);
 void TessDeleteResultRenderer(TessResultRenderer *renderer);
 void TessResultRendererInsert(TessResultRenderer *renderer, TessResultRenderer *next);
 int TessResultRendererBeginDocument(TessResultRenderer *renderer, const char *title);
-int TessResultRendererEndDocument(TessResultRenderer *renderer);
 int TessResultRendererAddImage(TessResultRenderer *renderer, TessBaseAPI *api);
+int TessResultRendererEndDocument(TessResultRenderer *renderer);

@@ -2,11 +2,12 @@
  * ocr.c: tightbind's shim over Tesseract's C API and Leptonica (see ocr.h).
  */
 #define _GNU_SOURCE
-#include "tightbind.h"
+#include "ocr_internal.h"
 
 #include <dlfcn.h>
 #include <limits.h>
 #include <setjmp.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,23 @@ static void tb_ocr_lept_handler(const char *message)
     memcpy(tb_messages + tb_messages_length, message, length);
     tb_messages_length += length;
     tb_messages[tb_messages_length] = '\0';
+}
+
+void tb_ocr_note(const char *format, ...)
+{
+    char line[512];
+    va_list args;
+
+    va_start(args, format);
+    vsnprintf(line, sizeof line - 1, format, args);
+    va_end(args);
+    strcat(line, "\n");
+    tb_ocr_lept_handler(line);
+}
+
+void tb_ocr_flush_diagnostics(void)
+{
+    fflush(NULL);
 }
 
 void tb_ocr_capture_messages(void)
@@ -448,12 +466,18 @@ int tb_ocr_read_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels, PIX 
         jpeg_destroy_decompress(&cinfo);
         return TB_OCR_E_TOO_LARGE;
     }
+    if (cinfo.arith_code) /* refused by tb_ocr_image_check(); see there */
+        tb_ocr_jpeg_abort(&errors, "arithmetic-coded JPEG is not supported");
     jpeg_start_decompress(&cinfo);
     width = cinfo.output_width;
     height = cinfo.output_height;
     if (width == 0 || height == 0 || width > 65535 || height > 65535)
         tb_ocr_jpeg_abort(&errors, "JPEG image is empty or larger than 65535 pixels a side");
-    pix = pixCreate((l_int32)width, (l_int32)height, cinfo.output_components == 1 ? 8 : 32);
+    /* Not pixCreate(), which zeroes (touches) the whole image first: a JPEG refused
+       after its first rows then costs only those rows.  Every row, padding included,
+       is written below. */
+    pix = pixCreateNoInit((l_int32)width, (l_int32)height,
+                          cinfo.output_components == 1 ? 8 : 32);
     row = malloc((size_t)width * (size_t)cinfo.output_components);
     if (pix == NULL || row == NULL)
         tb_ocr_jpeg_abort(&errors, "out of memory for a JPEG image");
@@ -465,6 +489,9 @@ int tb_ocr_read_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels, PIX 
         l_uint32 *line = pixels + (size_t)y * (size_t)wpl;
         if (jpeg_read_scanlines(&cinfo, rows, 1) != 1)
             tb_ocr_jpeg_abort(&errors, "JPEG data ended early");
+        if (errors.manager.num_warnings > 0) /* stop at once: the rest is filler */
+            tb_ocr_jpeg_abort(&errors, "JPEG data is damaged or truncated");
+        line[wpl - 1] = 0; /* the padding after the last pixel (8 bpp) */
         for (x = 0; x < width; x++) {
             const JSAMPLE *p = row + (size_t)x * (size_t)cinfo.output_components;
             l_uint32 r, g, b;

@@ -30,6 +30,14 @@
 #define TB_OCR_E_NO_RESULT (-204) /* no recognition result to walk */
 #define TB_OCR_E_TOO_LARGE (-205) /* an image has more pixels than allowed */
 #define TB_OCR_E_IMAGE (-206)     /* image data is damaged, truncated or not decodable */
+#define TB_OCR_E_FORMAT (-207)    /* not an image format (or variant) the shim accepts */
+
+/* Most TIFF directories (pages) tb_ocr_image_check() accepts in one file. */
+#define TB_OCR_MAX_PAGES 10000
+/* Most scans a JPEG may have: each scan of a progressive JPEG walks the whole image
+   again, so many scans of little data cost unbounded CPU (libjpeg-turbo's advice is to
+   limit them; encoders write about 10). */
+#define TB_OCR_MAX_JPEG_SCANS 100
 
 /* One element of a page (block, paragraph, line, word or symbol). */
 typedef struct {
@@ -45,6 +53,19 @@ typedef struct {
     size_t elements;   /* elements on the page (written, or needed when TB_OCR_FULL) */
     size_t text_bytes; /* text bytes on the page (written, or needed when TB_OCR_FULL) */
 } tb_ocr_walk_result;
+
+/* What tb_ocr_image_check() found in encoded image data. */
+typedef struct {
+    int format;            /* Leptonica's IFF_* code (IFF_TIFF for every TIFF) */
+    int pages;             /* TIFF directories; 1 for other formats */
+    int page;              /* the page width and height describe (0 but on refusal) */
+    uint32_t width, height; /* of that page: the first, or the one refused as too large */
+    uint64_t total_pixels; /* every page's (or GIF frame's) pixels together */
+} tb_ocr_image_info;
+
+/* fflush(NULL): push what Tesseract's diagnostics stream (a FILE it opens once and keeps)
+   has buffered into its file, so that tightbind can read it after each call. */
+void tb_ocr_flush_diagnostics(void);
 
 /* Silence Leptonica's stderr: its messages go to a per-thread buffer from now on. */
 void tb_ocr_capture_messages(void);
@@ -83,6 +104,21 @@ int tb_ocr_pix_from_raw(const uint8_t *data, int width, int height, int channels
    32 bpp (per pixGetSpp).  Other depths must be converted first (TB_E_ARG).
    out must hold width * height * channels bytes. */
 int tb_ocr_pix_to_raw(PIX *pix, int channels, uint8_t *out, size_t size);
+
+/* Check encoded image data before any decoder sees it: recognise the format (PNG, JPEG,
+   TIFF, BMP, PNM, GIF, WebP, JPEG 2000), read every declared size (each TIFF directory,
+   each GIF frame) and refuse, before anything is allocated, an image or page with more
+   than max_pixels pixels (TB_OCR_E_TOO_LARGE, with info->page/width/height naming it).
+   Then walk the whole structure: chunks and CRCs, markers and scans, strips and tiles
+   inside the data, PNG's compressed pixels inflated and counted (into a small scratch
+   buffer), so that truncated or damaged data is TB_OCR_E_IMAGE here instead of a
+   partial image, a hang or a message on stderr later.  TB_OCR_E_FORMAT for anything
+   else (including BigTIFF, old-style JPEG in TIFF and Leptonica's own formats).
+   The reason for a refusal is in the message buffer.  For a TIFF, the offsets of the
+   first `capacity` directories go to page_offsets (for pixReadMemFromMultipageTiff);
+   TB_OCR_FULL when info->pages is larger than capacity.  Memory used is constant. */
+int tb_ocr_image_check(const uint8_t *data, size_t size, uint64_t max_pixels,
+                       tb_ocr_image_info *info, uint64_t *page_offsets, size_t capacity);
 
 /* Decode a JPEG with libjpeg, its warnings and errors going to the message buffer
    (Leptonica's own JPEG reader lets libjpeg print them on stderr).  Gray JPEGs give

@@ -16,7 +16,7 @@ from typing import Any
 # What a Debian user installs before reinstalling tightbind, per native area.
 _SYSTEM_PACKAGES = {
     "frame": "a C compiler (build-essential) and the Python headers (python3-dev)",
-    "ocr": "libtesseract-dev libleptonica-dev libjpeg-dev pkg-config "
+    "ocr": "libtesseract-dev libleptonica-dev libjpeg-dev zlib1g-dev pkg-config "
     "(and tesseract-ocr-eng for the English model)",
     "tls": "libssl-dev pkg-config",
 }

@@ -67,6 +67,28 @@ with TessApi(psm=PSM.SINGLE_BLOCK if quick else None) as api:
             Pix.from_bytes(jpeg.getvalue()[:cut])
         except OcrError:
             pass
+    # Every format through the image check (tb_ocr_image_check) and its decoder, whole
+    # and cut; an 8 bpp JPEG of odd width (the shim's reader fills each row's padding).
+    small = image.crop((0, 0, 75, 30))
+    for fmt, options in (("PNG", {}), ("PNG", {"interlace": 1}), ("TIFF", {}),
+                         ("TIFF", {"compression": "tiff_lzw"}),
+                         ("TIFF", {"compression": "tiff_adobe_deflate"}),
+                         ("TIFF", {"compression": "packbits"}), ("GIF", {}), ("BMP", {}),
+                         ("PPM", {}), ("WEBP", {}), ("JPEG2000", {}), ("JPEG", {}),
+                         ("JPEG", {"progressive": True})):
+        encoded = io.BytesIO()
+        small.save(encoded, fmt, **options)
+        data = encoded.getvalue()
+        Pix.from_bytes(data).to_numpy()
+        for cut in (len(data) // 3, len(data) - 1):
+            try:
+                Pix.from_bytes(data[:cut])
+            except OcrError:
+                pass
+    pages_data = io.BytesIO()
+    small.save(pages_data, "TIFF", save_all=True, append_images=[small.convert("1")] * 2,
+               compression="packbits")
+    assert len(pix_read_pages(pages_data.getvalue())) == 3
     # Layout after layout or recognition: Tesseract's AnalyseLayout() would overwrite
     # (leak) the page it holds unless the image is set again first.
     api.set_image(image)

@@ -1,7 +1,9 @@
-"""Short libFuzzer runs of the frame scanner and of the TLS shim's parsers (PKCS#12,
-certificates, PEM bundles, private keys) under AddressSanitizer and UBSan.
+"""Short libFuzzer runs under AddressSanitizer and UBSan: the frame scanner, the TLS
+shim's parsers (PKCS#12, certificates, PEM bundles, private keys) and the OCR shim's
+image checks (what they accept decoded by Leptonica, as tightbind does).
 
-scripts/fuzz-frame and scripts/fuzz-tls are the same harnesses for long runs (see the
+scripts/fuzz-frame, scripts/fuzz-tls and scripts/fuzz-ocr are the same harnesses for long
+runs (see the
 README).
 """
 
@@ -18,7 +20,7 @@ from conftest import ROOT
 
 # The least each 15-second run must execute: the frame scanner runs ~millions, the TLS
 # parsers ~1500 a second here (each input is parsed, decoded, re-encoded and verified).
-MIN_RUNS = {"fuzz-frame": 10_000, "fuzz-tls": 3_000}
+MIN_RUNS = {"fuzz-frame": 10_000, "fuzz-tls": 3_000, "fuzz-ocr": 50_000}
 
 
 @pytest.mark.slow
@@ -37,3 +39,5 @@ def test_fuzz_short_run(tmp_path, script):
     assert runs and int(runs[0].rsplit(":", 1)[1]) > MIN_RUNS[script], result.stderr[-2000:]
     if script == "fuzz-tls":
         assert len(list((tmp_path / "corpus").iterdir())) >= 8  # the seeds, and what grew
+    if script == "fuzz-ocr":
+        assert len(list((tmp_path / "corpus").glob("seed-*"))) > 10  # every format seeded

@@ -214,7 +214,9 @@ def test_run_batch_arguments(pages, tmp_path):
 
 def test_run_batch_page_deadline_kills_a_hanging_page(pages, tmp_path):
     """A noise page keeps layout analysis busy for seconds past the recognition deadline
-    (Tesseract checks it only between words): its worker process is killed and replaced."""
+    (Tesseract checks it only between words): the page is recorded as timed out, either
+    by the engine's own deadline (which abandons layout analysis at timeout + 0.5 s) or
+    by its worker process being killed and replaced, and the next page is done."""
     import numpy
     from PIL import Image
 
@@ -225,8 +227,8 @@ def test_run_batch_page_deadline_kills_a_hanging_page(pages, tmp_path):
     (folder / "b-line.png").write_bytes(pages["line"].read_bytes())
     summary = run_batch(folder, tmp_path / "out", workers=1, page_timeout=0.5)
     records = {r["input"]: r for r in read_manifest(tmp_path / "out")}
-    assert records["a-noise.png"]["error"]["class"] == "PageTimeout"
-    assert "killed" in records["a-noise.png"]["error"]["message"]
+    error = records["a-noise.png"]["error"]
+    assert error["class"] in ("PageTimeout", "RecognitionTimeout"), error
     assert records["b-line.png"]["status"] == "ok"
     assert summary.failed == 1
     assert (tmp_path / "out" / "b-line.png.txt").read_text() == "Hello tightbind 123\n"

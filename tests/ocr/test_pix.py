@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import io
+import struct
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.images import (
+    ENCODINGS,
+    bmp,
+    encode,
+    gif,
+    jpeg,
+    multipage_tiff,
+    sample_image,
+    tiff,
+    truncation_points,
+    webp,
+)
 from helpers.pages import (
     PARAGRAPH,
     cli,
@@ -27,6 +40,9 @@ from tightbind.ocr import (
     pix_read,
     pix_read_pages,
 )
+from tightbind.ocr.pix import iter_pages
+
+TOO_LARGE = r"larger than MAX_IMAGE_PIXELS .*tightbind\.ocr\.MAX_IMAGE_PIXELS"
 
 # ---- Pix ---------------------------------------------------------------------------------
 
@@ -171,7 +187,7 @@ def test_oversized_header_refused_before_decoding(tmp_path):
     png = (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk
            + struct.pack(">I", zlib.crc32(chunk))
            + struct.pack(">I", 0) + b"IEND" + struct.pack(">I", zlib.crc32(b"IEND")))
-    with pytest.raises(ImageError, match="larger than MAX_IMAGE_PIXELS"):
+    with pytest.raises(ImageError, match=TOO_LARGE):
         Pix.from_bytes(png)
 
 
@@ -210,5 +226,134 @@ def test_jpeg_size_refused_before_decoding(tmp_path):
     path = tmp_path / "big.jpg"
     Image.new("L", (20000, 20000), 255).save(path, quality=10)
     assert MAX_IMAGE_PIXELS < 20000 * 20000
-    with pytest.raises(ImageError, match="larger than MAX_IMAGE_PIXELS"):
+    with pytest.raises(ImageError, match=TOO_LARGE):
         pix_read(path)
+
+
+# ---- every image checked whole before decoding (tb_ocr_image_check) ----------------------
+
+
+def test_max_image_pixels_is_pillows_bomb_limit_and_settable_on_the_package():
+    import tightbind.ocr as ocr
+    from tightbind.ocr import pix as pix_module
+
+    assert ocr.MAX_IMAGE_PIXELS == MAX_IMAGE_PIXELS == 2 * 89_478_485
+    image = Image.new("L", (50, 40), 255)
+    encoded = io.BytesIO()
+    image.save(encoded, "PNG")
+    try:
+        ocr.MAX_IMAGE_PIXELS = 50 * 40 - 1
+        assert pix_module.MAX_IMAGE_PIXELS == 50 * 40 - 1
+        for make in (lambda: Pix.from_bytes(encoded.getvalue()), lambda: Pix.from_pil(image),
+                     lambda: Pix.from_numpy(np.asarray(image))):
+            with pytest.raises(ImageError, match=r"50x40 pixels \(2,000\) .*\(1,999\)"):
+                make()
+        ocr.MAX_IMAGE_PIXELS = 50 * 40
+        assert Pix.from_bytes(encoded.getvalue()).width == 50
+        for bad in (0, -5, 1.5, "100", True):
+            with pytest.raises((TypeError, ValueError)):
+                ocr.MAX_IMAGE_PIXELS = bad
+    finally:
+        ocr.MAX_IMAGE_PIXELS = 2 * 89_478_485
+    assert pix_module.MAX_IMAGE_PIXELS == 2 * 89_478_485
+
+
+@pytest.mark.parametrize(("fmt", "options", "mode"), ENCODINGS,
+                         ids=[f"{f}-{m}-{'-'.join(o)}" for f, o, m in ENCODINGS])
+def test_every_truncation_point_of_every_format_is_refused(fmt, options, mode):
+    """The whole file decodes to Pillow's pixels; every cut of it is an ImageError."""
+    image = sample_image()
+    data = encode(image, fmt, options, mode)
+    whole = Pix.from_bytes(data)
+    assert (whole.width, whole.height) == image.size
+    if fmt not in ("JPEG", "WEBP", "JPEG2000") or options.get("lossless"):
+        expected = np.asarray(Image.open(io.BytesIO(data)).convert("L" if mode != "RGB"
+                                                                   else "RGB"))
+        got = whole.to_numpy() if mode == "RGB" else whole.to_gray().to_numpy()
+        assert np.array_equal(got[..., :3] if got.ndim == 3 else got, expected)
+    accepted = []
+    for cut in truncation_points(len(data), dense_below=len(data)):
+        try:
+            Pix.from_bytes(data[:cut])
+            accepted.append(cut)
+        except ImageError:
+            pass
+    assert not accepted
+
+
+@pytest.mark.parametrize(("label", "data", "reason"), [
+    ("bigtiff", b"II+\x00\x08\x00\x00\x00" + bytes(32), "BigTIFF"),
+    ("arithmetic", jpeg(100, 100, sof=0xC9), "arithmetic"),
+    ("lossless", jpeg(100, 100, sof=0xC3), "lossless"),
+    ("pdf", b"%PDF-1.4\n" + bytes(64), "not an image format"),
+    ("spix", b"spix" + bytes(64), "not an image format"),
+    ("old-jpeg-tiff", tiff(10, 10, compression=6), "compressed in a way"),
+    ("rle-bmp", bmp(10, 10).replace(b"\x00\x00\x00\x00\x00\x00\x00\x00", b"\x01" + bytes(7),
+                                     1), "BMP"),
+    ("animated-webp", b"RIFF" + struct.pack("<I", len(webp(10, 10, "VP8X")) + 6)
+     + webp(10, 10, "VP8X")[8:] + b"ANIM" + struct.pack("<I", 6) + bytes(6), "animated"),
+])
+def test_formats_and_variants_not_read(label, data, reason):
+    from tightbind.ocr._native import check, ffi, lib
+
+    with pytest.raises(ImageError, match=reason):
+        Pix.from_bytes(data)
+    info = ffi.new("tb_ocr_image_info *")
+    rc = lib.tb_ocr_image_check(data, len(data), 10**9, info, ffi.NULL, 0)
+    assert rc in (lib.TB_OCR_E_FORMAT, lib.TB_OCR_E_IMAGE)
+    with pytest.raises(ImageError):
+        check(rc, "checking")
+    if label in ("bigtiff", "arithmetic", "pdf", "spix", "old-jpeg-tiff", "animated-webp"):
+        assert rc == lib.TB_OCR_E_FORMAT
+
+
+def test_check_image_reports_pages_and_sizes():
+    from tightbind.ocr._native import ffi, lib
+    from tightbind.ocr.pix import MAX_PAGES, check_image
+
+    pages = multipage_tiff()
+    checked = check_image(pages)
+    assert checked.pages == 3 and checked.format == lib.IFF_TIFF
+    assert checked.total_pixels == 96 * 40 + 104 * 44 + 112 * 48
+    assert len(pix_read_pages(pages)) == 3
+    assert check_image(pages, 112 * 48).pages == 3  # the limit applies to each page
+    with pytest.raises(ImageError, match="page 3 of a TIFF of 112x48"):
+        check_image(pages, 112 * 48 - 1)
+    import tightbind.ocr as ocr
+
+    try:
+        ocr.MAX_IMAGE_PIXELS = 112 * 48 + 1
+        with pytest.raises(ImageError, match=r"3 pages .* together"):
+            pix_read_pages(pages)
+        assert len(list(iter_pages(pages))) == 3  # one at a time is fine
+    finally:
+        ocr.MAX_IMAGE_PIXELS = 2 * 89_478_485
+    info = ffi.new("tb_ocr_image_info *")
+    offsets = ffi.new("uint64_t[]", 1)
+    assert lib.tb_ocr_image_check(pages, len(pages), 10**9, info, offsets, 1) == lib.TB_OCR_FULL
+    assert info.pages == 3 and MAX_PAGES == 10000
+    assert lib.tb_ocr_image_check(pages, len(pages), 10**9, ffi.NULL, offsets, 1) == lib.TB_E_ARG
+    gif_frames = gif(100, 100, frames=3)
+    assert check_image(gif_frames).total_pixels == 30000
+    with pytest.raises(ImageError, match="GIF frames together"):
+        check_image(gif_frames, 25000)
+
+
+def test_tiff_directory_loops_and_page_limit_refused():
+    from tightbind.ocr.pix import check_image
+
+    data = bytearray(tiff(4, 4))
+    entries = struct.unpack_from("<H", data, 8)[0]
+    struct.pack_into("<I", data, 8 + 2 + 12 * entries, 8)  # the next directory is itself
+    with pytest.raises(ImageError, match="loop"):
+        check_image(bytes(data))
+
+
+def test_jpeg_scans_limited():
+    from tightbind.ocr.pix import MAX_JPEG_SCANS
+
+    data = jpeg(16, 16, sof=0xC2)
+    scan = data[data.index(b"\xff\xda"):-2]
+    many = data[:data.index(b"\xff\xda")] + scan * (MAX_JPEG_SCANS + 1) + b"\xff\xd9"
+    with pytest.raises(ImageError, match="scans"):
+        Pix.from_bytes(many)

@@ -9,12 +9,24 @@ engines; ``TessApi.process_pages`` writes searchable PDFs and other renderings.
 Importing this module loads Tesseract with OpenMP limited to one thread unless
 ``OMP_THREAD_LIMIT`` is already set (see :mod:`tightbind.ocr._native`): that is several
 times faster on small machines, and threads with one engine each scale instead.
-Tesseract's own diagnostics are sent to the null device and Leptonica's to the
-``tightbind.ocr`` logger.  Every error is a :class:`tightbind.OcrError`.
+Tesseract's and Leptonica's diagnostics go to the ``tightbind.ocr`` logger (an engine
+may send Tesseract's to its own ``debug_file``), never to stderr by default.  Every error
+is a :class:`tightbind.OcrError`.
+
+Hostile input: every image is checked whole before a decoder sees it
+(:func:`tightbind.ocr.pix.check_image`: declared sizes against ``MAX_IMAGE_PIXELS``, which
+is settable here, and truncation); parameters are checked against their kind and the
+limits of the native code they reach (:mod:`tightbind.ocr.params`); calls with a
+``timeout`` return within it plus 0.5 s (:mod:`tightbind.ocr.deadline`).
 """
 
 from __future__ import annotations
 
+import sys
+import types
+from typing import TYPE_CHECKING
+
+from tightbind.ocr import pix as _pix
 from tightbind.ocr._native import OMP_DEFAULTED, openmp_thread_limit
 from tightbind.ocr.api import (
     Element,
@@ -50,7 +62,12 @@ from tightbind.ocr.errors import (
     RecognitionTimeout,
     VariableError,
 )
-from tightbind.ocr.pix import MAX_IMAGE_PIXELS, Pix, pix_read, pix_read_pages
+from tightbind.ocr.pix import Pix, pix_read, pix_read_pages
+
+if TYPE_CHECKING:  # pragma: no cover
+    #: Decoded images with more pixels are refused (see :mod:`tightbind.ocr.pix`); setting
+    #: it here sets it for every reader.
+    MAX_IMAGE_PIXELS: int
 
 
 def process_pages(
@@ -86,3 +103,23 @@ __all__ = [
     "openmp_thread_limit", "pix_read", "pix_read_pages", "process_pages", "to_pix",
     "version",
 ]
+
+
+class _OcrModule(types.ModuleType):
+    """This package's module type: ``tightbind.ocr.MAX_IMAGE_PIXELS`` reads and sets the
+    one value every image reader uses (``tightbind.ocr.pix.MAX_IMAGE_PIXELS``)."""
+
+    @property
+    def MAX_IMAGE_PIXELS(self) -> int:
+        return _pix.MAX_IMAGE_PIXELS
+
+    @MAX_IMAGE_PIXELS.setter
+    def MAX_IMAGE_PIXELS(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"MAX_IMAGE_PIXELS must be an int, not {value!r}")
+        if value < 1:
+            raise ValueError(f"MAX_IMAGE_PIXELS must be at least 1, not {value}")
+        _pix.MAX_IMAGE_PIXELS = value
+
+
+sys.modules[__name__].__class__ = _OcrModule

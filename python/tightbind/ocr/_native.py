@@ -44,9 +44,11 @@ FAILURES: Failures = {
     lib.TB_OCR_E_CANCELLED: (RecognitionCancelled, "cancelled by cancel()"),
     lib.TB_OCR_E_TIMEOUT: (RecognitionTimeout, "the deadline passed before it finished"),
     lib.TB_OCR_E_NO_RESULT: (NotRecognized, "there is no recognized page: call recognize()"),
-    lib.TB_OCR_E_TOO_LARGE: (ImageError, "the image is larger than MAX_IMAGE_PIXELS "
-                             "(tightbind.ocr.pix.MAX_IMAGE_PIXELS) allows"),
+    lib.TB_OCR_E_TOO_LARGE: (ImageError, "the image is larger than MAX_IMAGE_PIXELS allows "
+                             "(set tightbind.ocr.MAX_IMAGE_PIXELS higher to read it)"),
     lib.TB_OCR_E_IMAGE: (ImageError, "the image data is damaged or truncated"),
+    lib.TB_OCR_E_FORMAT: (ImageError, "not an image format tightbind reads (PNG, JPEG, TIFF, "
+                          "BMP, PNM, GIF, WebP, JPEG 2000)"),
 }
 check = checker(FAILURES, unexpected=OcrError)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-import math
 import os
-import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,7 +20,8 @@ from tightbind.ocr.constants import (
     PSM,
     PageIteratorLevel,
 )
-from tightbind.ocr.documents import write_document
+from tightbind.ocr.deadline import Reload, deadline_ms, run_bounded
+from tightbind.ocr.documents import process_document
 from tightbind.ocr.errors import (
     ClosedError,
     ImageError,
@@ -28,9 +29,11 @@ from tightbind.ocr.errors import (
     NoImage,
     NotRecognized,
     OcrError,
+    RecognitionTimeout,
     VariableError,
 )
-from tightbind.ocr.pix import MAX_SIDE, Pix, pix_read_pages
+from tightbind.ocr.params import GATE, catalogue, check_languages, check_value, check_word
+from tightbind.ocr.pix import MAX_SIDE, Pix, to_pix
 from tightbind.ocr.results import (
     Element,
     OrientationScript,
@@ -44,28 +47,21 @@ __all__ = ["Element", "OrientationScript", "TessApi", "TextDirection", "to_pix"]
 
 log = logging.getLogger("tightbind.ocr")
 
-# Tesseract's diagnostics (tprintf) go to the file named by its global debug_file
-# variable, stderr when empty.  Engines send them to the null device unless the caller
-# names a file with variables={"debug_file": path}.
-_DEBUG_FILE = os.devnull.encode()
 _init_lock = threading.Lock()
-_debug_file_routed = False  # set once per process (it is a global Tesseract variable)
-
-# A language is a model name ("eng", "chi_sim") or a script model ("script/Latin"): no
-# absolute paths or "..", so a language string cannot point Tesseract at other files.
-_LANGUAGE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)?")
+# An engine whose last call was abandoned at its deadline (see tightbind.ocr.deadline)
+# holds this instead of a handle until its next call loads a fresh engine.
+_ABANDONED = object()
 
 _T = TypeVar("_T")
 
 
 def _locked(method: Callable[..., _T]) -> Callable[..., _T]:
-    """Run ``method`` holding the engine's lock, after checking it is not closed."""
+    """Run ``method`` inside the engine's call (:meth:`TessApi._call`): its lock, a live
+    engine, and its process-global parameters applied."""
 
     @functools.wraps(method)
     def wrapper(self: TessApi, *args: Any, **kwargs: Any) -> _T:
-        with self._lock:
-            if self._handle is None:
-                raise ClosedError("this TessApi was closed")
+        with self._call():
             return method(self, *args, **kwargs)
 
     return wrapper
@@ -94,23 +90,6 @@ def _take_string_array(ptr: Any) -> list[str]:
         return out
     finally:
         lib.TessDeleteTextArray(ptr)
-
-
-def to_pix(image: Any) -> Pix:
-    """Turn a path, encoded bytes, Pillow image, numpy array or Pix into a Pix."""
-    if isinstance(image, Pix):
-        return image
-    if isinstance(image, (str, os.PathLike)):
-        return Pix.from_file(image)
-    if isinstance(image, (bytes, bytearray, memoryview)):
-        return Pix.from_bytes(image)
-    module = type(image).__module__ or ""
-    if module.startswith("PIL."):
-        return Pix.from_pil(image)
-    if module == "numpy" or hasattr(image, "__array_interface__"):
-        return Pix.from_numpy(image)
-    raise TypeError(f"cannot make an image from {type(image).__name__}: pass a path, "
-                    "encoded bytes, a Pillow image, a numpy array or a Pix")
 
 
 class TessApi:
@@ -155,64 +134,76 @@ class TessApi:
         self._walker = Walker()
         self._osd: TessApi | None = None
 
-        language_bytes = c_string(language, "language")
-        languages = [part for part in language.split("+") if part]
-        if not languages:
-            raise ValueError("language must name at least one language, e.g. 'eng'")
-        for part in languages:
-            if not _LANGUAGE.fullmatch(part) or ".." in part:
-                raise ValueError(f"not a Tesseract language name: {part!r}")
-        if data_path is None:
-            data_path = default_data_path(languages)
-        path_bytes = None if data_path is None else c_string(data_path, "data_path")
-        if oem is not None:
-            oem = OEM(oem)
-        names = []
-        values = []
-        for name, value in (variables or {}).items():
-            if isinstance(value, bool):
-                value = int(value)
-            names.append(ffi.new("char[]", c_string(name, "variable name")))
-            values.append(ffi.new("char[]", c_string(str(value), f"variable {name!r}")))
-        keep_debug_file = variables is not None and "debug_file" in variables
+        # Process-global parameters this engine set, applied only while it runs; its own
+        # debug_file; and every other parameter it set, for a fresh engine (see _reload).
+        self._overrides: dict[str, bytes] = {}
+        self._debug_file: str | None = None
+        self._settings: dict[str, bytes] = {}
+        self._reload: Reload | None = None  # the engine loading after an abandoned call
 
+        language_bytes = c_string(language, "language")
+        self._languages = check_languages(language)
+        if data_path is None:
+            data_path = default_data_path(self._languages)
+        self._data_path = data_path
+        self._path_bytes = None if data_path is None else c_string(data_path, "data_path")
+        self._language_bytes = language_bytes
+        self._oem = int(OEM.DEFAULT if oem is None else OEM(oem))
+        catalogue()  # once per process, before any engine: routes Tesseract's diagnostics
+        for name, value in (variables or {}).items():
+            self._store_variable(name, value, at_init=True)
+        self._handle = self._load()
+        if psm is None and "tessedit_pageseg_mode" not in (variables or {}):
+            psm = PSM.AUTO  # the tesseract command's default (the library's is SINGLE_BLOCK)
+        if psm is not None:
+            self.set_page_seg_mode(psm)
+
+    def _load(self) -> Any:
+        """A new engine initialised with this object's language, data path and settings;
+        LanguageNotFound when a model is missing."""
         handle = lib.TessBaseAPICreate()
         if handle == ffi.NULL:
             raise MemoryError("cannot create a Tesseract engine")
         handle = ffi.gc(handle, lib.TessBaseAPIDelete)
-        global _debug_file_routed
-        with _init_lock:
-            # Written once, before any engine can be recognising in another thread: the
-            # variable is global and Tesseract reads it on every message.
-            if keep_debug_file or not _debug_file_routed:
-                if not keep_debug_file:
-                    lib.TessBaseAPISetVariable(handle, b"debug_file", _DEBUG_FILE)
-                _debug_file_routed = True
-            name_array = ffi.new("char *[]", names) if names else ffi.NULL
-            value_array = ffi.new("char *[]", values) if values else ffi.NULL
+        names = [ffi.new("char[]", name.encode()) for name in self._settings]
+        values = [ffi.new("char[]", value) for value in self._settings.values()]
+        with _init_lock, GATE.passage({}, None):
             rc = lib.TessBaseAPIInit4(
-                handle, path_bytes or ffi.NULL, language_bytes,
-                int(OEM.DEFAULT if oem is None else oem), ffi.NULL, 0,
-                name_array, value_array, len(names), 0)
+                handle, self._path_bytes or ffi.NULL, self._language_bytes, self._oem,
+                ffi.NULL, 0, ffi.new("char *[]", names) if names else ffi.NULL,
+                ffi.new("char *[]", values) if values else ffi.NULL, len(names), 0)
         log_messages()
         loaded = _take_string_array(lib.TessBaseAPIGetLoadedLanguagesAsVector(handle)) \
             if rc == 0 else []
-        missing = [lang for lang in languages if lang not in loaded]
+        missing = [lang for lang in self._languages if lang not in loaded]
         if rc != 0 or missing:
+            data_path = self._data_path
             datapath = lib.TessBaseAPIGetDatapath(handle)
             searched = ffi.string(datapath).decode() if datapath != ffi.NULL else (
                 os.fspath(data_path) if data_path is not None else
                 os.environ.get("TESSDATA_PREFIX", "Tesseract's built-in tessdata folder"))
             ffi.release(handle)
-            raise LanguageNotFound(languages, missing or languages, searched_folders(
-                searched.rstrip("/") or "/", chosen_by_tesseract=data_path is None))
-        self._handle = handle
-        for name in variables or {}:
-            self._check_variable_exists(str(name))
-        if psm is None and "tessedit_pageseg_mode" not in (variables or {}):
-            psm = PSM.AUTO  # the tesseract command's default (the library's is SINGLE_BLOCK)
-        if psm is not None:
-            self.set_page_seg_mode(psm)
+            raise LanguageNotFound(self._languages, missing or self._languages,
+                                   searched_folders(searched.rstrip("/") or "/",
+                                                    chosen_by_tesseract=data_path is None))
+        return handle
+
+    @contextlib.contextmanager
+    def _call(self, deadline: float | None = None) -> Iterator[None]:
+        """One engine call: the lock, a live engine (after an abandoned call, the fresh
+        one loading since then, waited for until ``deadline`` at most) and this engine's
+        process-global parameters in force (tightbind.ocr.params)."""
+        with self._lock:
+            if self._handle is None:
+                raise ClosedError("this TessApi was closed")
+            if self._handle is _ABANDONED:
+                assert self._reload is not None
+                self._handle = self._reload.wait(deadline)
+                self._reload = None
+                if self._image is not None:
+                    self._apply_image()
+            with GATE.passage(self._overrides, self._debug_file):
+                yield
 
     # ---- lifetime ----------------------------------------------------------------------
 
@@ -224,7 +215,11 @@ class TessApi:
                 self._osd = None
             if self._handle is not None:
                 handle, self._handle = self._handle, None
-                ffi.release(handle)
+                if handle is not _ABANDONED:
+                    ffi.release(handle)
+            if self._reload is not None:
+                self._reload.discard()
+                self._reload = None
             self._image = None
 
     @property
@@ -251,11 +246,16 @@ class TessApi:
 
     def ocr(self, image: Any, *, timeout: float | None = None) -> str:
         """``set_image(image)``, ``recognize(timeout)`` and ``get_utf8_text()`` as one step
-        under the engine's lock (safe when threads share the engine)."""
+        under the engine's lock (safe when threads share the engine).  ``timeout`` bounds
+        the step after the image is decoded, as for :meth:`recognize`."""
+        milliseconds = deadline_ms(timeout)
+        pix = to_pix(image)
         with self._lock:
-            self.set_image(image)
-            self.recognize(timeout=timeout)
-            return self.get_utf8_text()
+            started = time.monotonic()
+            with self._call(None if timeout is None else started + timeout):
+                self.set_image_pix(pix)
+                self._recognize(milliseconds, timeout, started)
+                return self.get_utf8_text()
 
     # ---- engine settings ---------------------------------------------------------------
 
@@ -266,26 +266,26 @@ class TessApi:
 
     @_locked
     def set_variable(self, name: str, value: object) -> None:
-        """Set a Tesseract parameter.  Raises VariableError for an unknown name or an
-        init-only parameter (pass those as ``variables=`` to the constructor)."""
-        if isinstance(value, bool):
-            value = int(value)
-        if not lib.TessBaseAPISetVariable(self._handle, c_string(name, "variable name"),
-                                          c_string(str(value), f"variable {name!r}")):
-            raise VariableError(f"Tesseract cannot set variable {name!r} (unknown, or only "
-                                "settable at initialisation: pass it in variables=)")
+        """Set a Tesseract parameter, checked against its kind and limits (see
+        :mod:`tightbind.ocr.params`).  Raises VariableError for an unknown name, a value
+        of the wrong kind or too long, or an init-only parameter (pass those as
+        ``variables=`` to the constructor)."""
+        self._store_variable(name, value, at_init=False)
 
-    def _check_variable_exists(self, name: str) -> None:
-        key = c_string(name, "variable name")
-        scratch_int = ffi.new("int *")
-        scratch_double = ffi.new("double *")
-        if (lib.TessBaseAPIGetIntVariable(self._handle, key, scratch_int)
-                or lib.TessBaseAPIGetBoolVariable(self._handle, key, scratch_int)
-                or lib.TessBaseAPIGetDoubleVariable(self._handle, key, scratch_double)
-                or lib.TessBaseAPIGetStringVariable(self._handle, key) != ffi.NULL):
-            return
-        self.close()
-        raise VariableError(f"Tesseract has no variable {name!r}")
+    def _store_variable(self, name: str, value: object, *, at_init: bool) -> None:
+        param = catalogue().get(c_string(name, "variable name").decode())
+        if param is None:
+            raise VariableError(f"Tesseract has no variable {name!r}")
+        text = check_value(param, value)
+        if name == "debug_file":
+            self._debug_file = text.decode()
+        elif param.process_global:
+            self._overrides[name] = text
+        elif at_init or lib.TessBaseAPISetVariable(self._handle, name.encode(), text):
+            self._settings[name] = text
+        else:
+            raise VariableError(f"Tesseract cannot set variable {name!r} now (it is only "
+                                "settable at initialisation: pass it in variables=)")
 
     @_locked
     def get_int_variable(self, name: str) -> int:
@@ -313,7 +313,11 @@ class TessApi:
 
     @_locked
     def get_string_variable(self, name: str) -> str:
-        """The value of a string parameter; VariableError if there is none."""
+        """The value of a string parameter; VariableError if there is none.
+        ``debug_file`` is this engine's own (os.devnull when its diagnostics go to the
+        ``tightbind.ocr`` logger)."""
+        if name == "debug_file":
+            return os.devnull if self._debug_file is None else self._debug_file
         value = lib.TessBaseAPIGetStringVariable(self._handle, c_string(name, "name"))
         if value == ffi.NULL:
             raise VariableError(f"no string variable {name!r}")
@@ -324,6 +328,7 @@ class TessApi:
         """Set the page segmentation mode (a :class:`PSM`)."""
         psm = PSM(psm)
         lib.TessBaseAPISetPageSegMode(self._handle, int(psm))
+        self._settings["tessedit_pageseg_mode"] = str(int(psm)).encode()
 
     @_locked
     def get_page_seg_mode(self) -> PSM:
@@ -460,31 +465,59 @@ class TessApi:
     def recognize(self, timeout: float | None = None) -> None:
         """Recognise the image (the GIL is released meanwhile).
 
-        ``timeout`` (seconds) stops recognition at that deadline (Tesseract checks it
-        between words, so layout analysis of a huge page is not cut short).  Raises NoImage,
-        RecognitionTimeout, RecognitionCancelled (see :meth:`cancel`) or OcrError.
+        ``timeout`` (seconds) is a deadline: the call returns within ``timeout`` +
+        :data:`~tightbind.ocr.deadline.SLACK` (0.5 s), raising RecognitionTimeout when the
+        page is not done.  Tesseract stops itself between words; a page still in layout
+        analysis, which it cannot interrupt, is abandoned to finish in the background and
+        this object loads a fresh engine on its next call (see
+        :mod:`tightbind.ocr.deadline`).  Raises NoImage, RecognitionTimeout,
+        RecognitionCancelled (see :meth:`cancel`) or OcrError.
         """
-        if timeout is not None:
-            if not isinstance(timeout, (int, float)) or not timeout > 0 \
-                    or math.isinf(timeout):
-                raise ValueError(f"timeout must be a positive number of seconds: {timeout!r}")
-            deadline_ms = max(1, math.ceil(timeout * 1000))
-            if deadline_ms >= 1 << 31:
-                raise ValueError("timeout is too large")
-        else:
-            deadline_ms = 0
-        with self._lock:
-            if self._handle is None:
-                raise ClosedError("this TessApi was closed")
+        self._recognize(deadline_ms(timeout), timeout, time.monotonic())
+
+    def _recognize(self, milliseconds: int, timeout: float | None, started: float, *,
+                   bounded: bool = True) -> None:
+        with self._call(None if timeout is None else started + timeout):
             self._require_image()
-            self._cancel[0] = 0
             self._recognized = False
             self._page_held = True
-            rc = lib.tb_ocr_recognize(self._handle, self._cancel, deadline_ms)
-            self._cancel[0] = 0
-            log_messages()
-            check(rc, "recognize()" if timeout is None else f"recognize(timeout={timeout})")
+            self._run_recognition(milliseconds, timeout, started,
+                                  "recognize()" if timeout is None
+                                  else f"recognize(timeout={timeout})", bounded=bounded)
             self._recognized = True
+
+    def _run_recognition(self, milliseconds: int, timeout: float | None, started: float,
+                         what: str, *, bounded: bool = True) -> None:
+        """Recognise the image set on the engine by ``started + timeout`` (see
+        recognize); time already spent (waiting for a fresh engine) counts.  Unbounded,
+        only Tesseract's own deadline applies (a worker process, killed from outside)."""
+        handle, cancel = self._handle, self._cancel
+        cancel[0] = 0
+        if timeout is None or not bounded:
+            rc = lib.tb_ocr_recognize(handle, cancel, milliseconds)
+        else:
+            left = timeout - (time.monotonic() - started)
+            if left <= 0:
+                raise RecognitionTimeout(f"{what}: the deadline passed before recognition "
+                                         "could start")
+            milliseconds = min(milliseconds, max(1, int(left * 1000)))
+            finished, rc = run_bounded(
+                lambda: lib.tb_ocr_recognize(handle, cancel, milliseconds), left,
+                abandoned=lambda: ffi.release(handle))
+            if not finished:
+                cancel[0] = 1  # Tesseract stops at its first check after the layout
+                self._handle = _ABANDONED
+                self._reload = Reload(self._load)
+                self._cancel = ffi.new("int *")
+                self._recognized = self._page_held = False
+                log_messages()
+                raise RecognitionTimeout(
+                    f"{what}: the deadline passed during layout analysis, which Tesseract "
+                    "cannot interrupt; the page was abandoned (it finishes in the "
+                    "background) and a fresh engine is loading for the next call")
+        cancel[0] = 0
+        log_messages()
+        check(rc, what)
 
     def cancel(self) -> None:
         """Stop a ``recognize()`` running in another thread (it raises
@@ -571,8 +604,12 @@ class TessApi:
 
     @_locked
     def is_valid_word(self, word: str) -> bool:
-        """True when ``word`` is in the loaded dictionaries."""
-        return bool(lib.TessBaseAPIIsValidWord(self._handle, c_string(word, "word")))
+        """True when ``word`` is in the loaded dictionaries.  ValueError for a word longer
+        than :data:`~tightbind.ocr.params.MAX_CHARSET_LENGTH` characters (Tesseract
+        encodes it recursively)."""
+        text = c_string(word, "word")
+        check_word(word)
+        return bool(lib.TessBaseAPIIsValidWord(self._handle, text))
 
     @_locked
     def get_text_direction(self) -> TextDirection | None:
@@ -703,7 +740,6 @@ class TessApi:
 
     # ---- documents ---------------------------------------------------------------------
 
-    @_locked
     def process_pages(
         self,
         source: str | os.PathLike[str] | Iterable[Any],
@@ -715,18 +751,13 @@ class TessApi:
     ) -> list[str]:
         """Recognise a document and write it through Tesseract's renderers.
 
-        ``source`` is an image file (every page of a multi-page TIFF) or an iterable of
-        images (paths, bytes, Pillow images, numpy arrays, Pix).  Writes
-        ``outputbase.<ext>`` for each of ``formats`` (pdf: searchable PDF, hocr, tsv,
-        alto (.xml), txt, box, unlv) and returns the paths written, creating
-        ``outputbase``'s folder if needed.  ``timeout`` is per page (RecognitionTimeout);
-        files already begun may be left incomplete on error.
+        ``source`` is an image file (every page of a multi-page TIFF, decoded one at a
+        time) or an iterable of images (paths, bytes, Pillow images, numpy arrays, Pix).
+        Writes ``outputbase.<ext>`` for each of ``formats`` (pdf: searchable PDF, hocr,
+        tsv, alto (.xml), txt, box, unlv) and returns the paths written, creating
+        ``outputbase``'s folder if needed.  ``timeout`` is per page, checked and kept as
+        by :meth:`recognize` (RecognitionTimeout within ``timeout`` + 0.5 s); files
+        already begun may be left incomplete on error.
         """
-        if isinstance(source, (str, os.PathLike)):
-            pages = pix_read_pages(source)
-        else:
-            pages = [to_pix(image) for image in source]
-        self._image = None
-        self._recognized = False
-        return write_document(self._handle, pages, outputbase, formats, data_path=self.data_path,
-                              title=title, timeout=timeout)
+        return process_document(self, source, outputbase, formats, title=title,
+                                timeout=timeout)

@@ -12,13 +12,16 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
 from tightbind.ocr.api import Element, TessApi
 from tightbind.ocr.constants import PageIteratorLevel
-from tightbind.ocr.errors import ImageError
+from tightbind.ocr.deadline import SLACK, deadline_ms
+from tightbind.ocr.errors import ImageError, RecognitionTimeout
 from tightbind.ocr.inputs import describe, list_inputs, page_count
+from tightbind.ocr.isolation import ProcessPool
 from tightbind.ocr.progress import Progress
 from tightbind.ocr.store import OutputStore, document_key
 from tightbind.ocr.workers import (
@@ -66,6 +69,14 @@ class EnginePool:
             self._local.api = api
         return api
 
+    def run(self, index: int, image: Any, timeout: float | None) -> PageResult:
+        """Recognise ``image`` with this thread's engine."""
+        api = self.engine()
+        api.set_image(image)
+        api.recognize(timeout=timeout)
+        return PageResult(index, api.get_utf8_text(), api.results(PageIteratorLevel.WORD),
+                          api.mean_text_confidence())
+
     def close(self) -> None:
         with self._lock:
             for api in self._engines:
@@ -93,6 +104,7 @@ def ocr_many(
     variables: dict[str, object] | None = None,
     timeout: float | None = None,
     progress: bool = False,
+    isolate: bool = False,
 ) -> Iterator[PageResult]:
     """Recognise ``images`` (paths, bytes, Pillow images, numpy arrays or Pix) and yield
     a :class:`PageResult` for each, in input order.
@@ -102,52 +114,81 @@ def ocr_many(
     so a long iterable is consumed lazily.  ``progress=True`` shows progress on stderr
     (a tqdm bar on a terminal when tqdm is installed, else a plain line every 10 s).
     Bad arguments and a missing language raise here, at the call; the first failing
-    image (ImageError, RecognitionTimeout...) raises from the iteration.
+    image (ImageError, RecognitionTimeout...) raises from the iteration.  With a
+    ``timeout``, each result arrives within ``timeout`` + ``deadline.SLACK`` (0.5 s) of
+    being asked for, or RecognitionTimeout is raised: work still running then is left to
+    finish in the background (see :mod:`tightbind.ocr.deadline`), and the engines are
+    freed when it has.
+
+    ``isolate=True`` recognises each image in a worker process instead of a thread
+    (:mod:`tightbind.ocr.isolation`): one that overruns ``timeout`` is killed and replaced,
+    so abandoned work uses no CPU, and one that crashes costs its image (OcrError), not
+    the program.  Workers take about a second to start (all at once, at the call; a
+    replacement before the next image; deadlines count from when a worker is ready).
     """
+    deadline_ms(timeout)
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive int: {workers!r}")
-    engines = EnginePool(data_path, language, psm=psm, variables=variables)
+    engines: EnginePool | ProcessPool
+    if isolate:
+        # Load one engine here so that a missing language or bad variable raises now.
+        TessApi(data_path, language, psm=psm, variables=variables).close()
+        engines = ProcessPool({"data_path": data_path, "language": language, "psm": psm,
+                               "variables": variables}, workers)
+    else:
+        engines = EnginePool(data_path, language, psm=psm, variables=variables)
     return _results(images, engines, workers, timeout, progress)
 
 
-def _results(images: Iterable[Any], engines: EnginePool, workers: int,
+def _results(images: Iterable[Any], engines: EnginePool | ProcessPool, workers: int,
              timeout: float | None, progress: bool) -> Iterator[PageResult]:
-    engine = engines.engine
-
     def work(index: int, image: Any) -> PageResult:
-        api = engine()
-        api.set_image(image)
-        api.recognize(timeout=timeout)
-        return PageResult(index, api.get_utf8_text(), api.results(PageIteratorLevel.WORD),
-                          api.mean_text_confidence())
+        return engines.run(index, image, timeout)  # type: ignore[no-any-return]
 
     try:
         total = len(images)  # type: ignore[arg-type]
     except TypeError:
         total = None
+
+    def next_result() -> PageResult:
+        future = pending.popleft()
+        try:
+            result = future.result(timeout=None if timeout is None else timeout + SLACK)
+        except FutureTimeout:
+            if future.done():  # the work's own RecognitionTimeout (a TimeoutError too)
+                raise
+            raise RecognitionTimeout(f"image {index_of[future]} did not finish within "
+                                     f"{timeout} s") from None
+        bar.update()
+        return result
+
     bar = Progress(total, enabled=progress)
     pending: deque[Future[PageResult]] = deque()
+    index_of: dict[Future[PageResult], int] = {}
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tightbind-ocr")
+    finished = False
     try:
-        with ThreadPoolExecutor(max_workers=workers,
-                                thread_name_prefix="tightbind-ocr") as pool:
-            try:
-                for index, image in enumerate(images):
-                    pending.append(pool.submit(work, index, image))
-                    while len(pending) >= 2 * workers:
-                        result = pending.popleft().result()
-                        bar.update()
-                        yield result
-                while pending:
-                    result = pending.popleft().result()
-                    bar.update()
-                    yield result
-            finally:
-                for future in pending:
-                    future.cancel()
+        for index, image in enumerate(images):
+            future = pool.submit(work, index, image)
+            index_of[future] = index
+            pending.append(future)
+            while len(pending) >= 2 * workers:
+                yield next_result()
+        while pending:
+            yield next_result()
+        finished = True
     finally:
         bar.close()
-        engines.close()
+        pool.shutdown(wait=finished, cancel_futures=True)
+        if finished:
+            engines.close()
+        else:  # do not wait for work still running: free the engines once it ends
+            def cleanup() -> None:
+                pool.shutdown(wait=True)
+                engines.close()
+
+            threading.Thread(target=cleanup, name="tightbind-ocr-cleanup", daemon=True).start()
 
 
 # ---- run_batch: documents in, outputs and a manifest out, nothing lost ------------------

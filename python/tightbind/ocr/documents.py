@@ -1,22 +1,26 @@
 """Documents written through Tesseract's renderers: searchable PDF, hOCR, TSV, ALTO, text.
 
 :meth:`TessApi.process_pages <tightbind.ocr.TessApi.process_pages>` is the public entry;
-:func:`write_document` does the work on an engine handle and a list of pages.
+:func:`process_document` recognises its pages (each within its deadline) and
+:func:`write_document` drives the renderers.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from tightbind.ocr._native import c_string, ffi, lib, log_messages
-from tightbind.ocr.errors import ImageError, OcrError, RecognitionTimeout
-from tightbind.ocr.pix import MAX_SIDE, Pix
+from tightbind.ocr.deadline import deadline_ms
+from tightbind.ocr.errors import ImageError, OcrError
+from tightbind.ocr.pix import MAX_SIDE, Pix, iter_pages, to_pix
 
-__all__ = ["EXTENSIONS", "RENDERERS", "write_document"]
+if TYPE_CHECKING:  # pragma: no cover
+    from tightbind.ocr.api import TessApi
+
+__all__ = ["EXTENSIONS", "RENDERERS", "process_document", "write_document"]
 
 #: Output format -> renderer constructor (output base, tessdata folder).
 RENDERERS: dict[str, Callable[[bytes, bytes], Any]] = {
@@ -34,16 +38,52 @@ EXTENSIONS: dict[str, str] = {
     "unlv": "unlv"}
 
 
-def write_document(handle: Any, pages: Sequence[Pix], outputbase: str | os.PathLike[str],
+def process_document(api: TessApi, source: str | os.PathLike[str] | Iterable[Any],
+                     outputbase: str | os.PathLike[str], formats: Sequence[str], *,
+                     title: str, timeout: float | None) -> list[str]:
+    """TessApi.process_pages: decode the pages one at a time, recognise each on ``api``'s
+    engine (within ``timeout``, counted from the end of the page before, as recognize()
+    keeps it) and write them through the renderers."""
+    milliseconds = deadline_ms(timeout)
+    if isinstance(source, (str, os.PathLike)):
+        pages: Iterable[Pix] = iter_pages(source)
+    else:
+        pages = (to_pix(image) for image in source)
+    clock = [time.monotonic()]  # when the page being processed began (the first: the call)
+
+    def process(pix: Pix, index: int, title_bytes: bytes, renderer: Any) -> None:
+        if timeout is None:
+            ok = lib.TessBaseAPIProcessPage(api._handle, pix.ptr, index, title_bytes,
+                                            ffi.NULL, 0, renderer)
+            log_messages()
+            if not ok:
+                raise OcrError(f"Tesseract could not process page {index + 1}")
+            return
+        lib.TessBaseAPISetInputName(api._handle, title_bytes)
+        lib.TessBaseAPISetImage2(api._handle, pix.ptr)
+        api._run_recognition(milliseconds, timeout, clock[0],
+                             f"process_pages(timeout={timeout}), page {index + 1}")
+        if not lib.TessResultRendererAddImage(renderer, api._handle):
+            raise OcrError(f"Tesseract could not render page {index + 1}")
+        clock[0] = time.monotonic()
+
+    with api._call(None if timeout is None else clock[0] + timeout):
+        api._image = None
+        api._recognized = False
+        return write_document(pages, outputbase, formats, data_path=api.data_path,
+                              title=title, process=process)
+
+
+def write_document(pages: Iterable[Pix], outputbase: str | os.PathLike[str],
                    formats: Sequence[str], *, data_path: str, title: str = "",
-                   timeout: float | None = None) -> list[str]:
-    """Recognise ``pages`` with the engine ``handle`` and write ``outputbase.<ext>`` for
-    each of ``formats``; return the paths written.
+                   process: Callable[[Pix, int, bytes, Any], None]) -> list[str]:
+    """Write ``outputbase.<ext>`` for each of ``formats`` from ``pages`` (taken one at a
+    time), calling ``process(pix, index, title, renderer)`` to recognise each page and
+    add it to the renderer chain; return the paths written.
 
     Raises ValueError for an unknown format, :class:`ImageError` for no pages or a page
-    too large for Tesseract, :class:`RecognitionTimeout` when a page overruns ``timeout``
-    seconds and :class:`OcrError` when a renderer fails.  Files already begun may be left
-    incomplete on error.
+    too large for Tesseract, whatever ``process`` raises, and :class:`OcrError` when a
+    renderer fails.  Files already begun may be left incomplete on error.
     """
     if isinstance(formats, str):
         formats = (formats,)
@@ -51,15 +91,9 @@ def write_document(handle: Any, pages: Sequence[Pix], outputbase: str | os.PathL
     if unknown or not formats:
         raise ValueError(f"unknown output formats {unknown!r}; choose from "
                          f"{', '.join(RENDERERS)}")
-    timeout_ms = 0 if timeout is None else max(1, math.ceil(float(timeout) * 1000))
     base = c_string(outputbase, "outputbase")
     datadir = c_string(data_path, "data_path")
     title_bytes = c_string(title, "title")
-    if not pages:
-        raise ImageError("no pages to process")
-    for pix in pages:
-        if pix.width > MAX_SIDE or pix.height > MAX_SIDE:
-            raise ImageError(f"page of {pix.width}x{pix.height} pixels is too large")
     folder = os.path.dirname(os.fspath(outputbase))
     if folder:
         os.makedirs(folder, exist_ok=True)
@@ -79,16 +113,15 @@ def write_document(handle: Any, pages: Sequence[Pix], outputbase: str | os.PathL
         try:
             if not lib.TessResultRendererBeginDocument(first, title_bytes):
                 raise OcrError(f"cannot start writing {os.fspath(outputbase)!r}")
+            count = 0
             for index, pix in enumerate(pages):
-                started = time.monotonic()
-                ok = lib.TessBaseAPIProcessPage(handle, pix._for_tesseract().ptr, index,
-                                                title_bytes, ffi.NULL, timeout_ms, first)
-                log_messages()
-                if not ok and timeout is not None and time.monotonic() - started >= timeout:
-                    raise RecognitionTimeout(
-                        f"page {index + 1} did not finish within {timeout} s")
-                if not ok:
-                    raise OcrError(f"Tesseract could not process page {index + 1}")
+                if pix.width > MAX_SIDE or pix.height > MAX_SIDE:
+                    raise ImageError(f"page {index + 1} of {pix.width}x{pix.height} pixels "
+                                     f"is too large for Tesseract (at most {MAX_SIDE} a side)")
+                process(pix._for_tesseract(), index, title_bytes, first)
+                count += 1
+            if not count:
+                raise ImageError("no pages to process")
             if not lib.TessResultRendererEndDocument(first):
                 raise OcrError(f"cannot finish writing {os.fspath(outputbase)!r}")
         finally:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import struct
-import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tightbind.ocr._native import check, ffi, lib, log_messages
+from tightbind.ocr._native import check, ffi, lib, log_messages, take_messages
 from tightbind.ocr.errors import ClosedError, ImageError, ImageFileNotFound
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -22,20 +22,34 @@ if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
     from typing_extensions import Self
 
-__all__ = ["MAX_IMAGE_PIXELS", "Pix", "pix_read", "pix_read_pages"]
+__all__ = ["MAX_IMAGE_PIXELS", "MAX_JPEG_SCANS", "MAX_PAGES", "MAX_SIDE", "Checked", "Pix",
+           "check_image", "iter_pages", "pix_read", "pix_read_pages", "pixel_limit",
+           "to_pix"]
 
-#: Images with more pixels than this are refused before decoding (a decompression bomb
-#: guard, like Pillow's); Tesseract itself cannot take sides longer than 32767 pixels.
-MAX_IMAGE_PIXELS = 1 << 28
+#: Images with more pixels than this are refused before anything is decoded, from the
+#: sizes their headers declare (every TIFF page, every GIF frame): Pillow's
+#: decompression-bomb error threshold, 2 x 89,478,485 pixels.  Set
+#: ``tightbind.ocr.MAX_IMAGE_PIXELS`` (or this) to change it; it is read at every call.
+MAX_IMAGE_PIXELS = 2 * 89_478_485
 
 #: Tesseract refuses images with a side longer than this.
 MAX_SIDE = 32767
 
+#: Most pages (TIFF directories) one file may have, and most scans one JPEG may have (each
+#: scan of a progressive JPEG walks the whole image again); the shim refuses more.
+MAX_PAGES = int(lib.TB_OCR_MAX_PAGES)
+MAX_JPEG_SCANS = int(lib.TB_OCR_MAX_JPEG_SCANS)
 
-_TIFF_FORMATS = frozenset({
-    lib.IFF_TIFF, lib.IFF_TIFF_PACKBITS, lib.IFF_TIFF_RLE, lib.IFF_TIFF_G3, lib.IFF_TIFF_G4,
-    lib.IFF_TIFF_LZW, lib.IFF_TIFF_ZIP, lib.IFF_TIFF_JPEG,
-})
+
+def pixel_limit() -> int:
+    """The current ``MAX_IMAGE_PIXELS``; TypeError/ValueError when it is set to a non-int
+    or a value below 1."""
+    limit = MAX_IMAGE_PIXELS
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise TypeError(f"tightbind.ocr.MAX_IMAGE_PIXELS must be an int, not {limit!r}")
+    if limit < 1:
+        raise ValueError(f"tightbind.ocr.MAX_IMAGE_PIXELS must be at least 1, not {limit}")
+    return min(limit, 1 << 62)
 
 
 def _fail(message: str, raising: type[Exception] = ImageError) -> Exception:
@@ -52,54 +66,66 @@ def _wrap(ptr: Any, what: str) -> Pix:
     return Pix._adopt(ptr)
 
 
-def _check_header(data: bytes) -> int:
-    """Check encoded image bytes before decoding; return Leptonica's format code."""
-    if not data:
-        raise ImageError("empty image data (0 bytes)")
-    fmt = ffi.new("l_int32 *")
-    if lib.findFileFormatBuffer(data, fmt) != 0 or fmt[0] == lib.IFF_UNKNOWN:
-        raise _fail("not an image format Leptonica can read")
-    if fmt[0] == lib.IFF_JFIF_JPEG:
-        return int(fmt[0])  # the shim's JPEG reader checks the size itself, quietly
-    width, height = ffi.new("l_int32 *"), ffi.new("l_int32 *")
-    if lib.pixReadHeaderMem(data, len(data), ffi.NULL, width, height, ffi.NULL, ffi.NULL,
-                            ffi.NULL) != 0:
-        raise _fail("corrupt or truncated image header")
-    _check_size(width[0], height[0])
-    if fmt[0] == lib.IFF_PNG:
-        _check_png(data)
-    return int(fmt[0])
+def _too_large(width: int, height: int, limit: int, what: str = "image") -> ImageError:
+    return ImageError(f"{what} of {width}x{height} pixels ({width * height:,}) is larger than "
+                      f"MAX_IMAGE_PIXELS ({limit:,}); set tightbind.ocr.MAX_IMAGE_PIXELS "
+                      "higher to read it")
 
 
-# libpng prints some errors straight to stderr from inside Leptonica, where no handler
-# can reach them; the common causes (truncation, damaged chunks) are caught here first
-# so that they become a clean ImageError instead.  (JPEGs are decoded by the shim's own
-# libjpeg reader, whose messages are caught like Leptonica's.)
+@dataclass(frozen=True)
+class Checked:
+    """What :func:`check_image` found: Leptonica's format code, the offsets of a TIFF's
+    pages (empty for other formats) and every page's pixels together."""
 
-def _check_png(data: bytes) -> None:
-    offset = 8
+    format: int
+    page_offsets: list[int]
+    total_pixels: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, len(self.page_offsets))
+
+
+def check_image(data: bytes, limit: int | None = None) -> Checked:
+    """Check encoded image bytes before any decoder sees them (``tb_ocr_image_check``):
+    a format tightbind reads, every declared size within ``limit`` (default
+    ``MAX_IMAGE_PIXELS``), every chunk, strip, scan or frame inside the data.
+
+    Raises :class:`ImageError` naming the size and the setting, or what is damaged.
+    """
+    limit = pixel_limit() if limit is None else limit
+    log_messages(logging.DEBUG)  # so that the first line after the call is its reason
+    info = ffi.new("tb_ocr_image_info *")
+    capacity = 16
     while True:
-        if offset + 12 > len(data):
-            raise ImageError("truncated PNG (no IEND chunk)")
-        length, = struct.unpack_from(">I", data, offset)
-        end = offset + 8 + length
-        if length > 0x7FFFFFFF or end + 4 > len(data):
-            raise ImageError("truncated PNG (a chunk runs past the end of the data)")
-        kind = data[offset + 4:offset + 8]
-        crc, = struct.unpack_from(">I", data, end)
-        if zlib.crc32(data[offset + 4:end]) != crc:
-            raise ImageError(f"corrupt PNG (bad CRC in chunk {kind!r})")
-        if kind == b"IEND":
-            return
-        offset = end + 4
+        offsets = ffi.new("uint64_t[]", capacity)
+        rc = lib.tb_ocr_image_check(data, len(data), limit, info, offsets, capacity)
+        if rc != lib.TB_OCR_FULL:
+            break
+        capacity = info.pages
+    reason = take_messages().splitlines()
+    if rc == lib.TB_OCR_E_TOO_LARGE:
+        width, height = int(info.width), int(info.height)
+        if width * height <= limit:  # frames or pages together
+            raise ImageError(f"{reason[0] if reason else 'image'}: {int(info.total_pixels):,} "
+                             f"pixels together, more than MAX_IMAGE_PIXELS ({limit:,}); set "
+                             "tightbind.ocr.MAX_IMAGE_PIXELS higher to read it")
+        what = f"page {info.page + 1} of a TIFF" if info.format == lib.IFF_TIFF else "image"
+        raise _too_large(width, height, limit, what)
+    if rc in (lib.TB_OCR_E_IMAGE, lib.TB_OCR_E_FORMAT):
+        raise ImageError(f"cannot read image: {reason[0] if reason else 'damaged data'}")
+    check(rc, "checking image data")
+    pages = [int(offsets[i]) for i in range(info.pages)] if info.format == lib.IFF_TIFF \
+        else []
+    return Checked(int(info.format), pages, int(info.total_pixels))
 
 
 def _check_size(width: int, height: int) -> None:
     if width <= 0 or height <= 0:
         raise ImageError(f"empty image ({width}x{height} pixels)")
-    if width * height > MAX_IMAGE_PIXELS:
-        raise ImageError(f"image of {width}x{height} pixels is larger than "
-                         f"MAX_IMAGE_PIXELS ({MAX_IMAGE_PIXELS})")
+    limit = pixel_limit()
+    if width * height > limit:
+        raise _too_large(width, height, limit)
 
 
 def _read_file(path: str | os.PathLike[str]) -> bytes:
@@ -139,14 +165,20 @@ class Pix:
 
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview) -> Pix:
-        """Decode an encoded image (PNG, JPEG, TIFF (first page), BMP, PNM, GIF, WebP...).
+        """Decode an encoded image: PNG, JPEG, TIFF (first page), BMP, PNM, GIF, WebP or
+        JPEG 2000, checked whole by :func:`check_image` first.
 
-        Raises :class:`ImageError` for empty, unknown, corrupt or oversized data.
+        Raises :class:`ImageError` for empty, unknown, damaged, truncated or oversized
+        data (over ``tightbind.ocr.MAX_IMAGE_PIXELS``).
         """
         data = bytes(data)
-        if _check_header(data) == lib.IFF_JFIF_JPEG:
+        limit = pixel_limit()
+        checked = check_image(data, limit)
+        if checked.format == lib.IFF_TIFF:
+            return _tiff_page(data, checked.page_offsets[0], 0)
+        if checked.format == lib.IFF_JFIF_JPEG:
             out = ffi.new("PIX **")
-            rc = lib.tb_ocr_read_jpeg(data, len(data), MAX_IMAGE_PIXELS, out)
+            rc = lib.tb_ocr_read_jpeg(data, len(data), limit, out)
             if rc != lib.TB_OK:
                 detail = log_messages(logging.DEBUG)
                 check(rc, "decoding JPEG data"
@@ -162,6 +194,8 @@ class Pix:
         import numpy as np
 
         array = np.asarray(array)
+        if array.ndim in (2, 3):  # refuse a huge array before converting (copying) it
+            _check_size(int(array.shape[1]), int(array.shape[0]))
         if array.dtype == np.bool_:
             array = np.where(array, 255, 0).astype(np.uint8)
         elif array.dtype == np.uint16:
@@ -185,6 +219,7 @@ class Pix:
     @classmethod
     def from_pil(cls, image: Image.Image) -> Pix:
         """Copy a Pillow image (any mode; converted to L, RGB or RGBA), keeping its dpi."""
+        _check_size(*image.size)  # before any conversion copies it
         mode = image.mode
         if mode.startswith("I"):  # 16/32-bit gray: keep the top 8 of 16 bits
             image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
@@ -367,6 +402,23 @@ class Pix:
         self.close()
 
 
+def to_pix(image: Any) -> Pix:
+    """Turn a path, encoded bytes, Pillow image, numpy array or Pix into a Pix."""
+    if isinstance(image, Pix):
+        return image
+    if isinstance(image, (str, os.PathLike)):
+        return Pix.from_file(image)
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        return Pix.from_bytes(image)
+    module = type(image).__module__ or ""
+    if module.startswith("PIL."):
+        return Pix.from_pil(image)
+    if module == "numpy" or hasattr(image, "__array_interface__"):
+        return Pix.from_numpy(image)
+    raise TypeError(f"cannot make an image from {type(image).__name__}: pass a path, "
+                    "encoded bytes, a Pillow image, a numpy array or a Pix")
+
+
 def pix_read(path: str | os.PathLike[str]) -> Pix:
     """Read the image file at ``path`` (first page of a multi-page TIFF).
 
@@ -375,23 +427,48 @@ def pix_read(path: str | os.PathLike[str]) -> Pix:
     return Pix.from_file(path)
 
 
+def _tiff_page(data: bytes, offset: int, index: int) -> Pix:
+    """Decode the TIFF page whose directory is at ``offset`` (checked by check_image)."""
+    cursor = ffi.new("size_t *", offset)
+    return _wrap(lib.pixReadMemFromMultipageTiff(data, len(data), cursor),
+                 f"cannot decode TIFF page {index + 1}")
+
+
+def _source_bytes(source: str | os.PathLike[str] | bytes) -> bytes:
+    return bytes(source) if isinstance(source, (bytes, bytearray, memoryview)) \
+        else _read_file(source)
+
+
+def iter_pages(source: str | os.PathLike[str] | bytes) -> Iterator[Pix]:
+    """Decode the pages of a (multi-page) TIFF one at a time, or the one image of any other
+    file or bytes.  Every page is checked before the first is decoded; the pixel limit
+    applies to each page."""
+    data = _source_bytes(source)
+    return _decode_pages(data, check_image(data))
+
+
+def _decode_pages(data: bytes, checked: Checked) -> Iterator[Pix]:
+    if checked.format != lib.IFF_TIFF:
+        yield Pix.from_bytes(data)
+        return
+    for index, offset in enumerate(checked.page_offsets):
+        yield _tiff_page(data, offset, index)
+
+
 def pix_read_pages(source: str | os.PathLike[str] | bytes) -> list[Pix]:
-    """Every page of a (multi-page) TIFF, or the one image of any other file or bytes."""
-    data = source if isinstance(source, bytes) else _read_file(source)
-    fmt = _check_header(data)
-    if fmt not in _TIFF_FORMATS:
-        return [Pix.from_bytes(data)]
-    pixa = lib.pixaReadMemMultipageTiff(data, len(data))
-    if pixa == ffi.NULL:
-        raise _fail("cannot decode TIFF pages")
-    pixa = ffi.gc(pixa, lib.tb_ocr_pixa_free)
-    try:
-        pages = []
-        for index in range(lib.pixaGetCount(pixa)):
-            pix = lib.pixaGetPix(pixa, index, lib.L_CLONE)
-            pages.append(_wrap(pix, f"cannot read TIFF page {index}"))
-        if not pages:
-            raise ImageError("TIFF has no pages")
-        return pages
-    finally:
-        ffi.release(pixa)
+    """Every page of a (multi-page) TIFF, or the one image of any other file or bytes.
+
+    Every page's directory, size and strips are checked before any page is decoded.  All
+    pages are held in memory at once, so their pixels together must be within
+    ``tightbind.ocr.MAX_IMAGE_PIXELS`` (``TessApi.process_pages`` reads one page at a
+    time instead).  Raises :class:`ImageFileNotFound` or :class:`ImageError`.
+    """
+    data = _source_bytes(source)
+    limit = pixel_limit()
+    checked = check_image(data, limit)
+    if checked.total_pixels > limit:
+        raise ImageError(f"the {checked.pages} pages of this TIFF have {checked.total_pixels:,} "
+                         f"pixels together, more than MAX_IMAGE_PIXELS ({limit:,}) allows in "
+                         "memory at once; use TessApi.process_pages (one page at a time) or "
+                         "set tightbind.ocr.MAX_IMAGE_PIXELS higher")
+    return list(_decode_pages(data, checked))
