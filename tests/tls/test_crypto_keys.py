@@ -149,9 +149,12 @@ def test_every_passphrase_byte_counts(pki: Pki, passphrase: bytes) -> None:
     key = crypto.load_privatekey(PEM, pki.files["ec.key"].read_bytes())
     pem = crypto.dump_privatekey(PEM, key, "aes-128-cbc", passphrase)
     assert spki(crypto.load_privatekey(PEM, pem, passphrase)) == spki(key)
-    if passphrase:
+    # PBKDF2's HMAC pads a key with zero bytes to its block size, so trailing NULs of a
+    # passphrase up to 64 bytes do not change the key: every other byte counts.
+    significant = passphrase.rstrip(b"\0")
+    if significant:
         with pytest.raises(errors.WrongPassword):
-            crypto.load_privatekey(PEM, pem, passphrase[:-1])
+            crypto.load_privatekey(PEM, pem, significant[:-1])
 
 
 def test_passphrase_limits_and_types(rsa_key: crypto.PKey) -> None:
