@@ -47,6 +47,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 pass  # the client stopped reading: what it should do
             return
+        if path == "/headers":  # headers that never end
+            self.wfile.write(b"HTTP/1.0 200 OK\r\nX-Pad: " + b"a" * 20000)
+            return
         if path == "/keep-open":  # the whole body, then the connection stays open
             body = self.server.files["/inter.der"]
             self.send_response(200)
@@ -79,8 +82,9 @@ class _Http(http.server.ThreadingHTTPServer):
 
 class AiaServer:
     """An HTTP server on 127.0.0.1 in a thread: ``files`` maps paths to bodies; /stall
-    says nothing for STALL_SECONDS (or until closed), /huge streams 50 MB, /keep-open sends
-the intermediate with its Content-Length and then keeps the connection open."""
+    says nothing for STALL_SECONDS (or until closed), /huge streams 50 MB, /headers sends
+    20 kB of unending headers, /keep-open the intermediate with its Content-Length and
+    then keeps the connection open."""
 
     def __init__(self) -> None:
         self.httpd = _Http(("127.0.0.1", 0), _Handler)

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
+import threading
+import time
 
 import pytest
 from helpers.aia import AiaPki
@@ -13,6 +16,7 @@ from helpers.limits import run_limited
 from helpers.pki import TlsServer
 
 from tightbind import tls
+from tightbind.tls import doctor
 
 
 def diagnose(aia_pki: AiaPki, chain: str, *, servername: str = "localhost",
@@ -189,3 +193,82 @@ def test_bad_arguments_and_no_server(aia_pki: AiaPki) -> None:
         tls.diagnose("127.0.0.1", 1, timeout=5)
     with pytest.raises(ValueError):
         tls.ChainReport("h", 1, "h", "", "", (), (), None, ()).fails("fatal")
+
+
+# The caIssuers fetch and parse, one failure at a time.
+@pytest.mark.parametrize("url,reason", [
+    ("https://127.0.0.1/x.der", "only http:// caIssuers URLs are fetched"),
+    ("http:///x.der", "only http:// caIssuers URLs are fetched"),
+    ("http://127.0.0.1:99999/x.der", "bad port"),
+    ("http://127.0.0.1:1/x.der", "cannot fetch"),
+])
+def test_fetch_refuses(url: str, reason: str) -> None:
+    with pytest.raises(doctor._FetchError, match=reason):
+        doctor._http_get(url, time.monotonic() + 5, doctor.MAX_AIA_BYTES)
+
+
+def answer_once(reply: bytes) -> tuple[socket.socket, threading.Thread]:
+    """A loopback listener that reads one request, sends ``reply`` and closes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(10)
+            conn.recv(65536)
+            conn.sendall(reply)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener, thread
+
+
+@pytest.mark.parametrize("reply,reason", [
+    (b"HTTP/1.0 400 Bad Request\r\n\r\nno", "answered HTTP 400"),
+    (b"SSH-2.0-OpenSSH\r\n\r\n", "did not answer in HTTP"),
+    (b"HTTP/1.0 200 OK\r\n", "did not answer in HTTP"),
+])
+def test_fetch_answers_that_are_not_a_body(reply: bytes, reason: str) -> None:
+    listener, thread = answer_once(reply)
+    try:
+        with pytest.raises(doctor._FetchError, match=reason):
+            doctor._http_get(f"http://127.0.0.1:{listener.getsockname()[1]}/",
+                             time.monotonic() + 5, doctor.MAX_AIA_BYTES)
+    finally:
+        thread.join(10)
+        listener.close()
+
+
+def test_fetch_limits(aia_pki: AiaPki) -> None:
+    with pytest.raises(doctor._FetchError, match="bytes of headers"):
+        doctor._http_get(aia_pki.server.url("/headers"), time.monotonic() + 5,
+                         doctor.MAX_AIA_BYTES)
+    with TlsServer(mode="silent") as server, \
+            pytest.raises(doctor._FetchError, match="timed out"):
+        doctor._http_get(f"http://127.0.0.1:{server.port}/", time.monotonic() + 1,
+                         doctor.MAX_AIA_BYTES)
+    with pytest.raises(doctor._FetchError, match="timed out"):
+        doctor._http_get(aia_pki.server.url("/inter.der"), time.monotonic() - 1,
+                         doctor.MAX_AIA_BYTES)
+
+
+def test_parse_issuers_formats(aia_pki: AiaPki) -> None:
+    pki = aia_pki.pki
+    both = pki.files["inter.pem"].read_bytes() + pki.files["root.pem"].read_bytes()
+    names = ["Doctor Intermediate CA", "Doctor Root CA"]
+    assert [c.subject.CN for c in doctor._parse_issuers(both, "u")] == names
+    pki.write("both.pem", both)
+    p7 = pki.openssl("crl2pkcs7", "-nocrl", "-certfile", "both.pem", "-outform", "DER")
+    assert [c.subject.CN for c in doctor._parse_issuers(p7, "u")] == names
+    empty_p7 = pki.openssl("crl2pkcs7", "-nocrl", "-outform", "DER")
+    for bad in (empty_p7, b"", b"-----BEGIN CERTIFICATE-----\nnot base64\n"):
+        with pytest.raises(doctor._FetchError):
+            doctor._parse_issuers(bad, "u")
+
+
+def test_host_names_without_sans(aia_pki: AiaPki) -> None:
+    inter = tls.load_certificate(tls.FILETYPE_PEM, aia_pki.pki.files["inter.pem"].read_bytes())
+    assert doctor._host_names(inter) == (
+        "no DNS or IP names (subject CN 'Doctor Intermediate CA', which clients ignore)")
+    assert not doctor._matches_host(inter, "a\0b")
