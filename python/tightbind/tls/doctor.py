@@ -27,7 +27,7 @@ import ipaddress
 import socket
 import time
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,8 @@ SEVERITIES = ("info", "warning", "error")
 _WEAK_DIGESTS = ("md2", "md4", "md5", "sha1")
 _MIN_RSA_BITS = 2048
 _MAX_HEADER_BYTES = 16 * 1024
+_MISSING_ISSUER = (lib.X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
+                   lib.X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY)
 _DATE_ERRORS = (lib.X509_V_ERR_CERT_HAS_EXPIRED, lib.X509_V_ERR_CERT_NOT_YET_VALID)
 _UNBOUNDED_FETCH_SECONDS = 30.0  # one fetch's limit when the caller set timeout=None
 
@@ -251,9 +253,11 @@ def _parse_issuers(data: bytes, url: str) -> list[Certificate]:
                           "certificate nor PKCS#7 nor PEM") from None
 
 
+_Verified = tuple[list[Certificate], CertificateVerifyError | None]
+
+
 def _verify(leaf: Certificate, others: Sequence[Certificate], *, cafile: PathArg,
-            capath: PathArg, when: _dt.datetime
-            ) -> tuple[list[Certificate], CertificateVerifyError | None]:
+            capath: PathArg, when: _dt.datetime) -> _Verified:
     """Verify for trust only: validity dates are findings of their own, so a chain that
     fails on a date alone is verified again at a time all its sent certificates share."""
     try:
@@ -344,6 +348,52 @@ class _Doctor:
                          cert)
         return path
 
+    def complete(self, sent_path: list[Certificate], fetched: list[tuple[str, Certificate]],
+                 error: CertificateVerifyError | None, fetch_missing: bool,
+                 deadline: float | None,
+                 verify: Callable[[list[Certificate]], _Verified]) -> _Verified:
+        """Completeness findings for a sent path whose end has no known issuer: follow
+        caIssuers URLs (appending to ``fetched``) until the chain verifies with what was
+        fetched, and return the last ``verify(fetched certificates)``."""
+        path: list[Certificate] = []
+        end = sent_path[-1]
+        fetch_error = None
+        while fetch_missing and len(fetched) < MAX_AIA_FETCHES and \
+                error is not None and error.verify_code in _MISSING_ISSUER:
+            urls = end.ca_issuers_urls
+            if not urls:
+                break
+            try:
+                found = _parse_issuers(_http_get(
+                    urls[0], deadline if deadline is not None else
+                    time.monotonic() + _UNBOUNDED_FETCH_SECONDS, MAX_AIA_BYTES), urls[0])
+            except _FetchError as exc:
+                fetch_error = str(exc)
+                break
+            issuer = next((c for c in found if _issued(c, end)), None)
+            if issuer is None:
+                fetch_error = f"{urls[0]} sent no certificate that issued {end.subject}"
+                break
+            fetched.append((urls[0], issuer))
+            end = issuer
+            path, error = verify([c for _, c in fetched])
+        top = sent_path[-1]
+        if error is None:
+            self.add("error", "incomplete-chain",
+                     f"incomplete: the server does not send the issuer of {top.subject}; "
+                     f"completed from {', '.join(url for url, _ in fetched)}", top)
+            return path, None
+        why = ("the caIssuers fetch failed (see aia-fetch-failed)" if fetch_error is not None
+               else "it names no caIssuers URL" if not end.ca_issuers_urls
+               else "fetching is off" if not fetch_missing
+               else f"it still fails: {error.reason}")
+        self.add("error", "incomplete-chain",
+                 f"incomplete: the issuer of {end.subject} ({end.issuer}) is neither sent "
+                 f"nor trusted, and the chain could not be completed: {why}", top)
+        if fetch_error is not None:
+            self.add("error", "aia-fetch-failed", fetch_error, end)
+        return [], error
+
     def validity(self, path: Sequence[Certificate], now: _dt.datetime,
                  expiry_days: int) -> None:
         soon = now + _dt.timedelta(days=expiry_days)
@@ -380,7 +430,8 @@ def diagnose(host: str, port: int = 443, *, servername: str | None = None,
     is ``cafile``/``capath``, else the system store.  With ``fetch_missing`` a missing
     intermediate is fetched from the caIssuers URL.  ``timeout`` bounds the whole
     diagnosis (connect, handshake and every fetch, plus the client's TIMEOUT_SLACK; name
-    resolution is the system's).  ``at_time`` (an aware datetime) replaces now for the
+    resolution is the system's); with None the connection waits as long as it takes and
+    each fetch at most 30 seconds.  ``at_time`` (an aware datetime) replaces now for the
     dates.  Returns a :class:`ChainReport`; revocation is not checked.  Raises what
     :func:`fetch_chain` raises when no chain could be fetched (:class:`TlsConnectError`,
     :class:`TlsTimeout`, :class:`HandshakeError`, :class:`CaLocationError`), ValueError
@@ -409,50 +460,11 @@ def diagnose(host: str, port: int = 443, *, servername: str | None = None,
         sent_path = doctor.order()
         extra = list(dict.fromkeys(sent[1:]))
         path, error = _verify(leaf, extra, cafile=cafile, capath=capath, when=now)
-        missing = (lib.X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
-                   lib.X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY)
-        if error is not None and error.verify_code in missing:
-            end = sent_path[-1]
-            fetch_error = None
-            while fetch_missing and len(fetched) < MAX_AIA_FETCHES and \
-                    error is not None and error.verify_code in missing:
-                urls = end.ca_issuers_urls
-                if not urls:
-                    break
-                try:
-                    found = _parse_issuers(_http_get(
-                        urls[0], deadline if deadline is not None else
-                        time.monotonic() + _UNBOUNDED_FETCH_SECONDS, MAX_AIA_BYTES), urls[0])
-                except _FetchError as exc:
-                    fetch_error = str(exc)
-                    break
-                issuer = next((c for c in found if _issued(c, end)), None)
-                if issuer is None:
-                    fetch_error = (f"{urls[0]} sent no certificate that issued "
-                                   f"{end.subject}")
-                    break
-                fetched.append((urls[0], issuer))
-                end = issuer
-                path, error = _verify(leaf, [*extra, *(c for _, c in fetched)],
-                                      cafile=cafile, capath=capath, when=now)
-            top = sent_path[-1]
-            if error is None:
-                urls_text = ", ".join(url for url, _ in fetched)
-                doctor.add("error", "incomplete-chain",
-                           f"incomplete: the server does not send the issuer of "
-                           f"{top.subject}; completed from {urls_text}", top)
-            else:
-                why = ("the caIssuers fetch failed (see aia-fetch-failed)"
-                       if fetch_error is not None else
-                       "it names no caIssuers URL" if not end.ca_issuers_urls else
-                       "fetching is off" if not fetch_missing else
-                       f"it still fails: {error.reason}")
-                doctor.add("error", "incomplete-chain",
-                           f"incomplete: the issuer of {end.subject} ({end.issuer}) is "
-                           f"neither sent nor trusted, and the chain could not be "
-                           f"completed: {why}", top)
-                if fetch_error is not None:
-                    doctor.add("error", "aia-fetch-failed", fetch_error, end)
+        if error is not None and error.verify_code in _MISSING_ISSUER:
+            path, error = doctor.complete(
+                sent_path, fetched, error, fetch_missing, deadline,
+                lambda more: _verify(leaf, [*extra, *more], cafile=cafile, capath=capath,
+                                     when=now))
         elif error is not None and error.verify_code not in _DATE_ERRORS:
             # (a date error here means no time suits every certificate: the validity
             # findings below say which dates are wrong)
