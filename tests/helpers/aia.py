@@ -47,6 +47,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 pass  # the client stopped reading: what it should do
             return
+        if path == "/announced-huge":  # announces 50 MB, then says nothing
+            self.send_response(200)
+            self.send_header("Content-Length", str(HUGE_BYTES))
+            self.end_headers()
+            self.wfile.flush()
+            self.server.stop.wait(STALL_SECONDS)
+            return
         if path == "/headers":  # headers that never end
             self.wfile.write(b"HTTP/1.0 200 OK\r\nX-Pad: " + b"a" * 20000)
             return
@@ -82,7 +89,8 @@ class _Http(http.server.ThreadingHTTPServer):
 
 class AiaServer:
     """An HTTP server on 127.0.0.1 in a thread: ``files`` maps paths to bodies; /stall
-    says nothing for STALL_SECONDS (or until closed), /huge streams 50 MB, /headers sends
+    says nothing for STALL_SECONDS (or until closed), /huge streams 50 MB,
+    /announced-huge announces 50 MB and stalls, /headers sends
     20 kB of unending headers, /keep-open the intermediate with its Content-Length and
     then keeps the connection open."""
 

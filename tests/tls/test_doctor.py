@@ -241,6 +241,10 @@ def test_fetch_answers_that_are_not_a_body(reply: bytes, reason: str) -> None:
 
 
 def test_fetch_limits(aia_pki: AiaPki) -> None:
+    started = time.monotonic()
+    with pytest.raises(doctor._FetchError, match="announces 52428800 bytes, more than"):
+        doctor._http_get(aia_pki.server.url("/announced-huge"), started + 15,
+                         doctor.MAX_AIA_BYTES)
     with pytest.raises(doctor._FetchError, match="bytes of headers"):
         doctor._http_get(aia_pki.server.url("/headers"), time.monotonic() + 5,
                          doctor.MAX_AIA_BYTES)

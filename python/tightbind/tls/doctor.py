@@ -216,9 +216,13 @@ def _http_get(url: str, deadline: float, cap: int) -> bytes:
                                       "headers")
                 if head_end >= 0:
                     body_length = len(data) - head_end - 4
+                    declared = _content_length(data[:head_end])
+                    if declared is not None and declared > cap:
+                        raise _FetchError(f"{url} announces {declared} bytes, more than "
+                                          f"{cap}")
                     if body_length > cap:
                         raise _FetchError(f"{url} sent more than {cap} bytes")
-                    if body_length == _content_length(data[:head_end]):
+                    if body_length == declared:
                         break  # all of it, even from a server that keeps the connection
     except TimeoutError:
         raise _FetchError(f"fetching {url} timed out") from None
