@@ -28,6 +28,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs7.h>
 #include <openssl/pkcs12.h>
 #include <openssl/provider.h>
 #include <openssl/ssl.h>
@@ -158,6 +159,7 @@ void tb_tls_cert_info_free(tb_tls_cert_info *info);
 int tb_tls_cert_load(const unsigned char *data, size_t len, int pem, X509 **out);
 int tb_tls_cert_dump(X509 *cert, int pem, tb_tls_buf **out);
 int tb_tls_pem_read_certs(const unsigned char *data, size_t len, tb_tls_x509_list **out);
+int tb_tls_p7_certs(const unsigned char *data, size_t len, tb_tls_x509_list **out);
 
 /* csrc/tls_pkcs12.c: private keys (a NULL password means none was given) and PKCS#12
    (password NULL or "" tries the empty password both ways PKCS#12 allows). */

@@ -429,3 +429,31 @@ done:
     *out = list;
     return TB_OK;
 }
+
+/*
+ * The certificates of a DER PKCS#7 SignedData (a "certs-only" .p7c, as CAs publish behind
+ * AIA caIssuers URLs), in the order the structure holds them.  TB_TLS_E_DECODE when the
+ * data is not such a structure or holds no certificate.
+ */
+int tb_tls_p7_certs(const unsigned char *data, size_t len, tb_tls_x509_list **out)
+{
+    ERR_clear_error();
+    if (len > TB_TLS_MAX_INPUT)
+        return TB_TLS_E_TOO_LARGE;
+    int rc = tb_tls_init();
+    if (rc != TB_OK)
+        return rc;
+    const unsigned char *cursor = data;
+    PKCS7 *p7 = d2i_PKCS7(NULL, &cursor, (long)len);
+    if (p7 == NULL)
+        return TB_TLS_E_DECODE;
+    STACK_OF(X509) *certs = NULL;
+    if (PKCS7_type_is_signed(p7) && p7->d.sign != NULL)
+        certs = p7->d.sign->cert;
+    if (certs == NULL || sk_X509_num(certs) <= 0)
+        rc = TB_TLS_E_DECODE;
+    else
+        rc = tb_tls_list_from_stack(certs, out);
+    PKCS7_free(p7);
+    return rc;
+}

@@ -7,6 +7,7 @@
  *   0  tb_tls_p12_parse, then everything it returned is decoded, re-encoded and verified
  *   1  tb_tls_cert_load (DER)        3  tb_tls_pem_read_certs (a PEM bundle)
  *   2  tb_tls_cert_load (PEM)        4  tb_tls_pkey_load (PEM)   5  tb_tls_pkey_load (DER)
+ *   6  tb_tls_p7_certs (a DER PKCS#7, as caIssuers URLs serve)
  *
  * Every result is checked against the shim's contract (a known status code; outputs set
  * exactly on success; decoded strings inside their buffer; a DER round trip that gives
@@ -116,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
-    int target = (data[0] & 0x7f) % 6;
+    int target = (data[0] & 0x7f) % 7;
     int allow_no_mac = data[0] >> 7;
     const char *password = passwords[data[1] % (sizeof(passwords) / sizeof(passwords[0]))];
     const unsigned char *file = data + 2;
@@ -145,9 +146,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             exercise_cert(cert);
             X509_free(cert);
         }
-    } else if (target == 3) {
+    } else if (target == 3 || target == 6) {
         tb_tls_x509_list *list = NULL;
-        rc = tb_tls_pem_read_certs(file, len, &list);
+        rc = target == 3 ? tb_tls_pem_read_certs(file, len, &list)
+                         : tb_tls_p7_certs(file, len, &list);
         CHECK(known_status(rc) && (rc == TB_OK) == (list != NULL));
         if (list != NULL) {
             CHECK(list->count > 0);

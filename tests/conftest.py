@@ -134,6 +134,16 @@ def pki(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
+def aia_pki(tmp_path_factory: pytest.TempPathFactory):
+    """The chain doctor's PKI and its loopback caIssuers server (``helpers.aia``)."""
+    from helpers.aia import make_aia_pki
+
+    made = make_aia_pki(tmp_path_factory.mktemp("aia_pki"))
+    yield made
+    made.server.close()
+
+
+@pytest.fixture(scope="session")
 def rsa_server(pki):
     """A TLS echo server on 127.0.0.1 sending the RSA leaf and the intermediate
     (``helpers.pki.TlsServer``)."""

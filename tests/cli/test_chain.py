@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from helpers.aia import AiaPki
 from helpers.pki import Pki, TlsServer
 
 from tightbind.commands.chain import parse_target
@@ -67,3 +68,43 @@ def test_closed_pipe_ends_quietly(pki: Pki, rsa_server: TlsServer) -> None:
                             timeout=120, check=False)
     assert result.stdout.strip() == "status=141"
     assert result.stderr == ""
+
+
+def test_check_clean_incomplete_and_fail_on(aia_pki: AiaPki, run_cli) -> None:
+    root = str(aia_pki.pki.files["root.pem"])
+    with TlsServer(aia_pki.chains["clean"], aia_pki.keys["clean"]) as server:
+        clean = run_cli("chain", "--check", f"127.0.0.1:{server.port}", "--servername",
+                        "localhost", "--cafile", root)
+    assert clean.returncode == 0, clean.stderr
+    assert "findings: none (revocation not checked)" in clean.stdout
+    with TlsServer(aia_pki.chains["incomplete"], aia_pki.keys["incomplete"]) as server:
+        target = f"127.0.0.1:{server.port}"
+        text = run_cli("chain", "--check", target, "--servername", "localhost", "--cafile",
+                       root)
+        data = run_cli("chain", "--check", target, "--servername", "localhost", "--cafile",
+                       root, "--json")
+    url = aia_pki.server.url("/inter.der")
+    assert text.returncode == 1, text.stderr
+    assert "ERROR   incomplete-chain: [0] /O=tightbind doctor/CN=good.doctor.test: " \
+           "incomplete: the server does not send the issuer" in text.stdout
+    assert f"/O=tightbind doctor/CN=Doctor Intermediate CA  (fetched from {url})" in text.stdout
+    report = json.loads(data.stdout)
+    assert data.returncode == 1
+    assert [f["code"] for f in report["findings"]] == ["incomplete-chain"]
+    assert report["fetched"][0]["url"] == url and report["trusted"] is True
+
+
+@pytest.mark.parametrize("fail_on,status", [("error", 0), ("warning", 1), ("info", 1)])
+def test_check_fail_on(aia_pki: AiaPki, run_cli, fail_on: str, status: int) -> None:
+    with TlsServer(aia_pki.chains["duplicated"], aia_pki.keys["duplicated"]) as server:
+        result = run_cli("chain", "--check", f"127.0.0.1:{server.port}", "--servername",
+                         "localhost", "--cafile", str(aia_pki.pki.files["root.pem"]),
+                         "--fail-on", fail_on)
+    assert result.returncode == status, result.stderr
+    assert "WARNING duplicate-certificate: [2]" in result.stdout
+
+
+def test_check_cannot_connect(run_cli) -> None:
+    result = run_cli("chain", "--check", "127.0.0.1:1", "--timeout", "5")
+    assert result.returncode == 2
+    assert "refused" in result.stderr

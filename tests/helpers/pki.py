@@ -185,16 +185,19 @@ class TlsServer:
 
     mode "echo": TLS, echoes what it reads until EOF; "greet": TLS, sends b"hello" and
     closes without close_notify; "silent": accepts TCP and says nothing; "plain": answers
-    in clear text.
+    in clear text.  ``ciphers`` (OpenSSL's cipher string, e.g. "DEFAULT:@SECLEVEL=0") is
+    set before the chain is loaded, so a weak certificate can be served.
     """
 
     def __init__(self, chain: Path | None = None, key: Path | None = None,
-                 mode: str = "echo") -> None:
+                 mode: str = "echo", ciphers: str | None = None) -> None:
         self.mode = mode
         self.server_names: list[str | None] = []
         self.context = None
         if mode in ("echo", "greet"):
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            if ciphers is not None:
+                context.set_ciphers(ciphers)
             context.load_cert_chain(str(chain), str(key))
             context.sni_callback = self._sni
             self.context = context

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import socket
 import ssl
+import subprocess
 import sys
 import threading
 from pathlib import Path
 
 from tightbind import tls
-from tightbind.tls import crypto
+from tightbind.tls import crypto, doctor
 
 
 def serve_once(listener: socket.socket, context: ssl.SSLContext) -> None:
@@ -101,6 +102,9 @@ def main() -> None:
     pki, password = Path(sys.argv[1]), sys.argv[2]
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     read = lambda name: (pki / name).read_bytes()
+    p7 = subprocess.run(["openssl", "crl2pkcs7", "-nocrl", "-certfile",
+                         str(pki / "leaf_chain.pem"), "-outform", "DER"],
+                        capture_output=True, check=True, timeout=60).stdout
     for _ in range(rounds):
         for name in ("aes", "legacy", "empty", "nokey", "plain"):
             p12 = tls.load_pkcs12(read(f"{name}.p12"), None if name == "empty" else password)
@@ -140,6 +144,17 @@ def main() -> None:
                                  cafile=pki / "root.pem", **kwargs)
             except tls.CertificateVerifyError:
                 pass
+        # The chain doctor's native calls: PKCS#7 (caIssuers answers), issuer and name checks.
+        assert [c.subject.CN for c in doctor._parse_issuers(p7, "p7")] == [
+            c.subject.CN for c in certs]
+        for bad in (b"", b"\x30\x03\x02\x01\x00", p7[:100], p7[:-1]):
+            try:
+                doctor._parse_issuers(bad, "bad")
+            except doctor._FetchError:
+                pass
+        assert doctor._issued(certs[1], certs[0]) and not doctor._issued(certs[0], certs[1])
+        assert doctor._matches_host(certs[0], "localhost")
+        assert not doctor._matches_host(certs[0], "10.1.2.3")
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(pki / "leaf_chain.pem"), str(pki / "leaf.key"))

@@ -4,6 +4,10 @@ What ``openssl s_client -showcerts`` is used for: every certificate the server s
 issuer, validity, SANs, SHA-256 fingerprint, PEM) and whether the chain verified, with
 OpenSSL's reason when it did not.  Exit status 0 when it verified, 1 when it did not,
 2 when no chain was fetched.
+
+With ``--check``: what is wrong with the chain (:func:`tightbind.tls.diagnose`), one
+finding per problem; exit status 0 when clean, 1 when a finding is at or over
+``--fail-on`` (default: error), 2 when no chain was fetched.  Revocation is not checked.
 """
 
 from __future__ import annotations
@@ -27,6 +31,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=10.0, metavar="S",
                         help="seconds for the connect and for the handshake (default 10)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--check", action="store_true",
+                        help="diagnose the chain: order, missing intermediates (fetched "
+                             "from the caIssuers URL), trust, dates, weak signatures and "
+                             "keys, the host name")
+    parser.add_argument("--fail-on", choices=("error", "warning", "info"), default="error",
+                        help="with --check: exit 1 for findings this severe or worse "
+                             "(default error)")
+    parser.add_argument("--expiry-days", type=int, default=30, metavar="N",
+                        help="with --check: warn about certificates expiring within N "
+                             "days (default 30)")
+    parser.add_argument("--no-fetch", action="store_true",
+                        help="with --check: do not fetch missing intermediates")
 
 
 def parse_target(target: str) -> tuple[str, int]:
@@ -75,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"tightbind chain: {exc}", file=sys.stderr)
         return 2
+    if args.check:
+        return _check(args, host, port)
     try:
         chain = tls.fetch_chain(host, port, server_hostname=args.servername, cafile=args.cafile,
                                 capath=args.capath, timeout=args.timeout)
@@ -113,3 +131,21 @@ def run(args: argparse.Namespace) -> int:
     if chain.verified:
         print("\nverified chain: " + " -> ".join(str(c.subject) for c in chain.verified))
     return 0 if chain.trusted else 1
+
+
+def _check(args: argparse.Namespace, host: str, port: int) -> int:
+    from tightbind import tls
+
+    try:
+        report = tls.diagnose(host, port, servername=args.servername, cafile=args.cafile,
+                              capath=args.capath, timeout=args.timeout,
+                              expiry_days=args.expiry_days, fetch_missing=not args.no_fetch)
+    except (tls.TlsError, ValueError) as exc:
+        print(f"tightbind chain: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        json.dump(report.to_dict(), sys.stdout, indent=2)
+        print()
+    else:
+        print(report.format())
+    return 1 if report.fails(args.fail_on) else 0

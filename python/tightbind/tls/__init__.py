@@ -4,7 +4,9 @@ One module per feature, each over one C file (declared for cffi in ``csrc/tls.h`
 :mod:`~tightbind.tls.x509` (certificates, ``csrc/tls_x509.c``),
 :mod:`~tightbind.tls.pkcs12` (PKCS#12 and private keys, ``csrc/tls_pkcs12.c``),
 :mod:`~tightbind.tls.verify` (offline verification and trust, ``csrc/tls_verify.c``) and
-:mod:`~tightbind.tls.connection` (the client, ``csrc/tls_conn.c``); the exceptions are
+:mod:`~tightbind.tls.connection` (the client, ``csrc/tls_conn.c``) and
+:mod:`~tightbind.tls.doctor` (:func:`diagnose`: what is wrong with a server's chain); the
+exceptions are
 in :mod:`~tightbind.tls.errors`.  Import them all from here.
 
 PKCS#12 the way pyOpenSSL's ``load_pkcs12`` read it (removed from pyOpenSSL in 23.3)::
@@ -29,6 +31,13 @@ A server's chain, as sent and as verified, never hiding an untrusted one::
     chain.verified     # leaf to trusted root; empty when verification failed
     chain.verify_error # None, or OpenSSL's reason ("certificate has expired", ...)
 
+What is wrong with it, one finding per problem (order, a missing intermediate fetched
+from the caIssuers URL, trust, dates, weak signatures and keys, the host name)::
+
+    report = diagnose("example.org")
+    for finding in report.findings:
+        print(finding.severity, finding.code, finding.message)
+
 Every error is a :class:`tightbind.TlsError`; the subclasses below say which case it is,
 and each carries OpenSSL's own reasons in ``openssl_errors``.
 """
@@ -37,6 +46,7 @@ from __future__ import annotations
 
 from tightbind.tls._native import MAX_INPUT, MAX_ITERATIONS, openssl_version
 from tightbind.tls.connection import PeerChain, TLSConnection, fetch_chain
+from tightbind.tls.doctor import ChainReport, Finding, diagnose
 from tightbind.tls.errors import (
     CaLocationError,
     CertificateVerifyError,
@@ -84,7 +94,9 @@ __all__ = [
     "CaLocationError",
     "Certificate",
     "CertificateVerifyError",
+    "ChainReport",
     "DecodeError",
+    "Finding",
     "HandshakeError",
     "HostnameMismatch",
     "InputTooLarge",
@@ -104,6 +116,7 @@ __all__ = [
     "UnsupportedAlgorithm",
     "WrongPassword",
     "create_pkcs12",
+    "diagnose",
     "dump_certificate",
     "dump_privatekey",
     "fetch_chain",
