@@ -241,7 +241,7 @@ def run_suite(python: Path, tmp_path: Path, *args: str) -> subprocess.CompletedP
     ignore = [f"--ignore={path}" for name in SOURCE_ONLY for path in tests.rglob(name)]
     assert any(path.endswith("packaging") for path in ignore), ignore
     return subprocess.run(
-        [str(python), "-m", "pytest", "-p", "no:cacheprovider", f"--rootdir={tests}",
+        [str(python), "-m", "pytest", "-p", "no:cacheprovider", f"--rootdir={ROOT}",
          "-c", os.devnull, "--import-mode=importlib", "-o", f"pythonpath={tests}",
          str(tests), *ignore, *args],
         capture_output=True, text=True, cwd=tmp_path, env=clean_env(**{NESTED: "1"}),
