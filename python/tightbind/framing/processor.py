@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import operator
 import threading
+import traceback
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -33,6 +34,20 @@ _VIEW_THRESHOLD = 2048  # average payload size above which payloads are parsed f
 _ASSEMBLE_THRESHOLD = 256 * 1024
 
 _call = getattr(operator, "call", lambda function, argument: function(argument))
+
+
+def _clear_frames(exc: BaseException) -> None:
+    """Drop the local variables of the finished frames in ``exc``'s tracebacks (its own
+    and those of the exceptions it was raised from), keeping the line numbers."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        traceback.clear_frames(current.__traceback__)
+        pending += [current.__cause__, current.__context__]
 
 
 class Processor:
@@ -262,8 +277,12 @@ class Processor:
         buf = self._buf
         end = scan.consumed  # on a stream error, the offending frame's offset
         view = None
-        if end - scan_start > _VIEW_THRESHOLD * scan.frames:
+        if end - scan_start > _VIEW_THRESHOLD * scan.frames or (
+                type(buf) is not bytes and not scanner.bytes_payloads):
             # Large payloads are parsed from views of the buffer: no copy before parsing.
+            # So are the pure scanner's from a bytearray buffer: its slices would be
+            # bytearrays, which upb in protobuf 4.x refuses ("expected bytes"), and
+            # views are cheaper than copies.
             view = memoryview(buf)
             starts, ends = scanner.bounds(scan)
             payloads: Iterable[Any] = map(view.__getitem__, map(slice, starts, ends))
@@ -337,6 +356,11 @@ class Processor:
             f"{full_name(self._types[type_id])}: {exc}",
             offset=offset,
         )
+        # The parser's frames in the cause's traceback may hold a view of the buffer (the
+        # pure-Python protobuf parses memoryviews in Python): clear them, or the error
+        # kept for the next read would keep the buffer exported and the next push fail
+        # with BufferError.
+        _clear_frames(exc)
         error.__cause__ = exc
         self._error = error
 
