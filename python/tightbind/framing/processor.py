@@ -36,6 +36,18 @@ _ASSEMBLE_THRESHOLD = 256 * 1024
 _call = getattr(operator, "call", lambda function, argument: function(argument))
 
 
+def _takes_bytearray(parser: Any) -> bool:
+    """Return whether ``parser`` (a message class's ``FromString``) takes a bytearray;
+    upb in protobuf 4.21 to 4.25 raises TypeError "expected bytes, bytearray found"."""
+    try:
+        parser(bytearray())
+    except TypeError:
+        return False
+    except Exception:  # an empty payload may be invalid (proto2 required fields)
+        return True
+    return True
+
+
 def _clear_frames(exc: BaseException) -> None:
     """Drop the local variables of the finished frames in ``exc``'s tracebacks (its own
     and those of the exceptions it was raised from), keeping the line numbers."""
@@ -114,6 +126,12 @@ class Processor:
             wire_format, len(types), max_frame_size)
         self._types = types
         self._parsers = [t.FromString for t in types]
+        # The pure scanner cuts bytearrays from a bytearray buffer (after a push that
+        # joined a partial frame, or a bytearray or memoryview push).  upb in protobuf
+        # 4.x refuses them, so such parsers get views instead (memoryviews, which every
+        # protobuf takes); the others keep the slices, which parse faster than views.
+        self._bytearray_views = not self._scanner.bytes_payloads and not all(
+            map(_takes_bytearray, self._parsers))
         self._codec = codec
         self._format: Codec = wire_format
         self._max_frame_size = max_frame_size
@@ -278,11 +296,10 @@ class Processor:
         end = scan.consumed  # on a stream error, the offending frame's offset
         view = None
         if end - scan_start > _VIEW_THRESHOLD * scan.frames or (
-                type(buf) is not bytes and not scanner.bytes_payloads):
+                self._bytearray_views and type(buf) is not bytes):
             # Large payloads are parsed from views of the buffer: no copy before parsing.
-            # So are the pure scanner's from a bytearray buffer: its slices would be
-            # bytearrays, which upb in protobuf 4.x refuses ("expected bytes"), and
-            # views are cheaper than copies.
+            # So are the pure scanner's from a bytearray buffer when a parser refuses
+            # bytearrays (upb in protobuf 4.x), its slices of that buffer.
             view = memoryview(buf)
             starts, ends = scanner.bounds(scan)
             payloads: Iterable[Any] = map(view.__getitem__, map(slice, starts, ends))

@@ -11,9 +11,9 @@ the payload limit, and offer the same four calls:
 ``payloads(buf, start, scan)``
     the frames' payloads, cut out of ``buf``: always ``bytes`` from the native scanner
     (its ``bytes_payloads`` is true), slices of ``buf`` from the pure one, so bytearrays
-    when ``buf`` is one.  The Processor parses from memoryviews of ``buf``, cut at
-    ``bounds``, where payloads would not be bytes, since upb in protobuf 4.x refuses
-    bytearray; and for large payloads, to save a copy.
+    when ``buf`` is one.  The Processor parses from memoryviews of ``buf`` instead, cut
+    at ``bounds``, where those bytearrays would reach a parser that refuses them (upb in
+    protobuf 4.x), and for large payloads, to save a copy.
 
 The native scanner is one C call per batch and cuts payloads with one
 ``struct.unpack_from`` per batch; the pure scanner is the same walk in Python, the twin
