@@ -45,6 +45,8 @@ MATRIX = ROOT / "requirements" / "matrix"
 PINNED = [ROOT / "requirements" / "test.txt", ROOT / "requirements" / "build.txt"]
 # Every matrix venv runs the tests with these, pinned as in PINNED unless the file pins them.
 BASE = ["cffi", "pytest", "hypothesis"]
+# The dependencies whose ranges the matrix covers (pyproject.toml's floors).
+DEPENDENCIES = ["protobuf", "pillow", "numpy", "cffi"]
 # Bump to rebuild every venv after a change to how they are made.
 RECIPE = "1"
 RUN_TIMEOUT = 1200  # seconds for one pytest run
@@ -287,22 +289,19 @@ class Matrix:
 
 
 def newest(cells: list[Cell]) -> int:
-    """Compare the highest version each matrix file pins with the registry's newest."""
-    pins = main_pins()
-    highest: dict[str, str] = {}
-    for cell in cells:
-        for line in cell.requirements:
-            name = requirement_name(line)
-            if name and "==" in line and name in {"protobuf", "pillow", "numpy", "cffi"}:
-                highest[name] = max(highest.get(name, "0"), line.split("==")[1],
-                                    key=lambda v: [int(x) for x in re.findall(r"\d+", v)])
-    for name in ("protobuf", "pillow", "numpy", "cffi"):
-        ours = [v for v in (highest.get(name), pins.get(name, "==").split("==")[1]) if v]
-        result = subprocess.run([sys.executable, *PIP, "index", "versions", name],
-                                capture_output=True, text=True)
-        match = re.search(r"\((\S+)\)", result.stdout)
-        latest = match.group(1) if match else "?"
-        print(f"{name:10} registry newest {latest:10} tested {', '.join(ours)}")
+    """Print, per dependency, the versions tested and the registry's newest release."""
+    tested: dict[str, set[str]] = {name: set() for name in DEPENDENCIES}
+    for line in [*main_pins().values(), *(r for cell in cells for r in cell.requirements)]:
+        name = requirement_name(line)
+        if name in tested and "==" in line:
+            tested[name].add(line.split("==", 1)[1].strip())
+    for name, versions in tested.items():
+        result = subprocess.run([sys.executable, "-m", "pip", "index", "versions", name],
+                                capture_output=True, text=True, timeout=120)
+        match = re.search(rf"^{name}\s+\((\S+)\)", result.stdout, re.I | re.M)
+        ordered = sorted(versions, key=lambda v: [int(x) for x in re.findall(r"\d+", v)])
+        print(f"{name:10} newest on the registry: {match.group(1) if match else '?':10} "
+              f"tested: {', '.join(ordered)}")
     return 0
 
 

@@ -17,9 +17,6 @@ import pytest
 
 from conftest import ROOT
 
-DEPENDENCIES = ["cffi", "protobuf", "pillow", "numpy"]
-
-
 def load_runner():
     spec = importlib.util.spec_from_file_location("tightbind_matrix", ROOT / "scripts" /
                                                   "_matrix.py")
@@ -31,6 +28,7 @@ def load_runner():
 
 
 runner = load_runner()
+DEPENDENCIES = runner.DEPENDENCIES
 CELLS = [runner.Cell.read(path) for path in sorted(runner.MATRIX.glob("*.txt"))]
 
 
