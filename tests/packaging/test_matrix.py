@@ -17,6 +17,7 @@ import pytest
 
 from conftest import ROOT
 
+
 def load_runner():
     spec = importlib.util.spec_from_file_location("tightbind_matrix", ROOT / "scripts" /
                                                   "_matrix.py")
