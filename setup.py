@@ -25,10 +25,14 @@ class build_py_with_tessdata(build_py):
     system's); TIGHTBIND_BUNDLE_LANGS lists the models (default "eng osd").  The models
     and their Debian copyright files land in tightbind/tessdata/, which tightbind.ocr uses
     when neither data_path nor TESSDATA_PREFIX points elsewhere.
+
+    TIGHTBIND_BUNDLE_LICENSES names a folder of licence texts, one subfolder per bundled
+    library (scripts/build-vendor makes it); it is copied to tightbind/licenses/.
     """
 
     def run(self):
         super().run()
+        self.bundle_licenses()
         source = os.environ.get("TIGHTBIND_BUNDLE_TESSDATA")
         if not source:
             return
@@ -43,6 +47,13 @@ class build_py_with_tessdata(build_py):
             for notice in glob.glob(f"/usr/share/doc/tesseract-ocr-{lang}/copyright"):
                 shutil.copy2(notice, os.path.join(target, f"COPYING.{lang}"))
 
+    def bundle_licenses(self):
+        licenses = os.environ.get("TIGHTBIND_BUNDLE_LICENSES")
+        if licenses:
+            target = os.path.join(self.build_lib, "tightbind", "licenses")
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(licenses, target)
+
 
 setup(
     cmdclass={"build_py": build_py_with_tessdata},
@@ -51,4 +62,7 @@ setup(
     package_data={"tightbind": ["py.typed"], "tightocr": ["py.typed"], "protobufp": ["py.typed"]},
     cffi_modules=build_ffi.cffi_modules(),
     zip_safe=False,
+    # cffi builds every module against the limited API (.abi3.so); one wheel, tagged
+    # cp310-abi3, then serves CPython 3.10 and every later version.
+    options={"bdist_wheel": {"py_limited_api": "cp310"}},
 )

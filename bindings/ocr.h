@@ -138,3 +138,4 @@ void TessDeleteResultRenderer(TessResultRenderer *renderer);
 void TessResultRendererInsert(TessResultRenderer *renderer, TessResultRenderer *next);
 int TessResultRendererBeginDocument(TessResultRenderer *renderer, const char *title);
 int TessResultRendererEndDocument(TessResultRenderer *renderer);
+int TessResultRendererAddImage(TessResultRenderer *renderer, TessBaseAPI *api);

@@ -7,12 +7,20 @@ typedef ... SSL;
 typedef ... SSL_CTX;
 typedef ... SSL_CIPHER;
 typedef ... X509_STORE;
+typedef ... X509_NAME;
+typedef ... X509_EXTENSION;
+typedef ... EVP_CIPHER;
 
 #define X509_V_OK ...
 #define X509_V_ERR_HOSTNAME_MISMATCH ...
 #define X509_V_ERR_IP_ADDRESS_MISMATCH ...
 #define OPENSSL_VERSION ...
 #define OPENSSL_MODULES_DIR ...
+#define EVP_PKEY_RSA ...
+#define EVP_PKEY_DSA ...
+#define EVP_PKEY_DH ...
+#define EVP_PKEY_EC ...
+#define PEM_BUFSIZE ...
 
 /* OpenSSL, called directly. */
 const char *OpenSSL_version(int type);
@@ -36,3 +44,17 @@ const char *SSL_get_version(const SSL *ssl);
 const SSL_CIPHER *SSL_get_current_cipher(const SSL *ssl);
 const char *SSL_CIPHER_get_name(const SSL_CIPHER *cipher);
 int SSL_CIPHER_get_bits(const SSL_CIPHER *cipher, int *alg_bits);
+X509 *X509_new(void);
+long X509_get_version(const X509 *cert);
+int X509_set_version(X509 *cert, long version);
+int X509_get_ext_count(const X509 *cert);
+unsigned long X509_subject_name_hash(X509 *cert);
+X509_NAME *X509_NAME_new(void);
+X509_NAME *X509_NAME_dup(const X509_NAME *name);
+void X509_NAME_free(X509_NAME *name);
+int X509_NAME_cmp(const X509_NAME *a, const X509_NAME *b);
+void X509_EXTENSION_free(X509_EXTENSION *ext);
+int X509_EXTENSION_get_critical(const X509_EXTENSION *ext);
+EVP_PKEY *EVP_PKEY_new(void);
+int EVP_PKEY_get_id(const EVP_PKEY *key);
+void EVP_CIPHER_free(EVP_CIPHER *cipher);

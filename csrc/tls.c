@@ -126,6 +126,12 @@ int tb_tls_queue_is_unsupported(void)
     return code_is_unsupported(ERR_peek_error()) || code_is_unsupported(ERR_peek_last_error());
 }
 
+int tb_tls_queue_is_wrong_key(void)
+{
+    unsigned long code = ERR_peek_last_error();
+    return ERR_GET_LIB(code) == ERR_LIB_PKCS12 && ERR_GET_REASON(code) == PKCS12_R_DECODE_ERROR;
+}
+
 /* ---------------------------------------------------------------- buffers, lists */
 
 void tb_tls_buf_free(tb_tls_buf *buf)
@@ -200,7 +206,7 @@ int tb_tls_list_from_stack(const STACK_OF(X509) *sk, tb_tls_x509_list **out)
 
 BIO *tb_tls_bio_for(const unsigned char *data, size_t len)
 {
-    if (len > INT_MAX)
+    if (len > TB_TLS_MAX_INPUT)
         return NULL;
     return BIO_new_mem_buf(data, (int)len);
 }

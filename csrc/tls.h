@@ -19,6 +19,7 @@
 #ifndef TB_TLS_H
 #define TB_TLS_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,23 @@
 #define TB_TLS_E_CA_LOCATIONS (-310)  /* the cafile/capath could not be loaded */
 #define TB_TLS_E_SYSCALL (-311)       /* a socket call failed: see the errno value */
 #define TB_TLS_E_PROTOCOL (-312)      /* a TLS protocol failure (alert, bad record, ...) */
+#define TB_TLS_E_NO_KEY (-313)        /* no key: a certificate without one, an empty key */
+#define TB_TLS_E_EXTENSION (-314)     /* X509V3_EXT_nconf refused the extension */
+#define TB_TLS_E_NAME (-315)          /* the value does not fit the name attribute */
+#define TB_TLS_E_KEY_CHECK (-316)     /* the private key's parts do not belong together */
+#define TB_TLS_E_TOO_LARGE (-317)     /* an input longer than TB_TLS_MAX_INPUT bytes */
+#define TB_TLS_E_DECRYPT (-318)       /* the password verified the MAC but decrypts nothing */
+#define TB_TLS_E_TOO_COSTLY (-319)    /* key derivation past TB_TLS_MAX_ITERATIONS in all */
+
+/* The longest certificate, key, bundle or PKCS#12 input (and password) the shim takes:
+   OpenSSL keeps such lengths in an int. */
+#define TB_TLS_MAX_INPUT INT_MAX
+
+/* The key-derivation work one PKCS#12 parse or private key load may do, in PBKDF2 (or
+   PKCS#12 KDF) iterations summed over the MAC and every decryption (scrypt counts
+   N * r * p): a file asking for more is refused before any of it is done, so a 3 KB file
+   cannot keep a caller busy for hours.  Files in the wild ask for 2048 to 600000 each. */
+#define TB_TLS_MAX_ITERATIONS 4000000
 
 /* tb_tls_step() operations and non-failure results. */
 #define TB_TLS_OP_HANDSHAKE 0
@@ -175,6 +193,66 @@ int tb_tls_conn_new(SSL_CTX *ctx, int fd, const char *sni, const char *check_hos
 int tb_tls_step(SSL *ssl, int op, unsigned char *buf, size_t len, size_t *done, int *sys_errno);
 int tb_tls_peer_chains(SSL *ssl, tb_tls_x509_list **sent, tb_tls_x509_list **verified,
                        long *result);
+/*
+ * The stand-in for pyOpenSSL's OpenSSL.crypto (tightbind/tls/crypto/): csrc/tls_crypto_keys.c
+ * and csrc/tls_crypto_x509.c.  Passwords are bytes with a length (NUL bytes allowed;
+ * NULL: none given).  Functions that write short text into a caller buffer (out, cap)
+ * set *len to the full length: when it is not below cap, call again with more room.
+ */
+#define TB_TLS_ABSENT 1 /* a non-failure status: the field or attribute is not set */
+#define TB_TLS_FORMAT_PEM 1
+#define TB_TLS_FORMAT_DER 2
+#define TB_TLS_FORMAT_TEXT 3
+#define TB_TLS_NAME_SUBJECT 0
+#define TB_TLS_NAME_ISSUER 1
+#define TB_TLS_TIME_NOT_BEFORE 0
+#define TB_TLS_TIME_NOT_AFTER 1
+
+/* csrc/tls_crypto_keys.c: the error queue as "lib US reason US data RS" records (returns
+   how many errors it took off), keys, PKCS#12 export. */
+size_t tb_tls_drain_error_fields(char *out, size_t cap);
+int tb_tls_key_read(const unsigned char *data, size_t len, int pem, int public_only,
+                    const unsigned char *password, size_t password_len, EVP_PKEY **out);
+int tb_tls_cipher_fetch(const char *name, EVP_CIPHER **out);
+int tb_tls_key_write(EVP_PKEY *key, int format, int public_only, EVP_CIPHER *cipher,
+                     const unsigned char *password, size_t password_len, tb_tls_buf **out);
+int tb_tls_key_generate(int type, int bits, EVP_PKEY **out);
+int tb_tls_key_check(EVP_PKEY *key);
+int tb_tls_curve_names(tb_tls_buf **out); /* built-in curves' short names, one a line */
+int tb_tls_p12_export(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
+                      const char *password, const char *name, int iterations,
+                      int mac_iterations, tb_tls_buf **out);
+
+/* csrc/tls_crypto_x509.c: names (edited in place), certificate fields, extensions. */
+int tb_tls_nid(const char *name);
+int tb_tls_name_get(const X509_NAME *name, int nid, char *out, size_t cap, size_t *len);
+int tb_tls_name_set(X509_NAME *name, int nid, const unsigned char *value, size_t len);
+int tb_tls_name_entries(const X509_NAME *name, tb_tls_buf **out);
+int tb_tls_name_der(const X509_NAME *name, tb_tls_buf **out);
+unsigned long tb_tls_name_hash(const X509_NAME *name);
+int tb_tls_name_text(const X509_NAME *name, char *out, size_t cap);
+X509_NAME *tb_tls_x509_name(const X509 *cert, int which);
+int tb_tls_x509_set_name(X509 *cert, int which, const X509_NAME *from);
+int tb_tls_x509_serial(const X509 *cert, char *out, size_t cap, size_t *len);
+int tb_tls_x509_set_serial(X509 *cert, const char *hex);
+int tb_tls_x509_time(X509 *cert, int which, char *out, size_t cap, size_t *len);
+int tb_tls_x509_set_time(X509 *cert, int which, const char *when);
+int tb_tls_x509_adjust_time(X509 *cert, int which, long seconds);
+int tb_tls_x509_expired(X509 *cert);
+int tb_tls_x509_digest(const X509 *cert, const char *digest, unsigned char *out, size_t cap,
+                       size_t *len);
+const char *tb_tls_x509_signature_algorithm(const X509 *cert);
+int tb_tls_x509_sign(X509 *cert, EVP_PKEY *key, const char *digest);
+int tb_tls_x509_public_key(X509 *cert, EVP_PKEY **out);
+int tb_tls_x509_set_public_key(X509 *cert, EVP_PKEY *key);
+int tb_tls_x509_text(X509 *cert, tb_tls_buf **out);
+int tb_tls_x509_add_extensions(X509 *cert, X509_EXTENSION **extensions, size_t count);
+int tb_tls_x509_extension(const X509 *cert, int index, X509_EXTENSION **out);
+int tb_tls_ext_new(const char *name, int critical, const char *value, X509 *subject,
+                   X509 *issuer, X509_EXTENSION **out);
+const char *tb_tls_ext_short_name(const X509_EXTENSION *ext);
+int tb_tls_ext_data(const X509_EXTENSION *ext, const unsigned char **data, size_t *len);
+int tb_tls_ext_text(X509_EXTENSION *ext, tb_tls_buf **out);
 /* cffi:end */
 
 #endif /* TB_TLS_H */

@@ -16,7 +16,13 @@ int tb_tls_legacy_loaded(void);
 /* True when the error queue says an algorithm is missing from every loaded provider. */
 int tb_tls_queue_is_unsupported(void);
 
-/* A read-only memory BIO over data (NULL when len exceeds INT_MAX or on no memory). */
+/* True when the error queue says a decryption produced bytes that do not decode: the
+   padding happened to look right but the key (the password) was wrong.  The decoders
+   then also report "unsupported", which must not be read as a missing algorithm. */
+int tb_tls_queue_is_wrong_key(void);
+
+/* A read-only memory BIO over data (NULL when len exceeds TB_TLS_MAX_INPUT or on no
+   memory: callers check the length first and return TB_TLS_E_TOO_LARGE). */
 BIO *tb_tls_bio_for(const unsigned char *data, size_t len);
 
 /* Copy what a memory BIO holds into a new tb_tls_buf. */
@@ -35,6 +41,15 @@ typedef struct {
 } tb_tls_password_source;
 
 int tb_tls_password_cb(char *buf, int size, int rwflag, void *u);
+
+/* csrc/tls_crypto_keys.c: a PKCS#8 key through a decoder built once per key type (OpenSSL
+   3.0 builds one per call otherwise); falls back to EVP_PKCS82PKEY. */
+EVP_PKEY *tb_tls_p8_to_pkey(const PKCS8_PRIV_KEY_INFO *p8);
+
+/* csrc/tls_pkcs12.c: the key-derivation work a PBE algorithm (PKCS#12 PBE, PBES1, PBES2
+   with PBKDF2 or scrypt) asks for, in iterations; LONG_MAX when its parameters do not
+   decode or are out of range, 0 for algorithms that derive no key from a password. */
+long tb_tls_pbe_cost(const X509_ALGOR *alg);
 
 /* csrc/tls_verify.c: hostname checks shared with the client (tls_conn.c). */
 int tb_tls_is_ip_literal(const char *host);

@@ -11,10 +11,98 @@
 
 #define TB_TLS_P12_MAX_DEPTH 8 /* nesting of safeContents bags we follow */
 
+/* ---------------------------------------------------------------- key-derivation cost */
+
+/* An iteration count: `missing` when absent, LONG_MAX when it does not fit in 64 bits,
+   0 when negative (OpenSSL refuses those itself). */
+static long count_of(const ASN1_INTEGER *value, long missing)
+{
+    int64_t n;
+    if (value == NULL)
+        return missing;
+    if (!ASN1_INTEGER_get_int64(&n, value))
+        return LONG_MAX;
+    return n < 0 ? 0 : (n > LONG_MAX ? LONG_MAX : (long)n);
+}
+
+static long saturating_mul(long a, long b)
+{
+    return (a != 0 && b > LONG_MAX / a) ? LONG_MAX : a * b;
+}
+
+long tb_tls_pbe_cost(const X509_ALGOR *alg)
+{
+    long cost = 0;
+    int nid = OBJ_obj2nid(alg->algorithm);
+
+    /* Parameters that do not decode cost nothing: OpenSSL fails on them before deriving. */
+    if (nid == NID_pbes2) {
+        PBE2PARAM *pbe2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter);
+        if (pbe2 == NULL)
+            return 0;
+        int kdf = OBJ_obj2nid(pbe2->keyfunc->algorithm);
+        if (kdf == NID_id_pbkdf2) {
+            PBKDF2PARAM *pbkdf2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM),
+                                                            pbe2->keyfunc->parameter);
+            cost = pbkdf2 ? count_of(pbkdf2->iter, 0) : 0;
+            PBKDF2PARAM_free(pbkdf2);
+        } else if (kdf == NID_id_scrypt) {
+            SCRYPT_PARAMS *scrypt = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(SCRYPT_PARAMS),
+                                                              pbe2->keyfunc->parameter);
+            if (scrypt != NULL)
+                cost = saturating_mul(saturating_mul(count_of(scrypt->costParameter, 0),
+                                                     count_of(scrypt->blockSize, 0)),
+                                      count_of(scrypt->parallelizationParameter, 0));
+            SCRYPT_PARAMS_free(scrypt);
+        }
+        PBE2PARAM_free(pbe2);
+    } else if (EVP_PBE_find(EVP_PBE_TYPE_OUTER, nid, NULL, NULL, NULL)) {
+        /* PKCS#12 PBE and PBES1 (pbeWithSHAAnd3-KeyTripleDES-CBC, pbeWithMD5AndDES-CBC...) */
+        PBEPARAM *pbe = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter);
+        cost = pbe ? count_of(pbe->iter, 1) : 0;
+        PBEPARAM_free(pbe);
+    }
+    return cost;
+}
+
+/* Take cost from *budget: 0, or TB_TLS_E_TOO_COSTLY when the budget does not cover it. */
+static int spend(long *budget, long cost)
+{
+    if (cost > *budget)
+        return TB_TLS_E_TOO_COSTLY;
+    *budget -= cost;
+    return TB_OK;
+}
+
+/* The key-derivation cost of an encrypted PKCS#8 key in data (PEM or DER), or 0 when it
+   holds none; read without decrypting anything. */
+static long encrypted_key_cost(const unsigned char *data, size_t len, int pem)
+{
+    BIO *bio = tb_tls_bio_for(data, len);
+    if (bio == NULL)
+        return 0;
+    ERR_set_mark();
+    X509_SIG *p8 = pem ? PEM_read_bio_PKCS8(bio, NULL, NULL, NULL) : d2i_PKCS8_bio(bio, NULL);
+    ERR_pop_to_mark();
+    BIO_free(bio);
+    long cost = 0;
+    if (p8 != NULL) {
+        const X509_ALGOR *alg;
+        X509_SIG_get0(p8, &alg, NULL);
+        cost = tb_tls_pbe_cost(alg);
+        X509_SIG_free(p8);
+    }
+    return cost;
+}
+
 int tb_tls_pkey_load(const unsigned char *data, size_t len, int pem, const char *password,
                      EVP_PKEY **out)
 {
     ERR_clear_error();
+    if (len > TB_TLS_MAX_INPUT || (password != NULL && strlen(password) > TB_TLS_MAX_INPUT))
+        return TB_TLS_E_TOO_LARGE;
+    if (encrypted_key_cost(data, len, pem) > TB_TLS_MAX_ITERATIONS)
+        return TB_TLS_E_TOO_COSTLY;
     tb_tls_password_source source = {password, 0};
     BIO *bio = tb_tls_bio_for(data, len);
     EVP_PKEY *key = NULL;
@@ -43,6 +131,8 @@ int tb_tls_pkey_load(const unsigned char *data, size_t len, int pem, const char 
             return TB_TLS_E_DECODE; /* the decoders' "unsupported" means unrecognised */
         if (password == NULL)
             return TB_TLS_E_NEED_PASSWORD;
+        if (tb_tls_queue_is_wrong_key())
+            return TB_TLS_E_PASSWORD;
         return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_PASSWORD;
     }
     *out = key;
@@ -56,8 +146,10 @@ int tb_tls_pkey_dump(EVP_PKEY *key, int pem, const char *cipher, const char *pas
     EVP_CIPHER *enc = NULL;
     BIO *bio = NULL;
     int ok, rc;
-    int pass_len = password ? (int)strlen(password) : 0;
+    size_t pass_len = password ? strlen(password) : 0;
 
+    if (pass_len > TB_TLS_MAX_INPUT)
+        return TB_TLS_E_TOO_LARGE;
     if (cipher != NULL && (enc = EVP_CIPHER_fetch(NULL, cipher, NULL)) == NULL)
         return TB_E_ARG; /* no provider offers a cipher of that name */
     if ((bio = BIO_new(BIO_s_mem())) == NULL) {
@@ -65,10 +157,11 @@ int tb_tls_pkey_dump(EVP_PKEY *key, int pem, const char *cipher, const char *pas
         return TB_E_NOMEM;
     }
     if (pem)
-        ok = enc ? PEM_write_bio_PKCS8PrivateKey(bio, key, enc, password, pass_len, NULL, NULL)
+        ok = enc ? PEM_write_bio_PKCS8PrivateKey(bio, key, enc, password, (int)pass_len, NULL,
+                                                 NULL)
                  : PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL);
     else
-        ok = enc ? i2d_PKCS8PrivateKey_bio(bio, key, enc, password, pass_len, NULL, NULL)
+        ok = enc ? i2d_PKCS8PrivateKey_bio(bio, key, enc, password, (int)pass_len, NULL, NULL)
                  : i2d_PrivateKey_bio(bio, key);
     rc = ok ? tb_tls_buf_from_bio(bio, out) : TB_TLS_E_OPENSSL;
     BIO_free(bio);
@@ -97,6 +190,7 @@ typedef struct {
     ASN1_OCTET_STRING *key_id;
     const char *password;
     int has_mac;
+    long budget; /* key-derivation iterations left (TB_TLS_MAX_ITERATIONS at the start) */
 } p12_walk;
 
 void tb_tls_p12_free(tb_tls_p12 *p12)
@@ -150,12 +244,19 @@ static int walk_push_cert(p12_walk *walk, const PKCS12_SAFEBAG *bag)
     return TB_OK;
 }
 
-/* A decryption that failed: a missing algorithm, else (without a MAC) the password. */
+/*
+ * A decryption that failed: a missing algorithm, else the password.  With a MAC that the
+ * password verified, TB_TLS_E_DECRYPT: the MAC authenticates the encrypted bytes, so they
+ * are intact and the key derived for them is what differs (a file made with a second
+ * password, or a non-ASCII password whose bytes differ from those the file was encrypted
+ * with: the MAC reads a password as text, PBES2 encryption takes its bytes).
+ */
 static int decrypt_failure(const p12_walk *walk)
 {
-    if (tb_tls_queue_is_unsupported())
-        return TB_TLS_E_UNSUPPORTED;
-    return walk->has_mac ? TB_TLS_E_DECODE : TB_TLS_E_PASSWORD;
+    int wrong = walk->has_mac ? TB_TLS_E_DECRYPT : TB_TLS_E_PASSWORD;
+    if (tb_tls_queue_is_wrong_key())
+        return wrong;
+    return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : wrong;
 }
 
 static int walk_bags(p12_walk *walk, const STACK_OF(PKCS12_SAFEBAG) *bags, int depth)
@@ -170,12 +271,16 @@ static int walk_bags(p12_walk *walk, const STACK_OF(PKCS12_SAFEBAG) *bags, int d
             if (walk->p12->key != NULL)
                 break; /* like PKCS12_parse(): the first key wins */
             if (PKCS12_SAFEBAG_get_nid(bag) == NID_keyBag) {
-                walk->p12->key = EVP_PKCS82PKEY(PKCS12_SAFEBAG_get0_p8inf(bag));
+                walk->p12->key = tb_tls_p8_to_pkey(PKCS12_SAFEBAG_get0_p8inf(bag));
             } else {
+                const X509_ALGOR *alg;
+                X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, NULL);
+                if (spend(&walk->budget, tb_tls_pbe_cost(alg)) != TB_OK)
+                    return TB_TLS_E_TOO_COSTLY;
                 p8 = PKCS12_decrypt_skey(bag, walk->password, -1);
                 if (p8 == NULL)
                     return decrypt_failure(walk);
-                walk->p12->key = EVP_PKCS82PKEY(p8);
+                walk->p12->key = tb_tls_p8_to_pkey(p8);
                 PKCS8_PRIV_KEY_INFO_free(p8);
             }
             if (walk->p12->key == NULL)
@@ -209,12 +314,20 @@ static int walk_safes(p12_walk *walk, PKCS12 *p12)
         PKCS7 *safe = sk_PKCS7_value(safes, i);
         STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
         int nid = OBJ_obj2nid(safe->type);
-        if (nid == NID_pkcs7_data)
+        if (nid == NID_pkcs7_data) {
             bags = PKCS12_unpack_p7data(safe);
-        else if (nid == NID_pkcs7_encrypted)
+        } else if (nid == NID_pkcs7_encrypted) {
+            if (safe->d.encrypted == NULL || safe->d.encrypted->enc_data == NULL) {
+                rc = TB_TLS_E_DECODE;
+                break;
+            }
+            if ((rc = spend(&walk->budget,
+                            tb_tls_pbe_cost(safe->d.encrypted->enc_data->algorithm))) != TB_OK)
+                break;
             bags = PKCS12_unpack_p7encdata(safe, walk->password, -1);
-        else
+        } else {
             continue; /* public-key enveloped safes need a recipient key */
+        }
         if (bags == NULL) {
             rc = nid == NID_pkcs7_encrypted ? decrypt_failure(walk) : TB_TLS_E_DECODE;
             break;
@@ -251,19 +364,36 @@ static void match_key(p12_walk *walk)
     }
 }
 
-/* Check the MAC and settle which empty password (NULL or "") the file was made with. */
-static int check_mac(PKCS12 *p12, const char **password)
+/* A MAC that did not verify: a missing algorithm, else the password (said on the queue,
+   as PKCS12_parse says it, since PKCS12_verify_mac leaves a plain mismatch unsaid). */
+static int mac_failure(void)
 {
+    if (tb_tls_queue_is_unsupported())
+        return TB_TLS_E_UNSUPPORTED;
+    ERR_raise(ERR_LIB_PKCS12, PKCS12_R_MAC_VERIFY_FAILURE);
+    return TB_TLS_E_PASSWORD;
+}
+
+/* Check the MAC and settle which empty password (NULL or "") the file was made with. */
+static int check_mac(PKCS12 *p12, const char **password, long *budget)
+{
+    const ASN1_INTEGER *iterations = NULL;
+    PKCS12_get0_mac(NULL, NULL, NULL, &iterations, p12);
+    long cost = count_of(iterations, 1);
+    /* The empty password may be tried twice. */
+    if (spend(budget, *password == NULL || **password == '\0' ? saturating_mul(cost, 2)
+                                                                 : cost) != TB_OK)
+        return TB_TLS_E_TOO_COSTLY;
     if (*password == NULL || **password == '\0') {
         if (PKCS12_verify_mac(p12, NULL, 0)) {
             *password = NULL;
         } else if (PKCS12_verify_mac(p12, "", 0)) {
             *password = "";
         } else {
-            return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_PASSWORD;
+            return mac_failure();
         }
     } else if (!PKCS12_verify_mac(p12, *password, -1)) {
-        return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_PASSWORD;
+        return mac_failure();
     }
     ERR_clear_error(); /* a failed first try of the empty password is not an error */
     return TB_OK;
@@ -276,18 +406,19 @@ static int p12_parse_once(const unsigned char *data, size_t len, const char *pas
     p12_walk walk = {0};
     int rc;
 
-    if (len > LONG_MAX)
-        return TB_E_ARG;
+    if (len > TB_TLS_MAX_INPUT || (password != NULL && strlen(password) > TB_TLS_MAX_INPUT))
+        return TB_TLS_E_TOO_LARGE;
     PKCS12 *p12 = d2i_PKCS12(NULL, &cursor, (long)len);
     if (p12 == NULL)
         return TB_TLS_E_NOT_PKCS12;
     walk.has_mac = PKCS12_mac_present(p12);
+    walk.budget = TB_TLS_MAX_ITERATIONS;
     if (!walk.has_mac) {
         rc = (flags & TB_TLS_P12_ALLOW_NO_MAC) ? TB_OK : TB_TLS_E_NO_MAC;
         if (password != NULL && *password == '\0')
             password = NULL;
     } else {
-        rc = check_mac(p12, &password);
+        rc = check_mac(p12, &password, &walk.budget);
     }
     if (rc != TB_OK) {
         PKCS12_free(p12);
@@ -343,6 +474,8 @@ int tb_tls_p12_create(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
     BIO *bio = NULL;
     int rc = tb_tls_init();
 
+    if (rc == TB_OK && password != NULL && strlen(password) > TB_TLS_MAX_INPUT)
+        rc = TB_TLS_E_TOO_LARGE;
     if (rc == TB_OK && legacy)
         rc = tb_tls_load_legacy();
     if (rc != TB_OK)

@@ -3,7 +3,39 @@
  * context that holds the trusted certificates, chain verification against its store, and
  * the host name check the client (tls_conn.c) shares.
  */
+#include <pthread.h>
+
 #include "tls_internal.h"
+
+/*
+ * TLS 1.2 DHE lets the server choose the group, up to the 10000 bits OpenSSL allows, and
+ * the client then raises a full-length exponent modulo it twice, inside one step: half a
+ * second of CPU for 10000 bits, past any deadline's slack.  Larger groups than
+ * TB_TLS_MAX_DH_BITS are refused like groups that are too small (TLS 1.3's named groups
+ * use short exponents and are cheap at every size).
+ */
+#define TB_TLS_MAX_DH_BITS 4096
+
+typedef int (*security_callback)(const SSL *, const SSL_CTX *, int, int, int, void *, void *);
+static security_callback default_security; /* OpenSSL's own, which every context starts with */
+static pthread_once_t default_security_once = PTHREAD_ONCE_INIT;
+
+static void find_default_security(void)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx != NULL)
+        default_security = SSL_CTX_get_security_callback(ctx);
+    SSL_CTX_free(ctx);
+}
+
+static int bounded_dh_security(const SSL *ssl, const SSL_CTX *ctx, int op, int bits, int nid,
+                               void *other, void *ex)
+{
+    if (op == SSL_SECOP_TMP_DH && other != NULL &&
+        EVP_PKEY_get_bits((const EVP_PKEY *)other) > TB_TLS_MAX_DH_BITS)
+        return 0;
+    return default_security(ssl, ctx, op, bits, nid, other, ex);
+}
 
 int tb_tls_ctx_new(const char *cafile, const char *capath, SSL_CTX **out)
 {
@@ -18,6 +50,9 @@ int tb_tls_ctx_new(const char *cafile, const char *capath, SSL_CTX **out)
      * untrusted chain is still seen; callers decide whether to refuse it. */
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    pthread_once(&default_security_once, find_default_security);
+    if (default_security != NULL)
+        SSL_CTX_set_security_callback(ctx, bounded_dh_security);
     if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
         rc = TB_TLS_E_OPENSSL;
     } else if (cafile != NULL || capath != NULL) {
@@ -88,11 +123,13 @@ int tb_tls_verify_chain(X509_STORE *store, X509 *leaf, X509 **intermediates, siz
     int ok = X509_verify_cert(ctx);
     if (ok == 1) {
         rc = tb_tls_list_from_stack(X509_STORE_CTX_get0_chain(ctx), chain);
-    } else if (ok == 0) {
+    } else if (ok == 0 || X509_STORE_CTX_get_error(ctx) != X509_V_OK) {
+        /* -1 with a verify code: OpenSSL gave up on a certificate it could not use (a
+           public key that does not decode, say): a verify failure like any other. */
         *error = X509_STORE_CTX_get_error(ctx);
         *depth = X509_STORE_CTX_get_error_depth(ctx);
-        ERR_clear_error(); /* the verify code says it all */
-        rc = TB_TLS_E_VERIFY;
+        rc = TB_TLS_E_VERIFY; /* the queue keeps what OpenSSL said: a key that does not
+                                 decode, say, behind an "unspecified" verify code */
     } else {
         rc = TB_TLS_E_OPENSSL;
     }

@@ -355,6 +355,8 @@ done:
 int tb_tls_cert_load(const unsigned char *data, size_t len, int pem, X509 **out)
 {
     ERR_clear_error(); /* this call's reasons only */
+    if (len > TB_TLS_MAX_INPUT)
+        return TB_TLS_E_TOO_LARGE;
     tb_tls_password_source none = {NULL, 0};
     BIO *bio = tb_tls_bio_for(data, len);
     if (bio == NULL)
@@ -386,6 +388,8 @@ int tb_tls_cert_dump(X509 *cert, int pem, tb_tls_buf **out)
 int tb_tls_pem_read_certs(const unsigned char *data, size_t len, tb_tls_x509_list **out)
 {
     ERR_clear_error(); /* this call's reasons only */
+    if (len > TB_TLS_MAX_INPUT)
+        return TB_TLS_E_TOO_LARGE;
     tb_tls_password_source none = {NULL, 0};
     tb_tls_x509_list *list = OPENSSL_zalloc(sizeof(*list));
     size_t cap = 0;

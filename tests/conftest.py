@@ -87,6 +87,36 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
+def mixed_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder for batches: a PNG, a two-page TIFF in a subfolder, a two-page PDF, a
+    corrupt PNG and a text file no folder walk picks up."""
+    from helpers.pages import PARAGRAPH, render, save
+
+    folder = tmp_path_factory.mktemp("mixed")
+    (folder / "scans").mkdir()
+    save(render(["Hello tightbind 123"])[0], folder / "line.png")
+    first, second = render(PARAGRAPH)[0], render(["Second page words here"])[0]
+    first.save(folder / "scans" / "two.tif", save_all=True, append_images=[second],
+               dpi=(300, 300))
+    render(["Portable document page one"])[0].convert("RGB").save(
+        folder / "two.pdf", save_all=True, resolution=300,
+        append_images=[render(["And page two of it"])[0].convert("RGB")])
+    (folder / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    (folder / "notes.txt").write_text("not an image")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """A real Dask LocalCluster: two worker processes of one thread, and its client."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        yield cluster, client
+
+
+@pytest.fixture(scope="session")
 def phototest(shared_dir: Path) -> Path:
     """The real scan ../shared/ocr/phototest.tif; tests that use it skip without it."""
     path = shared_dir / "ocr" / "phototest.tif"

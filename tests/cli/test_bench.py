@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 
 def test_bench_rejects_unknown_area(run_cli):
     result = run_cli("bench", "gpu")
@@ -32,11 +34,15 @@ def test_bench_framing_json_report(run_cli):
     assert any("native vs protobufp 0.2.4" in m for m in measures)
 
 
-def test_bench_skips_an_area_whose_module_is_missing():
-    code = ("import sys; sys.modules['tightbind._tls'] = None\n"
+@pytest.mark.parametrize("hidden, area, says", [
+    ("tightbind._tls", "tls", "libssl-dev"),                    # the native module
+    ("google", "framing", "pip install 'tightbind[protobuf]'"),  # a peer, from an extra
+])
+def test_bench_skips_an_area_it_cannot_run_and_says_why(hidden, area, says):
+    code = (f"import sys; sys.modules[{hidden!r}] = None\n"
             "from tightbind.__main__ import main\n"
-            "sys.exit(main(['bench', 'tls', '--quick']))")
+            f"sys.exit(main(['bench', {area!r}, '--quick']))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120, check=False)
     assert result.returncode == 1
-    assert "tls: skipped" in result.stderr and "libssl-dev" in result.stderr
+    assert f"{area}: skipped" in result.stderr and says in result.stderr

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
+import sys
 
 import pytest
 from helpers.pki import Pki, TlsServer
@@ -53,3 +56,14 @@ def test_chain_errors(run_cli) -> None:
     assert result.returncode == 2
     assert "refused" in result.stderr
     assert run_cli("chain", "host:notaport").returncode == 2
+
+
+def test_closed_pipe_ends_quietly(pki: Pki, rsa_server: TlsServer) -> None:
+    # The reader is gone before tightbind writes: the write fails with EPIPE.
+    command = (f"{shlex.quote(sys.executable)} -m tightbind chain 127.0.0.1:{rsa_server.port} "
+               f"--servername localhost --cafile {shlex.quote(str(pki.files['root.pem']))} "
+               "--json | true; echo \"status=${PIPESTATUS[0]}\"")
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.stdout.strip() == "status=141"
+    assert result.stderr == ""

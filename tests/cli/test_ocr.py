@@ -35,3 +35,45 @@ def test_command_pdf_and_errors(pages, tmp_path, run_cli):
     assert "missing.png" in missing.stderr and "Hello tightbind 123" in missing.stdout
     bad_lang = run_cli("ocr", "--lang", "xyz", str(pages["line"]))
     assert bad_lang.returncode == 2 and "xyz" in bad_lang.stderr
+
+
+# ---- batch mode (--out) ---------------------------------------------------------------------
+
+
+def test_command_batch_mixed_folder_then_all_done(mixed_folder, tmp_path, run_cli):
+    out = tmp_path / "out"
+    done = run_cli("ocr", str(mixed_folder), "--out", str(out), "--format", "txt,hocr,pdf",
+                   "-j", "2")
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == ""
+    assert "6 pages of 4 documents" in done.stderr and "1 pages FAILED" in done.stderr
+    assert str(out / "manifest.jsonl") in done.stderr
+    assert (out / "scans" / "two.tif.hocr").exists() and (out / "two.pdf.pdf").exists()
+    assert not (out / "corrupt.png.txt").exists()
+    again = run_cli("ocr", str(mixed_folder), "--out", str(out), "--format", "txt,hocr,pdf")
+    assert again.returncode == 0
+    assert again.stderr.startswith("tightbind ocr: all done")
+    quiet = run_cli("ocr", str(mixed_folder / "line.png"), "--out", str(tmp_path / "q"),
+                    "--quiet", "--page-timeout", "60", "--dpi", "200", "--include", "*.png")
+    assert (quiet.returncode, quiet.stderr) == (0, "")
+    assert (tmp_path / "q" / "line.png.txt").read_text() == "Hello tightbind 123\n"
+
+
+def test_command_batch_errors(pages, tmp_path, run_cli):
+    bad_format = run_cli("ocr", str(pages["line"]), "--out", str(tmp_path), "--format", "doc")
+    assert bad_format.returncode == 2 and "unknown output formats" in bad_format.stderr
+    bad_stdout = run_cli("ocr", str(pages["line"]), "--format", "alto")
+    assert bad_stdout.returncode == 2 and "--out" in bad_stdout.stderr
+    bad_jobs = run_cli("ocr", str(pages["line"]), "--out", str(tmp_path), "-j", "0")
+    assert bad_jobs.returncode == 2
+    no_scheduler = run_cli("ocr", str(pages["line"]), "--out", str(tmp_path),
+                           "--scheduler", "tcp://127.0.0.1:9", timeout=120)
+    assert no_scheduler.returncode == 2 and "tightbind ocr:" in no_scheduler.stderr
+
+
+def test_command_batch_on_a_dask_scheduler(dask_cluster, pages, tmp_path, run_cli):
+    cluster, _ = dask_cluster
+    done = run_cli("ocr", str(pages["line"]), str(pages["paragraph"]), "--out",
+                   str(tmp_path), "--scheduler", cluster.scheduler_address, "-q")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert (tmp_path / "line.png.txt").read_text() == "Hello tightbind 123\n"

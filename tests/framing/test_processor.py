@@ -1,12 +1,16 @@
-"""tightbind.framing.processor: chunking, reading, offsets, state after errors, threads."""
+"""tightbind.framing.processor: chunking, reading, offsets, state after errors, failed
+calls that change nothing, threads."""
 
 from __future__ import annotations
 
+import array
 import itertools
+import mmap
 import struct
 import subprocess
 import sys
 import threading
+from typing import Any
 
 import pytest
 
@@ -150,8 +154,9 @@ def test_payloads_reach_the_parser_as_bytes_or_views(types, drain, assemble_from
 
 
 def test_push_after_a_payload_error_in_a_view(types, backend):
-    """A parser that fails while holding a view of its payload (as the pure-Python
-    protobuf does) must not leave the buffer exported: the pushes after it work."""
+    """A parser that fails while holding a view of its payload (the pure-Python protobuf
+    does: its frames stay in the error's traceback) keeps the buffer exported; the
+    pushes after it work all the same, as push never resizes a buffer a read used."""
     label = types[2]
 
     def from_string(payload):
@@ -177,6 +182,71 @@ def test_push_after_a_payload_error_in_a_view(types, backend):
 def test_push_rejects_str(types):
     with pytest.raises(TypeError, match="str"):
         Processor(types).push("text")
+    with pytest.raises(TypeError, match="buffer protocol, not int"):
+        Processor(types).push(12)
+
+
+def buffer_kinds(data: bytes) -> dict[str, Any]:
+    """``data`` (of even length) as every kind of buffer push takes: each gives
+    ``bytes(view) == data``."""
+    np = pytest.importorskip("numpy")
+    assert len(data) % 2 == 0
+    strided = bytearray(2 * len(data))
+    strided[::2] = data
+    grid = np.frombuffer(data, dtype=np.uint8).reshape(2, -1)
+    wide = np.zeros((2, 2 * grid.shape[1]), dtype=np.uint8)
+    wide[:, ::2] = grid
+    return {
+        "bytes": data,
+        "bytearray": bytearray(data),
+        "memoryview": memoryview(bytearray(data)),
+        "strided memoryview": memoryview(strided)[::2],
+        "2-D C memoryview": memoryview(data).cast("B", [2, len(data) // 2]),
+        "2-D Fortran memoryview": memoryview(np.asfortranarray(grid)),
+        "2-D strided memoryview": memoryview(wide[:, ::2]),
+        "big-endian items": memoryview(np.frombuffer(data, dtype=">u2")),
+        "array.array": array.array("B", data),
+        "numpy array": np.frombuffer(data, dtype=np.uint8).copy(),
+    }
+
+
+KINDS = ["bytes", "bytearray", "memoryview", "strided memoryview", "2-D C memoryview",
+         "2-D Fortran memoryview", "2-D strided memoryview", "big-endian items", "array.array",
+         "numpy array"]
+
+
+@pytest.mark.parametrize("buffered", [0, 5])
+@pytest.mark.parametrize("kind", KINDS)
+def test_push_takes_every_buffer_shape(types, backend, kind, buffered):
+    label = types[2]
+    messages = [label(text="k" * n) for n in range(1, 9)]
+    stream = Processor([label]).serializer.serialize_many(messages)
+    stream += bytes(len(stream) % 2)  # even, for the 2-D shapes; a 0 byte starts a frame
+    processor = Processor([label], backend=backend)
+    processor.push(stream[:buffered])
+    chunk = buffer_kinds(stream[buffered:] + bytes(buffered % 2))[kind]
+    assert bytes(memoryview(chunk)) == stream[buffered:] + bytes(buffered % 2)
+    processor.push(chunk)
+    shared = pytest.importorskip("numpy").asarray(memoryview(chunk))
+    if shared.flags.writeable:
+        shared[...] = 0xFF  # the Processor must have copied a mutable chunk
+    assert processor.read_messages() == messages
+
+
+def test_push_of_a_released_view_or_closed_mmap_changes_nothing(types, backend):
+    label = types[2]
+    stream = Processor([label]).serializer.serialize_many([label(text="a"), label(text="b")])
+    processor = Processor([label], backend=backend)
+    processor.push(stream[:3])
+    released = memoryview(bytearray(stream[3:]))
+    released.release()
+    closed = mmap.mmap(-1, 16)
+    closed.close()
+    for chunk in (released, closed):
+        with pytest.raises(ValueError):
+            processor.push(chunk)
+    processor.push(stream[3:])
+    assert processor.read_messages() == [label(text="a"), label(text="b")]
 
 
 def test_iteration_is_lazy_and_complete(types, backend):
@@ -395,3 +465,160 @@ def test_shared_processor_hands_each_message_out_once(types, backend):
     for thread in threads:
         thread.join()
     assert sorted(seen) == list(range(total))
+
+
+# -- a failed call changes nothing --------------------------------------------------------
+# Every public method either succeeds or leaves the Processor exactly as it was.  Each
+# case below puts a Processor in one state, makes one call with allocation number n made
+# to fail (CPython's _testcapi.set_nomemory) for every n the call reaches, and checks that
+# a call that raised left every field as it was and that the stream then reads on exactly
+# as it does without failures.
+
+
+def processor_state(processor: Processor) -> tuple:
+    """Every field of a Processor that a call may change."""
+    return (type(processor._buf), bytes(processor._buf), processor._pos, processor._base,
+            list(processor._ready), processor._error, processor._poisoned,
+            processor._pending, [bytes(part) for part in processor._parts],
+            processor._parts_size)
+
+
+def read_all(processor: Processor) -> list:
+    """The messages and errors (by class name) reads return until none is left."""
+    events: list = []
+    for _ in range(100):
+        try:
+            batch = processor.read_messages()
+        except FramingError as exc:
+            events.append(type(exc).__name__)
+            if isinstance(exc, (FrameTooLarge, CorruptLength)):
+                break
+            continue
+        if not batch:
+            break
+        events.extend(batch)
+    return events
+
+
+def atomic_states(types):
+    """name -> (message types, stream, set-up): each set-up pushes a prefix of the stream
+    and reads, and returns how many bytes of the stream it pushed."""
+    label, point = types[2], types[1]
+    serializer = Processor([label, point]).serializer
+    frames = [serializer.serialize(m) for m in
+              (label(text="one"), point(x=2), label(blob=b"3" * 40), point(y=4), label())]
+    good = b"".join(frames)
+    first = len(frames[0])
+    bad_payload = struct.pack(">II", 4 + 3, 0) + b"\xff\xff\xff"
+    too_large = struct.pack(">II", 4 + (1 << 20), 0)
+
+    def pushing(stream: bytes, cut: int, reads: int = 1, kind: type = bytes,
+                read: str = "read_messages"):
+        def set_up(processor: Processor) -> int:
+            processor.push(kind(stream[:cut]))
+            for _ in range(reads):
+                try:
+                    getattr(processor, read)()
+                except FramingError:
+                    pass
+            return cut
+        return stream, set_up
+
+    return {
+        "fresh": pushing(good, 0, reads=0),
+        "partial frame": pushing(good, 7),
+        "bytes buffer after a read": pushing(good, first + 7),
+        "bytearray buffer after a read": pushing(good, first + 7, kind=bytearray),
+        "messages ready": pushing(good, len(good) - 9, read="read_message"),
+        "assembling a frame": pushing(good, first + 30),  # with the threshold at 1 byte
+        "payload error pending": pushing(frames[0] + bad_payload + good, first + 12),
+        "poisoned": pushing(frames[0] + too_large + good, first + 9, reads=2),
+    }
+
+
+STATES = ["fresh", "partial frame", "bytes buffer after a read",
+          "bytearray buffer after a read", "messages ready", "assembling a frame",
+          "payload error pending", "poisoned"]
+CALLS = ["push bytes", "push bytearray", "push strided memoryview",
+         "push 2-D Fortran memoryview", "read_message", "read_messages", "reset"]
+
+
+def make_call(call: str, rest: bytes):
+    """A function that makes ``call`` on a Processor, and one that makes its argument
+    (made before the failures start, so only the call itself meets them)."""
+    if not call.startswith("push"):
+        return (lambda processor, _argument: getattr(processor, call)()), lambda: None
+    kind = call[len("push "):]
+    data = rest + bytes(len(rest) % 2)  # even, for the 2-D shapes; a 0 byte never ends one
+    return (lambda processor, chunk: processor.push(chunk)), lambda: buffer_kinds(data)[kind]
+
+
+# CPython may report a MemoryError of its own (in a destructor) as "unraisable".
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("call", CALLS)
+@pytest.mark.parametrize("state", STATES)
+def test_a_call_that_fails_at_any_allocation_changes_nothing(types, backend, assemble_from,
+                                                             state, call):
+    testcapi = pytest.importorskip("_testcapi")
+    label, point = types[2], types[1]
+    stream, set_up = atomic_states(types)[state]
+    with assemble_from(1 if state == "assembling a frame" else None):
+        reference = Processor([label, point], backend=backend)
+        cut = set_up(reference)
+        rest = stream[cut:]
+        act, argument = make_call(call, rest)
+        try:
+            act(reference, argument())
+        except FramingError:
+            pass
+        if not call.startswith("push"):
+            reference.push(rest)
+        expected = read_all(reference)
+
+        failed = quiet = 0
+        n = 0
+        while quiet < 40 and n < 2000:
+            processor = Processor([label, point], backend=backend)
+            set_up(processor)
+            before = processor_state(processor)
+            chunk = argument()
+            # A tracer (coverage's) allocates on every line and would fail in the
+            # Processor's frame on lines that allocate nothing themselves.
+            tracer = sys.gettrace()
+            sys.settrace(None)
+            testcapi.set_nomemory(n, n + 1)
+            try:
+                act(processor, chunk)
+                raised: BaseException | None = None
+            except FramingError:
+                raised = None  # the stream's own error: a success, not a failed call
+            except BaseException as exc:  # whatever the failure became
+                raised = exc
+            finally:
+                testcapi.remove_mem_hooks()
+                sys.settrace(tracer)
+            if raised is not None:
+                failed += 1
+                quiet = 0
+                after = processor_state(processor)
+                if before[5] is not None and after[5] is None and not processor._poisoned:
+                    # The call was raising the stream's pending error and CPython failed
+                    # making its traceback (3.11 then drops it for a MemoryError or a
+                    # SystemError): delivered as far as the Processor can tell.
+                    assert after[:5] + after[6:] == before[:5] + before[6:], n
+                    n += 1
+                    read_all(processor)
+                    continue
+                assert after == before, (n, repr(raised))
+                try:
+                    act(processor, chunk)  # the same call again, without failures
+                except FramingError:
+                    pass
+            else:
+                quiet += 1
+            if not call.startswith("push"):
+                processor.push(rest)
+            assert read_all(processor) == expected, (n, raised)
+            n += 1
+    assert failed or call in ("reset", "push bytes") or state == "poisoned", \
+        "no allocation failure reached the call"

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 
 from tightbind import tls
+from tightbind.tls import crypto
 
 
 def serve_once(listener: socket.socket, context: ssl.SSLContext) -> None:
@@ -25,6 +26,75 @@ def serve_once(listener: socket.socket, context: ssl.SSLContext) -> None:
             if not data:
                 break
             tls_conn.sendall(data)
+
+
+def exercise_crypto(pki: Path, password: str) -> None:
+    """Every C function behind tightbind.tls.crypto once, failures included."""
+    read = lambda name: (pki / name).read_bytes()
+    pem = crypto.FILETYPE_PEM
+    p12 = crypto.load_pkcs12(read("aes.p12"), password.encode())
+    p12.set_friendlyname(b"workload")
+    again = crypto.load_pkcs12(p12.export(b"pw", iter=10, maciter=2), b"pw")
+    key = again.get_privatekey()
+    assert key is not None and key.check()
+    for filetype in (pem, crypto.FILETYPE_ASN1, crypto.FILETYPE_TEXT):
+        crypto.dump_privatekey(filetype, key)
+    encrypted = crypto.dump_privatekey(pem, key, "aes-128-cbc", lambda writing: b"p\0w")
+    crypto.load_privatekey(pem, encrypted, lambda writing: b"p\0w")
+    for bad in (b"wrong", None):
+        try:
+            crypto.load_privatekey(pem, encrypted, bad)
+        except crypto.Error:
+            pass
+    crypto.load_privatekey(crypto.FILETYPE_ASN1, crypto.dump_privatekey(crypto.FILETYPE_ASN1, key))
+    crypto.load_privatekey(pem, read("ec.key"))
+    public = crypto.load_publickey(pem, crypto.dump_publickey(pem, key))
+    crypto.load_publickey(crypto.FILETYPE_ASN1, crypto.dump_publickey(crypto.FILETYPE_ASN1, public))
+    for key_type in (crypto.TYPE_RSA, crypto.TYPE_DSA):
+        crypto.PKey().generate_key(key_type, 1024)
+    crypto.get_elliptic_curves()
+
+    cert = crypto.X509()
+    cert.set_version(2)
+    cert.set_serial_number(2**100)
+    cert.get_serial_number()
+    subject = cert.get_subject()
+    subject.CN = "workload"
+    subject.O = b"org"
+    cert.set_issuer(subject)
+    cert.set_subject(crypto.load_certificate(pem, read("leaf.pem")).get_subject())
+    cert.set_notBefore(b"20200101000000Z")
+    cert.gmtime_adj_notAfter(3600)
+    cert.get_notBefore(), cert.get_notAfter(), cert.has_expired()
+    cert.set_pubkey(key)
+    cert.add_extensions([crypto.X509Extension(b"subjectAltName", False, "DNS:a,IP:10.0.0.1"),
+                         crypto.X509Extension(b"subjectKeyIdentifier", False, b"hash",
+                                              subject=cert)])
+    cert.sign(key, "sha256")
+    cert.get_pubkey(), cert.digest("sha256"), cert.get_signature_algorithm()
+    crypto.dump_certificate(crypto.FILETYPE_TEXT, cert)
+    for i in range(cert.get_extension_count()):
+        ext = cert.get_extension(i)
+        str(ext), ext.get_data(), ext.get_short_name(), ext.get_critical()
+    name = crypto.X509Name(cert.get_subject())
+    name.get_components(), name.der(), name.hash(), repr(name), name.CN, name == subject
+    leaf = crypto.load_certificate(pem, read("leaf.pem"))
+    for i in range(leaf.get_extension_count()):
+        str(leaf.get_extension(i))
+    failures = (lambda: crypto.X509().get_pubkey(),
+                lambda: crypto.X509Extension(b"madeUp", False, b"x"),
+                lambda: setattr(name, "C", "too long"),
+                lambda: crypto.X509().set_notAfter(b"never"),
+                lambda: cert.digest("no-such-digest"),
+                lambda: cert.get_extension(99),
+                lambda: crypto.load_certificate(pem, b"junk"),
+                lambda: crypto.dump_privatekey(pem, key, "no-such-cipher", b"x"),
+                lambda: crypto.load_pkcs12(read("aes.p12"), b"wrong"))
+    for fail in failures:
+        try:
+            fail()
+        except (crypto.Error, IndexError, ValueError):
+            pass
 
 
 def main() -> None:
@@ -50,6 +120,7 @@ def main() -> None:
             except tls.TlsError:
                 pass
         tls.load_pkcs12(read("nomac.p12"), password, allow_missing_mac=True)
+        exercise_crypto(pki, password)
         for data in (b"", b"junk", read("leaf.key")):
             try:
                 tls.load_certificate(tls.FILETYPE_PEM, data)

@@ -27,6 +27,22 @@ def examples() -> list[tuple[str, str]]:
     return found
 
 
+def generated_protobuf_modules(request: pytest.FixtureRequest) -> dict[str, bytes]:
+    """The README's .proto blocks, compiled by its own protoc command (grpc_tools)."""
+    import subprocess
+    import sys
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    protos = re.findall(r"```proto\n(.*?)```", text, re.S)
+    if not protos:
+        return {}
+    folder = request.getfixturevalue("tmp_path_factory").mktemp("readme-protos")
+    (folder / "test_msg.proto").write_text(protos[0], encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I.", "--python_out=.",
+                    "test_msg.proto"], cwd=folder, check=True)
+    return {"test_msg_pb2.py": (folder / "test_msg_pb2.py").read_bytes()}
+
+
 @pytest.fixture(scope="module")
 def example_files(request: pytest.FixtureRequest) -> dict[str, bytes]:
     """The files the README's examples open, by name."""
@@ -43,6 +59,14 @@ def example_files(request: pytest.FixtureRequest) -> dict[str, bytes]:
     tiff = io.BytesIO()
     page.save(tiff, format="TIFF", dpi=(300, 300))
     files["page.tif"] = tiff.getvalue()
+    receipt = Image.new("L", (700, 300), 255)
+    draw = ImageDraw.Draw(receipt)
+    for row, line in enumerate(["CORNER SHOP", "Milk 1.20", "Total 3.70"]):
+        draw.text((60, 60 + 60 * row), line, font=font, fill=0)
+    png = io.BytesIO()
+    receipt.save(png, format="PNG", dpi=(300, 300))
+    files["receipt.png"] = png.getvalue()
+    files.update(generated_protobuf_modules(request))
     try:
         import helpers.pki  # noqa: F401  (the pki fixture needs cryptography)
     except ImportError:
@@ -60,6 +84,7 @@ def test_readme_example_runs(where, code, tmp_path, monkeypatch, example_files):
     for name, data in example_files.items():
         (tmp_path / name).write_bytes(data)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
     exec(compile(code, where, "exec"), {"__name__": "__readme__"})
 
 

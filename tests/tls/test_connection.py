@@ -110,6 +110,55 @@ def test_not_a_tls_server() -> None:
         tls.fetch_chain("127.0.0.1", server.port, timeout=5)
 
 
+@pytest.mark.parametrize("bits, refused", [(2048, False), (4096, False), (4160, True),
+                                           (10000, True)])
+def test_dhe_groups_past_4096_bits_are_refused(pki: Pki, tmp_path, bits: int,  # type: ignore[no-untyped-def]
+                                               refused: bool) -> None:
+    # A TLS 1.2 server picks the DHE group; a 10000-bit one costs the client half a second
+    # of CPU inside one step, past a deadline's slack.  The group need not be prime for
+    # the check (it comes before any arithmetic), so a random odd number stands in.
+    import base64
+    import random
+    import ssl
+    import threading
+
+    from helpers.der import encode, integer
+
+    p = random.Random(bits).getrandbits(bits) | (1 << (bits - 1)) | 1
+    params = tmp_path / "dh.pem"
+    params.write_bytes(b"-----BEGIN DH PARAMETERS-----\n" + base64.encodebytes(
+        encode([[0x30, [[0x02, integer(p)], [0x02, integer(2)]]]])) +
+        b"-----END DH PARAMETERS-----\n")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pki.files["leaf_chain.pem"], pki.files["leaf.key"])
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers("DHE-RSA-AES128-GCM-SHA256")
+    context.load_dh_params(str(params))
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        def serve() -> None:
+            conn, _ = listener.accept()
+            conn.settimeout(10)
+            try:
+                context.wrap_socket(conn, server_side=True).close()
+            except (OSError, ssl.SSLError):
+                conn.close()
+
+        thread = threading.Thread(target=serve)
+        thread.start()
+        try:
+            if refused:
+                with pytest.raises(tls.HandshakeError, match="dh key too small"):
+                    tls.fetch_chain("127.0.0.1", listener.getsockname()[1], timeout=10,
+                                    server_hostname="localhost", cafile=pki.files["root.pem"])
+            else:
+                chain = tls.fetch_chain("127.0.0.1", listener.getsockname()[1], timeout=10,
+                                        server_hostname="localhost",
+                                        cafile=pki.files["root.pem"])
+                assert chain.cipher == "DHE-RSA-AES128-GCM-SHA256" and chain.trusted
+        finally:
+            thread.join(10)
+
+
 def test_argument_errors(pki: Pki) -> None:
     with pytest.raises(ValueError):
         tls.fetch_chain("127.0.0.1", 0)
@@ -236,3 +285,21 @@ def test_failed_handshake_closes_the_socket(pki: Pki, rsa_server: TlsServer) -> 
         with pytest.raises(tls.TlsTimeout):
             tls.TLSConnection(sock, "localhost")
         assert sock.fileno() == -1
+
+
+@pytest.mark.parametrize("timeout, error", [(-1, ValueError), (float("nan"), ValueError),
+                                            ("5", TypeError), (True, TypeError)])
+def test_timeouts_are_checked(rsa_server: TlsServer, timeout: object,
+                              error: type[Exception]) -> None:
+    with pytest.raises(error, match="timeout"):
+        tls.fetch_chain("127.0.0.1", rsa_server.port, timeout=timeout)  # type: ignore[arg-type]
+    with connect(rsa_server) as sock, pytest.raises(error, match="timeout"):
+        tls.TLSConnection(sock, "localhost", timeout=timeout)
+
+
+def test_infinite_timeout_means_none(pki: Pki, rsa_server: TlsServer) -> None:
+    with tls.TLSConnection(connect(rsa_server), "localhost", cafile=pki.files["root.pem"],
+                           timeout=float("inf")) as conn:
+        assert conn.gettimeout() is None
+        conn.sendall(b"ping")
+        assert conn.recv(4) == b"ping"

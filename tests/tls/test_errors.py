@@ -12,6 +12,8 @@ interposer; limiting the address space makes Python itself fail first.
 
 from __future__ import annotations
 
+import base64
+import mmap
 import os
 import re
 import socket
@@ -24,12 +26,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from helpers.der import pkcs12_remac, set_mac_iterations
 from helpers.pki import PASSWORD, Pki, TlsServer
 
 import tightbind
 from conftest import ROOT
 from tightbind import tls
+from tightbind.tls import crypto
 from tightbind.tls._native import FAILURES, check, lib
+from tightbind.tls.crypto.errors import CRYPTO_FAILURES
 
 UNREACHABLE = {"TB_E_NOMEM"}  # why: see the module docstring
 
@@ -103,6 +108,20 @@ def encrypted_key_without_password(pki: Pki) -> None:
     tls.load_privatekey(tls.FILETYPE_PEM, encrypted)
 
 
+def huge_sparse_certificate(pki: Pki) -> None:
+    """A 'certificate' one byte over the limit: a sparse file mapped, so nothing is
+    allocated (the size is checked before any copy)."""
+    path = pki.dir / "huge.sparse"
+    with open(path, "wb") as f:
+        f.truncate(tls.MAX_INPUT + 1)
+    try:
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ) as mapped, \
+                memoryview(mapped) as view:
+            tls.load_certificate(tls.FILETYPE_ASN1, view)
+    finally:
+        path.unlink()
+
+
 # Code -> a call with a real input that makes the C return it.
 CASES: dict[str, Callable[[Pki], object]] = {
     "TB_E_ARG": lambda pki: tls.dump_privatekey(
@@ -123,6 +142,50 @@ CASES: dict[str, Callable[[Pki], object]] = {
         load(pki, "leaf"), cafile=pki.dir / "no-such-file.pem"),
     "TB_TLS_E_SYSCALL": handshake_after_reset,
     "TB_TLS_E_PROTOCOL": handshake_with_plain_server,
+    "TB_TLS_E_TOO_LARGE": huge_sparse_certificate,
+    # The MAC made again for another password: it verifies, the contents do not decrypt.
+    "TB_TLS_E_DECRYPT": lambda pki: tls.load_pkcs12(pkcs12_remac(read(pki, "aes.p12"), "mac"),
+                                                    "mac"),
+    "TB_TLS_E_TOO_COSTLY": lambda pki: tls.load_pkcs12(
+        set_mac_iterations(read(pki, "aes.p12"), tls.MAX_ITERATIONS + 1), PASSWORD),
+}
+
+
+def _der_length(length: int) -> bytes:
+    if length < 128:
+        return bytes([length])
+    raw = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(raw)]) + raw
+
+
+def inconsistent_rsa_key() -> bytes:
+    """A PKCS#1 RSA key (PEM) that decodes but whose CRT coefficient is wrong."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    numbers = rsa.generate_private_key(public_exponent=65537, key_size=1024).private_numbers()
+    values = [0, numbers.public_numbers.n, numbers.public_numbers.e, numbers.d, numbers.p,
+              numbers.q, numbers.dmp1, numbers.dmq1, numbers.iqmp + 1]
+    body = b"".join(b"\x02" + _der_length(len(raw)) + raw for raw in
+                    (value.to_bytes(value.bit_length() // 8 + 1, "big") for value in values))
+    der = b"\x30" + _der_length(len(body)) + body
+    text = base64.encodebytes(der).decode().replace("\n", "")
+    lines = [text[i:i + 64] for i in range(0, len(text), 64)]
+    return ("-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(lines) +
+            "\n-----END RSA PRIVATE KEY-----\n").encode()
+
+
+def set_overlong_organization(pki: Pki) -> None:
+    crypto.X509().get_subject().O = "x" * 512
+
+
+# Codes only tightbind.tls.crypto's calls return: they raise its classes, each a subclass
+# of the table's class and of crypto.Error.
+CRYPTO_CASES: dict[str, Callable[[Pki], object]] = {
+    "TB_TLS_E_NO_KEY": lambda pki: crypto.X509().get_pubkey(),
+    "TB_TLS_E_EXTENSION": lambda pki: crypto.X509Extension(b"thisIsMadeUp", False, b"hi"),
+    "TB_TLS_E_NAME": set_overlong_organization,
+    "TB_TLS_E_KEY_CHECK": lambda pki: crypto.load_privatekey(
+        crypto.FILETYPE_PEM, inconsistent_rsa_key()).check(),
 }
 
 
@@ -135,7 +198,7 @@ def test_every_code_has_an_entry_and_a_case() -> None:
         assert issubclass(cls, tightbind.TlsError), name
         assert sentence, name
     # Each code is reached below, by a case or by its own test, or said to be unreachable.
-    assert set(CASES) | {"TB_TLS_E_NO_LEGACY"} | UNREACHABLE == set(codes)
+    assert set(CASES) | set(CRYPTO_CASES) | {"TB_TLS_E_NO_LEGACY"} | UNREACHABLE == set(codes)
 
 
 @pytest.mark.parametrize("code", sorted(CASES))
@@ -150,6 +213,17 @@ def test_code_reaches_its_exception(pki: Pki, code: str) -> None:
         assert re.search(r"\((errno (104|32))\)", message), message
     else:
         assert isinstance(sentence, str) and sentence in message
+
+
+@pytest.mark.parametrize("code", sorted(CRYPTO_CASES))
+def test_crypto_code_reaches_its_exception(pki: Pki, code: str) -> None:
+    cls, sentence = FAILURES[getattr(lib, code)]
+    with pytest.raises(crypto.Error) as info:
+        CRYPTO_CASES[code](pki)
+    assert type(info.value) is CRYPTO_FAILURES[getattr(lib, code)][0]
+    assert isinstance(info.value, cls)
+    assert isinstance(sentence, str) and sentence in str(info.value)
+    assert isinstance(info.value.args[0], list)
 
 
 def test_overlong_server_name_is_an_invalid_argument(pki: Pki, rsa_server: TlsServer) -> None:

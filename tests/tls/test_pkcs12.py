@@ -13,6 +13,7 @@ from helpers.pki import PASSWORD, Pki
 
 import tightbind
 from tightbind import tls
+from tightbind.tls._native import password_forms
 
 PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z ]+)-----\n.*?-----END \1-----\n", re.DOTALL)
 
@@ -247,6 +248,97 @@ def test_create_argument_errors(pki: Pki) -> None:
         tls.create_pkcs12(source.certificate, source.certificate)  # type: ignore[arg-type]
     with pytest.raises(tls.TlsError):
         tls.create_pkcs12(other.private_key, source.certificate)  # key does not match
+
+
+# ------------------------------------------------------------------ non-ASCII passwords
+# A password is text: PKCS#12 MACs and PKCS#12 encryption read it as BMPString, PBES2
+# (AES) encryption takes its bytes, which the openssl command writes as they come in
+# argv: UTF-8 in a UTF-8 locale, Latin-1 in a Latin-1 one.  Every script, every way of
+# making the file and every way of passing the password must open it, and a wrong
+# password must be a WrongPassword, never a DecodeError.
+
+SCRIPTS = ["pässwörd", "пароль", "κωδικός", "密码", "كلمة السر", "🔑 ключ"]
+
+
+def encodings_of(password: str) -> dict[str, bytes]:
+    forms = {"utf-8": password.encode("utf-8")}
+    try:
+        forms["latin-1"] = password.encode("latin-1")
+    except UnicodeEncodeError:
+        pass
+    return forms
+
+
+def openssl_bytes(pki: Pki, *args: bytes | str) -> bytes:
+    return subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=pki.dir,
+                          timeout=60).stdout
+
+
+FAMILY = [(script, kind, made) for script in SCRIPTS for kind in ("aes", "legacy")
+          for made in encodings_of(script)]
+
+
+@pytest.mark.parametrize("script, kind, made", FAMILY)
+def test_non_ascii_password_family(pki: Pki, script: str, kind: str, made: str) -> None:
+    password = encodings_of(script)[made]
+    legacy = ["-legacy"] if kind == "legacy" else []
+    data = openssl_bytes(pki, "pkcs12", "-export", "-in", "ec_leaf.pem", "-inkey", "ec.key",
+                         "-passout", b"pass:" + password, *legacy)
+    expected = pki.files["ec_leaf.pem"].read_text()
+    for given in [script, *encodings_of(script).values()]:
+        p12 = tls.load_pkcs12(data, given)
+        assert p12.certificate is not None and p12.certificate.pem == expected, given
+        assert p12.private_key is not None
+    wrong = script + "x"
+    for given in [wrong, *encodings_of(wrong).values(), script[:-1], "password"]:
+        with pytest.raises(tls.WrongPassword, match="wrong password"):
+            tls.load_pkcs12(data, given)
+
+
+@pytest.mark.parametrize("script, scheme, made",
+                         [(s, scheme, made) for s in SCRIPTS[:4]
+                          for scheme in ("-v2 aes-256-cbc", "-v1 PBE-SHA1-3DES")
+                          for made in encodings_of(s)])
+def test_non_ascii_key_password_family(pki: Pki, script: str, scheme: str, made: str) -> None:
+    password = encodings_of(script)[made]
+    encrypted = openssl_bytes(pki, "pkcs8", "-topk8", "-in", "ec.key", *scheme.split(),
+                              "-passout", b"pass:" + password)
+    key = tls.load_privatekey(tls.FILETYPE_PEM, pki.files["ec.key"].read_bytes())
+    for given in [script, *encodings_of(script).values()]:
+        assert tls.load_privatekey(tls.FILETYPE_PEM, encrypted, given) == key, given
+    for given in [script + "x", (script + "x").encode()]:
+        with pytest.raises(tls.WrongPassword):
+            tls.load_privatekey(tls.FILETYPE_PEM, encrypted, given)
+
+
+def test_password_forms() -> None:
+    assert password_forms(None) == ([None], [])
+    assert password_forms("plain") == ([b"plain"], []) == password_forms(b"plain")
+    assert password_forms("pä") == ([b"p\xc3\xa4", b"p\xe4"], [b"p\xc3\x83\xc2\xa4"])
+    assert password_forms(b"p\xe4") == ([b"p\xe4", b"p\xc3\xa4"], [b"p\xc3\x83\xc2\xa4"])
+    assert password_forms("密") == (["密".encode()], ["密".encode().decode("latin-1").encode()])
+
+
+def test_password_that_is_not_unicode_text(pki: Pki) -> None:
+    with pytest.raises(tls.InvalidArgument, match="not valid Unicode"):
+        tls.load_pkcs12(p12_bytes(pki, "aes"), "bad \udc80 surrogate")
+
+
+def test_password_over_the_size_limit(pki: Pki, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real limit is 2 GiB - 1; a smaller one shows every password path checks it.
+    from tightbind.tls import _native
+
+    key = tls.load_privatekey(tls.FILETYPE_PEM, pki.files["ec.key"].read_bytes())
+    monkeypatch.setattr(_native, "MAX_INPUT", 8)
+    calls = [lambda: tls.load_pkcs12(b"\x30\x00", "x" * 9),
+             lambda: tls.load_privatekey(tls.FILETYPE_PEM, b"", "x" * 9),
+             lambda: tls.dump_privatekey(tls.FILETYPE_PEM, key, "aes-256-cbc", "x" * 9),
+             lambda: tls.create_pkcs12(key, None, passphrase=b"x" * 9)]
+    for call in calls:
+        with pytest.raises(tls.InputTooLarge, match=r"passphrase \(9 bytes\)"):
+            call()
+    with pytest.raises(tls.NotPkcs12):
+        tls.load_pkcs12(b"\x30\x00", "x" * 8)
 
 
 # ------------------------------------------------------------------ keys

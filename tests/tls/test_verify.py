@@ -103,3 +103,22 @@ def test_verify_chain_with_capath(pki: Pki, tmp_path) -> None:  # type: ignore[n
     subprocess.run(["openssl", "rehash", str(capath)], check=True, capture_output=True)
     chain = tls.verify_chain(load(pki, "leaf"), [load(pki, "inter")], capath=capath)
     assert chain[-1] == load(pki, "root")
+
+
+def test_certificate_whose_key_does_not_decode_fails_verification(pki: Pki) -> None:
+    # OpenSSL's X509_verify_cert gives up (-1) on such a certificate: still a verify
+    # failure with its code, and OpenSSL's reasons, not a bare "OpenSSL failed".
+    from cryptography.hazmat.primitives import serialization
+
+    der = pki.certs["leaf"].public_bytes(serialization.Encoding.DER)
+    spki = pki.certs["leaf"].public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    inner = spki.index(b"\x30\x82", 4)  # the RSAPublicKey SEQUENCE inside the BIT STRING
+    broken_spki = spki[:inner] + b"\x31" + spki[inner + 1:]
+    assert der.count(spki) == 1
+    broken = tls.load_certificate(tls.FILETYPE_ASN1, der.replace(spki, broken_spki))
+    assert broken.public_key_info["algorithm"] == ""
+    with pytest.raises(tls.CertificateVerifyError) as info:
+        tls.verify_chain(broken, [load(pki, "inter")], cafile=pki.files["root.pem"])
+    assert info.value.verify_code > 0 and info.value.reason
+    assert any("public key" in reason for reason in info.value.openssl_errors), info.value

@@ -92,3 +92,40 @@ def test_bundle_with_damaged_second_certificate(pki: Pki) -> None:
     damaged = pki.files["inter.pem"].read_bytes().replace(b"M", b"!", 3)
     with pytest.raises(tls.DecodeError):
         tls.load_certificates(good + damaged)
+
+
+# Every entry point that takes PEM as str, with non-ASCII text around, inside and instead
+# of the PEM block: text outside a block is skipped (as openssl does), anything else is a
+# DecodeError (a TlsError), never a UnicodeEncodeError.
+STR_ENTRY_POINTS = {
+    "load_certificate": lambda text: tls.load_certificate(tls.FILETYPE_PEM, text),
+    "Certificate.from_pem": tls.Certificate.from_pem,
+    "load_certificates": tls.load_certificates,
+    "load_privatekey": lambda text: tls.load_privatekey(tls.FILETYPE_PEM, text),
+}
+SCRIPTS = ["Ünïcode", "сертификат", "証明書", "شهادة", "🔐"]
+
+
+def pem_text(pki: Pki, entry: str) -> str:
+    return pki.files["ec.key" if entry == "load_privatekey" else "ec_leaf.pem"].read_text()
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.parametrize("entry", STR_ENTRY_POINTS)
+def test_str_pem_with_non_ascii_text_around_it(pki: Pki, entry: str, script: str) -> None:
+    text = pem_text(pki, entry)
+    expected = STR_ENTRY_POINTS[entry](text)
+    assert STR_ENTRY_POINTS[entry](f"subject={script}\n{text}{script}\n") == expected
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.parametrize("entry", STR_ENTRY_POINTS)
+def test_str_pem_with_non_ascii_inside_is_a_decode_error(pki: Pki, entry: str,
+                                                         script: str) -> None:
+    text = pem_text(pki, entry)
+    lines = text.splitlines(keepends=True)
+    inside = "".join(lines[:2]) + script + "".join(lines[2:])
+    header = text.replace("-----BEGIN ", f"-----BEGIN {script}", 1)
+    for damaged in (inside, header, script, text + "\udc80", "\udc80" + text):
+        with pytest.raises(tls.DecodeError):
+            STR_ENTRY_POINTS[entry](damaged)

@@ -1,9 +1,18 @@
 """OCR benchmark: tightbind.ocr against tesserocr and pytesseract on the same Tesseract.
 
 Tables:
-1. Per page, out of the box and with ``OMP_THREAD_LIMIT=1``.  Each contender runs in its
-   own fresh process (libgomp reads the limit once per process, and importing
-   tightbind.ocr sets it), in interleaved rounds; the figure is the median page time.
+1. Per page, on the same page and the same tessdata: this interpreter's tightbind (for a
+   build from source, the system's Tesseract 5.3 at ``OMP_THREAD_LIMIT=1``), tightbind's
+   wheel (its own Tesseract 5.5, OpenMP off), tesserocr's PyPI wheel (its own Tesseract
+   5.5), tesserocr built on the system Tesseract, and pytesseract, with and without
+   ``OMP_THREAD_LIMIT=1``.  One process cannot hold two libtesseract builds, so each
+   contender runs in its own fresh process (and the two wheels in their own virtual
+   environments, made once under ``TIGHTBIND_BENCH_VENVS``, default
+   ``~/.cache/tightbind/bench``), in interleaved rounds; the figure is the median page
+   time, and each row's ratio is given against tesserocr's wheel and against the
+   system-library build.  The wheel is ``TIGHTBIND_BENCH_WHEEL``, else the newest
+   ``wheelhouse/tightbind-*manylinux*.whl`` under the current folder; without one, or
+   without network access for tesserocr's wheel, those rows are left out with a note.
 2. Words with boxes: what ``results(RIL_WORD)`` adds to recognition, and the same
    extraction in tesserocr (a Python loop over its iterator) and pytesseract
    (``image_to_data``).
@@ -30,25 +39,30 @@ from tightbind.benchmarks._report import Table, interleaved
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
-# Runs in a fresh interpreter: time `pages` recognitions of one image, print JSON.
+# Runs in a fresh interpreter: time `pages` recognitions of one image with the models in
+# `tessdata`, print JSON with the times and the Tesseract that did the work.
 _WORKER = r"""
 import json, sys, time
-kind, path, pages = sys.argv[1], sys.argv[2], int(sys.argv[3])
+kind, path, pages, tessdata = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 if kind == "tightbind":
     from tightbind.ocr import TessApi
-    api = TessApi()
+    api = TessApi(tessdata)
+    version = TessApi.version()
     def page():
         api.set_image(path)
         api.recognize()
         return api.get_utf8_text()
 elif kind == "tesserocr":
     import tesserocr
-    api = tesserocr.PyTessBaseAPI()
+    api = tesserocr.PyTessBaseAPI(path=tessdata)
+    version = tesserocr.tesseract_version().split()[1]
     def page():
         api.SetImageFile(path)
         return api.GetUTF8Text()
 else:
-    import pytesseract
+    import os, pytesseract
+    os.environ["TESSDATA_PREFIX"] = tessdata
+    version = str(pytesseract.get_tesseract_version())
     def page():
         return pytesseract.image_to_string(path)
 text = page()
@@ -57,8 +71,11 @@ for _ in range(pages):
     start = time.perf_counter()
     page()
     times.append(time.perf_counter() - start)
-print(json.dumps({"times": times, "words": len(text.split())}))
+print(json.dumps({"times": times, "words": len(text.split()), "version": version}))
 """
+
+# The tesserocr release whose PyPI wheel (with its own Tesseract) is compared.
+TESSEROCR_WHEEL = "tesserocr==2.13.0"
 
 
 def _page_image(folder: Path) -> tuple[Path, str]:
@@ -91,35 +108,120 @@ def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _per_page(path: Path, quick: bool) -> Table:
-    rounds, pages = (1, 2) if quick else (5, 4)
-    contenders: list[tuple[str, str, str | None]] = [("tightbind", "tightbind", None)]
+def _tessdata() -> str:
+    """The one tessdata folder every contender reads (the system's when present)."""
+    from tightbind.ocr.api import default_data_path
+
+    found = sorted(Path("/usr/share/tesseract-ocr").glob("*/tessdata/eng.traineddata"))
+    if found:
+        return str(found[-1].parent)
+    return default_data_path(["eng"]) or ""
+
+
+def _wheel() -> Path | None:
+    override = os.environ.get("TIGHTBIND_BENCH_WHEEL")
+    if override:
+        return Path(override)
+    wheels = sorted(Path.cwd().glob("wheelhouse/tightbind-*manylinux*.whl"))
+    return wheels[-1] if wheels else None
+
+
+def _venv_python(name: str, requirements: list[str], key: str = "") -> tuple[Path | None, str]:
+    """A virtual environment under the bench cache holding ``requirements`` (made once,
+    remade when they or ``key`` change); returns its python, or None and the reason."""
+    cache = Path(os.environ.get("TIGHTBIND_BENCH_VENVS",
+                                Path.home() / ".cache" / "tightbind" / "bench"))
+    venv = cache / name
+    python = venv / "bin" / "python"
+    stamp = venv / "requirements.json"
+    wanted = json.dumps([requirements, key])
+    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return python, ""
+    base = getattr(sys, "_base_executable", sys.executable)
+    steps = [[base, "-m", "venv", "--clear", str(venv)],
+             [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+              *requirements]]
+    for step in steps:
+        done = subprocess.run(step, capture_output=True, text=True, check=False)
+        if done.returncode:
+            return None, (done.stderr.strip().splitlines() or ["failed"])[-1]
+    stamp.write_text(wanted)
+    return python, ""
+
+
+class _Contender:
+    def __init__(self, name: str, python: str, kind: str, omp: str | None = None) -> None:
+        self.name, self.python, self.kind, self.omp = name, python, kind, omp
+        self.times: list[float] = []
+        self.version = ""
+
+
+def _contenders() -> tuple[list[_Contender], list[str]]:
+    here = sys.executable
+    contenders = [_Contender("tightbind, this install (OMP=1)", here,
+                             "tightbind", "1")]
     notes = []
+    wheel = _wheel()
+    if wheel is None:
+        notes.append("no tightbind wheel (bash scripts/build-wheels, or set "
+                     "TIGHTBIND_BENCH_WHEEL): its row is left out")
+    else:
+        built = wheel.stat()
+        python, why = _venv_python("tightbind-wheel", [str(wheel.resolve())],
+                                   key=f"{built.st_size}:{built.st_mtime_ns}")
+        if python is None:
+            notes.append(f"could not install {wheel.name}: {why}")
+        else:
+            contenders.append(_Contender("tightbind wheel",
+                                         str(python), "tightbind"))
+    python, why = _venv_python("tesserocr-wheel",
+                               ["--only-binary", "tesserocr", TESSEROCR_WHEEL])
+    if python is None:
+        notes.append(f"could not install tesserocr's wheel ({TESSEROCR_WHEEL}): {why}")
+    else:
+        contenders.append(_Contender("tesserocr wheel", str(python), "tesserocr"))
     for peer in ("tesserocr", "pytesseract"):
         if _installed(peer):
-            contenders.append((f"{peer} (default)", peer, None))
-            contenders.append((f"{peer} (OMP_THREAD_LIMIT=1)", peer, "1"))
+            label = "tesserocr, system Tesseract" if peer == "tesserocr" else peer
+            contenders.append(_Contender(f"{label} (default)", here, peer))
+            contenders.append(_Contender(f"{label} (OMP=1)", here, peer, "1"))
         else:
             notes.append(f"{peer} is not installed: skipped (pip install -r "
                          "requirements/bench.txt)")
-    samples: dict[str, list[float]] = {name: [] for name, _, _ in contenders}
+    return contenders, notes
+
+
+def _per_page(path: Path, label: str, quick: bool) -> Table:
+    rounds, pages = (1, 2) if quick else (5, 4)
+    tessdata = _tessdata()
+    contenders, notes = _contenders()
     for _ in range(rounds):
-        for name, kind, limit in contenders:
-            env = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
-            if limit is not None:
-                env["OMP_THREAD_LIMIT"] = limit
-            done = subprocess.run([sys.executable, "-c", _WORKER, kind, str(path), str(pages)],
+        for contender in contenders:
+            env = {k: v for k, v in os.environ.items()
+                   if k not in ("OMP_THREAD_LIMIT", "PYTHONPATH", "TESSDATA_PREFIX")}
+            if contender.omp is not None:
+                env["OMP_THREAD_LIMIT"] = contender.omp
+            done = subprocess.run([contender.python, "-c", _WORKER, contender.kind, str(path),
+                                   str(pages), tessdata],
                                   capture_output=True, text=True, env=env, check=True)
-            samples[name].extend(json.loads(done.stdout)["times"])
-    medians = {name: statistics.median(values) for name, values in samples.items()}
-    base = medians["tightbind"]
-    table = Table(f"OCR: one page of {path.name}, text only, engine reused",
-                  ["contender", "ms/page", "vs tightbind"])
-    for name, _, _ in contenders:
-        table.rows.append([name, medians[name] * 1000, f"{medians[name] / base:.2f}x"])
+            result = json.loads(done.stdout)
+            contender.times.extend(result["times"])
+            contender.version = result["version"]
+    medians = {c.name: statistics.median(c.times) for c in contenders}
+    system_build = medians[contenders[0].name]
+    peer_wheel = medians.get("tesserocr wheel")
+    table = Table(f"OCR: one page of {label}, text only, engine reused",
+                  ["contender", "Tesseract", "ms/page", "vs tesserocr wheel",
+                   "vs this install"])
+    for contender in contenders:
+        ms = medians[contender.name]
+        table.rows.append([contender.name, contender.version, ms * 1000,
+                           f"{ms / peer_wheel:.2f}x" if peer_wheel else "-",
+                           f"{ms / system_build:.2f}x"])
     table.notes.append(f"median of {rounds * pages} pages per contender, each in its own "
-                       "process, interleaved rounds; tightbind runs with its default "
-                       "(OpenMP limited to 1 thread unless OMP_THREAD_LIMIT is set)")
+                       f"process, interleaved rounds; every engine reads {tessdata}; "
+                       "ratios are time per page over the other's (below 1.00x is faster); "
+                       "OMP=1: run with OMP_THREAD_LIMIT=1")
     table.notes.extend(notes)
     return table
 
@@ -240,11 +342,22 @@ def _threads(path: Path, quick: bool) -> Table:
 def _add_headlines(per_page: Table, words: Table, threads: Table) -> None:
     """Summary rows: tightbind per page against each peer, the word-walk overhead, and
     the thread scaling."""
-    ours = next(row[1] for row in per_page.rows if row[0] == "tightbind")
-    for name, ms, _ in per_page.rows:
-        if name != "tightbind":
-            per_page.headlines.append([f"one page vs {name}", f"{ours:.1f} ms/page", name,
-                                       f"{ms / ours:.2f}x"])
+    rows = {row[0]: row for row in per_page.rows}
+    ours = per_page.rows[0]
+    for row in per_page.rows[1:]:
+        per_page.headlines.append([f"one page: {ours[0]} vs {row[0]}",
+                                   f"{ours[2]:.1f} ms/page", row[0],
+                                   f"{row[2] / ours[2]:.2f}x"])
+    wheel = next((row for name, row in rows.items() if name.startswith("tightbind wheel")),
+                 None)
+    if wheel is not None and "tesserocr wheel" in rows:
+        peer = rows["tesserocr wheel"]
+        per_page.headlines.append(["one page: tightbind wheel vs tesserocr wheel",
+                                   f"{wheel[2]:.1f} ms/page", "tesserocr wheel",
+                                   f"{peer[2] / wheel[2]:.2f}x"])
+        per_page.headlines.append([f"one page: tightbind wheel vs {ours[0]}",
+                                   f"{wheel[2]:.1f} ms/page", ours[0],
+                                   f"{ours[2] / wheel[2]:.2f}x"])
     for name, ms, ratio in words.rows:
         if name == "results(RIL_WORD) alone":
             words.headlines.append(["results(RIL_WORD) on top of recognize()",
@@ -267,7 +380,7 @@ def run(quick: bool) -> list[Table]:
     import tightbind.ocr  # noqa: F401 - raises ImportError (skipped) when not built
 
     with tempfile.TemporaryDirectory() as folder:
-        path, _label = _page_image(Path(folder))
-        tables = [_per_page(path, quick), _words(path, quick), _threads(path, quick)]
+        path, label = _page_image(Path(folder))
+        tables = [_per_page(path, label, quick), _words(path, quick), _threads(path, quick)]
     _add_headlines(*tables)
     return tables

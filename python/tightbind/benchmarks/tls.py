@@ -1,17 +1,26 @@
 """``tightbind bench tls``: PKCS#12 loads and certificate decodes per second against
-``cryptography`` (when installed) and CPython's decoder; a loopback chain fetch against one
-``openssl s_client -showcerts`` process.
+``cryptography`` (when installed) and CPython's decoder; the pyOpenSSL API
+(``tightbind.tls.crypto``) against pyOpenSSL 23.2.0 itself; a loopback chain fetch against
+one ``openssl s_client -showcerts`` process.
 
 Every input is made here with the ``openssl`` command in a temporary folder; the server
-is ``openssl s_server`` on 127.0.0.1.
+is ``openssl s_server`` on 127.0.0.1.  pyOpenSSL 23.2 cannot share a venv with
+cryptography 48 (it needs cryptography < 42), so it runs in interpreters of its own,
+named by environment variables (``scripts/bench`` makes them):
+``TIGHTBIND_BENCH_PYOPENSSL`` (pyOpenSSL with the cryptography 41 wheel and the OpenSSL
+bundled in it) and ``TIGHTBIND_BENCH_PYOPENSSL_SYSTEM`` (pyOpenSSL on Debian's
+cryptography, linked to the system OpenSSL tightbind uses).
 """
 
 from __future__ import annotations
 
+import gc
+import json
 import os
 import shutil
 import socket
 import ssl
+import statistics
 import subprocess
 import tempfile
 import time
@@ -121,6 +130,132 @@ def _p12_and_decode(folder: Path, rounds: int, min_time: float) -> Table:
     return table
 
 
+# ------------------------------------------------------------------ pyOpenSSL's API
+
+_PYOPENSSL_PYTHONS = {
+    "TIGHTBIND_BENCH_PYOPENSSL": "its own cryptography wheel",
+    "TIGHTBIND_BENCH_PYOPENSSL_SYSTEM": "the system OpenSSL",
+}
+_PYOPENSSL_TASKS = {
+    "load_pkcs12 aes": "load_pkcs12 aes.p12 (AES-256/PBKDF2, openssl pkcs12 -export)",
+    "load_pkcs12 3des": "load_pkcs12 3DES .p12 (as PKCS12.export writes it)",
+    "load_certificate + get_subject": "load_certificate(PEM) + get_subject()",
+    "PKCS12.export": "PKCS12.export(passphrase) of the aes.p12 contents",
+}
+
+
+class _PyOpenSSL:
+    """A pyOpenSSL interpreter running benchmarks/_pyopenssl_worker.py."""
+
+    def __init__(self, python: str, folder: Path) -> None:
+        worker = Path(__file__).with_name("_pyopenssl_worker.py")
+        self.process = subprocess.Popen([python, str(worker)], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+        self.versions = self.ask(op="setup", folder=str(folder), password=PASSWORD)["versions"]
+
+    def ask(self, **request: Any) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the pyOpenSSL worker stopped")
+        answer: dict[str, Any] = json.loads(line)
+        if "error" in answer:
+            raise RuntimeError(answer["error"])
+        return answer
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(30)
+
+
+def _local_batch(fn: Callable[[], Any]) -> Callable[[int], float]:
+    def batch(repeats: int) -> float:
+        gc.collect()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            fn()
+        return (time.perf_counter() - start) / repeats
+    return batch
+
+
+def _calibrate(batch: Callable[[int], float], min_time: float) -> int:
+    batch(1)
+    repeats = 1
+    while batch(repeats) * repeats < min_time and repeats < 1 << 20:
+        repeats *= 2
+    return repeats
+
+
+def _interleaved_batches(contenders: dict[str, tuple[Callable[[int], float], int]],
+                         rounds: int) -> dict[str, float]:
+    """Median seconds per call; every round times one batch of each contender in turn
+    (a batch in another process is timed there, so the pipe is not counted)."""
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, (batch, repeats) in contenders.items():
+            samples[name].append(batch(repeats))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def _pyopenssl_api(folder: Path, rounds: int, min_time: float) -> Table:
+    from tightbind.tls import crypto
+
+    secret = PASSWORD.encode()
+    aes = (folder / "aes.p12").read_bytes()
+    pem = (folder / "leaf.pem").read_bytes()
+    loaded = crypto.load_pkcs12(aes, secret)
+    des = loaded.export(secret)
+    (folder / "export3des.p12").write_bytes(des)
+    ours: dict[str, Callable[[], Any]] = {
+        "load_pkcs12 aes": lambda: crypto.load_pkcs12(aes, secret),
+        "load_pkcs12 3des": lambda: crypto.load_pkcs12(des, secret),
+        "load_certificate + get_subject": lambda: crypto.load_certificate(
+            crypto.FILETYPE_PEM, pem).get_subject(),
+        "PKCS12.export": lambda: loaded.export(secret),
+    }
+    table = Table("TLS: the pyOpenSSL API, tightbind.tls.crypto against pyOpenSSL 23.2.0 "
+                  "(calls per second)", ["task", "contender", "per second", "speed vs tightbind"])
+    workers: dict[str, _PyOpenSSL] = {}
+    for variable, kind in _PYOPENSSL_PYTHONS.items():
+        python = os.environ.get(variable)
+        if not python:
+            table.notes.append(f"no pyOpenSSL on {kind}: {variable} is not set "
+                               "(scripts/bench makes its venv)")
+            continue
+        worker = _PyOpenSSL(python, folder)
+        v = worker.versions
+        workers[f"pyOpenSSL {v['pyOpenSSL']} (cryptography {v['cryptography']}, "
+                f"{v['OpenSSL'].split(' ')[1]})"] = worker
+        table.notes.append(f"pyOpenSSL on {kind}: {python}: cryptography "
+                           f"{v['cryptography']} on {v['OpenSSL']}")
+    try:
+        for task, label in _PYOPENSSL_TASKS.items():
+            contenders: dict[str, tuple[Callable[[int], float], int]] = {}
+            batch = _local_batch(ours[task])
+            contenders["tightbind"] = (batch, _calibrate(batch, min_time))
+            for name, worker in workers.items():
+                repeats = worker.ask(op="calibrate", task=task, min_time=min_time)["repeats"]
+
+                def remote(n: int, worker: _PyOpenSSL = worker, task: str = task) -> float:
+                    return float(worker.ask(op="time", task=task, repeats=n)["seconds"])
+
+                contenders[name] = (remote, repeats)
+            table.rows += _rows(label, _interleaved_batches(contenders, rounds))
+    finally:
+        for worker in workers.values():
+            worker.close()
+    from tightbind import tls
+
+    table.notes.append(f"tightbind: tightbind.tls.crypto on the system's {tls.openssl_version()}"
+                       "; interleaved rounds, each contender timed in its own process")
+    table.notes.append("pyOpenSSL 23.2 needs cryptography < 42: its own venvs "
+                       "(requirements/bench-pyopenssl.txt; Debian's python3-cryptography)")
+    return table
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -213,4 +348,5 @@ def run(quick: bool) -> list[Table]:
         _make_inputs(folder)
         os.chmod(folder / "leaf.key", 0o600)
         return [_add_headlines(_p12_and_decode(folder, rounds, min_time)),
+                _add_headlines(_pyopenssl_api(folder, rounds, min_time)),
                 _add_headlines(_chain_fetch(folder, rounds, min_time))]

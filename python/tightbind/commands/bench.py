@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from typing import Any
 
@@ -14,6 +15,10 @@ from tightbind.benchmarks._report import SUMMARY_COLUMNS, Table, machine, steady
 
 HELP = "measure tightbind against pure-Python paths and installed peers"
 
+# A benchmark's missing import -> the extra of tightbind that brings it.
+_EXTRAS = {"google": "protobuf", "PIL": "images", "numpy": "images",
+           "pypdfium2": "pdf", "distributed": "dask"}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("areas", nargs="*", metavar="AREA",
@@ -21,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--quick", action="store_true",
                         help="fewer rounds and smaller inputs (a smoke run, not figures)")
+    parser.add_argument("--pages", type=int, default=None,
+                        help="pages the batch area runs (default 6; 2000 for the RSS check)")
 
 
 def versions(areas: list[str]) -> dict[str, str]:
@@ -39,6 +46,8 @@ def versions(areas: list[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     areas = args.areas or list(AREAS)
+    if args.pages is not None:
+        os.environ["TIGHTBIND_BENCH_PAGES"] = str(args.pages)
     unknown = [area for area in areas if area not in AREAS]
     if unknown:
         print(f"tightbind bench: unknown area {unknown[0]!r} (choose from {', '.join(AREAS)})",
@@ -61,7 +70,10 @@ def run(args: argparse.Namespace) -> int:
         try:
             tables = module.run(quick=args.quick)
         except ImportError as exc:
-            print(f"{area}: skipped: {exc}", file=sys.stderr)
+            top = (exc.name or "").split(".")[0]
+            hint = (f" (install it with: pip install 'tightbind[{_EXTRAS[top]}]')"
+                    if top in _EXTRAS else "")
+            print(f"{area}: skipped: {exc}{hint}", file=sys.stderr)
             status = 1
             continue
         for table in tables:

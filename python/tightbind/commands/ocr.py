@@ -1,4 +1,9 @@
-"""``tightbind ocr FILES...``: recognise image files with Tesseract."""
+"""``tightbind ocr FILES...``: recognise image files with Tesseract.
+
+Without ``--out``, results go to stdout (or ``--format pdf`` files).  With ``--out DIR``,
+a batch: files, folders, TIFFs and PDFs in, one output per document and format plus a
+manifest out, resumable (see :func:`tightbind.ocr.batch.run_batch`).
+"""
 
 from __future__ import annotations
 
@@ -19,22 +24,46 @@ TSV_HEADER = ("level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\tto
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE",
-                        help="image files (every page of a multi-page TIFF is read)")
+                        help="image files (every page of a multi-page TIFF is read); with "
+                        "--out also folders (walked recursively) and PDFs")
     parser.add_argument("-l", "--lang", default="eng",
                         help="Tesseract language(s), e.g. eng or eng+deu (default eng)")
     parser.add_argument("--psm", type=int, default=None,
                         help="page segmentation mode, 0-13 as for tesseract (default 3)")
-    parser.add_argument("--format", choices=FORMATS, default="text",
+    parser.add_argument("--format", default=None,
                         help="output: text, tsv, hocr or json on stdout; pdf writes "
-                        "FILE-STEM.pdf (searchable) into --output-dir (default text)")
+                        "FILE-STEM.pdf (searchable) into --output-dir (default text).  With "
+                        "--out: a comma-separated list of txt, hocr, tsv, alto, json, pdf "
+                        "(default txt)")
     parser.add_argument("--output-dir", default=".",
                         help="folder for --format pdf (default: the current folder)")
     parser.add_argument("-j", "--jobs", type=int, default=None,
                         help="files recognised in parallel, one engine each "
                         "(default: the number of CPUs)")
+    batch = parser.add_argument_group(
+        "batch mode", "--out DIR writes DIR/<input name>.<format> per document (names "
+        "mirror the folders given), DIR/manifest.jsonl with one record per page, and skips "
+        "documents already done there (same name, content and options); a failing page is "
+        "recorded and the run goes on (exit status 1 when any failed)")
+    batch.add_argument("--out", default=None, metavar="DIR",
+                       help="batch mode: write outputs into DIR")
+    batch.add_argument("--include", action="append", default=None, metavar="PATTERN",
+                       help="file name pattern to pick in folders, repeatable "
+                       "(default: common image types and *.pdf)")
+    batch.add_argument("--dpi", type=int, default=300,
+                       help="resolution PDF pages are rendered at (default 300)")
+    batch.add_argument("--page-timeout", type=float, default=None, metavar="SECONDS",
+                       help="recognition deadline per page; pages then run in worker "
+                       "processes, killed and replaced when a page hangs")
+    batch.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run pages on a Dask cluster, e.g. tcp://HOST:8786 (workers "
+                       "read inputs by path: use a shared filesystem)")
+    batch.add_argument("-q", "--quiet", action="store_true",
+                       help="no progress and no summary line")
     parser.add_argument("--tessdata", default=None,
-                        help="folder holding <lang>.traineddata (default: TESSDATA_PREFIX "
-                        "or Tesseract's own)")
+                        help="folder holding <lang>.traineddata (default: TESSDATA_PREFIX if "
+                        "set, else the models that come with tightbind when they hold every "
+                        "language asked for, else Tesseract's own folder)")
 
 
 def _page_output(api: Any, fmt: str, name: str, page: int) -> Any:
@@ -56,10 +85,50 @@ def _page_output(api: Any, fmt: str, name: str, page: int) -> Any:
     }
 
 
+def run_batch_mode(args: argparse.Namespace) -> int:
+    from tightbind.ocr import OcrError
+    from tightbind.ocr.batch import run_batch
+
+    client = None
+    try:
+        if args.scheduler:
+            try:
+                from distributed import Client
+            except ImportError:
+                print("tightbind ocr: --scheduler needs Dask distributed: "
+                      "pip install 'tightbind[dask]'", file=sys.stderr)
+                return 2
+            client = Client(args.scheduler, timeout=30)
+        summary = run_batch(args.files, args.out, formats=(args.format or "txt").split(","),
+                            include=args.include, dpi=args.dpi, language=args.lang,
+                            data_path=args.tessdata, psm=args.psm, workers=args.jobs,
+                            page_timeout=args.page_timeout, client=client,
+                            progress=not args.quiet)
+    except (OcrError, ValueError, OSError) as exc:
+        print(f"tightbind ocr: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if client is not None:
+            client.close()
+    if not args.quiet or summary.failed:
+        print(f"tightbind ocr: {summary.describe()}", file=sys.stderr)
+    return 1 if summary.failed else 0
+
+
 def run(args: argparse.Namespace) -> int:
     from tightbind.ocr import OcrError, pix_read_pages
     from tightbind.ocr.batch import EnginePool
 
+    if args.jobs is not None and args.jobs < 1:
+        print("tightbind ocr: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    if args.out is not None:
+        return run_batch_mode(args)
+    args.format = args.format or "text"
+    if args.format not in FORMATS:
+        print(f"tightbind ocr: --format must be one of {', '.join(FORMATS)} "
+              "(or give --out for batch formats)", file=sys.stderr)
+        return 2
     jobs = args.jobs or os.cpu_count() or 1
     if jobs < 1:
         print("tightbind ocr: --jobs must be at least 1", file=sys.stderr)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import operator
 import threading
-import traceback
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -36,6 +35,33 @@ _ASSEMBLE_THRESHOLD = 256 * 1024
 _call = getattr(operator, "call", lambda function, argument: function(argument))
 
 
+def _chunk(data: Any) -> bytes | bytearray | memoryview:
+    """What :meth:`Processor.push` stores or appends: ``bytes`` and ``bytearray`` as they
+    are, a flat byte view of a C-contiguous buffer, or the row-major copy of any other
+    (or of one whose item format ``memoryview.cast`` cannot read).  Touches no Processor
+    state, so a failure here changes nothing."""
+    if isinstance(data, (bytes, bytearray)):
+        return data
+    if isinstance(data, memoryview):
+        view = data
+    else:
+        try:
+            view = memoryview(data)
+        except TypeError:
+            hint = "; encode text first" if isinstance(data, str) else ""
+            raise TypeError(f"push() takes bytes, bytearray, memoryview or another object "
+                            f"with the buffer protocol, not {type(data).__name__}{hint}"
+                            ) from None
+    if view.c_contiguous:
+        if view.format == "B" and view.ndim == 1:
+            return view
+        try:
+            return view.cast("B")
+        except (TypeError, ValueError):
+            pass  # an explicit byte order or a struct format: copy below
+    return view.tobytes()  # Fortran-order, strided: the items in row-major order
+
+
 def _takes_bytearray(parser: Any) -> bool:
     """Return whether ``parser`` (a message class's ``FromString``) takes a bytearray;
     upb in protobuf 4.21 to 4.25 raises TypeError "expected bytes, bytearray found"."""
@@ -43,23 +69,11 @@ def _takes_bytearray(parser: Any) -> bool:
         parser(bytearray())
     except TypeError:
         return False
+    except MemoryError:
+        raise
     except Exception:  # an empty payload may be invalid (proto2 required fields)
-        return True
+        pass
     return True
-
-
-def _clear_frames(exc: BaseException) -> None:
-    """Drop the local variables of the finished frames in ``exc``'s tracebacks (its own
-    and those of the exceptions it was raised from), keeping the line numbers."""
-    seen: set[int] = set()
-    pending: list[BaseException | None] = [exc]
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        traceback.clear_frames(current.__traceback__)
-        pending += [current.__cause__, current.__context__]
 
 
 class Processor:
@@ -168,60 +182,82 @@ class Processor:
     def reset(self) -> None:
         """Drop buffered bytes, decoded-but-unread messages and any error; start a new
         stream (offsets count from 0 again)."""
+        ready: deque[Any] = deque()
+        parts: list[bytes] = []
         with self._lock:
             self._buf: bytes | bytearray = b""
             self._pos = 0  # first unconsumed byte of _buf
             self._base = 0  # stream offset of _buf[0]
-            self._ready: deque[Any] = deque()
+            self._ready = ready
             self._error: FramingError | None = None
             self._poisoned = False
             # Assembly of one large incomplete frame: the scan that found it and the
             # chunks received since its first byte (the header is in the first one).
             self._pending: Scan | None = None
-            self._parts: list[bytes] = []
+            self._parts = parts
             self._parts_size = 0
 
     def push(self, data: bytes | bytearray | memoryview) -> None:
         """Append a chunk of the stream.  Chunks may split frames anywhere.
 
-        Raises the stream's error if the Processor is poisoned (see the module doc).
+        Accepts ``bytes``, ``bytearray``, ``memoryview`` and any other object with the
+        buffer protocol (``array.array``, ``mmap``, numpy arrays).  ``bytes`` are kept
+        without a copy while nothing else is buffered; everything else is copied before
+        ``push`` returns, so the caller may reuse its buffer at once.  A view of any
+        shape, item format or memory order (2-D, strided, Fortran-order) is taken as
+        the bytes ``bytes(view)`` gives: its items in row-major order.
+
+        Either succeeds or changes nothing: a chunk that cannot be read (a released
+        view raises ValueError) or copied (MemoryError) leaves the Processor exactly as
+        it was.  Raises TypeError for ``str`` and other non-buffers, and the stream's
+        error if the Processor is poisoned (see the module doc).
         """
-        if isinstance(data, memoryview):
-            data = data.cast("B") if data.format != "B" or data.ndim != 1 else data
-        elif not isinstance(data, (bytes, bytearray)):
-            raise TypeError(f"push() takes bytes, bytearray or memoryview, not "
-                            f"{type(data).__name__}")
+        chunk = _chunk(data)
         with self._lock:
             if self._poisoned:
                 self._raise_pending()
-            if not len(data):
+            if not len(chunk):
                 return
+            # Each branch computes everything it stores (new ints included) before its
+            # first change, so a MemoryError on the way leaves every field as it was.
             if self._pending is not None:
-                self._parts.append(data if type(data) is bytes else bytes(data))
-                self._parts_size += len(data)
-                return
-            if self._pos == len(self._buf):
-                # Nothing pending: adopt immutable bytes as they are (no copy).
-                self._base += len(self._buf)
-                self._buf = data if type(data) is bytes else bytearray(data)
-                self._pos = 0
+                part = chunk if type(chunk) is bytes else bytes(chunk)
+                parts_size = self._parts_size + len(part)
+                self._parts.append(part)  # grows the list, or raises with it unchanged
+                self._parts_size = parts_size
                 return
             buf = self._buf
-            if isinstance(buf, bytes):
-                buf = bytearray(memoryview(buf)[self._pos:])
-            elif self._pos:
-                del buf[: self._pos]
-            buf += data
-            self._buf = buf
-            self._base += self._pos
-            self._pos = 0
+            if self._pos == len(buf):
+                # Nothing pending: adopt immutable bytes as they are (no copy).
+                adopted = chunk if type(chunk) is bytes else bytearray(chunk)
+                base = self._base + len(buf)
+            elif isinstance(buf, bytearray) and not self._pos:
+                buf += chunk  # grows in place, or raises with buf unchanged
+                return
+            else:
+                adopted = bytearray(memoryview(buf)[self._pos:])
+                adopted += chunk
+                base = self._base + self._pos
+            self._buf, self._base, self._pos = adopted, base, 0
 
     def read_message(self) -> Any | None:
-        """Return the next complete message, or None when none is buffered."""
+        """Return the next complete message, or None when none is buffered.
+
+        Either succeeds (or raises the stream's error, see the module doc) or changes
+        nothing: a MemoryError while scanning or parsing leaves every byte buffered (see
+        the comment above :meth:`_raise_pending`).
+        """
         with self._lock:
             if not self._ready:
                 if self._error is None:
-                    self._ready.extend(self._decode(max_batches=1))
+                    saved = (self._buf, self._pos, self._base, self._ready, self._error,
+                             self._poisoned, self._pending, self._parts, self._parts_size)
+                    try:
+                        self._ready = deque(self._decode(max_batches=1))
+                    except BaseException:
+                        (self._buf, self._pos, self._base, self._ready, self._error,
+                         self._poisoned, self._pending, self._parts, self._parts_size) = saved
+                        raise
                 if not self._ready:
                     if self._error is not None:
                         self._raise_pending()
@@ -231,13 +267,21 @@ class Processor:
     def read_messages(self) -> list[Any]:
         """Return every complete message now buffered (an empty list when none is).
 
-        Messages before an error come back first; the call after raises it.
+        Messages before an error come back first; the call after raises it.  Either
+        succeeds or changes nothing, as :meth:`read_message`.
         """
         with self._lock:
-            messages = list(self._ready)
-            self._ready.clear()
-            if self._error is None:
-                messages.extend(self._decode())
+            saved = (self._buf, self._pos, self._base, self._ready, self._error,
+                     self._poisoned, self._pending, self._parts, self._parts_size)
+            try:
+                messages = list(self._ready)
+                self._ready = deque()
+                if self._error is None:
+                    messages.extend(self._decode())
+            except BaseException:
+                (self._buf, self._pos, self._base, self._ready, self._error,
+                 self._poisoned, self._pending, self._parts, self._parts_size) = saved
+                raise
             if not messages and self._error is not None:
                 self._raise_pending()
             return messages
@@ -252,12 +296,18 @@ class Processor:
 
     # -- internals ------------------------------------------------------------------
 
+    # Reads either succeed or change nothing: they only reassign fields (never change a
+    # buffer, list or deque in place), so keeping the references is keeping the state,
+    # and a failure puts them all back.  Saved and restored inline, by tuple assignment,
+    # which cannot itself fail (a helper call could raise MemoryError after the work).
+
     def _raise_pending(self) -> None:
         error = self._error
         assert error is not None
+        error = error.with_traceback(None)
         if not self._poisoned:
-            self._error = None
-        raise error.with_traceback(None)
+            self._error = None  # delivered: a skipped frame's error is raised once
+        raise error
 
     def _decode(self, max_batches: int | None = None) -> list[Any]:
         messages: list[Any] = []
@@ -313,6 +363,8 @@ class Processor:
         before = len(messages)
         try:
             messages.extend(decoded)
+        except MemoryError:
+            raise  # not the payload's fault: the read is undone (see _atomic)
         except Exception as exc:  # the parser's own error type varies by protobuf backend
             index = len(messages) - before
             starts, ends = scanner.bounds(scan)
@@ -364,6 +416,8 @@ class Processor:
             return
         try:
             messages.append(self._parsers[type_id](payload))
+        except MemoryError:
+            raise
         except Exception as exc:
             self._payload_error(offset, type_id, len(payload), exc)
 
@@ -373,11 +427,6 @@ class Processor:
             f"{full_name(self._types[type_id])}: {exc}",
             offset=offset,
         )
-        # The parser's frames in the cause's traceback may hold a view of the buffer (the
-        # pure-Python protobuf parses memoryviews in Python): clear them, or the error
-        # kept for the next read would keep the buffer exported and the next push fail
-        # with BufferError.
-        _clear_frames(exc)
         error.__cause__ = exc
         self._error = error
 

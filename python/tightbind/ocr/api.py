@@ -341,6 +341,10 @@ class TessApi:
     @_locked
     def available_languages(self) -> list[str]:
         """The languages whose models are in this engine's tessdata folder."""
+        # Tesseract 5.5 lists the folder with std::filesystem and aborts the process (an
+        # uncaught C++ exception) when it has gone; 5.3 returned nothing.
+        if not os.path.isdir(self.data_path):
+            return []
         return _take_string_array(lib.TessBaseAPIGetAvailableLanguagesAsVector(self._handle))
 
     @property

@@ -1,20 +1,39 @@
-"""``ocr_many``: recognise many images with one engine per worker thread."""
+"""Many pages: ``ocr_many`` (images in, results out, in memory) and ``run_batch`` (files,
+folders and PDFs in, documents and a manifest out, resumable, on threads, processes or a
+Dask cluster), both with one engine per worker thread."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import threading
+import time
 from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from typing import Any
 
 from tightbind.ocr.api import Element, TessApi
 from tightbind.ocr.constants import PageIteratorLevel
+from tightbind.ocr.errors import ImageError
+from tightbind.ocr.inputs import describe, list_inputs, page_count
 from tightbind.ocr.progress import Progress
+from tightbind.ocr.store import OutputStore, document_key
+from tightbind.ocr.workers import (
+    FORMAT_EXTENSIONS,
+    EngineOptions,
+    PageOutcome,
+    PageTask,
+    ProcessPages,
+    dask_page,
+    hard_deadline,
+    recognise_page,
+)
 
-__all__ = ["EnginePool", "PageResult", "ocr_many"]
+__all__ = ["BATCH_FORMATS", "BatchSummary", "EnginePool", "PageResult", "ocr_many",
+           "run_batch"]
 
 
 class EnginePool:
@@ -129,3 +148,260 @@ def _results(images: Iterable[Any], engines: EnginePool, workers: int,
     finally:
         bar.close()
         engines.close()
+
+
+# ---- run_batch: documents in, outputs and a manifest out, nothing lost ------------------
+
+#: What a batch can write per document.
+BATCH_FORMATS = tuple(FORMAT_EXTENSIONS)
+
+
+@dataclass
+class BatchSummary:
+    """What :func:`run_batch` did: documents and pages recognised in this run, pages
+    that failed (see ``manifest``), documents skipped as already done, and seconds."""
+
+    output_dir: str
+    manifest: str
+    documents: int = 0
+    pages: int = 0
+    failed: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def all_done(self) -> bool:
+        """True when nothing was left to do: every document was already finished."""
+        return self.documents == 0 and self.skipped > 0
+
+    def describe(self) -> str:
+        """One or two sentences for a person."""
+        if self.all_done:
+            return (f"all done: {self.skipped} documents already in {self.output_dir}, "
+                    "nothing left to do")
+        text = (f"{self.pages} pages of {self.documents} documents in {self.seconds:.1f} s"
+                f" ({self.skipped} documents already done)")
+        if self.failed:
+            text += (f"; {self.failed} pages FAILED: their records in {self.manifest} "
+                     "have status \"failed\" and the error")
+        return text
+
+
+class _Runner:
+    """Submits pages and waits for the first finished ones: threads or processes here."""
+
+    def __init__(self, work: Callable[[PageTask], PageOutcome], workers: int,
+                 closing: Callable[[], None]) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tightbind-ocr")
+        self._work = work
+        self._closing = closing
+        self.capacity = 2 * workers
+
+    def submit(self, task: PageTask, name: str) -> Any:
+        return self._pool.submit(self._work, task)
+
+    def wait(self, futures: Iterable[Any]) -> set[Any]:
+        return wait(futures, return_when=FIRST_COMPLETED).done
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._closing()
+
+
+class _DaskRunner:
+    """Pages as tasks on a Dask cluster; each worker thread keeps its own engine."""
+
+    def __init__(self, client: Any) -> None:
+        import distributed
+
+        self._client = client
+        self._distributed = distributed
+        self.capacity = 2 * max(1, sum(client.nthreads().values()))
+
+    def submit(self, task: PageTask, name: str) -> Any:
+        return self._client.submit(dask_page, task, key=name, pure=False)
+
+    def wait(self, futures: Iterable[Any]) -> set[Any]:
+        done: set[Any] = self._distributed.wait(list(futures),
+                                                 return_when="FIRST_COMPLETED").done
+        return done
+
+    def close(self) -> None:
+        pass
+
+
+def _fingerprint(formats: Sequence[str], dpi: int, options: EngineOptions) -> str:
+    described = json.dumps({"formats": list(formats), "dpi": dpi, "language": options.language,
+                            "psm": options.psm, "variables": list(options.variables),
+                            "tesseract": TessApi.version()})
+    return hashlib.sha256(described.encode()).hexdigest()
+
+
+def _outcome_of(future: Any, index: int) -> PageOutcome:
+    try:
+        outcome: PageOutcome = future.result()
+    except Exception as exc:  # a worker lost for good, a cancelled task
+        return PageOutcome(index, 0.0, error_class=type(exc).__name__, error_message=str(exc))
+    return outcome
+
+
+def run_batch(
+    inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    *,
+    formats: Sequence[str] = ("txt",),
+    include: Sequence[str] | None = None,
+    dpi: int = 300,
+    language: str = "eng",
+    data_path: str | os.PathLike[str] | None = None,
+    psm: int | None = None,
+    variables: dict[str, object] | None = None,
+    workers: int | None = None,
+    page_timeout: float | None = None,
+    client: Any = None,
+    progress: bool = False,
+    callback: Callable[[dict[str, Any]], None] | None = None,
+) -> BatchSummary:
+    """Recognise every page of ``inputs`` (files; folders, recursively, their files
+    matching ``include``; multi-page TIFFs; PDFs rendered at ``dpi``) and write each
+    document's ``formats`` (txt, hocr, tsv, alto, json, pdf) under ``out_dir``, mirroring
+    the inputs' names, plus ``out_dir/manifest.jsonl`` (one record per page).
+
+    A failing page is recorded and the run goes on.  Documents already done in
+    ``out_dir`` (same name, content and options) are skipped, and pages done by a run
+    that was killed are kept.  Pages run on ``workers`` threads (default: the CPUs) with
+    one engine each; with ``page_timeout`` (seconds) on as many worker processes, each
+    killed and replaced when its page overruns; with ``client`` (a
+    ``distributed.Client``) as Dask tasks, the workers reading inputs by path.  At most
+    two pages per worker thread are in flight.  ``progress`` shows progress on stderr;
+    ``callback(record)`` is called in this thread once per page with its input, page,
+    status, seconds and error.  Returns a :class:`BatchSummary`; raises ValueError for a
+    bad argument and OcrError (LanguageNotFound...) when no engine can be made.
+    """
+    started = time.monotonic()
+    sources = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    if isinstance(formats, str):
+        formats = formats.split(",")
+    formats = tuple(dict.fromkeys(formats))
+    unknown = [fmt for fmt in formats if fmt not in FORMAT_EXTENSIONS]
+    if unknown or not formats:
+        raise ValueError(f"unknown output formats {unknown!r}; choose from "
+                         f"{', '.join(FORMAT_EXTENSIONS)}")
+    if not isinstance(dpi, int) or not 10 <= dpi <= 2400:
+        raise ValueError(f"dpi must be an int from 10 to 2400: {dpi!r}")
+    if page_timeout is not None and not (isinstance(page_timeout, (int, float))
+                                         and 0 < page_timeout < 1e6):
+        raise ValueError(f"page_timeout must be a positive number of seconds: {page_timeout!r}")
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive int: {workers!r}")
+    options = EngineOptions(language, None if data_path is None else os.fspath(data_path), psm,
+                            tuple(sorted((str(k), str(v)) for k, v in (variables or {}).items())))
+    found = list_inputs(sources, include, exclude=out_dir)
+    store = OutputStore(out_dir, formats)
+    summary = BatchSummary(store.root, store.manifest_path)
+    fingerprint = _fingerprint(formats, dpi, options)
+    runner = _make_runner(options, workers, page_timeout, client)
+    bar = Progress(len(found), enabled=progress)
+    try:
+        _drive(found, store, runner, bar, summary, callback, fingerprint,
+               formats, dpi, page_timeout, options)
+    finally:
+        runner.close()
+        bar.close()
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _make_runner(options: EngineOptions, workers: int, page_timeout: float | None,
+                 client: Any) -> _Runner | _DaskRunner:
+    if client is not None:
+        return _DaskRunner(client)
+    if page_timeout is not None:
+        processes = ProcessPages(options, workers, hard_deadline(page_timeout))
+        return _Runner(processes.run, workers, processes.close)
+    engines = EnginePool(options.data_path, options.language, psm=options.psm,
+                         variables=dict(options.variables) or None)
+    return _Runner(lambda task: recognise_page(engines.engine(), task), workers, engines.close)
+
+
+def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _DaskRunner,
+           bar: Progress, summary: BatchSummary,
+           callback: Callable[[dict[str, Any]], None] | None, fingerprint: str,
+           formats: tuple[str, ...], dpi: int, page_timeout: float | None,
+           options: EngineOptions) -> None:
+    open_documents: dict[str, list[Any]] = {}  # key -> [document, pages, pages left]
+    in_flight: dict[Any, tuple[str, int]] = {}
+
+    def record(records: list[dict[str, Any]]) -> None:
+        for entry in records:  # a document's final word (its assembly may fail too)
+            if entry["status"] != "ok":
+                summary.failed += 1
+                if len(summary.failures) < 1000:
+                    summary.failures.append(entry)
+
+    def collect() -> None:
+        for future in runner.wait(in_flight):
+            key, index = in_flight.pop(future)
+            outcome = _outcome_of(future, index)
+            store.save_page(key, outcome)
+            document, pages, _ = entry = open_documents[key]
+            entry[2] -= 1
+            summary.pages += 1
+            bar.update(failed=not outcome.ok)
+            if callback is not None:
+                event: dict[str, Any] = {"input": document.name, "page": index + 1,
+                                         "status": "ok" if outcome.ok else "failed",
+                                         "seconds": outcome.seconds}
+                if not outcome.ok:
+                    event["error"] = {"class": outcome.error_class,
+                                      "message": outcome.error_message}
+                callback(event)
+            if entry[2] == 0:
+                del open_documents[key]
+                record(store.finish(document, key, pages))
+
+    for path, name in found:
+        try:
+            document = describe(path, name)
+        except OSError as exc:
+            _fail_whole(store.fail_document(None, None, name, exc), summary, bar, record)
+            continue
+        key = document_key(document, fingerprint)
+        if store.finished(key) is not None:
+            summary.skipped += 1
+            bar.grow(-1)
+            continue
+        summary.documents += 1
+        try:
+            pages = page_count(document)
+            if pages < 1:
+                raise ImageError("the document has no pages")
+        except Exception as exc:  # an unreadable TIFF or PDF is recorded like a page
+            _fail_whole(store.fail_document(document, key, name, exc), summary, bar, record)
+            continue
+        done = store.finished_pages(key)
+        bar.grow(pages - 1 - len(done))
+        open_documents[key] = [document, pages, pages - len(done)]
+        if len(done) == pages:
+            del open_documents[key]
+            record(store.finish(document, key, pages))
+            continue
+        for index in range(pages):
+            if index in done:
+                continue
+            while len(in_flight) >= runner.capacity:
+                collect()
+            task = PageTask(document.path, document.kind, index, formats, dpi, page_timeout,
+                            options)
+            in_flight[runner.submit(task, f"tightbind-page-{key}-{index}")] = (key, index)
+    while in_flight:
+        collect()
+
+
+def _fail_whole(records: list[dict[str, Any]], summary: BatchSummary, bar: Progress,
+                record: Callable[[list[dict[str, Any]]], None]) -> None:
+    summary.pages += 1
+    bar.update(failed=True)
+    record(records)

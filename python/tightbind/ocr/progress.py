@@ -57,6 +57,14 @@ class Progress:
             self._last = now
             self._write_line(now)
 
+    def grow(self, pages: int) -> None:
+        """Change the expected total by ``pages`` (a batch learns its page counts as it
+        opens documents)."""
+        self.total = (self.total or 0) + pages
+        if self._bar is not None:
+            self._bar.total = self.total
+            self._bar.refresh()
+
     def close(self) -> None:
         """Finish the bar, or write the last plain line."""
         if self._bar is not None:

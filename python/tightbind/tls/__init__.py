@@ -18,6 +18,10 @@ PKCS#12 the way pyOpenSSL's ``load_pkcs12`` read it (removed from pyOpenSSL in 2
 Legacy files (RC2-40, 3DES: older Windows and macOS exports) load too: OpenSSL's legacy
 provider is loaded beside the default one the first time a file needs it.
 
+pyOpenSSL's own ``OpenSSL.crypto`` API (``PKCS12()``/``export``, ``PKey``, building and
+signing an ``X509``, ``crypto.Error``) is :mod:`tightbind.tls.crypto`: change the import
+line (``from tightbind.tls import crypto``) and the rest of the code stays.
+
 A server's chain, as sent and as verified, never hiding an untrusted one::
 
     chain = fetch_chain("example.org")
@@ -31,7 +35,7 @@ and each carries OpenSSL's own reasons in ``openssl_errors``.
 
 from __future__ import annotations
 
-from tightbind.tls._native import openssl_version
+from tightbind.tls._native import MAX_INPUT, MAX_ITERATIONS, openssl_version
 from tightbind.tls.connection import PeerChain, TLSConnection, fetch_chain
 from tightbind.tls.errors import (
     CaLocationError,
@@ -39,6 +43,7 @@ from tightbind.tls.errors import (
     DecodeError,
     HandshakeError,
     HostnameMismatch,
+    InputTooLarge,
     InvalidArgument,
     LegacyProviderUnavailable,
     MissingMac,
@@ -73,6 +78,8 @@ from tightbind.tls.x509 import (
 __all__ = [
     "FILETYPE_ASN1",
     "FILETYPE_PEM",
+    "MAX_INPUT",
+    "MAX_ITERATIONS",
     "PKCS12",
     "CaLocationError",
     "Certificate",
@@ -80,6 +87,7 @@ __all__ = [
     "DecodeError",
     "HandshakeError",
     "HostnameMismatch",
+    "InputTooLarge",
     "InvalidArgument",
     "LegacyProviderUnavailable",
     "MissingMac",

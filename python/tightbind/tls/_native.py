@@ -9,6 +9,7 @@ makes at the C boundary (bytes in, ``char *`` passwords and names, owned buffers
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -18,6 +19,7 @@ from tightbind.tls.errors import (
     CertificateVerifyError,
     DecodeError,
     HandshakeError,
+    InputTooLarge,
     InvalidArgument,
     LegacyProviderUnavailable,
     MissingMac,
@@ -89,6 +91,26 @@ FAILURES: Failures = {
     lib.TB_TLS_E_SYSCALL: (TlsConnectError, "a socket call failed"),
     lib.TB_TLS_E_PROTOCOL: (HandshakeError, "the TLS protocol failed (an alert from the peer, "
                             "a version or cipher mismatch, or data that is not TLS)"),
+    # Codes of tightbind.tls.crypto (csrc/tls_crypto_*.c).
+    lib.TB_TLS_E_NO_KEY: (InvalidArgument, "there is no key: the certificate has none, or the "
+                          "PKey was never generated or loaded"),
+    lib.TB_TLS_E_EXTENSION: (InvalidArgument, "OpenSSL cannot make this extension (an unknown "
+                             "name, a value it cannot parse, or a subject or issuer "
+                             "certificate the value needs was not given)"),
+    lib.TB_TLS_E_NAME: (InvalidArgument, "the value does not fit this name attribute (too long, "
+                        "or characters its string type does not allow)"),
+    lib.TB_TLS_E_KEY_CHECK: (DecodeError, "the private key is inconsistent: its parts do not "
+                             "belong together"),
+    # Codes of the size and cost limits (hostile input).
+    lib.TB_TLS_E_TOO_LARGE: (InputTooLarge, f"it is longer than the {lib.TB_TLS_MAX_INPUT} "
+                             "bytes (2 GiB - 1) OpenSSL can take"),
+    lib.TB_TLS_E_DECRYPT: (WrongPassword, "the password verifies the file's MAC but does not "
+                           "decrypt its contents (a file made with a second password for "
+                           "the contents)"),
+    lib.TB_TLS_E_TOO_COSTLY: (InputTooLarge, "it asks for more password key derivation "
+                              f"than tightbind does for one file ({lib.TB_TLS_MAX_ITERATIONS} "
+                              "iterations in all; files in the wild ask for 2048 to 600000 "
+                              "each), so it was refused before any of it was done"),
 }
 check = checker(FAILURES, unexpected=TlsError, details=lambda: (drain(),))
 """``check(rc, what)``: return ``rc`` when it is not negative, else raise its exception
@@ -102,29 +124,111 @@ def openssl_version() -> str:
     return ffi.string(lib.OpenSSL_version(lib.OPENSSL_VERSION)).decode()
 
 
+MAX_ITERATIONS: int = lib.TB_TLS_MAX_ITERATIONS
+"""The password key derivation one PKCS#12 file or encrypted key may ask for, in
+PBKDF2/PKCS#12-KDF iterations summed over its MAC and encrypted parts (scrypt counts
+N * r * p).  More raises :class:`InputTooLarge` before any of it is done."""
+
+MAX_INPUT: int = lib.TB_TLS_MAX_INPUT
+"""The longest input (certificate, key, bundle, PKCS#12 file, password) OpenSSL takes:
+2 GiB - 1 byte.  Longer ones raise :class:`InputTooLarge` before any copy is made."""
+
+
+def check_size(size: int, what: str) -> None:
+    """Raise :class:`InputTooLarge` (``TB_TLS_E_TOO_LARGE``) when ``size`` bytes is more
+    than :data:`MAX_INPUT`."""
+    if size > MAX_INPUT:
+        check(lib.TB_TLS_E_TOO_LARGE, f"{what} ({size} bytes)")
+
+
 def as_bytes(data: bytes | bytearray | memoryview | str, what: str) -> bytes:
-    """Return ``data`` as bytes (str as ASCII, for PEM text); TypeError for other types."""
+    """Return ``data`` as bytes to hand to OpenSSL.
+
+    Takes bytes and any other object with the buffer protocol (bytearray, memoryview,
+    mmap, ...), and str as PEM text: UTF-8, so that text around the PEM blocks may be
+    any language (inside a block, only base64 is valid).  The size is checked before
+    anything is copied (:class:`InputTooLarge`); TypeError for other types,
+    :class:`DecodeError` for a str that is not valid Unicode (lone surrogates).
+    """
     if isinstance(data, str):
-        return data.encode("ascii")
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        return bytes(data)
-    raise TypeError(f"{what} must be bytes, not {type(data).__name__}")
+        check_size(len(data), what)  # a lower bound of the UTF-8 size: cheap, and enough
+        try:
+            raw = data.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise DecodeError(f"{what}: the text is not valid Unicode ({exc.reason} at "
+                              f"index {exc.start})") from None
+        check_size(len(raw), what)
+        return raw
+    if isinstance(data, bytes):
+        check_size(len(data), what)
+        return data
+    try:
+        view = memoryview(data)
+    except TypeError:
+        raise TypeError(f"{what} must be bytes, not {type(data).__name__}") from None
+    with view:
+        check_size(view.nbytes, what)
+        return view.tobytes()
 
 
 def c_password(passphrase: Passphrase, what: str = "passphrase") -> Any:
-    """Return a ``char *`` holding a password (UTF-8), ffi.NULL for None.
+    """Return a ``char *`` holding a password (str as UTF-8), ffi.NULL for None.
 
-    Raises TypeError for other types and ValueError for NUL bytes.
+    Raises TypeError for other types, ValueError for NUL bytes,
+    :class:`InvalidArgument` for a str that is not valid Unicode and
+    :class:`InputTooLarge` past :data:`MAX_INPUT` bytes.
     """
     if passphrase is None:
         return ffi.NULL
     if isinstance(passphrase, str):
-        passphrase = passphrase.encode("utf-8")
+        try:
+            passphrase = passphrase.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidArgument(f"{what} is not valid Unicode ({exc.reason} at index "
+                                  f"{exc.start})") from None
     if not isinstance(passphrase, (bytes, bytearray)):
         raise TypeError(f"{what} must be str, bytes or None, not {type(passphrase).__name__}")
+    check_size(len(passphrase), what)
     if b"\0" in passphrase:
         raise ValueError(f"{what} must not contain NUL bytes")
     return ffi.new("char[]", bytes(passphrase))
+
+
+def password_forms(passphrase: Passphrase) -> tuple[list[Passphrase], list[Passphrase]]:
+    """The byte forms of a password to try: those of its text (the one given first), and
+    the form OpenSSL before 1.1.0 wrote, when it differs (a list of 0 or 1).
+
+    A password is text.  PKCS#12 MACs (and PKCS#12's own encryption) read it as text
+    (BMPString); PBES2 encryption (AES, what OpenSSL 3 writes) takes its bytes, which
+    tools write as UTF-8, or Latin-1 in a Latin-1 locale.  So a non-ASCII password's
+    text is tried in UTF-8 and in Latin-1; OpenSSL before 1.1.0 took each UTF-8 byte as
+    a character instead.  Bytes that are not UTF-8 are read as Latin-1 text, as
+    OpenSSL's MAC check reads them.  ASCII (and None) has one form.
+    """
+    if passphrase is None:
+        return [None], []
+    if isinstance(passphrase, str):
+        try:
+            given = passphrase.encode("utf-8")
+        except UnicodeEncodeError:
+            return [passphrase], []  # c_password raises on it, with the same message
+        text = passphrase
+    elif isinstance(passphrase, (bytes, bytearray)):
+        given = bytes(passphrase)
+        try:
+            text = given.decode("utf-8")
+        except UnicodeDecodeError:
+            text = given.decode("latin-1")
+    else:
+        return [passphrase], []  # c_password raises TypeError
+    if given.isascii():
+        return [given], []
+    forms = [given, text.encode("utf-8")]
+    with contextlib.suppress(UnicodeEncodeError):
+        forms.append(text.encode("latin-1"))
+    same_text: list[Passphrase] = list(dict.fromkeys(forms))
+    legacy = text.encode("utf-8").decode("latin-1").encode("utf-8")
+    return same_text, [] if legacy in same_text else [legacy]
 
 
 def c_text(value: str | os.PathLike[str] | None, what: str) -> Any:

@@ -1,5 +1,15 @@
 """The TLS client: :class:`TLSConnection`, :func:`fetch_chain` and the :class:`PeerChain`
-it returns (C: ``csrc/tls_conn.c``).  Trust comes from :mod:`tightbind.tls.verify`."""
+it returns (C: ``csrc/tls_conn.c``).  Trust comes from :mod:`tightbind.tls.verify`.
+
+Deadlines are deadlines: every call that takes a timeout returns (or raises
+:class:`TlsTimeout`) within that timeout plus :data:`TIMEOUT_SLACK`, whatever the peer
+does: says nothing, sends a byte a second, or floods the socket with records OpenSSL
+reads and skips.  The C side does bounded work per call (at most 64 socket reads and 64
+writes, see ``csrc/tls_conn.c``) and Python checks the deadline between calls.  Not
+covered: resolving a host name (``fetch_chain("example.org")`` asks the system resolver
+first, which has its own timeouts; pass an IP address to avoid it) and reading the trust
+files.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +28,33 @@ from tightbind.tls.x509 import Certificate, certs_from_list
 
 _UNSET: Any = object()
 
+TIMEOUT_SLACK = 0.5
+"""Seconds a timed call may run past its timeout (the last bounded C step, the wake-up)."""
+
+_POLL_MAX_MS = 60_000  # one poll() waits at most this long; the deadline is rechecked
+
+
+def check_timeout(timeout: Any) -> float | None:
+    """Return ``timeout`` as float seconds (None: wait forever); ValueError when it is
+    negative or not a number, TypeError for other types."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds or None, not "
+                        f"{type(timeout).__name__}")
+    value = float(timeout)
+    if not value >= 0:  # also NaN
+        raise ValueError(f"timeout must be 0 or more seconds, not {timeout!r}")
+    return None if math.isinf(value) else value
+
 
 class TLSConnection:
     """A blocking TLS client over an already connected socket, like ``ssl.wrap_socket``.
 
-    The socket's timeout (or ``timeout``) bounds each operation; None waits forever.
+    The socket's timeout (or ``timeout``) bounds each operation (the handshake, one
+    ``recv``, one ``send``, a whole ``sendall``) to that many seconds plus
+    :data:`TIMEOUT_SLACK`, whatever the peer does; None waits forever.  After a
+    :class:`TlsTimeout` the connection may be in the middle of a record: close it.
     With ``verify=True`` (the default) a chain that does not verify for
     ``server_hostname`` raises :class:`CertificateVerifyError` after the handshake;
     with ``verify=False`` the handshake completes and :attr:`verify_error` tells.
@@ -42,7 +74,7 @@ class TLSConnection:
                  check_hostname: bool = True, suppress_ragged_eofs: bool = True,
                  do_handshake_on_connect: bool = True, timeout: Any = _UNSET) -> None:
         self._sock = sock
-        self._timeout: float | None = sock.gettimeout() if timeout is _UNSET else timeout
+        self._timeout = check_timeout(sock.gettimeout() if timeout is _UNSET else timeout)
         self._verify = verify
         self._suppress_ragged_eofs = suppress_ragged_eofs
         self._server_hostname = server_hostname
@@ -68,21 +100,33 @@ class TLSConnection:
                 raise
 
     # --- the step loop: one C step, then wait on the socket in Python (signals work).
+    def _deadline(self) -> float | None:
+        return None if self._timeout is None else time.monotonic() + self._timeout
+
     def _wait(self, writing: bool, deadline: float | None, what: str) -> None:
+        """Wait until the socket is ready, or raise TlsTimeout once ``deadline`` passed.
+        The deadline is checked before waiting even when the socket is ready at once: a
+        peer that floods the socket never lets a call run past it."""
         poller = select.poll()
         poller.register(self._sock.fileno(), select.POLLOUT if writing else select.POLLIN)
-        if deadline is None:
-            poller.poll()
-            return
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not poller.poll(math.ceil(remaining * 1000)):
-            raise TlsTimeout(f"TLS {what} timed out after {self._timeout} s")
+        while True:
+            wait_ms = _POLL_MAX_MS
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TlsTimeout(f"TLS {what} timed out after {self._timeout} s")
+                wait_ms = min(wait_ms, math.ceil(remaining * 1000))
+            if poller.poll(wait_ms):
+                return
 
-    def _run(self, op: int, buf: Any, length: int, what: str) -> int:
-        """Bytes done, or -1 at end of stream."""
+    def _run(self, op: int, buf: Any, length: int, what: str,
+             deadline: float | None = _UNSET) -> int:
+        """Bytes done, or -1 at end of stream; each C step is bounded work and the
+        deadline (default: now + timeout) is checked between steps."""
         if self._ssl is None:
             raise ValueError("I/O on a closed TLSConnection")
-        deadline = None if self._timeout is None else time.monotonic() + self._timeout
+        if deadline is _UNSET:
+            deadline = self._deadline()
         while True:
             rc = lib.tb_tls_step(self._ssl, op, buf, length, self._done, self._errno)
             if rc == lib.TB_TLS_IO_DONE:
@@ -108,7 +152,10 @@ class TLSConnection:
     def do_handshake(self) -> None:
         """Run the handshake; raises :class:`TlsTimeout`, :class:`HandshakeError`,
         :class:`TlsConnectError` or (with verify) :class:`CertificateVerifyError`."""
-        if self._run(lib.TB_TLS_OP_HANDSHAKE, ffi.NULL, 0, "handshake") < 0:
+        self._handshake(self._deadline())
+
+    def _handshake(self, deadline: float | None) -> None:
+        if self._run(lib.TB_TLS_OP_HANDSHAKE, ffi.NULL, 0, "handshake", deadline) < 0:
             raise HandshakeError("TLS handshake: the peer closed the connection")
         sent = ffi.new("tb_tls_x509_list **")
         verified = ffi.new("tb_tls_x509_list **")
@@ -197,11 +244,13 @@ class TLSConnection:
         return n
 
     def sendall(self, data: bytes) -> None:
-        """Write all of ``data``."""
+        """Write all of ``data``; the timeout bounds the whole call, as for sockets."""
         source = ffi.from_buffer("unsigned char[]", data)
         offset, total = 0, len(source)
+        deadline = self._deadline()
         while offset < total:
-            n = self._run(lib.TB_TLS_OP_WRITE, source + offset, total - offset, "write")
+            n = self._run(lib.TB_TLS_OP_WRITE, source + offset, total - offset, "write",
+                          deadline)
             if n < 0:
                 raise TlsConnectError("TLS write: the peer closed the TLS session")
             offset += n
@@ -215,8 +264,8 @@ class TLSConnection:
         return self._timeout
 
     def settimeout(self, timeout: float | None) -> None:
-        """Set the per-operation timeout."""
-        self._timeout = timeout
+        """Set the per-operation timeout (seconds, or None); ValueError when negative."""
+        self._timeout = check_timeout(timeout)
 
     def close(self) -> None:
         """Send close_notify (without waiting for the peer's), free the TLS state and
@@ -265,27 +314,37 @@ def fetch_chain(host: str, port: int = 443, *, server_hostname: str | None = Non
 
     ``server_hostname`` (default: ``host``) is sent as SNI and checked against the leaf.
     Trust is ``cafile``/``capath``, else the system store.  An untrusted chain is returned
-    with its reason, never hidden.  ``timeout`` bounds the connect and the handshake each.
-    Raises :class:`TlsConnectError` (refused, unreachable, unknown host),
-    :class:`TlsTimeout`, :class:`HandshakeError` or :class:`CaLocationError`.
+    with its reason, never hidden.  ``timeout`` bounds the connect and the handshake
+    together (plus :data:`TIMEOUT_SLACK`; resolving ``host`` is not covered: see the
+    module doc).  Raises :class:`TlsConnectError` (refused, unreachable, unknown host),
+    :class:`TlsTimeout`, :class:`HandshakeError` or :class:`CaLocationError`; ValueError
+    for a bad port or timeout.
     """
-    if not isinstance(port, int) or not 0 < port < 65536:
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise ValueError(f"port must be 1..65535, not {port!r}")
+    limit = check_timeout(timeout)
+    deadline = None if limit is None else time.monotonic() + limit
     name = host if server_hostname is None else server_hostname
     c_text(name, "server_hostname")  # refuse NUL bytes before connecting
     try:
-        sock = socket.create_connection((host, port), timeout=timeout)
+        sock = socket.create_connection((host, port), timeout=limit)
     except TimeoutError as exc:
         raise TlsTimeout(f"connecting to {host}:{port} timed out after {timeout} s") from exc
     except OSError as exc:
         raise TlsConnectError(f"cannot connect to {host}:{port}: "
                               f"{exc.strerror or exc}") from exc
     try:
-        conn = TLSConnection(sock, name, cafile=cafile, capath=capath, verify=False)
+        conn = TLSConnection(sock, name, cafile=cafile, capath=capath, verify=False,
+                             timeout=limit, do_handshake_on_connect=False)
     except BaseException:
         sock.close()  # also when the trust files could not be read
         raise
     with conn:
+        try:
+            conn._handshake(deadline)
+        except TlsTimeout as exc:
+            raise TlsTimeout(f"fetching the chain from {host}:{port} timed out after "
+                             f"{timeout} s", exc.openssl_errors) from None
         cipher = conn.cipher()
         return PeerChain(
             unverified=conn.getpeercertchain(validate=False),

@@ -21,6 +21,7 @@ __all__ = [
     "DecodeError",
     "HandshakeError",
     "HostnameMismatch",
+    "InputTooLarge",
     "InvalidArgument",
     "LegacyProviderUnavailable",
     "MissingMac",
@@ -54,6 +55,12 @@ class OutOfMemory(_OpenSSLReasons, MemoryError):
 
 class InvalidArgument(_OpenSSLReasons, ValueError):
     """An argument OpenSSL refused (unknown cipher name, bad host name, ...)."""
+
+
+class InputTooLarge(_OpenSSLReasons, ValueError):
+    """A certificate, key, bundle, PKCS#12 file or password longer than OpenSSL can take
+    (2 GiB - 1 byte, ``tightbind.tls.MAX_INPUT``), or a PKCS#12 file or encrypted key
+    asking for more password key derivation than ``tightbind.tls.MAX_ITERATIONS``."""
 
 
 class WrongPassword(_OpenSSLReasons, ValueError):

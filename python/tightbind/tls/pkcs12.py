@@ -13,8 +13,10 @@ from tightbind.tls._native import (
     c_password,
     c_text,
     check,
+    drain,
     ffi,
     lib,
+    password_forms,
     take_buf,
 )
 from tightbind.tls.x509 import Certificate, check_filetype
@@ -37,6 +39,11 @@ class PKey:
     def bits(self) -> int:
         """The key size in bits."""
         return int(lib.EVP_PKEY_get_bits(self._ptr))
+
+    def type(self) -> int:
+        """OpenSSL's number for the key type, as pyOpenSSL's ``PKey.type()`` returned it: 6
+        for RSA (``crypto.TYPE_RSA``), 116 DSA, 408 EC, 1087 Ed25519; 0 for an empty key."""
+        return int(lib.EVP_PKEY_get_id(self._ptr))
 
     @property
     def key_type(self) -> str:
@@ -70,9 +77,36 @@ def load_privatekey(type: int, buffer: bytes | str,
     pem = check_filetype(type)
     data = as_bytes(buffer, "buffer")
     out = ffi.new("EVP_PKEY **")
-    check(lib.tb_tls_pkey_load(data, len(data), pem, c_password(passphrase), out),
-          "cannot read the private key")
+    rc = _try_passwords(lambda password: lib.tb_tls_pkey_load(data, len(data), pem, password,
+                                                              out), passphrase, mac=False)
+    check(rc, "cannot read the private key")
     return PKey._adopt(out[0], up_ref=False)
+
+
+def _try_passwords(call: Any, passphrase: Passphrase, *, mac: bool) -> int:
+    """Return ``call(password)``'s status for the first of :func:`password_forms` that
+    opens the data, else the status of the form given.
+
+    With a MAC (``mac``) the status says which forms can help: TB_TLS_E_DECRYPT (the MAC
+    took the text, the encryption other bytes of it) tries the text's other encodings,
+    TB_TLS_E_PASSWORD (the MAC refused the text) only the pre-1.1.0 form; every other
+    form would cost a key derivation to fail the same way.  Without one (keys), a wrong
+    password tries every form.
+    """
+    same_text, legacy = password_forms(passphrase)
+    first = int(call(c_password(same_text[0])))
+    if first == lib.TB_TLS_E_DECRYPT:
+        retry = same_text[1:]
+    elif first == lib.TB_TLS_E_PASSWORD:
+        retry = legacy if mac else same_text[1:] + legacy
+    else:
+        return first
+    for form in retry:
+        drain()  # the previous form's reasons; this one starts with an empty queue
+        rc = int(call(c_password(form)))
+        if rc not in (lib.TB_TLS_E_PASSWORD, lib.TB_TLS_E_DECRYPT):
+            return rc
+    return first
 
 
 def dump_privatekey(type: int, pkey: PKey, cipher: str | None = None,
@@ -141,9 +175,15 @@ def load_pkcs12(data: bytes, passphrase: Passphrase = None, *,
     """Open a PKCS#12 (.p12/.pfx) file and return its :class:`PKCS12`.
 
     ``passphrase`` may be str or bytes; None and "" both open an empty-password file.
-    Legacy files (RC2-40, 3DES) load after OpenSSL's legacy provider is loaded on demand.
+    A non-ASCII password is text: str, UTF-8 bytes and (where it fits) Latin-1 bytes of
+    the same text open the same files, whichever of those encodings the file was made
+    with (see :func:`~tightbind.tls._native.password_forms`).  Legacy files (RC2-40,
+    3DES) load after OpenSSL's legacy provider is loaded on demand.
 
-    Raises :class:`WrongPassword` ("wrong password or corrupted file"), :class:`NotPkcs12`
+    Raises :class:`WrongPassword` ("wrong password or corrupted file"; also when the
+    password verifies the MAC but does not decrypt the contents: a file made with two
+    passwords), :class:`InputTooLarge` (over 2 GiB, or asking for more key derivation
+    than :data:`~tightbind.tls.MAX_ITERATIONS`), :class:`NotPkcs12`
     (not PKCS#12 or truncated), :class:`MissingMac` (no integrity MAC; pass
     ``allow_missing_mac=True`` to accept it), :class:`UnsupportedAlgorithm` or
     :class:`LegacyProviderUnavailable`.
@@ -153,8 +193,9 @@ def load_pkcs12(data: bytes, passphrase: Passphrase = None, *,
         raise TypeError("data must be bytes (the file's contents), not str")
     out = ffi.new("tb_tls_p12 **")
     flags = lib.TB_TLS_P12_ALLOW_NO_MAC if allow_missing_mac else 0
-    check(lib.tb_tls_p12_parse(raw, len(raw), c_password(passphrase), flags, out),
-          "cannot open the PKCS#12 file")
+    rc = _try_passwords(lambda password: lib.tb_tls_p12_parse(raw, len(raw), password, flags,
+                                                              out), passphrase, mac=True)
+    check(rc, "cannot open the PKCS#12 file")
     p12 = out[0]
     try:
         key = PKey._adopt(p12.key, up_ref=True) if p12.key != ffi.NULL else None

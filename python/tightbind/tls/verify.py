@@ -71,7 +71,8 @@ def trust_context(cafile: PathArg, capath: PathArg) -> Any:
 
 
 def verify_exception(code: int, depth: int, chain: Sequence[Certificate],
-                     hostname: str | None) -> CertificateVerifyError:
+                     hostname: str | None,
+                     openssl_errors: Sequence[str] = ()) -> CertificateVerifyError:
     """Return the exception for OpenSSL's verify result ``code`` (an X509_V_ERR_*
     number): :class:`HostnameMismatch` for a name or IP mismatch, else
     :class:`CertificateVerifyError`, with OpenSSL's reason."""
@@ -80,8 +81,8 @@ def verify_exception(code: int, depth: int, chain: Sequence[Certificate],
     cls = HostnameMismatch if mismatch else CertificateVerifyError
     where = f" for {hostname!r}" if mismatch and hostname else ""
     at = f" (at depth {depth})" if depth >= 0 and not mismatch else ""
-    return cls(f"certificate verify failed: {reason}{where}{at}", verify_code=code,
-               reason=reason, depth=depth, chain=chain)
+    return cls(f"certificate verify failed: {reason}{where}{at}", openssl_errors,
+               verify_code=code, reason=reason, depth=depth, chain=chain)
 
 
 def verify_chain(leaf: Certificate, intermediates: Iterable[Certificate] = (), *,
@@ -114,6 +115,5 @@ def verify_chain(leaf: Certificate, intermediates: Iterable[Certificate] = (), *
                                  c_text(hostname, "hostname"), at_seconds, at_time is not None,
                                  chain, error, depth)
     if rc == lib.TB_TLS_E_VERIFY:
-        drain()
-        raise verify_exception(error[0], depth[0], [leaf, *inters], hostname)
+        raise verify_exception(error[0], depth[0], [leaf, *inters], hostname, drain())
     return certs_from_list(rc, chain, "cannot verify the chain")

@@ -1,0 +1,169 @@
+/*
+ * libFuzzer harness for the TLS shim's parsers (csrc/tls.c, tls_x509.c, tls_pkcs12.c,
+ * tls_verify.c), linked against the system's OpenSSL.  The first input byte chooses the
+ * entry point (and, in its high bit, the PKCS#12 "allow a missing MAC" flag), the second
+ * the password; the rest is the file:
+ *
+ *   0  tb_tls_p12_parse, then everything it returned is decoded, re-encoded and verified
+ *   1  tb_tls_cert_load (DER)        3  tb_tls_pem_read_certs (a PEM bundle)
+ *   2  tb_tls_cert_load (PEM)        4  tb_tls_pkey_load (PEM)   5  tb_tls_pkey_load (DER)
+ *
+ * Every result is checked against the shim's contract (a known status code; outputs set
+ * exactly on success; decoded strings inside their buffer; a DER round trip that gives
+ * the same certificate) and any violation aborts, so the fuzzer reports it beside
+ * AddressSanitizer's and UBSan's findings.  scripts/fuzz-tls builds and runs it.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tightbind.h"
+
+#define CHECK(cond) \
+    do {            \
+        if (!(cond)) \
+            abort(); \
+    } while (0)
+
+static const char *const passwords[] = {NULL, "", "pw", "s3cret p\xc3\xa4ssword", "p\xe4ss"};
+static X509_STORE *store; /* trusts nothing: every verification fails, after the work */
+
+static int known_status(int rc)
+{
+    return rc == TB_OK || rc == TB_E_NOMEM || rc == TB_E_ARG ||
+           (rc <= TB_TLS_E_OPENSSL && rc >= TB_TLS_E_TOO_COSTLY);
+}
+
+static void check_range(const tb_tls_cert_info *info, size_t off, size_t len)
+{
+    CHECK(off <= info->strings_len && len <= info->strings_len - off);
+}
+
+static void check_info(const tb_tls_cert_info *info)
+{
+    CHECK(info->strings != NULL && info->strings_len > 0 &&
+          info->strings[info->strings_len - 1] == '\0');
+    CHECK(info->item_count <= info->item_cap);
+    check_range(info, info->serial_off, info->serial_len);
+    check_range(info, info->not_before_off, info->not_before_len);
+    check_range(info, info->not_after_off, info->not_after_len);
+    check_range(info, info->sig_alg_off, info->sig_alg_len);
+    check_range(info, info->key_type_off, info->key_type_len);
+    check_range(info, info->key_group_off, info->key_group_len);
+    for (size_t i = 0; i < info->item_count; i++) {
+        const tb_tls_cert_item *item = &info->items[i];
+        CHECK(item->kind >= TB_TLS_CERT_SUBJECT && item->kind <= TB_TLS_CERT_CRL_DP);
+        check_range(info, item->key_off, item->key_len);
+        check_range(info, item->short_off, item->short_len);
+        check_range(info, item->value_off, item->value_len);
+        check_range(info, item->raw_off, item->raw_len);
+    }
+}
+
+static void exercise_cert(X509 *cert)
+{
+    tb_tls_cert_info *info = NULL;
+    int rc = tb_tls_cert_decode(cert, &info);
+    CHECK(known_status(rc) && (rc == TB_OK) == (info != NULL));
+    if (info != NULL) {
+        check_info(info);
+        tb_tls_cert_info_free(info);
+    }
+    for (int pem = 0; pem <= 1; pem++) {
+        tb_tls_buf *buf = NULL;
+        rc = tb_tls_cert_dump(cert, pem, &buf);
+        CHECK(known_status(rc) && (rc == TB_OK) == (buf != NULL));
+        if (buf == NULL)
+            continue;
+        X509 *again = NULL;
+        rc = tb_tls_cert_load(buf->data, buf->len, pem, &again);
+        CHECK(known_status(rc));
+        if (again != NULL) {
+            CHECK(X509_cmp(cert, again) == 0);
+            X509_free(again);
+        }
+        tb_tls_buf_free(buf);
+    }
+    tb_tls_x509_list *chain = NULL;
+    int error = 0, depth = 0;
+    rc = tb_tls_verify_chain(store, cert, NULL, 0, "localhost", 0, 0, &chain, &error, &depth);
+    CHECK(known_status(rc) && (rc == TB_OK) == (chain != NULL));
+    tb_tls_x509_list_free(chain);
+}
+
+static void exercise_key(EVP_PKEY *key)
+{
+    tb_tls_buf *buf = NULL;
+    int rc = tb_tls_pkey_public_pem(key, &buf);
+    CHECK(known_status(rc) && (rc == TB_OK) == (buf != NULL));
+    tb_tls_buf_free(buf);
+    buf = NULL;
+    rc = tb_tls_pkey_dump(key, 0, NULL, NULL, &buf);
+    CHECK(known_status(rc) && (rc == TB_OK) == (buf != NULL));
+    tb_tls_buf_free(buf);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    CHECK(tb_tls_init() == TB_OK);
+    CHECK((store = X509_STORE_new()) != NULL);
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 2)
+        return 0;
+    int target = (data[0] & 0x7f) % 6;
+    int allow_no_mac = data[0] >> 7;
+    const char *password = passwords[data[1] % (sizeof(passwords) / sizeof(passwords[0]))];
+    const unsigned char *file = data + 2;
+    size_t len = size - 2;
+    int rc;
+
+    if (target == 0) {
+        tb_tls_p12 *p12 = NULL;
+        rc = tb_tls_p12_parse(file, len, password, allow_no_mac ? TB_TLS_P12_ALLOW_NO_MAC : 0,
+                              &p12);
+        CHECK(known_status(rc) && (rc == TB_OK) == (p12 != NULL));
+        if (p12 != NULL) {
+            CHECK(p12->main_index >= -1 && p12->main_index < (long)p12->count);
+            CHECK(p12->count == 0 || (p12->certs != NULL && p12->names != NULL));
+            for (size_t i = 0; i < p12->count; i++)
+                exercise_cert(p12->certs[i]);
+            if (p12->key != NULL)
+                exercise_key(p12->key);
+            tb_tls_p12_free(p12);
+        }
+    } else if (target == 1 || target == 2) {
+        X509 *cert = NULL;
+        rc = tb_tls_cert_load(file, len, target == 2, &cert);
+        CHECK(known_status(rc) && (rc == TB_OK) == (cert != NULL));
+        if (cert != NULL) {
+            exercise_cert(cert);
+            X509_free(cert);
+        }
+    } else if (target == 3) {
+        tb_tls_x509_list *list = NULL;
+        rc = tb_tls_pem_read_certs(file, len, &list);
+        CHECK(known_status(rc) && (rc == TB_OK) == (list != NULL));
+        if (list != NULL) {
+            CHECK(list->count > 0);
+            for (size_t i = 0; i < list->count; i++)
+                exercise_cert(list->certs[i]);
+            tb_tls_x509_list_free(list);
+        }
+    } else {
+        EVP_PKEY *key = NULL;
+        rc = tb_tls_pkey_load(file, len, target == 4, password, &key);
+        CHECK(known_status(rc) && (rc == TB_OK) == (key != NULL));
+        if (key != NULL) {
+            exercise_key(key);
+            EVP_PKEY_free(key);
+        }
+    }
+    ERR_clear_error();
+    return 0;
+}

@@ -1,0 +1,288 @@
+"""Recognising one page of a batch, wherever it runs: a thread, a worker process that is
+killed when its page overruns the deadline, or a Dask worker.
+
+A page goes in as a small :class:`PageTask` (the file's path, never its pixels) and comes
+back as a :class:`PageOutcome`: the page's part of each output format as bytes, or the
+error that stopped it.  Nothing here writes into the output folder; the driver does.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tightbind.ocr._native import c_string, ffi, lib, log_messages
+from tightbind.ocr.api import TessApi
+from tightbind.ocr.errors import OcrError, RecognitionTimeout
+from tightbind.ocr.inputs import load_page
+
+__all__ = ["EngineOptions", "PageOutcome", "PageTask", "ProcessPages", "recognise_page"]
+
+#: The formats a batch writes, and each one's file extension.
+FORMAT_EXTENSIONS = {"txt": "txt", "hocr": "hocr", "tsv": "tsv", "alto": "xml",
+                     "json": "json", "pdf": "pdf"}
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How every engine of a batch is made: language, tessdata folder, page segmentation
+    mode and Tesseract variables (a tuple of (name, value) pairs)."""
+
+    language: str = "eng"
+    data_path: str | None = None
+    psm: int | None = None
+    variables: tuple[tuple[str, str], ...] = ()
+
+    def engine(self) -> TessApi:
+        return TessApi(self.data_path, self.language, psm=self.psm,
+                       variables=dict(self.variables) or None)
+
+
+@dataclass(frozen=True)
+class PageTask:
+    """Page ``index`` (from 0) of the ``kind`` file at ``path``, to be written in
+    ``formats``; PDF pages rendered at ``dpi``; recognition stopped after ``timeout`` s."""
+
+    path: str
+    kind: str
+    index: int
+    formats: tuple[str, ...]
+    dpi: int = 300
+    timeout: float | None = None
+    options: EngineOptions = field(default_factory=EngineOptions)
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    """A page's parts (format -> bytes) and seconds, or its error class and message."""
+
+    index: int
+    seconds: float
+    parts: dict[str, bytes] | None = None
+    error_class: str | None = None
+    error_message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.parts is not None
+
+
+def _pdf_page(api: TessApi) -> bytes:
+    """The recognised page as a one-page searchable PDF, through Tesseract's renderer."""
+    datadir = c_string(api.data_path, "data_path")
+    with tempfile.TemporaryDirectory(prefix="tightbind-page-") as folder:
+        base = os.path.join(folder, "page")
+        renderer = lib.TessPDFRendererCreate(c_string(base, "outputbase"), datadir, 0)
+        if renderer == ffi.NULL:
+            raise OcrError("cannot create the pdf renderer")
+        try:
+            with api.lock:
+                ok = (lib.TessResultRendererBeginDocument(renderer, b"")
+                      and lib.TessResultRendererAddImage(renderer, api._handle)
+                      and lib.TessResultRendererEndDocument(renderer))
+            log_messages()
+        finally:
+            lib.TessDeleteResultRenderer(renderer)
+        if not ok:
+            raise OcrError("Tesseract could not write the page's PDF")
+        with open(base + ".pdf", "rb") as file:
+            return file.read()
+
+
+def _json_page(api: TessApi, task: PageTask, width: int, height: int) -> bytes:
+    words = [{"text": w.text, "confidence": round(w.confidence, 3), "box": list(w.box),
+              "block_num": w.block_num, "par_num": w.par_num, "line_num": w.line_num,
+              "word_num": w.word_num} for w in api.results()]
+    page = {"page": task.index + 1, "width": width, "height": height,
+            "mean_confidence": api.mean_text_confidence(), "text": api.get_utf8_text(),
+            "words": words}
+    return json.dumps(page, ensure_ascii=False).encode()
+
+
+def recognise_page(api: TessApi, task: PageTask) -> PageOutcome:
+    """Read, recognise and render one page with ``api``; every failure is returned as
+    the outcome's error, never raised."""
+    started = time.monotonic()
+    try:
+        pix = load_page(task.path, task.kind, task.index, task.dpi)
+        api.set_image_pix(pix)
+        if pix.resolution[0] <= 0:
+            api.set_source_resolution(task.dpi)
+        api.recognize(timeout=task.timeout)
+        parts: dict[str, bytes] = {}
+        for fmt in task.formats:
+            if fmt == "txt":
+                parts[fmt] = api.get_utf8_text().encode()
+            elif fmt == "hocr":
+                parts[fmt] = api.get_hocr_text(task.index).encode()
+            elif fmt == "tsv":
+                parts[fmt] = api.get_tsv_text(task.index).encode()
+            elif fmt == "alto":
+                parts[fmt] = api.get_alto_text(task.index).encode()
+            elif fmt == "json":
+                parts[fmt] = _json_page(api, task, pix.width, pix.height)
+            elif fmt == "pdf":
+                parts[fmt] = _pdf_page(api)
+            else:
+                raise ValueError(f"unknown output format {fmt!r}")
+    except Exception as exc:  # a page's failure is recorded, never ends the run
+        return PageOutcome(task.index, time.monotonic() - started,
+                           error_class=type(exc).__name__, error_message=str(exc))
+    return PageOutcome(task.index, time.monotonic() - started, parts)
+
+
+# ---- Dask workers: one engine per worker thread, loaded on its first page ----------------
+
+_THREAD_ENGINES = threading.local()
+
+
+def thread_engine(options: EngineOptions) -> TessApi:
+    """This thread's engine for ``options``, loaded once and kept for the thread's life."""
+    engines: dict[EngineOptions, TessApi] | None = getattr(_THREAD_ENGINES, "engines", None)
+    if engines is None:
+        engines = _THREAD_ENGINES.engines = {}
+    api = engines.get(options)
+    if api is None:
+        api = engines[options] = options.engine()
+    return api
+
+
+def dask_page(task: PageTask) -> PageOutcome:
+    """The task a Dask worker runs for one page."""
+    return recognise_page(thread_engine(task.options), task)
+
+
+# ---- worker processes, killed and replaced when a page overruns its deadline -------------
+
+def _process_main(connection: Any, options: EngineOptions) -> None:
+    api = options.engine()
+    connection.send("ready")
+    while True:
+        try:
+            task = connection.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        connection.send(recognise_page(api, task))
+
+
+class _Child:
+    def __init__(self, context: Any, options: EngineOptions, start_timeout: float) -> None:
+        self.connection, child_end = context.Pipe()
+        self.process = context.Process(target=_process_main, args=(child_end, options),
+                                       daemon=True, name="tightbind-ocr-page")
+        self.process.start()
+        child_end.close()
+        if not self.connection.poll(start_timeout):
+            self.kill()
+            raise OcrError("an OCR worker process did not start")
+        try:
+            message = self.connection.recv()
+        except EOFError:
+            message = None
+        if message != "ready":
+            self.kill()
+            raise OcrError("an OCR worker process could not load its engine")
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.connection.close()
+
+
+class ProcessPages:
+    """Pages recognised in ``workers`` child processes, one engine each.
+
+    :meth:`run` sends a page to a free child and waits at most ``deadline`` seconds; a
+    child that overruns (a page hanging inside native code) is killed and replaced and
+    the page comes back as a ``PageTimeout``.  Call :meth:`run` from up to ``workers``
+    threads at once; :meth:`close` ends every child.
+    """
+
+    def __init__(self, options: EngineOptions, workers: int, deadline: float,
+                 start_timeout: float = 120.0) -> None:
+        self._options = options
+        self._deadline = deadline
+        self._start_timeout = start_timeout
+        self._context = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._idle: list[_Child] = []
+        self._children: set[_Child] = set()
+        self._closed = False
+        self._workers = workers
+        self._give(self._spawn())  # a missing language fails here, at the start
+
+    def _spawn(self) -> _Child:
+        child = _Child(self._context, self._options, self._start_timeout)
+        with self._lock:
+            self._children.add(child)
+        return child
+
+    def _give(self, child: _Child) -> None:
+        with self._lock:
+            if not self._closed:
+                self._idle.append(child)
+                return
+        child.kill()
+
+    def _take(self) -> _Child:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return self._spawn()
+
+    def _retire(self, child: _Child) -> None:
+        with self._lock:
+            self._children.discard(child)
+        child.kill()
+
+    def run(self, task: PageTask) -> PageOutcome:
+        started = time.monotonic()
+        child = self._take()
+        try:
+            child.connection.send(task)
+            if child.connection.poll(self._deadline):
+                outcome: PageOutcome = child.connection.recv()
+                self._give(child)
+                return outcome
+        except (EOFError, OSError, BrokenPipeError) as exc:
+            self._retire(child)
+            return PageOutcome(task.index, time.monotonic() - started,
+                               error_class="WorkerDied",
+                               error_message=f"the OCR worker process ended: {exc!r}")
+        self._retire(child)
+        return PageOutcome(task.index, time.monotonic() - started,
+                           error_class=PageTimeout.__name__,
+                           error_message=f"page {task.index + 1} did not finish within "
+                           f"{self._deadline:g} s; its worker process was killed")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            children = list(self._children)
+            self._children.clear()
+            self._idle.clear()
+        for child in children:
+            child.kill()
+
+
+class PageTimeout(RecognitionTimeout):
+    """A page's worker process overran the page deadline and was killed."""
+
+
+def hard_deadline(timeout: float) -> float:
+    """The seconds after which a worker process is killed: the recognition deadline
+    plus time to read and render the page (half the deadline, at least 2 s)."""
+    return timeout + max(2.0, timeout / 2)
+
+
+Runner = Callable[[PageTask], PageOutcome]

@@ -1,0 +1,212 @@
+"""pyOpenSSL's own tests as the judge of tightbind.tls.crypto.
+
+pyOpenSSL 23.2.0 (the last release with ``load_pkcs12`` and ``PKCS12``) ships its test
+suite in its sdist.  This test downloads that sdist from PyPI at test time (into
+``~/.cache/tightbind/pyopenssl``, or ``$TIGHTBIND_CACHE/pyopenssl``; never into the
+clone), checks its SHA-256, extracts ``tests/test_crypto.py`` with the helpers it imports
+(``tests/util.py``, ``tests/__init__.py``), and runs it in a child pytest against a
+stand-in ``OpenSSL`` package: ``OpenSSL.crypto`` *is* ``tightbind.tls.crypto``, and
+``OpenSSL._util`` (pyOpenSSL's private cffi handles, which only out-of-scope tests use) is
+a stub.  The test bodies are untouched.
+
+In scope, every test must pass: the classes in ``IN_SCOPE`` and TestFunction's
+certificate, key and PKCS#12 load/dump tests.  Everything else is deselected explicitly,
+with the reason, in ``OUT_OF_SCOPE``.  The counts per class are printed (``-s`` or the
+captured output of a failure), with any test skipped and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tarfile
+import textwrap
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+VERSION = "23.2.0"
+SDIST = f"pyOpenSSL-{VERSION}.tar.gz"
+SDIST_SHA256 = "276f931f55a452e7dea69c7173e984eb2a4407ce413c918aa34b55f82f9b8bac"
+SUITE_FILES = ("tests/__init__.py", "tests/util.py", "tests/test_crypto.py")
+
+IN_SCOPE = ("TestPKCS12", "TestPKey", "TestX509", "TestX509Name", "TestX509Ext",
+            "TestLoadCertificate", "TestLoadPublicKey", "TestFunction",
+            # Beyond issue 11's list: the curve objects, which the module needs to import.
+            "TestEllipticCurve", "TestEllipticCurveEquality", "TestEllipticCurveHash")
+
+_CSR = "certificate signing requests are outside tightbind.tls.crypto"
+_CRL = "CRLs are outside tightbind.tls.crypto"
+_PKCS7 = "PKCS#7 is outside tightbind.tls.crypto"
+_STORE = "X509Store/X509StoreContext are outside tightbind.tls.crypto (verify_chain instead)"
+OUT_OF_SCOPE = {
+    "TestX509Req": _CSR,
+    "TestFunction::test_dump_certificate_request": _CSR,
+    "TestCRL": _CRL,
+    "TestRevoked": _CRL,
+    "TestPKCS7": _PKCS7,
+    "TestFunction::test_load_pkcs7_data_pem": _PKCS7,
+    "TestFunction::test_load_pkcs7_data_asn1": _PKCS7,
+    "TestFunction::test_load_pkcs7_data_invalid": _PKCS7,
+    "TestFunction::test_load_pkcs7_type_invalid": _PKCS7,
+    "TestX509Store": _STORE,
+    "TestX509StoreContext": _STORE,
+    "TestNetscapeSPKI": "NetscapeSPKI is outside tightbind.tls.crypto",
+    "TestSignVerify": "sign/verify of raw data are outside tightbind.tls.crypto",
+    "TestEllipticCurve::test_to_EC_KEY": "needs pyOpenSSL's private EC_KEY handle "
+                                         "(_to_EC_KEY), which tightbind does not have",
+}
+# In-scope tests the suite may skip, with the reason; none at present.
+ALLOWED_SKIPS: dict[str, str] = {}
+
+# The stand-in package: OpenSSL.crypto is tightbind.tls.crypto itself.
+STANDIN_INIT = '''\
+"""Stand-in pyOpenSSL for its own test suite: OpenSSL.crypto is tightbind.tls.crypto."""
+import sys
+
+from tightbind.tls import crypto
+
+sys.modules[__name__ + ".crypto"] = crypto
+'''
+STANDIN_UTIL = '''\
+"""pyOpenSSL's private cffi handles, which tightbind does not have: only the X509Store
+tests (out of scope) use them; NULL is here so that the test module imports."""
+from tightbind.tls.crypto import NotProvided
+
+
+class _Private:
+    NULL = None
+
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, attribute):
+        raise NotProvided(f"OpenSSL._util.{self._name}.{attribute}: pyOpenSSL's private "
+                          "cffi handles are not part of tightbind")
+
+
+ffi = _Private("ffi")
+lib = _Private("lib")
+'''
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("TIGHTBIND_CACHE") or Path.home() / ".cache" / "tightbind"
+    return Path(base) / "pyopenssl"
+
+
+def fetch_sdist() -> Path:
+    """pyOpenSSL's sdist from PyPI (cached), its SHA-256 checked."""
+    folder = cache_dir()
+    path = folder / SDIST
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+             "--disable-pip-version-check", "-d", str(folder), f"pyOpenSSL=={VERSION}"],
+            capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0 and path.exists(), \
+            f"cannot download {SDIST} from PyPI:\n{done.stdout}\n{done.stderr}"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert digest == SDIST_SHA256, f"{path} has SHA-256 {digest}, not {SDIST_SHA256}"
+    return path
+
+
+def prepare(sdist: Path, work: Path) -> tuple[Path, Path]:
+    """The suite's folder (tests/ as in the sdist, a pytest.ini of its own) and the
+    stand-in package's folder, under ``work``."""
+    suite, standin = work / "suite", work / "standin"
+    with tarfile.open(sdist) as archive:
+        for name in SUITE_FILES:
+            member = archive.getmember(f"pyOpenSSL-{VERSION}/{name}")
+            data = archive.extractfile(member)
+            assert data is not None, name
+            target = suite / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data.read())
+    (suite / "pytest.ini").write_text("[pytest]\n")
+    (standin / "OpenSSL").mkdir(parents=True)
+    (standin / "OpenSSL" / "__init__.py").write_text(STANDIN_INIT)
+    (standin / "OpenSSL" / "_util.py").write_text(STANDIN_UTIL)
+    return suite, standin
+
+
+def run_suite(suite: Path, standin: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
+    report = suite / "report.xml"
+    deselect = [arg for node in OUT_OF_SCOPE
+                for arg in ("--deselect", f"tests/test_crypto.py::{node}")]
+    env = dict(os.environ)
+    inherited = [os.path.abspath(entry)
+                 for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
+    env["PYTHONPATH"] = os.pathsep.join([str(standin), *inherited])
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/test_crypto.py", "-c", "pytest.ini",
+         "--rootdir", str(suite), "-p", "no:cacheprovider", "-q", "-rs",
+         f"--junitxml={report}", *deselect],
+        cwd=suite, env=env, capture_output=True, text=True, timeout=900, check=False)
+    return done, report
+
+
+def results(report: Path) -> list[tuple[str, str, str, str]]:
+    """(class, test, outcome, message) for every test the child ran."""
+    rows = []
+    for case in ET.parse(report).getroot().iter("testcase"):
+        cls = case.get("classname", "").rsplit(".", 1)[-1]
+        outcome, message = "passed", ""
+        for tag in ("failure", "error", "skipped"):
+            node = case.find(tag)
+            if node is not None:
+                outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}[tag]
+                message = (node.get("message") or "").strip()
+                break
+        rows.append((cls, case.get("name", ""), outcome, message))
+    return rows
+
+
+@pytest.mark.slow
+def test_pyopenssl_test_crypto_passes_in_scope(tmp_path: Path) -> None:
+    assert (ROOT / "python" / "tightbind" / "tls" / "crypto").is_dir()
+    suite, standin = prepare(fetch_sdist(), tmp_path)
+    source = (suite / "tests" / "test_crypto.py").read_text()
+    classes = {line.split()[1].split("(")[0].rstrip(":")
+               for line in source.splitlines() if line.startswith("class Test")}
+    unknown = classes - set(IN_SCOPE) - {node for node in OUT_OF_SCOPE if "::" not in node}
+    assert not unknown, f"test classes neither in scope nor deselected: {sorted(unknown)}"
+
+    done, report = run_suite(suite, standin)
+    assert report.exists(), f"the suite did not run:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    rows = results(report)
+    counts: dict[str, Counter[str]] = {}
+    for cls, _, outcome, _ in rows:
+        counts.setdefault(cls, Counter())[outcome] += 1
+    lines = [f"pyOpenSSL {VERSION} tests/test_crypto.py against tightbind.tls.crypto:"]
+    for cls in IN_SCOPE:
+        count = counts.get(cls, Counter())
+        lines.append(f"  {cls:<20} {count['passed']:3} passed  "
+                     f"{count['failed'] + count['error']:3} failed  {count['skipped']:3} skipped")
+    total = Counter[str]()
+    for count in counts.values():
+        total.update(count)
+    lines.append(f"  {'total':<20} {total['passed']:3} passed  "
+                 f"{total['failed'] + total['error']:3} failed  {total['skipped']:3} skipped")
+    skipped = [(cls, name, message) for cls, name, outcome, message in rows if outcome == "skipped"]
+    lines += [f"  skipped: {cls}::{name}: {message}" for cls, name, message in skipped]
+    lines += [f"  deselected: {node}: {reason}" for node, reason in OUT_OF_SCOPE.items()]
+    print("\n".join(lines))
+
+    assert set(counts) <= set(IN_SCOPE), f"out-of-scope classes ran: {set(counts) - set(IN_SCOPE)}"
+    assert all(counts.get(cls) for cls in IN_SCOPE), "an in-scope class ran no test"
+    failed = [f"{cls}::{name}: {message[:300]}" for cls, name, outcome, message in rows
+              if outcome in ("failed", "error")]
+    assert not failed, "\n".join(["pyOpenSSL tests failing against tightbind.tls.crypto:",
+                                  *failed, done.stdout[-6000:]])
+    unexpected = [f"{cls}::{name}: {message}" for cls, name, message in skipped
+                  if f"{cls}::{name}" not in ALLOWED_SKIPS]
+    assert not unexpected, f"skipped without an allowed reason: {unexpected}"
+    assert done.returncode == 0, textwrap.shorten(done.stdout, 4000)
