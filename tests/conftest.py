@@ -28,10 +28,16 @@ def shared_dir() -> Path:
     return SHARED
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     import tightbind
 
-    return f"tightbind {tightbind.__version__} from {os.path.dirname(tightbind.__file__)}"
+    lines = [f"tightbind {tightbind.__version__} from {os.path.dirname(tightbind.__file__)}"]
+    try:
+        import google.protobuf
+        from google.protobuf.internal import api_implementation
+    except ImportError:
+        return lines
+    return [*lines, f"protobuf {google.protobuf.__version__} ({api_implementation.Type()})"]
 
 
 @pytest.fixture(scope="session")

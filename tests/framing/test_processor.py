@@ -98,6 +98,87 @@ def test_push_accepts_buffers(types, backend, kind):
     assert processor.read_messages()[:2] == [point(x=1), point(x=2)]
 
 
+def bytes_only(message_class, seen: list):
+    """A stand-in for ``message_class`` whose parser refuses bytearray, as upb in protobuf
+    4.x does ("expected bytes, bytearray found"), and lists the payload types it is given.
+    """
+
+    def from_string(payload):
+        seen.append(type(payload))
+        if isinstance(payload, bytearray):
+            raise TypeError(f"expected bytes, {type(payload).__name__} found")
+        return message_class.FromString(payload)
+
+    return type(message_class.__name__, (), {"DESCRIPTOR": message_class.DESCRIPTOR,
+                                             "FromString": staticmethod(from_string)})
+
+
+PUSHES = ["bytes", "bytes split", "bytes bytewise", "bytearray", "bytearray split",
+          "memoryview", "memoryview split", "assembled"]
+
+
+@pytest.mark.parametrize("push", PUSHES)
+@pytest.mark.parametrize("codec", CODECS)
+def test_payloads_reach_the_parser_as_bytes_or_views(types, drain, assemble_from, backend,
+                                                     codec, push):
+    """Every path a payload takes to protobuf (scanner cuts, views of large payloads,
+    joined partial frames, assembled frames) hands bytes or a memoryview, never a
+    bytearray, for every kind of push (issue 12: upb 4.x refuses bytearray)."""
+    label, point = types[2], types[1]
+    registered = [label, point] if codec == "protobufp" else [label]
+    messages = [label(text="t" * n, blob=bytes(n)) for n in (0, 1, 5, 130, 3000, 70_000)]
+    messages += [label(text="s" * n) for n in range(60)]  # small ones after a large one
+    if codec == "protobufp":
+        messages += [point(x=n, y=-n) for n in range(5)]
+    stream = Processor(registered, codec=codec).serializer.serialize_many(messages)
+    seen: list[type] = []
+    processor = Processor([bytes_only(t, seen) for t in registered], codec=codec,
+                          backend=backend)
+    seen.clear()  # the Processor asked each parser whether it takes a bytearray
+    wrap = {"bytes": bytes, "bytearray": bytearray, "memoryview": memoryview,
+            "assembled": bytes}[push.split()[0]]
+    if push.endswith("bytewise"):
+        cuts = range(len(stream) + 1)
+    elif push.endswith("split") or push == "assembled":
+        cuts = range(0, len(stream) + 997, 997)
+    else:
+        cuts = range(0, len(stream) + 1, len(stream))
+    got = []
+    with assemble_from(1 if push == "assembled" else None):
+        for start, end in itertools.pairwise(cuts):
+            processor.push(wrap(stream[start:end]))
+            got.extend(drain(processor))
+    assert got == messages
+    assert len(seen) == len(messages)
+    assert set(seen) <= {bytes, memoryview}, seen
+
+
+def test_push_after_a_payload_error_in_a_view(types, backend):
+    """A parser that fails while holding a view of its payload (the pure-Python protobuf
+    does: its frames stay in the error's traceback) keeps the buffer exported; the
+    pushes after it work all the same, as push never resizes a buffer a read used."""
+    label = types[2]
+
+    def from_string(payload):
+        held = memoryview(payload)  # a local of the frame in the error's traceback
+        if held[:1] == b"\xff":
+            raise ValueError("not a Label")
+        return label.FromString(payload)
+
+    strict = type("Label", (), {"DESCRIPTOR": label.DESCRIPTOR,
+                                "FromString": staticmethod(from_string)})
+    processor = Processor([strict], codec="varint", backend=backend)
+    good = processor.serializer.serialize(label(blob=bytes(5000)))
+    bad = b"\x88\x27" + b"\xff" * 5000
+    processor.push(good[:10])
+    processor.push(good[10:] + bad + good[:10])  # a bytearray: large payloads are views
+    assert processor.read_messages() == [label(blob=bytes(5000))]
+    with pytest.raises(PayloadDecodeError, match="not a Label"):
+        processor.read_messages()
+    processor.push(good[10:])
+    assert processor.read_messages() == [label(blob=bytes(5000))]
+
+
 def test_push_rejects_str(types):
     with pytest.raises(TypeError, match="str"):
         Processor(types).push("text")

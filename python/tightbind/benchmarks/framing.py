@@ -46,9 +46,13 @@ def message_types() -> tuple[Any, Any]:
     blob.field.add(name="data", number=1, type=fields.TYPE_BYTES, label=fields.LABEL_OPTIONAL)
     pool = descriptor_pool.DescriptorPool()
     pool.Add(proto)
+    # GetMessageClass is protobuf 4.22's; 4.21 (the floor) has only GetPrototype.
+    get_class = getattr(message_factory, "GetMessageClass", None)
+    if get_class is None:
+        get_class = message_factory.MessageFactory(pool).GetPrototype
     return (
-        message_factory.GetMessageClass(pool.FindMessageTypeByName("tightbind_bench.TestMsg")),
-        message_factory.GetMessageClass(pool.FindMessageTypeByName("tightbind_bench.Blob")),
+        get_class(pool.FindMessageTypeByName("tightbind_bench.TestMsg")),
+        get_class(pool.FindMessageTypeByName("tightbind_bench.Blob")),
     )
 
 

@@ -62,6 +62,20 @@ def _chunk(data: Any) -> bytes | bytearray | memoryview:
     return view.tobytes()  # Fortran-order, strided: the items in row-major order
 
 
+def _takes_bytearray(parser: Any) -> bool:
+    """Return whether ``parser`` (a message class's ``FromString``) takes a bytearray;
+    upb in protobuf 4.21 to 4.25 raises TypeError "expected bytes, bytearray found"."""
+    try:
+        parser(bytearray())
+    except TypeError:
+        return False
+    except MemoryError:
+        raise
+    except Exception:  # an empty payload may be invalid (proto2 required fields)
+        pass
+    return True
+
+
 class Processor:
     """Reassembles and decodes framed messages from pushed byte chunks.
 
@@ -126,6 +140,12 @@ class Processor:
             wire_format, len(types), max_frame_size)
         self._types = types
         self._parsers = [t.FromString for t in types]
+        # The pure scanner cuts bytearrays from a bytearray buffer (after a push that
+        # joined a partial frame, or a bytearray or memoryview push).  upb in protobuf
+        # 4.x refuses them, so such parsers get views instead (memoryviews, which every
+        # protobuf takes); the others keep the slices, which parse faster than views.
+        self._bytearray_views = not self._scanner.bytes_payloads and not all(
+            map(_takes_bytearray, self._parsers))
         self._codec = codec
         self._format: Codec = wire_format
         self._max_frame_size = max_frame_size
@@ -325,8 +345,11 @@ class Processor:
         buf = self._buf
         end = scan.consumed  # on a stream error, the offending frame's offset
         view = None
-        if end - scan_start > _VIEW_THRESHOLD * scan.frames:
+        if end - scan_start > _VIEW_THRESHOLD * scan.frames or (
+                self._bytearray_views and type(buf) is not bytes):
             # Large payloads are parsed from views of the buffer: no copy before parsing.
+            # So are the pure scanner's from a bytearray buffer when a parser refuses
+            # bytearrays (upb in protobuf 4.x), its slices of that buffer.
             view = memoryview(buf)
             starts, ends = scanner.bounds(scan)
             payloads: Iterable[Any] = map(view.__getitem__, map(slice, starts, ends))

@@ -9,8 +9,11 @@ the payload limit, and offer the same four calls:
 ``types(scan)``, ``bounds(scan)``
     the frames' type ids, and their payloads' start and end offsets in ``buf``;
 ``payloads(buf, start, scan)``
-    the frames' payloads, cut out of ``buf`` (the Processor parses large payloads from
-    memoryviews of ``buf`` instead, cut at ``bounds``).
+    the frames' payloads, cut out of ``buf``: always ``bytes`` from the native scanner
+    (its ``bytes_payloads`` is true), slices of ``buf`` from the pure one, so bytearrays
+    when ``buf`` is one.  The Processor parses from memoryviews of ``buf`` instead, cut
+    at ``bounds``, where those bytearrays would reach a parser that refuses them (upb in
+    protobuf 4.x), and for large payloads, to save a copy.
 
 The native scanner is one C call per batch and cuts payloads with one
 ``struct.unpack_from`` per batch; the pure scanner is the same walk in Python, the twin
@@ -96,6 +99,7 @@ class NativeScanner:
     """
 
     name = "native"
+    bytes_payloads = True  # payloads() gives bytes from bytes and bytearray buffers
 
     def __init__(self, codec: Codec, type_count: int, max_payload: int) -> None:
         native = importlib.import_module("tightbind.framing._native")
@@ -181,6 +185,7 @@ class PureScanner:
     """The native scanner's walk, in Python (the same interface and results)."""
 
     name = "pure"
+    bytes_payloads = False  # payloads() gives bytearrays from a bytearray buffer
 
     def __init__(self, codec: Codec, type_count: int, max_payload: int) -> None:
         self._codec = codec
