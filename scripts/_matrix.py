@@ -5,7 +5,6 @@ requirements file naming the versions under test, and comment lines that say wha
 with it::
 
     # run: [NAME=value ...] PYTEST ARGS      one pytest run in the venv (one or more)
-    # no-deps: REQUIREMENT ...               installed afterwards without dependencies
     # build: source                          build tightbind from the tree with this venv's
                                              cffi, instead of installing the shared wheel
 
@@ -101,7 +100,6 @@ class Cell:
     path: Path
     requirements: list[str] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
-    no_deps: list[str] = field(default_factory=list)
     build_from_source: bool = False
 
     @classmethod
@@ -116,8 +114,6 @@ class Cell:
                     key, value = words.pop(0).split("=", 1)
                     env[key] = value
                 cell.runs.append(Run(env, words))
-            elif line.startswith("# no-deps:"):
-                cell.no_deps += line[len("# no-deps:"):].split()
             elif line.startswith("# build:"):
                 if line[len("# build:"):].strip() != "source":
                     raise SystemExit(f"{path}: unknown build: line {line!r}")
@@ -130,7 +126,7 @@ class Cell:
 
     def pinned_here(self) -> set[str]:
         names = set()
-        for line in [*self.requirements, *self.no_deps]:
+        for line in self.requirements:
             name = requirement_name(line)
             if name and "==" in line:
                 names.add(name)
@@ -143,7 +139,7 @@ class Cell:
 
     def key(self, python: str) -> str:
         """What the venv is made from, but for the main pins (checked one by one)."""
-        text = json.dumps([RECIPE, python, self.requirements, self.no_deps])
+        text = json.dumps([RECIPE, python, self.requirements])
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -256,8 +252,6 @@ class Matrix:
                 [str(python), *PIP, "install", "-r", str(cell.path), "-c", str(constraints),
                  *[name for name in BASE if name not in cell.pinned_here()]],
             ]
-            if cell.no_deps:
-                steps.append([str(python), *PIP, "install", "--no-deps", *cell.no_deps])
             for step in steps:
                 if run_logged(step, log, INSTALL_TIMEOUT, env=env):
                     raise RuntimeError(f"setting up {venv} failed:\n{tail(log)}")

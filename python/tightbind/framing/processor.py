@@ -64,7 +64,7 @@ def _chunk(data: Any) -> bytes | bytearray | memoryview:
 
 def _takes_bytearray(parser: Any) -> bool:
     """Return whether ``parser`` (a message class's ``FromString``) takes a bytearray;
-    upb in protobuf 4.21 to 4.25 raises TypeError "expected bytes, bytearray found"."""
+    upb in protobuf 4.x raises TypeError "expected bytes, bytearray found"."""
     try:
         parser(bytearray())
     except TypeError:
