@@ -260,3 +260,17 @@ def noise_page(width: int = 3600, height: int = 1800, seed: int = 0) -> Image.Im
 
     rng = np.random.default_rng(seed)
     return Image.fromarray(((rng.random((height, width)) > 0.5) * 255).astype(np.uint8))
+
+
+def leptonica_reads_jpeg2000() -> bool:
+    """Whether the Leptonica tightbind loaded decodes JPEG 2000 (Debian's is built with
+    OpenJPEG; the wheel's is not, and refuses such files whole with an ImageError)."""
+    from tightbind.ocr import ImageError, Pix
+
+    try:
+        Pix.from_bytes(encode(sample_image(), "JPEG2000", {}, "L"))
+    except ImageError as exc:
+        if "function not present" in str(exc):
+            return False
+        raise
+    return True

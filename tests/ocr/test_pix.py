@@ -16,6 +16,7 @@ from helpers.images import (
     encode,
     gif,
     jpeg,
+    leptonica_reads_jpeg2000,
     multipage_tiff,
     sample_image,
     tiff,
@@ -264,6 +265,10 @@ def test_every_truncation_point_of_every_format_is_refused(fmt, options, mode):
     """The whole file decodes to Pillow's pixels; every cut of it is an ImageError."""
     image = sample_image()
     data = encode(image, fmt, options, mode)
+    if fmt == "JPEG2000" and not leptonica_reads_jpeg2000():
+        with pytest.raises(ImageError):
+            Pix.from_bytes(data)
+        pytest.skip("this Leptonica has no JPEG 2000 decoder: such files are refused whole")
     whole = Pix.from_bytes(data)
     assert (whole.width, whole.height) == image.size
     if fmt not in ("JPEG", "WEBP", "JPEG2000") or options.get("lossless"):
