@@ -158,7 +158,7 @@ def run_logged(command: list[str], log: Path, timeout: int, **kwargs) -> int:
 
 
 def installed(python: Path) -> dict[str, str]:
-    """``{name: version}`` of what the venv of ``python`` holds."""
+    """``{name: version}`` of what the venv of ``python`` holds (empty if it cannot tell)."""
     code = ("import json, importlib.metadata as m; "
             "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))")
     result = subprocess.run([str(python), "-c", code], capture_output=True, text=True,
@@ -230,17 +230,16 @@ class Matrix:
         venv = self.cache / cell.name
         python = venv / "bin" / "python"
         key = cell.key(self.version)
-        stamp = venv / "matrix-key"
+        stamp = venv / "matrix-key.json"
         log = self.work / f"{cell.name}-setup.log"
-        fresh = not (python.exists() and stamp.exists()
-                     and stamp.read_text(encoding="utf-8") == key)
-        if not fresh:
-            # A main pin the venv took has moved (requirements/test.txt was bumped).
-            have = installed(python)
-            wanted = cell.constraints(self.pins).splitlines()
-            fresh = not have or any(
-                have.get(name) not in (None, line.split("==", 1)[1].strip())
-                for line in wanted if (name := requirement_name(line)))
+        wanted = cell.constraints(self.pins).splitlines()
+        try:
+            made = json.loads(stamp.read_text(encoding="utf-8"))
+            # Stale when the file changed or a main pin the venv holds has moved.
+            fresh = (not python.exists() or made["key"] != key
+                     or not set(made["held"]) <= set(wanted))
+        except (OSError, ValueError, KeyError, TypeError):
+            fresh = True
         env = self.child_env()
         if fresh:
             say(f"{cell.name}: creating {venv}")
@@ -255,7 +254,11 @@ class Matrix:
             for step in steps:
                 if run_logged(step, log, INSTALL_TIMEOUT, env=env):
                     raise RuntimeError(f"setting up {venv} failed:\n{tail(log)}")
-            stamp.write_text(key, encoding="utf-8")
+            # The main pins this venv holds (not, say, the setuptools venv bundles).
+            have = installed(python)
+            held = [line for line in wanted
+                    if have.get(requirement_name(line) or "") == line.split("==", 1)[1]]
+            stamp.write_text(json.dumps({"key": key, "held": held}), encoding="utf-8")
         if cell.build_from_source:
             source = self.source_copy(cell.name)
             step = [str(python), *PIP, "install", "--no-build-isolation", "--no-deps",

@@ -10,24 +10,23 @@ by field.  tightbind reads the peers' streams in random chunks with both backend
 the peers read tightbind's.
 
 For gRPC, a grpcio client talks to a grpcio server on 127.0.0.1 through a relay that
-records the HTTP/2 DATA frames: the raw gRPC message bodies, which tightbind's ``grpc``
-codec must decode, frame by frame as they arrived and in random chunks, and must write
-byte for byte.
+records the HTTP/2 DATA frames (all three in a child process, ``peers/grpc_echo.py``):
+the raw gRPC message bodies, which tightbind's ``grpc`` codec must decode, frame by frame
+as they arrived and in random chunks, and must write byte for byte.
 """
 
 from __future__ import annotations
 
-import collections
+import importlib.util
 import itertools
 import math
+import pickle
 import random
 import shutil
-import socket
 import struct
 import subprocess
-import threading
+import sys
 from collections.abc import Iterator
-from concurrent import futures
 from pathlib import Path
 
 import pytest
@@ -296,164 +295,54 @@ def test_tightbind_writes_peer_reads(interop, samples, peer):
 
 
 # -- gRPC -----------------------------------------------------------------------------------
+# peers/grpc_echo.py runs the grpcio server, client and relay in a child process: grpcio's
+# threads stay alive after a call, and must not be in this process while other tests make
+# its allocations fail (_testcapi.set_nomemory in test_processor.py).
 
 
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-DATA, PADDED = 0x0, 0x8
-
-
-class Http2Tap:
-    """A relay on 127.0.0.1 in front of an HTTP/2 server that records the payload of
-    every DATA frame as it passes, by direction ("request", "response") and stream id.
-    Sockets time out after 60 s; the threads end when the connections close."""
-
-    def __init__(self, upstream_port: int) -> None:
-        self._upstream_port = upstream_port
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.2)
-        self.port = self._listener.getsockname()[1]
-        self.frames: dict[tuple[str, int], list[bytes]] = collections.defaultdict(list)
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._accept, daemon=True)]
-        self._threads[0].start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            server = socket.create_connection(("127.0.0.1", self._upstream_port), timeout=60)
-            client.settimeout(60)
-            for source, sink, direction in ((client, server, "request"),
-                                            (server, client, "response")):
-                thread = threading.Thread(target=self._pump, args=(source, sink, direction),
-                                          daemon=True)
-                thread.start()
-                self._threads.append(thread)
-
-    def _pump(self, source: socket.socket, sink: socket.socket, direction: str) -> None:
-        pending = bytearray()
-        skip = len(PREFACE) if direction == "request" else 0
-        try:
-            while chunk := source.recv(1 << 16):
-                sink.sendall(chunk)
-                pending += chunk
-                if skip:  # the client's connection preface, not a frame
-                    taken = min(skip, len(pending))
-                    del pending[:taken]
-                    skip -= taken
-                while len(pending) >= 9:
-                    length = int.from_bytes(pending[:3], "big")
-                    if len(pending) < 9 + length:
-                        break
-                    kind, flags = pending[3], pending[4]
-                    stream = int.from_bytes(pending[5:9], "big") & 0x7FFFFFFF
-                    payload = bytes(pending[9:9 + length])
-                    del pending[:9 + length]
-                    if kind == DATA:
-                        if flags & PADDED:
-                            payload = payload[1:len(payload) - payload[0]]
-                        with self._lock:
-                            self.frames[(direction, stream)].append(payload)
-        except OSError:
-            pass
-        finally:
-            for end in (sink, source):
-                try:
-                    end.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=30)
-        self._listener.close()
-
-
-@pytest.fixture
-def grpc_echo():
-    """A grpcio server on 127.0.0.1 echoing raw message bodies (generic handlers, no
-    codegen): ``Chat`` (streaming both ways) and ``Echo`` (unary).  Yields the port and
-    the bodies the server received, in order."""
-    grpc = pytest.importorskip("grpc")
-    received: list[bytes] = []
-
-    def chat(requests, context):
-        for body in requests:
-            received.append(body)
-            yield body
-
-    def echo(body, context):
-        received.append(body)
-        return body
-
-    handler = grpc.method_handlers_generic_handler("tightbind.interop.Echo", {
-        "Chat": grpc.stream_stream_rpc_method_handler(chat),
-        "Echo": grpc.unary_unary_rpc_method_handler(echo),
-    })
-    limits = [("grpc.max_receive_message_length", 8 << 20),
-              ("grpc.max_send_message_length", 8 << 20)]
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=limits)
-    server.add_generic_rpc_handlers((handler,))
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    try:
-        yield port, received
-    finally:
-        server.stop(grace=None).wait(30)
-
-
-def test_grpc_bodies_against_grpcio(interop, grpc_echo):
-    grpc = pytest.importorskip("grpc")
-    port, received = grpc_echo
+def test_grpc_bodies_against_grpcio(interop, tmp_path):
+    if importlib.util.find_spec("grpc") is None:  # not imported here: see above
+        pytest.skip("grpcio is not installed (requirements/test.txt pins grpcio-tools)")
     messages = make_samples(interop, seed=34, count=GRPC_MESSAGES, large=2)
     bodies = [m.SerializeToString() for m in messages]
     one = next(body for body in bodies if 100 < len(body) < 100_000)  # for the unary calls
     compressible = interop.Sample(text="tightbind " * 500).SerializeToString()
-    tap = Http2Tap(port)
-    options = [("grpc.enable_http_proxy", 0), ("grpc.max_receive_message_length", 8 << 20),
-               ("grpc.max_send_message_length", 8 << 20)]
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{tap.port}", options=options) as channel:
-            replies = list(channel.stream_stream("/tightbind.interop.Echo/Chat")(
-                iter(bodies), timeout=120))
-            echo = channel.unary_unary("/tightbind.interop.Echo/Echo")
-            unary_reply = echo(one, timeout=30)
-            # grpc-core sends a message uncompressed when gzip would not shrink it.
-            gzip_reply = echo(compressible, timeout=30, compression=grpc.Compression.Gzip)
-    finally:
-        tap.close()
-    assert replies == bodies and unary_reply == one and gzip_reply == compressible
-    assert received == [*bodies, one, compressible]  # what grpcio itself decoded
+    (tmp_path / "bodies").write_bytes(pickle.dumps((bodies, one, compressible)))
+    result = subprocess.run([sys.executable, str(PEERS_DIR / "grpc_echo.py"),
+                             str(tmp_path / "bodies"), str(tmp_path / "out")],
+                            capture_output=True, text=True, timeout=PEER_TIMEOUT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = pickle.loads((tmp_path / "out").read_bytes())
+    frames = run["frames"]
+    assert run["replies"] == bodies and run["unary_reply"] == one
+    assert run["gzip_reply"] == compressible
+    assert run["received"] == [*bodies, one, compressible]  # what grpcio itself decoded
 
-    streams = sorted({stream for _, stream in tap.frames})
-    assert len(streams) == 3, tap.frames.keys()  # Chat, Echo, Echo with gzip
+    streams = sorted({stream for _, stream in frames})
+    assert len(streams) == 3, frames.keys()  # Chat, Echo, Echo with gzip
     chat, unary, gzip = streams
     serializer = Processor(interop.Sample, codec="grpc").serializer
     for direction in ("request", "response"):
         # tightbind writes what grpc-core writes, byte for byte ...
-        assert b"".join(tap.frames[(direction, chat)]) == serializer.serialize_many(messages)
-        assert b"".join(tap.frames[(direction, unary)]) == serializer.serialize(
+        assert b"".join(frames[(direction, chat)]) == serializer.serialize_many(messages)
+        assert b"".join(frames[(direction, unary)]) == serializer.serialize(
             interop.Sample.FromString(one))
         for backend in BACKENDS:
             # ... and reads it, frame by frame as it arrived and in random chunks.
             where = f"{backend} reading the {direction}s"
-            frames = tap.frames[(direction, chat)]
-            got = read_all(interop.Sample, "grpc", backend, frames)
-            assert_same_messages(got, messages, f"{where} ({len(frames)} DATA frames)")
+            chat_frames = frames[(direction, chat)]
+            got = read_all(interop.Sample, "grpc", backend, chat_frames)
+            assert_same_messages(got, messages, f"{where} ({len(chat_frames)} DATA frames)")
             rng = random.Random(f"grpc-{direction}-{backend}")
-            chunks = random_chunks(b"".join(frames), rng)
+            chunks = random_chunks(b"".join(chat_frames), rng)
             assert_same_messages(read_all(interop.Sample, "grpc", backend, chunks), messages,
                                  f"{where} in random chunks")
     for backend in BACKENDS:
         # A compressed message (flag 1) is refused, by name.
         processor = Processor(interop.Sample, codec="grpc", backend=backend)
-        frames = tap.frames[("request", gzip)]
-        assert frames[0][0] == 1  # the compressed flag
-        for frame in frames:
+        gzip_frames = frames[("request", gzip)]
+        assert gzip_frames[0][0] == 1  # the compressed flag
+        for frame in gzip_frames:
             processor.push(frame)
         with pytest.raises(UnknownMessageType, match="compressed"):
             processor.read_messages()
