@@ -6,11 +6,16 @@ Layout of ``OUT``::
     OUT/manifest.jsonl                one JSON record per page, appended as documents finish
     OUT/.tightbind/pages/<key>/       finished pages of unfinished documents
     OUT/.tightbind/done/<key>.json    finished documents
+    OUT/.tightbind/commit.json        a document's finish in progress (a redo record)
 
 ``key`` hashes the input's name, its content (SHA-256) and the options.  Every file is
 written to a temporary name in its folder and renamed into place, so a kill at any moment
 leaves whole files or none (the next run removes the temporary files); a page counts as
-done once its ``<index>.done`` exists.
+done once its ``<index>.done`` exists.  A document is finished in one step: its manifest
+lines, the manifest's length before them and its done record go to ``commit.json`` first;
+then the lines are appended and the done record written.  A run killed in between is
+completed by the next one (manifest cut back to that length, lines appended again), so
+the manifest holds each page once.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ __all__ = ["MANIFEST", "OutputStore", "document_key"]
 
 MANIFEST = "manifest.jsonl"
 _STATE = ".tightbind"
+_COMMIT = "commit.json"
 _TEMPORARY = ".tightbind-tmp-"
 _FOOTERS = {"hocr": b" </body>\n</html>\n", "alto": b"\t</Layout>\n</alto>\n", "tsv": b""}
 _RENDERERS = {"hocr": lib.TessHOcrRendererCreate, "alto": lib.TessAltoRendererCreate,
@@ -136,6 +142,7 @@ class OutputStore:
         os.makedirs(os.path.join(self._state, "pages"), exist_ok=True)
         os.makedirs(os.path.join(self._state, "done"), exist_ok=True)
         self._sweep()
+        self._redo()
 
     def _sweep(self) -> None:
         """Remove the temporary files a killed run left behind."""
@@ -144,6 +151,28 @@ class OutputStore:
                 if name.startswith(_TEMPORARY):
                     with contextlib.suppress(OSError):
                         os.unlink(os.path.join(folder, name))
+
+    def _redo(self) -> None:
+        """Complete the finish a killed run left half done (see the module's docstring)."""
+        path = os.path.join(self._state, _COMMIT)
+        try:
+            with open(path, encoding="utf-8") as file:
+                commit = json.load(file)
+        except FileNotFoundError:
+            return
+        except ValueError:  # not possible (written atomically), but never fatal
+            os.unlink(path)
+            return
+        self._apply(commit)
+
+    def _apply(self, commit: dict[str, Any]) -> None:
+        with open(self.manifest_path, "ab", buffering=0) as file:
+            file.truncate(commit["offset"])
+            file.write(commit["lines"].encode())
+            os.fsync(file.fileno())
+        if commit["key"] is not None:
+            write_atomically(self._done_path(commit["key"]), json.dumps(commit["done"]).encode())
+        os.unlink(os.path.join(self._state, _COMMIT))
 
     # ---- what is done -------------------------------------------------------------------
 
@@ -236,22 +265,26 @@ class OutputStore:
         if document is not None and key is not None:
             self._finish(document, key, records, [])
         else:
-            self._append(records)
+            self._commit(None, None, records)
         return records
 
     def _finish(self, document: Document, key: str, records: list[dict[str, Any]],
                 outputs: list[str]) -> None:
-        self._append(records)
         done = {"input": document.name, "sha256": document.sha256, "pages": len(records),
                 "failed": sum(r["status"] != "ok" for r in records), "outputs": outputs}
-        write_atomically(self._done_path(key), json.dumps(done).encode())
+        self._commit(key, done, records)
 
-    def _append(self, records: list[dict[str, Any]]) -> None:
+    def _commit(self, key: str | None, done: dict[str, Any] | None,
+                records: list[dict[str, Any]]) -> None:
+        """Append ``records`` to the manifest and write ``done`` as one step."""
+        try:
+            offset = os.path.getsize(self.manifest_path)
+        except FileNotFoundError:
+            offset = 0
         lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-        with open(self.manifest_path, "a", encoding="utf-8") as file:
-            file.write(lines)
-            file.flush()
-            os.fsync(file.fileno())
+        commit = {"key": key, "done": done, "offset": offset, "lines": lines}
+        write_atomically(os.path.join(self._state, _COMMIT), json.dumps(commit).encode())
+        self._apply(commit)
 
     def _assemble(self, document: Document, key: str, fmt: str, parts: list[bytes]) -> bytes:
         if fmt == "txt":
