@@ -67,7 +67,8 @@ def test_command_batch_errors(pages, tmp_path, run_cli):
     bad_jobs = run_cli("ocr", str(pages["line"]), "--out", str(tmp_path), "-j", "0")
     assert bad_jobs.returncode == 2
     no_scheduler = run_cli("ocr", str(pages["line"]), "--out", str(tmp_path),
-                           "--scheduler", "tcp://127.0.0.1:9", timeout=120)
+                           "--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "1",
+                           timeout=60)
     assert no_scheduler.returncode == 2 and "tightbind ocr:" in no_scheduler.stderr
 
 

@@ -6,6 +6,7 @@ import io
 import struct
 
 import pytest
+from helpers.budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -124,7 +125,7 @@ def test_serialize_refuses_payload_over_max_frame_size(types, codec):
         processor.serializer.serialize(label(blob=b"a" * 9))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     texts=st.lists(st.text(max_size=40), max_size=30),
     cuts=st.lists(st.integers(0, 10**5), max_size=8),

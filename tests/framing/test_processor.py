@@ -431,6 +431,7 @@ print(count, pushed // len(frame), baseline, peak_kib() * 1024)
 """
 
 
+@pytest.mark.slow
 def test_one_gib_in_64k_chunks_keeps_memory_flat(protos, backend):
     # The child imports the session fixture's generated module from its directory.
     gen_dir = protos.shapes.__file__.rsplit("/", 1)[0]

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from helpers.budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,7 +42,7 @@ def found(scanner, buf, start):
 # -- the two scanners, call by call --------------------------------------------------------
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(data=st.binary(max_size=200), start=st.integers(0, 220), codec=codec_strategy,
        type_count=st.integers(1, 3), limit=st.sampled_from([0, 3, 40, 1 << 64]),
        mutable=st.booleans())
@@ -108,7 +109,7 @@ def outcome(registered, codec, backend, chunks, max_frame_size):
     return events
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.binary(max_size=300), cuts=st.lists(st.integers(0, 400), max_size=6),
        codec=codec_strategy, limit=st.sampled_from([0, 3, 40, 4 * 1024 * 1024]))
 def test_random_bytes_agree(types, split, assemble_from, data, cuts, codec, limit):
@@ -121,7 +122,7 @@ def test_random_bytes_agree(types, split, assemble_from, data, cuts, codec, limi
         assert expected == outcome(registered, codec, "pure", chunks, limit)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     picks=st.lists(st.integers(0, 6), min_size=1, max_size=12),
     mutations=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=4),

@@ -97,7 +97,7 @@ print(json.dumps(report.to_dict()))
 
 
 @pytest.mark.parametrize("chain,timeout,reason", [
-    ("incomplete_stall", 4, "timed out"),
+    ("incomplete_stall", 1.5, "timed out"),
     ("incomplete_huge", 10, f"sent more than {tls.doctor.MAX_AIA_BYTES} bytes"),
 ])
 def test_aia_stall_and_flood_are_findings(aia_pki: AiaPki, chain: str, timeout: float,

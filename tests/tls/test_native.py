@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from helpers import rss
+from helpers.budget import examples
 from helpers.pki import PASSWORD, Pki
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -107,7 +108,7 @@ def test_memory_stays_flat(pki: Pki) -> None:
     assert growth < 1024, f"RSS grew by {growth} KiB over 800 rounds"
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=600))
 def test_random_bytes_never_crash(data: bytes) -> None:
     for call in (lambda: tls.load_pkcs12(data, "pw"),
@@ -122,7 +123,7 @@ def test_random_bytes_never_crash(data: bytes) -> None:
             pass
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.data())
 def test_flipped_bytes_of_a_mac_less_file(pki: Pki, data: st.DataObject) -> None:
     original = pki.files["nomac.p12"].read_bytes()

@@ -58,6 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     batch.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run pages on a Dask cluster, e.g. tcp://HOST:8786 (workers "
                        "read inputs by path: use a shared filesystem)")
+    batch.add_argument("--connect-timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="how long to try reaching --scheduler (default 30)")
     batch.add_argument("-q", "--quiet", action="store_true",
                        help="no progress and no summary line")
     parser.add_argument("--tessdata", default=None,
@@ -98,7 +100,7 @@ def run_batch_mode(args: argparse.Namespace) -> int:
                 print("tightbind ocr: --scheduler needs Dask distributed: "
                       "pip install 'tightbind[dask]'", file=sys.stderr)
                 return 2
-            client = Client(args.scheduler, timeout=30)
+            client = Client(args.scheduler, timeout=args.connect_timeout)
         summary = run_batch(args.files, args.out, formats=(args.format or "txt").split(","),
                             include=args.include, dpi=args.dpi, language=args.lang,
                             data_path=args.tessdata, psm=args.psm, workers=args.jobs,
