@@ -5,14 +5,35 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_bench_rejects_unknown_area(run_cli):
     result = run_cli("bench", "gpu")
     assert result.returncode == 2
     assert "unknown area 'gpu'" in result.stderr
+
+
+@pytest.mark.slow
+def test_bench_tls_times_the_wheel_beside_this_install(run_cli):
+    """The pyOpenSSL table times tightbind.tls.crypto here and, in a venv of its own, the
+    built wheel (with the OpenSSL inside it) through the same worker pyOpenSSL runs in."""
+    wheels = sorted(ROOT.glob("wheelhouse/tightbind-*manylinux*.whl"))
+    if not wheels:
+        pytest.skip("no wheel in wheelhouse/ (bash scripts/build-wheels)")
+    result = run_cli("bench", "tls", "--quick", "--json",
+                     env={"TIGHTBIND_BENCH_WHEEL": str(wheels[-1])})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    table = next(t for t in report["tables"] if "pyOpenSSL API" in t["title"])
+    contenders = {row[1] for row in table["rows"]}
+    assert "tightbind" in contenders
+    assert any(name.startswith("tightbind wheel (3.") for name in contenders), contenders
+    assert all(row[2] > 0 for row in table["rows"])
 
 
 def test_bench_framing_json_report(run_cli):

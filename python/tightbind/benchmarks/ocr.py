@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 from tightbind.benchmarks._report import Table, interleaved
+from tightbind.benchmarks._venvs import venv_python, wheel_python
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
@@ -118,37 +119,6 @@ def _tessdata() -> str:
     return default_data_path(["eng"]) or ""
 
 
-def _wheel() -> Path | None:
-    override = os.environ.get("TIGHTBIND_BENCH_WHEEL")
-    if override:
-        return Path(override)
-    wheels = sorted(Path.cwd().glob("wheelhouse/tightbind-*manylinux*.whl"))
-    return wheels[-1] if wheels else None
-
-
-def _venv_python(name: str, requirements: list[str], key: str = "") -> tuple[Path | None, str]:
-    """A virtual environment under the bench cache holding ``requirements`` (made once,
-    remade when they or ``key`` change); returns its python, or None and the reason."""
-    cache = Path(os.environ.get("TIGHTBIND_BENCH_VENVS",
-                                Path.home() / ".cache" / "tightbind" / "bench"))
-    venv = cache / name
-    python = venv / "bin" / "python"
-    stamp = venv / "requirements.json"
-    wanted = json.dumps([requirements, key])
-    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
-        return python, ""
-    base = getattr(sys, "_base_executable", sys.executable)
-    steps = [[base, "-m", "venv", "--clear", str(venv)],
-             [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-              *requirements]]
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True, check=False)
-        if done.returncode:
-            return None, (done.stderr.strip().splitlines() or ["failed"])[-1]
-    stamp.write_text(wanted)
-    return python, ""
-
-
 class _Contender:
     def __init__(self, name: str, python: str, kind: str, omp: str | None = None) -> None:
         self.name, self.python, self.kind, self.omp = name, python, kind, omp
@@ -160,21 +130,11 @@ def _contenders() -> tuple[list[_Contender], list[str]]:
     here = sys.executable
     contenders = [_Contender("tightbind, this install (OMP=1)", here,
                              "tightbind", "1")]
-    notes = []
-    wheel = _wheel()
-    if wheel is None:
-        notes.append("no tightbind wheel (bash scripts/build-wheels, or set "
-                     "TIGHTBIND_BENCH_WHEEL): its row is left out")
-    else:
-        built = wheel.stat()
-        python, why = _venv_python("tightbind-wheel", [str(wheel.resolve())],
-                                   key=f"{built.st_size}:{built.st_mtime_ns}")
-        if python is None:
-            notes.append(f"could not install {wheel.name}: {why}")
-        else:
-            contenders.append(_Contender("tightbind wheel",
-                                         str(python), "tightbind"))
-    python, why = _venv_python("tesserocr-wheel",
+    notes: list[str] = []
+    python = wheel_python(notes)
+    if python is not None:
+        contenders.append(_Contender("tightbind wheel", str(python), "tightbind"))
+    python, why = venv_python("tesserocr-wheel",
                                ["--only-binary", "tesserocr", TESSEROCR_WHEEL])
     if python is None:
         notes.append(f"could not install tesserocr's wheel ({TESSEROCR_WHEEL}): {why}")
@@ -242,7 +202,7 @@ def _words(path: Path, quick: bool) -> Table:
         api.results(RIL_WORD)
 
     contenders = {"recognize": recognize, "recognize + results(RIL_WORD)": recognize_and_words}
-    notes = []
+    notes: list[str] = []
     if _installed("tesserocr"):
         import tesserocr
 

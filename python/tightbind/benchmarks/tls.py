@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from tightbind.benchmarks._report import Table, interleaved
+from tightbind.benchmarks._venvs import wheel_python
 
 PASSWORD = "bench password"
 
@@ -144,13 +145,16 @@ _PYOPENSSL_TASKS = {
 }
 
 
-class _PyOpenSSL:
-    """A pyOpenSSL interpreter running benchmarks/_pyopenssl_worker.py."""
+class _CryptoWorker:
+    """Another interpreter timing ``api`` ("OpenSSL": pyOpenSSL, or "tightbind") through
+    benchmarks/_crypto_worker.py."""
 
-    def __init__(self, python: str, folder: Path) -> None:
-        worker = Path(__file__).with_name("_pyopenssl_worker.py")
-        self.process = subprocess.Popen([python, str(worker)], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True)
+    def __init__(self, python: str, folder: Path, api: str = "OpenSSL") -> None:
+        worker = Path(__file__).with_name("_crypto_worker.py")
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        self.api = api
+        self.process = subprocess.Popen([python, str(worker), api], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True, env=env)
         self.versions = self.ask(op="setup", folder=str(folder), password=PASSWORD)["versions"]
 
     def ask(self, **request: Any) -> dict[str, Any]:
@@ -159,7 +163,7 @@ class _PyOpenSSL:
         self.process.stdin.flush()
         line = self.process.stdout.readline()
         if not line:
-            raise RuntimeError("the pyOpenSSL worker stopped")
+            raise RuntimeError(f"the {self.api} worker stopped")
         answer: dict[str, Any] = json.loads(line)
         if "error" in answer:
             raise RuntimeError(answer["error"])
@@ -218,14 +222,21 @@ def _pyopenssl_api(folder: Path, rounds: int, min_time: float) -> Table:
     }
     table = Table("TLS: the pyOpenSSL API, tightbind.tls.crypto against pyOpenSSL 23.2.0 "
                   "(calls per second)", ["task", "contender", "per second", "speed vs tightbind"])
-    workers: dict[str, _PyOpenSSL] = {}
+    workers: dict[str, _CryptoWorker] = {}
+    in_wheel = wheel_python(table.notes)
+    if in_wheel is not None:
+        wheel = _CryptoWorker(str(in_wheel), folder, "tightbind")
+        workers[f"tightbind wheel ({wheel.versions['OpenSSL'].split(' ')[1]})"] = wheel
+        table.notes.append(f"tightbind wheel: {in_wheel}: tightbind "
+                           f"{wheel.versions['tightbind']} on the {wheel.versions['OpenSSL']} "
+                           "inside the wheel")
     for variable, kind in _PYOPENSSL_PYTHONS.items():
         python = os.environ.get(variable)
         if not python:
             table.notes.append(f"no pyOpenSSL on {kind}: {variable} is not set "
                                "(scripts/bench makes its venv)")
             continue
-        worker = _PyOpenSSL(python, folder)
+        worker = _CryptoWorker(python, folder)
         v = worker.versions
         workers[f"pyOpenSSL {v['pyOpenSSL']} (cryptography {v['cryptography']}, "
                 f"{v['OpenSSL'].split(' ')[1]})"] = worker
@@ -239,7 +250,7 @@ def _pyopenssl_api(folder: Path, rounds: int, min_time: float) -> Table:
             for name, worker in workers.items():
                 repeats = worker.ask(op="calibrate", task=task, min_time=min_time)["repeats"]
 
-                def remote(n: int, worker: _PyOpenSSL = worker, task: str = task) -> float:
+                def remote(n: int, worker: _CryptoWorker = worker, task: str = task) -> float:
                     return float(worker.ask(op="time", task=task, repeats=n)["seconds"])
 
                 contenders[name] = (remote, repeats)

@@ -1,8 +1,11 @@
-"""The pyOpenSSL side of ``tightbind bench tls``, run as a script by another interpreter.
+"""One contender of ``tightbind bench tls``'s pyOpenSSL table, run as a script by another
+interpreter: ``python _crypto_worker.py OpenSSL`` times pyOpenSSL's ``OpenSSL.crypto``,
+``python _crypto_worker.py tightbind`` the stand-in ``tightbind.tls.crypto`` of that
+interpreter's tightbind (the wheel, with the OpenSSL inside it).
 
 pyOpenSSL 23.2 needs cryptography < 42 (48 lacks the bindings its ``load_pkcs12`` calls),
-so it runs in a venv of its own; this script imports only pyOpenSSL and the standard
-library.  It reads one JSON request per line on stdin and answers one JSON line:
+so it runs in a venv of its own; this script imports only the API it times and the
+standard library.  It reads one JSON request per line on stdin and answers one JSON line:
 
     {"op": "setup", "folder": ..., "password": ...}      -> {"versions": {...}}
     {"op": "calibrate", "task": ..., "min_time": 0.2}     -> {"repeats": n}
@@ -19,9 +22,16 @@ import time
 import warnings
 
 
-def tasks(folder, password):
-    from OpenSSL import crypto
+def crypto_module(api):
+    if api == "tightbind":
+        from tightbind.tls import crypto
+    else:
+        from OpenSSL import crypto
+    return crypto
 
+
+def tasks(api, folder, password):
+    crypto = crypto_module(api)
     with open(f"{folder}/aes.p12", "rb") as fh:
         aes = fh.read()
     with open(f"{folder}/export3des.p12", "rb") as fh:
@@ -38,7 +48,12 @@ def tasks(folder, password):
     }
 
 
-def versions():
+def versions(api):
+    if api == "tightbind":
+        import tightbind
+        from tightbind import tls
+
+        return {"tightbind": tightbind.__version__, "OpenSSL": tls.openssl_version()}
     import cryptography
     import OpenSSL
     from cryptography.hazmat.backends.openssl.backend import backend
@@ -56,14 +71,15 @@ def run(fn, repeats):
 
 
 def main():
+    api = sys.argv[1] if len(sys.argv) > 1 else "OpenSSL"
     warnings.simplefilter("ignore", DeprecationWarning)  # pyOpenSSL's own, for PKCS#12
     table = {}
     for line in sys.stdin:
         request = json.loads(line)
         op = request["op"]
         if op == "setup":
-            table = tasks(request["folder"], request["password"].encode())
-            answer = {"versions": versions()}
+            table = tasks(api, request["folder"], request["password"].encode())
+            answer = {"versions": versions(api)}
         elif op == "calibrate":
             fn, repeats = table[request["task"]], 1
             fn()
