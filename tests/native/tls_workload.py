@@ -150,7 +150,7 @@ def main() -> None:
         for bad in (b"", b"\x30\x03\x02\x01\x00", p7[:100], p7[:-1]):
             try:
                 doctor._parse_issuers(bad, "bad")
-            except doctor._FetchError:
+            except doctor.FetchError:
                 pass
         assert doctor._issued(certs[1], certs[0]) and not doctor._issued(certs[0], certs[1])
         assert doctor._matches_host(certs[0], "localhost")

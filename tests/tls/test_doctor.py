@@ -17,6 +17,7 @@ from helpers.pki import TlsServer
 
 from tightbind import tls
 from tightbind.tls import doctor
+from tightbind.tls._http import FetchError, http_fetch
 
 
 def diagnose(aia_pki: AiaPki, chain: str, *, servername: str = "localhost",
@@ -197,14 +198,15 @@ def test_bad_arguments_and_no_server(aia_pki: AiaPki) -> None:
 
 # The caIssuers fetch and parse, one failure at a time.
 @pytest.mark.parametrize("url,reason", [
-    ("https://127.0.0.1/x.der", "only http:// caIssuers URLs are fetched"),
-    ("http:///x.der", "only http:// caIssuers URLs are fetched"),
+    ("ftp://127.0.0.1/x.der", "only http:// and https:// URLs are fetched"),
+    ("http:///x.der", "only http:// and https:// URLs are fetched"),
+    ("https://127.0.0.1:1/x.der", "cannot fetch"),
     ("http://127.0.0.1:99999/x.der", "bad port"),
     ("http://127.0.0.1:1/x.der", "cannot fetch"),
 ])
 def test_fetch_refuses(url: str, reason: str) -> None:
-    with pytest.raises(doctor._FetchError, match=reason):
-        doctor._http_get(url, time.monotonic() + 5, doctor.MAX_AIA_BYTES)
+    with pytest.raises(FetchError, match=reason):
+        http_fetch(url, time.monotonic() + 5, doctor.MAX_AIA_BYTES)
 
 
 def answer_once(reply: bytes) -> tuple[socket.socket, threading.Thread]:
@@ -232,8 +234,8 @@ def answer_once(reply: bytes) -> tuple[socket.socket, threading.Thread]:
 def test_fetch_answers_that_are_not_a_body(reply: bytes, reason: str) -> None:
     listener, thread = answer_once(reply)
     try:
-        with pytest.raises(doctor._FetchError, match=reason):
-            doctor._http_get(f"http://127.0.0.1:{listener.getsockname()[1]}/",
+        with pytest.raises(FetchError, match=reason):
+            http_fetch(f"http://127.0.0.1:{listener.getsockname()[1]}/",
                              time.monotonic() + 5, doctor.MAX_AIA_BYTES)
     finally:
         thread.join(10)
@@ -242,18 +244,18 @@ def test_fetch_answers_that_are_not_a_body(reply: bytes, reason: str) -> None:
 
 def test_fetch_limits(aia_pki: AiaPki) -> None:
     started = time.monotonic()
-    with pytest.raises(doctor._FetchError, match="announces 52428800 bytes, more than"):
-        doctor._http_get(aia_pki.server.url("/announced-huge"), started + 15,
+    with pytest.raises(FetchError, match="announces 52428800 bytes, more than"):
+        http_fetch(aia_pki.server.url("/announced-huge"), started + 15,
                          doctor.MAX_AIA_BYTES)
-    with pytest.raises(doctor._FetchError, match="bytes of headers"):
-        doctor._http_get(aia_pki.server.url("/headers"), time.monotonic() + 5,
+    with pytest.raises(FetchError, match="bytes of headers"):
+        http_fetch(aia_pki.server.url("/headers"), time.monotonic() + 5,
                          doctor.MAX_AIA_BYTES)
     with TlsServer(mode="silent") as server, \
-            pytest.raises(doctor._FetchError, match="timed out"):
-        doctor._http_get(f"http://127.0.0.1:{server.port}/", time.monotonic() + 1,
+            pytest.raises(FetchError, match="timed out"):
+        http_fetch(f"http://127.0.0.1:{server.port}/", time.monotonic() + 1,
                          doctor.MAX_AIA_BYTES)
-    with pytest.raises(doctor._FetchError, match="timed out"):
-        doctor._http_get(aia_pki.server.url("/inter.der"), time.monotonic() - 1,
+    with pytest.raises(FetchError, match="timed out"):
+        http_fetch(aia_pki.server.url("/inter.der"), time.monotonic() - 1,
                          doctor.MAX_AIA_BYTES)
 
 
@@ -267,7 +269,7 @@ def test_parse_issuers_formats(aia_pki: AiaPki) -> None:
     assert [c.subject.CN for c in doctor._parse_issuers(p7, "u")] == names
     empty_p7 = pki.openssl("crl2pkcs7", "-nocrl", "-outform", "DER")
     for bad in (empty_p7, b"", b"-----BEGIN CERTIFICATE-----\nnot base64\n"):
-        with pytest.raises(doctor._FetchError):
+        with pytest.raises(FetchError):
             doctor._parse_issuers(bad, "u")
 
 
