@@ -2,7 +2,8 @@
 ``openssl`` command: an ``openssl ca`` index of the intermediate's leaves (one revoked,
 one missing), CRLs from ``openssl ca -gencrl`` (current, expired, with a broken
 signature), OCSP responses from ``openssl ocsp`` to staple (good, revoked, unknown,
-short-lived, signed by a stranger, by a delegated responder, with a broken signature),
+short-lived (``-nmin 1``: stale an hour later), signed by a stranger (with and without
+its certificate), by a delegated responder, with a broken signature),
 and a live responder: POST /ocsp on the loopback server runs ``openssl ocsp -reqin`` on
 the request it receives.  :class:`StapleServer` is ``openssl s_server -status_file``.
 """
@@ -119,13 +120,13 @@ def add_revocation(out: Any, leaf: Callable[..., x509.Certificate],
         out.staples[label] = pki.write(f"staple_{label}.der", data)
 
     for name in ("rev_good", "rev_revoked", "rev_unknown", "rev_must_staple"):
-        staple(name.removeprefix("rev_"), (respond(name, "inter", "-ndays", "7")))
-    staple("short", (respond("rev_good", "inter", "-nmin", "1")))
-    staple("badsig", _flip_last_byte((respond("rev_good", "inter", "-ndays", "7",
-                                                      "-resp_no_certs"))))
-    staple("stranger", (respond("rev_good", "other", "-ndays", "7")))
-    staple("delegated", (respond("rev_good", "responder", "-ndays", "7")))
-    staple("garbage", b"\x30\x03not an OCSP response")
+        staple(name.removeprefix("rev_"), respond(name, "inter", "-ndays", "7"))
+    staple("short", respond("rev_good", "inter", "-nmin", "1"))
+    staple("badsig", _flip_last_byte(respond("rev_good", "inter", "-ndays", "7",
+                                             "-resp_no_certs")))
+    staple("stranger", respond("rev_good", "other", "-ndays", "7"))
+    staple("stranger_nocerts", respond("rev_good", "other", "-ndays", "7", "-resp_no_certs"))
+    staple("delegated", respond("rev_good", "responder", "-ndays", "7"))
 
     def live(request: bytes) -> bytes:
         with tempfile.TemporaryDirectory(dir=pki.dir) as folder:

@@ -14,6 +14,7 @@ import pytest
 from helpers.aia import AiaPki
 from helpers.limits import run_limited
 from helpers.pki import TlsServer
+from helpers.revocation import StapleServer
 
 from tightbind import tls
 from tightbind.tls import doctor
@@ -278,3 +279,193 @@ def test_host_names_without_sans(aia_pki: AiaPki) -> None:
     assert doctor._host_names(inter) == (
         "no DNS or IP names (subject CN 'Doctor Intermediate CA', which clients ignore)")
     assert not doctor._matches_host(inter, "a\0b")
+
+
+# --- revocation: stapled OCSP through `openssl s_server -status_file`, a live responder
+# (`openssl ocsp -reqin` behind the loopback server), CRLs from `openssl ca -gencrl`.
+HOUR = dt.timedelta(hours=1)
+
+
+def stapled(aia_pki: AiaPki, chain: str, staple: str, **kwargs) -> tls.ChainReport:  # type: ignore[no-untyped-def]
+    with StapleServer(aia_pki.pki, chain, aia_pki.staples[staple]) as server:
+        return tls.diagnose("127.0.0.1", server.port, servername="localhost",
+                            cafile=aia_pki.pki.files["root.pem"], timeout=10, **kwargs)
+
+
+@pytest.mark.parametrize("chain,staple,shift,expected,text", [
+    ("rev_good", "good", None, [], None),
+    ("rev_must_staple", "must_staple", None, [], None),
+    ("rev_good", "delegated", None, [], None),
+    ("rev_revoked", "revoked", None, [("error", "revoked")], "(reason: keyCompromise)"),
+    ("rev_unknown", "unknown", None, [("warning", "ocsp-unknown")], "status is unknown"),
+    ("rev_good", "short", HOUR, [("error", "ocsp-stale")], "is stale: its nextUpdate was"),
+    ("rev_good", "short", -HOUR, [("error", "ocsp-not-yet-valid")], "its thisUpdate is"),
+    ("rev_good", "badsig", None, [("error", "ocsp-bad-signature")],
+     "its signature does not verify"),
+    ("rev_good", "stranger", None, [("error", "ocsp-bad-signature")],
+     "signed by /O=tightbind doctor/CN=Unrelated Root CA, which is neither the issuer"),
+    ("rev_good", "stranger_nocerts", None, [("error", "ocsp-bad-signature")],
+     "is in neither the response nor the chain"),
+    ("rev_revoked", "good", None, [("error", "ocsp-no-answer")], "1 other certificate"),
+])
+def test_stapled_ocsp(aia_pki: AiaPki, chain: str, staple: str, shift: dt.timedelta | None,
+                      expected: list[tuple[str, str]], text: str | None) -> None:
+    at_time = None if shift is None else dt.datetime.now(dt.timezone.utc) + shift
+    report = stapled(aia_pki, chain, staple, at_time=at_time)
+    assert [(f.severity, f.code) for f in report.findings] == expected
+    assert all(f.index == 0 for f in report.findings)
+    if text is not None:
+        assert text in report.findings[0].message
+    assert report.revocation_checked and "revocation not checked" not in report.format()
+    [check] = report.revocation
+    assert check.source == "stapled OCSP response" and check.index == 0
+    assert check.status.kind == "ocsp"
+    if not expected:
+        assert check.status.status == "good" and check.status.signature == "ok"
+        assert check.status.this_update is not None and check.status.next_update is not None
+        assert check.status.next_update - check.status.this_update == dt.timedelta(days=7)
+        assert check.status.delegated == (staple == "delegated")
+        assert check.status.signer.endswith(
+            "CN=Doctor OCSP Responder" if staple == "delegated" else "CN=Doctor Intermediate CA")
+        assert "GOOD: stapled OCSP response, signed by" in report.format()
+
+
+def test_stapled_revoked_says_reason_and_time(aia_pki: AiaPki) -> None:
+    report = stapled(aia_pki, "rev_revoked", "revoked")
+    status = report.revocation[0].status
+    assert status.status == "revoked" and status.reason == "keyCompromise"
+    assert status.revocation_time is not None
+    assert abs(status.revocation_time - (dt.datetime.now(dt.timezone.utc) - 3 * HOUR)) < HOUR
+    when = f"{status.revocation_time:%Y-%m-%d %H:%M} UTC"
+    assert report.findings[0].message.startswith(f"revoked on {when} (reason: keyCompromise)")
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["revocation_checked"] is True
+    assert data["revocation"][0]["status"] == "revoked"
+    assert data["revocation"][0]["reason"] == "keyCompromise"
+    assert data["findings"][0]["code"] == "revoked"
+
+
+def test_must_staple_without_staple(aia_pki: AiaPki) -> None:
+    report = diagnose(aia_pki, "rev_must_staple")
+    assert [(f.severity, f.code, f.index) for f in report.findings] == [
+        ("error", "must-staple-missing", 0)]
+    assert not report.revocation_checked and report.revocation == ()
+
+
+def test_revocation_not_fetched_unless_asked(aia_pki: AiaPki) -> None:
+    before = len(aia_pki.server.requests)
+    report = diagnose(aia_pki, "rev_revoked")
+    assert report.findings == () and not report.revocation_checked
+    assert "findings: none (revocation not checked)" in report.format()
+    assert len(aia_pki.server.requests) == before
+
+
+@pytest.mark.parametrize("chain,flags,expected", [
+    ("rev_good", ("ocsp", "crl"), []),
+    ("rev_revoked", ("ocsp", "crl"), [("error", "revoked"), ("error", "revoked")]),
+    ("rev_unknown", ("ocsp", "crl"), [("warning", "ocsp-unknown")]),
+    ("rev_crl_expired", ("crl",), [("error", "crl-stale")]),
+    ("rev_crl_badsig", ("crl",), [("error", "crl-bad-signature")]),
+    ("rev_garbage", ("ocsp", "crl"), [("error", "ocsp-invalid"), ("error", "crl-invalid")]),
+    ("rev_refused", ("ocsp",), [("warning", "ocsp-refused")]),
+    ("clean", ("ocsp", "crl"), [("info", "no-ocsp-url"), ("info", "no-crl-url")]),
+])
+def test_live_ocsp_and_crl(aia_pki: AiaPki, chain: str, flags: tuple[str, ...],
+                           expected: list[tuple[str, str]]) -> None:
+    report = diagnose(aia_pki, chain, **{flag: True for flag in flags})
+    assert [(f.severity, f.code) for f in report.findings] == expected
+    assert all(f.index == 0 for f in report.findings)
+    assert report.revocation_checked
+    sources = [r.source.split(" ", 1)[0] for r in report.revocation]
+    if chain in ("rev_good", "rev_revoked", "rev_unknown"):
+        assert sources == ["OCSP", "CRL"]
+        ocsp, crl = (r.status for r in report.revocation)
+        assert crl.kind == "crl" and crl.signature == "ok" and ocsp.signature == "ok"
+        assert crl.signer.endswith("CN=Doctor Intermediate CA")
+    if chain == "rev_revoked":
+        for finding in report.findings:
+            assert "(reason: keyCompromise)" in finding.message
+        assert "/crl/inter.pem" in report.findings[1].message  # the PEM CRL
+        assert report.revocation[1].status.entries == 1
+
+
+def test_live_ocsp_sends_a_real_request(aia_pki: AiaPki) -> None:
+    before = aia_pki.server.requests.count("/ocsp")
+    report = diagnose(aia_pki, "rev_good", ocsp=True)
+    assert report.findings == ()
+    assert aia_pki.server.requests.count("/ocsp") == before + 1
+    assert report.revocation[0].status.status == "good"
+
+
+_REVOCATION_CHILD = """
+import json
+from tightbind import tls
+report = tls.diagnose("127.0.0.1", {port}, servername="localhost", cafile={cafile!r},
+                      timeout={timeout}, {flag}=True)
+print(json.dumps(report.to_dict()))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chain,flag,timeout,code,reason", [
+    ("rev_stall", "ocsp", 1.5, "ocsp-fetch-failed", "timed out"),
+    ("rev_stall", "crl", 1.5, "crl-fetch-failed", "timed out"),
+    ("rev_huge", "ocsp", 10, "ocsp-fetch-failed", f"more than {doctor.MAX_OCSP_BYTES} bytes"),
+    ("rev_huge", "crl", 10, "crl-fetch-failed", f"more than {doctor.MAX_CRL_BYTES} bytes"),
+])
+def test_revocation_stall_and_flood_are_findings(aia_pki: AiaPki, chain: str, flag: str,
+                                                 timeout: float, code: str,
+                                                 reason: str) -> None:
+    with TlsServer(aia_pki.chains[chain], aia_pki.keys[chain]) as server:
+        result = run_limited(_REVOCATION_CHILD.format(
+            port=server.port, timeout=timeout, flag=flag,
+            cafile=str(aia_pki.pki.files["root.pem"])), seconds=30, memory_mib=1024)
+    assert result.returncode == 0 and not result.timed_out, result.stderr
+    report = json.loads(result.stdout)
+    assert [(f["code"], f["severity"]) for f in report["findings"]] == [(code, "warning")]
+    assert reason in report["findings"][0]["message"]
+    assert result.peak_mib < 200  # 50 MB was never held
+    assert result.seconds < timeout + 10
+
+
+# --- trust stores: the system store (SSL_CERT_FILE) and certifi; https fetches.
+@pytest.fixture
+def system_trusts(aia_pki: AiaPki, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The "system store" is the doctor's test root (OpenSSL reads SSL_CERT_FILE)."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(aia_pki.pki.files["root.pem"]))
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
+
+
+def test_system_store_anchor_and_certifi_disagreeing(aia_pki: AiaPki, system_trusts) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("certifi")
+    with TlsServer(aia_pki.chains["clean"], aia_pki.keys["clean"]) as server:
+        report = tls.diagnose("127.0.0.1", server.port, servername="localhost")
+    assert report.anchor_store == "system store"
+    assert [(f.severity, f.code) for f in report.findings] == [
+        ("warning", "untrusted-by-certifi")]
+    assert "trusted by the system store but not by the certifi" in report.findings[0].message
+    assert "Doctor Root CA  (system store)" in report.format()
+    assert report.to_dict()["anchor_store"] == "system store"
+
+
+def test_cafile_anchor_store(aia_pki: AiaPki) -> None:
+    assert diagnose(aia_pki, "clean").anchor_store == "cafile"
+    assert diagnose(aia_pki, "incomplete_no_aia").anchor_store is None
+
+
+def test_https_ca_issuers(aia_pki: AiaPki, system_trusts) -> None:  # type: ignore[no-untyped-def]
+    report = diagnose(aia_pki, "incomplete_https")
+    assert aia_pki.https is not None
+    url = aia_pki.https.url("/inter.der")
+    assert url.startswith("https://") and codes(report) == ["incomplete-chain"]
+    assert f"completed from {url}" in report.findings[0].message
+
+
+def test_https_fetch_is_verified_against_the_system_store(aia_pki: AiaPki,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SSL_CERT_FILE", str(aia_pki.pki.files["other.pem"]))
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
+    report = diagnose(aia_pki, "incomplete_https")
+    assert codes(report) == ["incomplete-chain", "aia-fetch-failed"]
+    assert "does not verify against the system trust store" in report.findings[1].message
