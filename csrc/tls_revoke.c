@@ -107,6 +107,10 @@ int tb_tls_ocsp_check(const unsigned char *data, size_t len, X509 *cert, X509 *i
         return TB_TLS_E_TOO_LARGE;
     const unsigned char *p = data;
     OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len);
+    if (resp != NULL && p != data + len) { /* trailing bytes: not one DER response */
+        OCSP_RESPONSE_free(resp);
+        resp = NULL;
+    }
     if (resp == NULL)
         return TB_TLS_E_DECODE;
     OCSP_BASICRESP *bs = NULL;
