@@ -146,6 +146,13 @@ def add_revocation(out: Any, leaf: Callable[..., x509.Certificate],
 
     out.https = AiaServer(context)
     out.https.httpd.files = server.files
+    out.https.httpd.ocsp = live
+    https_leaf = cert("revhttps.doctor.test", inter, leaf_key, inter_key,
+                      ocsp=out.https.url("/ocsp"), crl=out.https.url("/crl/inter.crl"))
+    out.chains["rev_https"] = pki.write("rev_https_chain.pem", pem(https_leaf, inter))
+    out.keys["rev_https"] = pki.files["leaf.key"]
+    with open(pki.files["index.txt"], "a", encoding="ascii") as index_file:
+        index_file.write(_index_line(https_leaf))
     out.chains["incomplete_https"] = pki.write("incomplete_https_chain.pem", pem(
         cert("httpsaia.doctor.test", inter, leaf_key, inter_key,
              aia=out.https.url("/inter.der"))))

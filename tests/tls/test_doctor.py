@@ -362,6 +362,7 @@ def test_revocation_not_fetched_unless_asked(aia_pki: AiaPki) -> None:
 
 @pytest.mark.parametrize("chain,flags,expected", [
     ("rev_good", ("ocsp", "crl"), []),
+    ("rev_good", ("crl", "an_hour_ago"), [("error", "crl-not-yet-valid")]),
     ("rev_revoked", ("ocsp", "crl"), [("error", "revoked"), ("error", "revoked")]),
     ("rev_unknown", ("ocsp", "crl"), [("warning", "ocsp-unknown")]),
     ("rev_crl_expired", ("crl",), [("error", "crl-stale")]),
@@ -372,12 +373,15 @@ def test_revocation_not_fetched_unless_asked(aia_pki: AiaPki) -> None:
 ])
 def test_live_ocsp_and_crl(aia_pki: AiaPki, chain: str, flags: tuple[str, ...],
                            expected: list[tuple[str, str]]) -> None:
-    report = diagnose(aia_pki, chain, **{flag: True for flag in flags})
+    kwargs: dict[str, object] = {flag: True for flag in flags if flag in ("ocsp", "crl")}
+    if "an_hour_ago" in flags:
+        kwargs["at_time"] = dt.datetime.now(dt.timezone.utc) - HOUR
+    report = diagnose(aia_pki, chain, **kwargs)
     assert [(f.severity, f.code) for f in report.findings] == expected
     assert all(f.index == 0 for f in report.findings)
     assert report.revocation_checked
     sources = [r.source.split(" ", 1)[0] for r in report.revocation]
-    if chain in ("rev_good", "rev_revoked", "rev_unknown"):
+    if chain in ("rev_good", "rev_revoked", "rev_unknown") and "ocsp" in flags:
         assert sources == ["OCSP", "CRL"]
         ocsp, crl = (r.status for r in report.revocation)
         assert crl.kind == "crl" and crl.signature == "ok" and ocsp.signature == "ok"
@@ -469,3 +473,59 @@ def test_https_fetch_is_verified_against_the_system_store(aia_pki: AiaPki,
     report = diagnose(aia_pki, "incomplete_https")
     assert codes(report) == ["incomplete-chain", "aia-fetch-failed"]
     assert "does not verify against the system trust store" in report.findings[1].message
+
+
+def test_revocation_unchecked_without_an_issuer(aia_pki: AiaPki) -> None:
+    report = diagnose(aia_pki, "incomplete", fetch_missing=False, ocsp=True)
+    assert [(f.severity, f.code, f.index) for f in report.findings] == [
+        ("error", "incomplete-chain", 0), ("warning", "revocation-unchecked", 0)]
+    assert "the issuer is unknown" in report.findings[1].message
+
+
+def test_https_ocsp_and_crl(aia_pki: AiaPki, system_trusts) -> None:  # type: ignore[no-untyped-def]
+    report = diagnose(aia_pki, "rev_https", ocsp=True, crl=True)
+    assert report.findings == ()
+    assert [r.source.split("/")[0] for r in report.revocation] == [
+        "OCSP response from https:", "CRL from https:"]
+    assert [r.status.status for r in report.revocation] == ["good", "good"]
+
+
+_CERTIFI_CHILD = """
+import json
+import certifi
+from tightbind import tls
+assert certifi.where().startswith({folder!r}), certifi.where()
+report = tls.diagnose("127.0.0.1", {port}, servername="localhost", timeout=10)
+print(json.dumps(report.to_dict()))
+"""
+
+
+def test_trusted_by_certifi_only(aia_pki: AiaPki, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A real certifi package whose bundle holds the test root (as distributions patch
+    certifi to their own store), first on the path of a child whose system store is an
+    unrelated root: the path is anchored in certifi, and the system store's refusal is a
+    finding."""
+    import os
+    import shutil
+
+    certifi = pytest.importorskip("certifi")
+    folder = tmp_path / "site"
+    shutil.copytree(os.path.dirname(certifi.__file__), folder / "certifi")
+    (folder / "certifi" / "cacert.pem").write_bytes(
+        aia_pki.pki.files["root.pem"].read_bytes())
+    (tmp_path / "empty").mkdir()
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [
+               str(folder), os.path.dirname(os.path.dirname(__file__)),
+               os.environ.get("PYTHONPATH")])),
+           "SSL_CERT_FILE": str(aia_pki.pki.files["other.pem"]),
+           "SSL_CERT_DIR": str(tmp_path / "empty")}
+    with TlsServer(aia_pki.chains["clean"], aia_pki.keys["clean"]) as server:
+        result = run_limited(_CERTIFI_CHILD.format(port=server.port, folder=str(folder)),
+                             seconds=30, env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["anchor_store"] == "certifi" and report["trusted"] is True
+    assert [(f["severity"], f["code"]) for f in report["findings"]] == [
+        ("warning", "untrusted-by-system-store")]
+    assert "trusted by the certifi but not by the system store" in \
+        report["findings"][0]["message"]
