@@ -35,9 +35,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(min(length, 65536))
-        if self.path == "/ocsp" and self.server.ocsp is not None:
+        responder = self.server.responders.get(self.path)
+        if responder is not None:
             self.server.requests.append(self.path)
-            self._send(self.server.ocsp(body), "application/ocsp-response")
+            self._send(responder(body), "application/ocsp-response")
             return
         self.do_GET()
 
@@ -100,7 +101,7 @@ class _Http(http.server.ThreadingHTTPServer):
     files: dict[str, bytes]
     requests: list[str]
     stop: threading.Event
-    ocsp: Callable[[bytes], bytes] | None
+    responders: dict[str, Callable[[bytes], bytes]]
 
 
 class AiaServer:
@@ -108,8 +109,8 @@ class AiaServer:
     says nothing for STALL_SECONDS (or until closed), /huge streams 50 MB,
     /announced-huge announces 50 MB and stalls, /headers sends
     20 kB of unending headers, /keep-open the intermediate with its Content-Length and
-    then keeps the connection open.  POST /ocsp hands the request body to ``ocsp`` (a
-    callable returning the response), other POSTs answer as GETs.  With ``context`` (a
+    then keeps the connection open.  A POST to a path in ``responders`` hands the request
+    body to its callable and sends what it returns; other POSTs answer as GETs.  With ``context`` (a
     server ``ssl.SSLContext``) it speaks HTTPS."""
 
     def __init__(self, context: ssl.SSLContext | None = None) -> None:
@@ -117,7 +118,7 @@ class AiaServer:
         self.httpd.files = {}
         self.httpd.requests = []
         self.httpd.stop = threading.Event()
-        self.httpd.ocsp = None
+        self.httpd.responders = {}
         self.scheme = "http" if context is None else "https"
         if context is not None:
             self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
@@ -287,5 +288,5 @@ def make_aia_pki(directory: Path) -> AiaPki:
     from helpers.revocation import add_revocation  # the OCSP and CRL part of this PKI
 
     add_revocation(out, leaf, _cert, _pem, inter=inter, inter_key=inter_key, other=other,
-                   other_key=other_key, leaf_key=leaf_key)
+                   other_key=other_key, leaf_key=leaf_key, root=root, root_key=root_key)
     return out

@@ -58,9 +58,13 @@ def _flip_last_byte(data: bytes) -> bytes:
 def add_revocation(out: Any, leaf: Callable[..., x509.Certificate],
                    cert: Callable[..., x509.Certificate], pem: Callable[..., bytes], *,
                    inter: x509.Certificate, inter_key: Any, other: x509.Certificate,
-                   other_key: Any, leaf_key: Any) -> None:
-    """Add the revocation leaves, CRLs, staples and the live responder to ``out`` (an
-    ``AiaPki``): chains ``rev_*``, staples ``out.staples[...]``, CRLs on the server."""
+                   other_key: Any, leaf_key: Any, root: x509.Certificate,
+                   root_key: Any) -> None:
+    """Add the revocation leaves, CRLs, staples and the live responders to ``out`` (an
+    ``AiaPki``): chains ``rev_*``, staples ``out.staples[...]``, CRLs on the server.
+    POST /ocsp answers for the intermediate's leaves, /ocsp-root for the root's
+    intermediates (a second one, "Doctor Revoked Intermediate CA", revoked by the root,
+    issues the ``rev_inter_revoked`` leaf)."""
     pki, server = out.pki, out.server
     pki.write("other.key", _key_pem(other_key))
     ocsp_url, crl_der, crl_pem = (server.url("/ocsp"), server.url("/crl/inter.crl"),
@@ -128,16 +132,31 @@ def add_revocation(out: Any, leaf: Callable[..., x509.Certificate],
     staple("stranger_nocerts", respond("rev_good", "other", "-ndays", "7", "-resp_no_certs"))
     staple("delegated", respond("rev_good", "responder", "-ndays", "7"))
 
-    def live(request: bytes) -> bytes:
-        with tempfile.TemporaryDirectory(dir=pki.dir) as folder:
-            Path(folder, "req.der").write_bytes(request)
-            pki.openssl("ocsp", "-index", "index.txt", "-CA", "inter.pem", "-rsigner",
-                        "inter.pem", "-rkey", "inter.key", "-reqin",
-                        str(Path(folder, "req.der")), "-respout",
-                        str(Path(folder, "resp.der")), "-ndays", "7")
-            return Path(folder, "resp.der").read_bytes()
+    def responder(index: str, ca: str) -> Callable[[bytes], bytes]:
+        def answer(request: bytes) -> bytes:
+            with tempfile.TemporaryDirectory(dir=pki.dir) as folder:
+                Path(folder, "req.der").write_bytes(request)
+                pki.openssl("ocsp", "-index", index, "-CA", f"{ca}.pem", "-rsigner",
+                            f"{ca}.pem", "-rkey", f"{ca}.key", "-reqin",
+                            str(Path(folder, "req.der")), "-respout",
+                            str(Path(folder, "resp.der")), "-ndays", "7")
+                return Path(folder, "resp.der").read_bytes()
+        return answer
 
-    server.httpd.ocsp = live
+    live = responder("index.txt", "inter")
+    server.httpd.responders["/ocsp"] = live
+
+    # An intermediate the root revoked, with the root's responder in its AIA.
+    pki.write("root.key", _key_pem(root_key))
+    inter2_key = ec.generate_private_key(ec.SECP256R1())
+    inter2 = cert("Doctor Revoked Intermediate CA", root, inter2_key, root_key, ca=True,
+                  ocsp=server.url("/ocsp-root"))
+    pki.write("index-root.txt", _index_line(inter2, f"{revoked_at},CACompromise").encode())
+    server.httpd.responders["/ocsp-root"] = responder("index-root.txt", "root")
+    under_revoked = cert("underrevoked.doctor.test", inter2, leaf_key, inter2_key)
+    out.chains["rev_inter_revoked"] = pki.write("rev_inter_revoked_chain.pem",
+                                                pem(under_revoked, inter2))
+    out.keys["rev_inter_revoked"] = pki.files["leaf.key"]
 
     # The same files over HTTPS, served with the "clean" chain (trusted by root.pem).
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -146,7 +165,7 @@ def add_revocation(out: Any, leaf: Callable[..., x509.Certificate],
 
     out.https = AiaServer(context)
     out.https.httpd.files = server.files
-    out.https.httpd.ocsp = live
+    out.https.httpd.responders["/ocsp"] = live
     https_leaf = cert("revhttps.doctor.test", inter, leaf_key, inter_key,
                       ocsp=out.https.url("/ocsp"), crl=out.https.url("/crl/inter.crl"))
     out.chains["rev_https"] = pki.write("rev_https_chain.pem", pem(https_leaf, inter))

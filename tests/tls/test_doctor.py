@@ -370,6 +370,7 @@ def test_revocation_not_fetched_unless_asked(aia_pki: AiaPki) -> None:
     ("rev_garbage", ("ocsp", "crl"), [("error", "ocsp-invalid"), ("error", "crl-invalid")]),
     ("rev_refused", ("ocsp",), [("warning", "ocsp-refused")]),
     ("clean", ("ocsp", "crl"), [("info", "no-ocsp-url"), ("info", "no-crl-url")]),
+    ("rev_inter_revoked", ("ocsp",), [("error", "revoked"), ("info", "no-ocsp-url")]),
 ])
 def test_live_ocsp_and_crl(aia_pki: AiaPki, chain: str, flags: tuple[str, ...],
                            expected: list[tuple[str, str]]) -> None:
@@ -378,8 +379,13 @@ def test_live_ocsp_and_crl(aia_pki: AiaPki, chain: str, flags: tuple[str, ...],
         kwargs["at_time"] = dt.datetime.now(dt.timezone.utc) - HOUR
     report = diagnose(aia_pki, chain, **kwargs)
     assert [(f.severity, f.code) for f in report.findings] == expected
-    assert all(f.index == 0 for f in report.findings)
     assert report.revocation_checked
+    if chain == "rev_inter_revoked":  # the intermediate, asked at the root's responder
+        assert [f.index for f in report.findings] == [1, 0]
+        assert "(reason: cACompromise)" in report.findings[0].message
+        assert "/ocsp-root" in report.findings[0].message
+        return
+    assert all(f.index == 0 for f in report.findings)
     sources = [r.source.split(" ", 1)[0] for r in report.revocation]
     if chain in ("rev_good", "rev_revoked", "rev_unknown") and "ocsp" in flags:
         assert sources == ["OCSP", "CRL"]
