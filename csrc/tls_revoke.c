@@ -65,7 +65,9 @@ static int check_signer(X509 *signer, X509 *issuer, STACK_OF(X509) *extra, X509_
 {
     if (X509_cmp(signer, issuer) == 0)
         return TB_OK;
-    if (X509_check_issued(issuer, signer) != X509_V_OK ||
+    EVP_PKEY *issuer_key = X509_get0_pubkey(issuer);
+    if (X509_check_issued(issuer, signer) != X509_V_OK || issuer_key == NULL ||
+        X509_verify(signer, issuer_key) != 1 || /* issued by this issuer, not a namesake */
         !(X509_get_extension_flags(signer) & EXFLAG_XKUSAGE) ||
         !(X509_get_extended_key_usage(signer) & XKU_OCSP_SIGN)) {
         out->signature = TB_TLS_SIG_UNAUTHORISED;
