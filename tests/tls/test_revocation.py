@@ -139,6 +139,13 @@ def test_every_byte_flip_is_handled(aia_pki: AiaPki, certs: dict[str, tls.Certif
 def test_arguments(certs: dict[str, tls.Certificate]) -> None:
     with pytest.raises(TypeError):
         tls.check_crl(42, certs["rev_good"], certs["inter"])  # type: ignore[arg-type]
+    for call in (lambda: tls.check_crl(b"", certs["rev_good"], None),
+                 lambda: tls.check_ocsp_response(b"", certs["rev_good"], certs["inter"],
+                                                 untrusted=[b"pem"]),
+                 lambda: tls.ocsp_request("leaf", certs["inter"]),
+                 lambda: tls.must_staple(None)):
+        with pytest.raises(TypeError):
+            call()  # type: ignore[no-untyped-call]
     with pytest.raises(ValueError):
         import datetime as dt
         tls.check_ocsp_response(b"0", certs["rev_good"], certs["inter"],

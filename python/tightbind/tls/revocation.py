@@ -93,6 +93,11 @@ def _status(kind: str, result: Any) -> RevocationStatus:
         delegated=bool(result.delegated), entries=int(result.entries))
 
 
+def _check_certs(*certs: object) -> None:
+    if not all(isinstance(c, Certificate) for c in certs):
+        raise TypeError("the certificate, its issuer and untrusted must be Certificates")
+
+
 def _at(at_time: _dt.datetime | None) -> tuple[int, int]:
     if at_time is None:
         return 0, 0
@@ -110,8 +115,9 @@ def check_ocsp_response(data: bytes, cert: Certificate, issuer: Certificate, *,
     gave the OCSP-signing purpose, verified (with ``untrusted`` as intermediates) against
     ``cafile``/``capath`` or the system store at ``at_time`` (default now).  Raises
     :class:`DecodeError` for bytes that are not an OCSP response."""
-    raw = as_bytes(data, "OCSP response")
     others = list(untrusted)
+    _check_certs(cert, issuer, *others)
+    raw = as_bytes(data, "OCSP response")
     array = ffi.new("X509 *[]", [c._ptr for c in others]) if others else ffi.NULL
     store = lib.SSL_CTX_get_cert_store(trust_context(cafile, capath))
     result = ffi.new("tb_tls_revocation *")
@@ -126,6 +132,7 @@ def ocsp_request(cert: Certificate, issuer: Certificate) -> bytes:
     """The DER OCSP request asking about ``cert`` (issued by ``issuer``): one CertID with
     SHA-1, as responders expect, and no nonce (most public responders ignore nonces and
     serve cached answers)."""
+    _check_certs(cert, issuer)
     out = ffi.new("tb_tls_buf **")
     return take_buf(lib.tb_tls_ocsp_request(cert._ptr, issuer._ptr, out), out,
                     "cannot make the OCSP request")
@@ -135,6 +142,7 @@ def check_crl(data: bytes, cert: Certificate, issuer: Certificate) -> Revocation
     """What the CRL ``data`` (DER or PEM) says about ``cert``: its signature checked with
     ``issuer``'s key and its issuer name against ``issuer``'s subject.  Raises
     :class:`DecodeError` for bytes that are not one CRL."""
+    _check_certs(cert, issuer)
     raw = as_bytes(data, "CRL")
     result = ffi.new("tb_tls_revocation *")
     check(lib.tb_tls_crl_check(raw, len(raw), cert._ptr, issuer._ptr, result),
@@ -145,4 +153,5 @@ def check_crl(data: bytes, cert: Certificate, issuer: Certificate) -> Revocation
 def must_staple(cert: Certificate) -> bool:
     """True when ``cert``'s TLS feature extension (RFC 7633) asks for a stapled OCSP
     response (status_request): clients may then refuse a handshake without one."""
+    _check_certs(cert)
     return bool(lib.tb_tls_must_staple(cert._ptr) == 1)
