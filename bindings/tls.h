@@ -66,3 +66,5 @@ int X509_EXTENSION_get_critical(const X509_EXTENSION *ext);
 EVP_PKEY *EVP_PKEY_new(void);
 int EVP_PKEY_get_id(const EVP_PKEY *key);
 void EVP_CIPHER_free(EVP_CIPHER *cipher);
+const char *OCSP_crl_reason_str(long reason);
+const char *OCSP_response_status_str(long status);

@@ -9,7 +9,7 @@
  *
  * One source file per feature, as tightbind/tls/ has one module per feature: tls.c
  * (set-up, error queue, buffers, lists), tls_x509.c, tls_pkcs12.c (with private keys),
- * tls_verify.c and tls_conn.c.  Helpers they share are in tls_internal.h, which cffi
+ * tls_verify.c, tls_conn.c and tls_revoke.c (OCSP and CRLs).  Helpers they share are in tls_internal.h, which cffi
  * never sees; every symbol and define is named tb_tls_* / TB_TLS_*.
  *
  * Ownership: every tb_tls_*_free() releases exactly what the matching constructor
@@ -27,6 +27,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 #include <openssl/pkcs12.h>
@@ -195,6 +196,8 @@ int tb_tls_conn_new(SSL_CTX *ctx, int fd, const char *sni, const char *check_hos
 int tb_tls_step(SSL *ssl, int op, unsigned char *buf, size_t len, size_t *done, int *sys_errno);
 int tb_tls_peer_chains(SSL *ssl, tb_tls_x509_list **sent, tb_tls_x509_list **verified,
                        long *result);
+int tb_tls_conn_request_ocsp(SSL *ssl); /* ask for a stapled OCSP response (status_request) */
+int tb_tls_conn_stapled_ocsp(SSL *ssl, tb_tls_buf **out); /* TB_TLS_ABSENT: none stapled */
 /*
  * The stand-in for pyOpenSSL's OpenSSL.crypto (tightbind/tls/crypto/): csrc/tls_crypto_keys.c
  * and csrc/tls_crypto_x509.c.  Passwords are bytes with a length (NUL bytes allowed;
@@ -255,6 +258,53 @@ int tb_tls_ext_new(const char *name, int critical, const char *value, X509 *subj
 const char *tb_tls_ext_short_name(const X509_EXTENSION *ext);
 int tb_tls_ext_data(const X509_EXTENSION *ext, const unsigned char **data, size_t *len);
 int tb_tls_ext_text(X509_EXTENSION *ext, tb_tls_buf **out);
+/*
+ * csrc/tls_revoke.c: revocation, for the chain doctor.  tb_tls_ocsp_check() and
+ * tb_tls_crl_check() take untrusted bytes (a stapled or fetched OCSP response, a fetched
+ * CRL: DER or PEM) and the certificate they should speak about with its issuer, and fill
+ * one caller-owned tb_tls_revocation in one call: the status, the reason and time of a
+ * revocation, the response's dates, who signed it and whether that signature holds.
+ * Dates are POSIX seconds (UTC); whether they are stale is the caller's call (it knows
+ * "now").  An OCSP signer must be the issuer, or a certificate the issuer gave the
+ * OCSP-signing purpose, which is then verified against store at at_time (when
+ * use_time) with untrusted as intermediates.  TB_TLS_E_DECODE: not an OCSP response /
+ * not a CRL.
+ */
+#define TB_TLS_REV_GOOD 0
+#define TB_TLS_REV_REVOKED 1
+#define TB_TLS_REV_UNKNOWN 2    /* OCSP: the responder does not know the certificate */
+#define TB_TLS_REV_NO_ANSWER 3  /* OCSP: the response speaks about other certificates */
+#define TB_TLS_REV_REFUSED 4    /* OCSP: an error status (response_status) and no answer */
+
+#define TB_TLS_SIG_OK 0
+#define TB_TLS_SIG_BAD 1          /* the signature does not verify with the signer's key */
+#define TB_TLS_SIG_NO_SIGNER 2    /* OCSP: the signer's certificate is nowhere to be found */
+#define TB_TLS_SIG_UNAUTHORISED 3 /* not the issuer nor delegated by it (CRL: other issuer) */
+#define TB_TLS_SIG_UNTRUSTED 4    /* OCSP: a delegated signer that does not verify */
+
+typedef struct {
+    int status;           /* TB_TLS_REV_* */
+    int response_status;  /* OCSP responseStatus (0: successful); 0 for CRLs */
+    int reason;           /* CRLReason of a revocation, -1 when none is given */
+    int signature;        /* TB_TLS_SIG_* */
+    int verify_error;     /* X509_V_ERR_* for TB_TLS_SIG_UNTRUSTED, else 0 */
+    int has_next_update;
+    int has_revocation_time;
+    int delegated;        /* OCSP: signed by a delegated responder, not the issuer */
+    int64_t this_update;  /* OCSP thisUpdate, CRL lastUpdate */
+    int64_t next_update;
+    int64_t revocation_time;
+    long entries;         /* OCSP: single responses; CRL: revoked entries */
+    char signer[256];     /* the signer's subject (CRL: the issuer name), one line */
+} tb_tls_revocation;
+
+int tb_tls_ocsp_check(const unsigned char *data, size_t len, X509 *cert, X509 *issuer,
+                      X509 **untrusted, size_t count, X509_STORE *store, int64_t at_time,
+                      int use_time, tb_tls_revocation *out);
+int tb_tls_ocsp_request(X509 *cert, X509 *issuer, tb_tls_buf **out); /* DER, no nonce */
+int tb_tls_crl_check(const unsigned char *data, size_t len, X509 *cert, X509 *issuer,
+                     tb_tls_revocation *out);
+int tb_tls_must_staple(X509 *cert); /* 1: its TLS feature extension asks for a staple */
 /* cffi:end */
 
 #endif /* TB_TLS_H */

@@ -12,6 +12,7 @@
  * OpenSSL for as long as it sends.
  */
 #include <errno.h>
+#include <string.h>
 #include <pthread.h>
 
 #include "tls_internal.h"
@@ -235,4 +236,31 @@ int tb_tls_peer_chains(SSL *ssl, tb_tls_x509_list **sent, tb_tls_x509_list **ver
         *sent = NULL;
     }
     return rc;
+}
+
+int tb_tls_conn_request_ocsp(SSL *ssl)
+{
+    ERR_clear_error();
+    return SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp) == 1 ? TB_OK
+                                                                          : TB_TLS_E_OPENSSL;
+}
+
+int tb_tls_conn_stapled_ocsp(SSL *ssl, tb_tls_buf **out)
+{
+    const unsigned char *der = NULL;
+    long len = SSL_get_tlsext_status_ocsp_resp(ssl, &der);
+    if (len < 0 || der == NULL)
+        return TB_TLS_ABSENT;
+    tb_tls_buf *buf = OPENSSL_zalloc(sizeof(*buf));
+    if (buf == NULL)
+        return TB_E_NOMEM;
+    buf->data = OPENSSL_malloc(len > 0 ? (size_t)len : 1);
+    if (buf->data == NULL) {
+        OPENSSL_free(buf);
+        return TB_E_NOMEM;
+    }
+    memcpy(buf->data, der, (size_t)len);
+    buf->len = (size_t)len;
+    *out = buf;
+    return TB_OK;
 }

@@ -8,6 +8,11 @@
  *   1  tb_tls_cert_load (DER)        3  tb_tls_pem_read_certs (a PEM bundle)
  *   2  tb_tls_cert_load (PEM)        4  tb_tls_pkey_load (PEM)   5  tb_tls_pkey_load (DER)
  *   6  tb_tls_p7_certs (a DER PKCS#7, as caIssuers URLs serve)
+ *   7  tb_tls_ocsp_check (an OCSP response, as servers staple and responders answer)
+ *   8  tb_tls_crl_check (a CRL, DER or PEM, as distribution points serve)
+ *
+ * The OCSP and CRL targets check the bytes against a certificate made at start-up (its
+ * own issuer, so a response about it may be signed by it) and the untrusted store.
  *
  * Every result is checked against the shim's contract (a known status code; outputs set
  * exactly on success; decoded strings inside their buffer; a DER round trip that gives
@@ -28,11 +33,42 @@
 
 static const char *const passwords[] = {NULL, "", "pw", "s3cret p\xc3\xa4ssword", "p\xe4ss"};
 static X509_STORE *store; /* trusts nothing: every verification fails, after the work */
+static X509 *self_signed; /* the certificate OCSP responses and CRLs are checked against */
+
+/* A P-256 self-signed certificate, serial 1, CN=fuzz. */
+static X509 *make_self_signed(void)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *cert = X509_new();
+    CHECK(key != NULL && cert != NULL);
+    X509_NAME *name = X509_get_subject_name(cert);
+    CHECK(X509_set_version(cert, X509_VERSION_3) &&
+          ASN1_INTEGER_set(X509_get_serialNumber(cert), 1) &&
+          X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"fuzz",
+                                     -1, -1, 0) &&
+          X509_set_issuer_name(cert, name) && X509_gmtime_adj(X509_getm_notBefore(cert), 0) &&
+          X509_gmtime_adj(X509_getm_notAfter(cert), 86400) && X509_set_pubkey(cert, key) &&
+          X509_sign(cert, key, EVP_sha256()) > 0);
+    EVP_PKEY_free(key);
+    return cert;
+}
 
 static int known_status(int rc)
 {
     return rc == TB_OK || rc == TB_E_NOMEM || rc == TB_E_ARG ||
            (rc <= TB_TLS_E_OPENSSL && rc >= TB_TLS_E_TOO_COSTLY);
+}
+
+static void check_revocation(int rc, const tb_tls_revocation *out)
+{
+    CHECK(known_status(rc));
+    if (rc != TB_OK)
+        return;
+    CHECK(out->status >= TB_TLS_REV_GOOD && out->status <= TB_TLS_REV_REFUSED);
+    CHECK(out->signature >= TB_TLS_SIG_OK && out->signature <= TB_TLS_SIG_UNTRUSTED);
+    CHECK(out->reason >= -1 && out->reason <= 10 && out->entries >= 0);
+    CHECK(memchr(out->signer, '\0', sizeof(out->signer)) != NULL);
+    CHECK(out->has_revocation_time == 0 || out->status == TB_TLS_REV_REVOKED);
 }
 
 static void check_range(const tb_tls_cert_info *info, size_t off, size_t len)
@@ -110,6 +146,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     CHECK(tb_tls_init() == TB_OK);
     CHECK((store = X509_STORE_new()) != NULL);
+    self_signed = make_self_signed();
+    tb_tls_buf *request = NULL;
+    CHECK(tb_tls_ocsp_request(self_signed, self_signed, &request) == TB_OK && request != NULL);
+    tb_tls_buf_free(request);
     return 0;
 }
 
@@ -117,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
-    int target = (data[0] & 0x7f) % 7;
+    int target = (data[0] & 0x7f) % 9;
     int allow_no_mac = data[0] >> 7;
     const char *password = passwords[data[1] % (sizeof(passwords) / sizeof(passwords[0]))];
     const unsigned char *file = data + 2;
@@ -157,6 +197,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 exercise_cert(list->certs[i]);
             tb_tls_x509_list_free(list);
         }
+    } else if (target == 7 || target == 8) {
+        tb_tls_revocation out;
+        X509 *chain[1] = {self_signed};
+        rc = target == 7 ? tb_tls_ocsp_check(file, len, self_signed, self_signed, chain, 1, store,
+                                             0, data[1] & 1, &out)
+                         : tb_tls_crl_check(file, len, self_signed, self_signed, &out);
+        check_revocation(rc, &out);
+        CHECK(tb_tls_must_staple(self_signed) == 0);
     } else {
         EVP_PKEY *key = NULL;
         rc = tb_tls_pkey_load(file, len, target == 4, password, &key);

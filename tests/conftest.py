@@ -146,7 +146,7 @@ def aia_pki(tmp_path_factory: pytest.TempPathFactory):
 
     made = make_aia_pki(tmp_path_factory.mktemp("aia_pki"))
     yield made
-    made.server.close()
+    made.close()
 
 
 @pytest.fixture(scope="session")

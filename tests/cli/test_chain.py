@@ -10,6 +10,7 @@ import sys
 import pytest
 from helpers.aia import AiaPki
 from helpers.pki import Pki, TlsServer
+from helpers.revocation import StapleServer
 
 from tightbind.commands.chain import parse_target
 
@@ -108,3 +109,24 @@ def test_check_cannot_connect(run_cli) -> None:
     result = run_cli("chain", "--check", "127.0.0.1:1", "--timeout", "5")
     assert result.returncode == 2
     assert "refused" in result.stderr
+
+
+def test_check_revoked_leaf(aia_pki: AiaPki, run_cli) -> None:
+    root = str(aia_pki.pki.files["root.pem"])
+    with StapleServer(aia_pki.pki, "rev_revoked", aia_pki.staples["revoked"]) as server:
+        text = run_cli("chain", "--check", f"127.0.0.1:{server.port}", "--servername",
+                       "localhost", "--cafile", root)
+    assert text.returncode == 1, text.stderr
+    assert "ERROR   revoked: [0] /O=tightbind doctor/CN=revoked.doctor.test: revoked on " \
+        in text.stdout
+    assert "UTC (reason: keyCompromise), according to the stapled OCSP response" in text.stdout
+    assert "REVOKED (keyCompromise) on " in text.stdout and "revocation:" in text.stdout
+    with TlsServer(aia_pki.chains["rev_revoked"], aia_pki.keys["rev_revoked"]) as server:
+        data = run_cli("chain", "--check", f"127.0.0.1:{server.port}", "--servername",
+                       "localhost", "--cafile", root, "--ocsp", "--crl", "--json")
+    report = json.loads(data.stdout)
+    assert data.returncode == 1, data.stderr
+    assert [f["code"] for f in report["findings"]] == ["revoked", "revoked"]
+    assert [(r["kind"], r["status"], r["reason"]) for r in report["revocation"]] == [
+        ("ocsp", "revoked", "keyCompromise"), ("crl", "revoked", "keyCompromise")]
+    assert report["revocation_checked"] is True

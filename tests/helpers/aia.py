@@ -11,9 +11,12 @@ import datetime as dt
 import http.server
 import ipaddress
 import os
+import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -28,6 +31,23 @@ STALL_SECONDS = 20
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     server: _Http
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(min(length, 65536))
+        responder = self.server.responders.get(self.path)
+        if responder is not None:
+            self.server.requests.append(self.path)
+            self._send(responder(body), "application/ocsp-response")
+            return
+        self.do_GET()
+
+    def _send(self, body: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_GET(self) -> None:
         path = self.path
@@ -70,11 +90,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if body is None:
             self.send_error(404)
             return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/pkix-cert")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self._send(body, "application/pkix-cert")
 
     def log_message(self, *args: object) -> None:
         pass
@@ -85,6 +101,7 @@ class _Http(http.server.ThreadingHTTPServer):
     files: dict[str, bytes]
     requests: list[str]
     stop: threading.Event
+    responders: dict[str, Callable[[bytes], bytes]]
 
 
 class AiaServer:
@@ -92,20 +109,26 @@ class AiaServer:
     says nothing for STALL_SECONDS (or until closed), /huge streams 50 MB,
     /announced-huge announces 50 MB and stalls, /headers sends
     20 kB of unending headers, /keep-open the intermediate with its Content-Length and
-    then keeps the connection open."""
+    then keeps the connection open.  A POST to a path in ``responders`` hands the request
+    body to its callable and sends what it returns; other POSTs answer as GETs.  With ``context`` (a
+    server ``ssl.SSLContext``) it speaks HTTPS."""
 
-    def __init__(self) -> None:
+    def __init__(self, context: ssl.SSLContext | None = None) -> None:
         self.httpd = _Http(("127.0.0.1", 0), _Handler)
         self.httpd.files = {}
         self.httpd.requests = []
         self.httpd.stop = threading.Event()
+        self.httpd.responders = {}
+        self.scheme = "http" if context is None else "https"
+        if context is not None:
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(target=self.httpd.serve_forever,
                                         kwargs={"poll_interval": 0.1}, daemon=True)
         self._thread.start()
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     @property
     def files(self) -> dict[str, bytes]:
@@ -128,6 +151,15 @@ class AiaPki:
     server: AiaServer
     chains: dict[str, Path] = field(default_factory=dict)  # name -> PEM chain file
     keys: dict[str, Path] = field(default_factory=dict)    # name -> its leaf's key
+    https: AiaServer | None = None  # the same files over HTTPS (the "clean" chain's cert)
+    staples: dict[str, Path] = field(default_factory=dict)  # name -> DER OCSP response
+    serials: dict[str, int] = field(default_factory=dict)   # name -> its leaf's serial
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.server.close()
+        if self.https is not None:
+            self.https.close()
 
 
 def _name(cn: str) -> x509.Name:
@@ -137,7 +169,9 @@ def _name(cn: str) -> x509.Name:
 
 def _cert(subject: str, issuer: x509.Certificate | None, key, signing_key, *,  # type: ignore[no-untyped-def]
           ca: bool = False, aia: str | None = None, before: dt.timedelta = dt.timedelta(days=1),
-          after: dt.timedelta = dt.timedelta(days=365)) -> x509.Certificate:
+          after: dt.timedelta = dt.timedelta(days=365), ocsp: str | None = None,
+          crl: str | None = None, must_staple: bool = False,
+          ocsp_signing: bool = False) -> x509.Certificate:
     builder = (x509.CertificateBuilder().subject_name(_name(subject))
                .issuer_name(issuer.subject if issuer else _name(subject))
                .public_key(key.public_key()).serial_number(x509.random_serial_number())
@@ -153,10 +187,25 @@ def _cert(subject: str, issuer: x509.Certificate | None, key, signing_key, *,  #
         builder = builder.add_extension(x509.SubjectAlternativeName([
             x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False)
+    access = []
     if aia is not None:
-        builder = builder.add_extension(x509.AuthorityInformationAccess([
-            x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS,
-                                   x509.UniformResourceIdentifier(aia))]), critical=False)
+        access.append(x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS,
+                                             x509.UniformResourceIdentifier(aia)))
+    if ocsp is not None:
+        access.append(x509.AccessDescription(AuthorityInformationAccessOID.OCSP,
+                                             x509.UniformResourceIdentifier(ocsp)))
+    if access:
+        builder = builder.add_extension(x509.AuthorityInformationAccess(access),
+                                        critical=False)
+    if crl is not None:
+        builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            [x509.UniformResourceIdentifier(crl)], None, None, None)]), critical=False)
+    if must_staple:
+        builder = builder.add_extension(
+            x509.TLSFeature([x509.TLSFeatureType.status_request]), critical=False)
+    if ocsp_signing:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
     return builder.sign(signing_key, hashes.SHA256())
 
 
@@ -236,4 +285,8 @@ def make_aia_pki(directory: Path) -> AiaPki:
     out.chains["rsa1024"] = pki.write("rsa1024_chain.pem",
                                       _pem(leaf("small", key=small_key), inter))
     out.keys["rsa1024"] = pki.files["small.key"]
+    from helpers.revocation import add_revocation  # the OCSP and CRL part of this PKI
+
+    add_revocation(out, leaf, _cert, _pem, inter=inter, inter_key=inter_key, other=other,
+                   other_key=other_key, leaf_key=leaf_key, root=root, root_key=root_key)
     return out

@@ -98,6 +98,48 @@ def exercise_crypto(pki: Path, password: str) -> None:
             pass
 
 
+def revocation_files(pki: Path) -> tuple[bytes, bytes]:
+    """An OCSP response saying the leaf is revoked and a CRL listing it, made by the
+    openssl command (as the inter CA) in the current folder."""
+    leaf = tls.load_certificate(tls.FILETYPE_PEM, (pki / "leaf.pem").read_bytes())
+    serial = f"{leaf.serial_number:X}"
+    serial = "0" * (len(serial) % 2) + serial
+    Path("index.txt").write_text(f"R\t301231000000Z\t250101000000Z,keyCompromise\t{serial}"
+                                 "\tunknown\t/CN=localhost\n")
+    Path("ca.cnf").write_text("[ca]\ndefault_ca=c\n[c]\ndatabase=index.txt\n"
+                              "crlnumber=crlnumber\ndefault_md=sha256\ndefault_crl_days=7\n")
+    Path("crlnumber").write_text("1000\n")
+    openssl = ["openssl", "ocsp", "-index", "index.txt", "-CA", str(pki / "inter.pem"),
+               "-rsigner", str(pki / "inter.pem"), "-rkey", str(pki / "inter.key"),
+               "-issuer", str(pki / "inter.pem"), "-cert", str(pki / "leaf.pem"),
+               "-respout", "ocsp.der", "-ndays", "7"]
+    subprocess.run(openssl, capture_output=True, check=True, timeout=60)
+    crl = subprocess.run(["openssl", "ca", "-config", "ca.cnf", "-gencrl", "-keyfile",
+                          str(pki / "inter.key"), "-cert", str(pki / "inter.pem")],
+                         capture_output=True, check=True, timeout=60).stdout
+    return Path("ocsp.der").read_bytes(), crl
+
+
+def exercise_revocation(pki: Path, ocsp: bytes, crl: bytes) -> None:
+    """The revocation shim (csrc/tls_revoke.c): responses, CRLs, requests, must-staple."""
+    certs = tls.load_certificates((pki / "leaf_chain.pem").read_bytes())
+    leaf, inter = certs
+    status = tls.check_ocsp_response(ocsp, leaf, inter, untrusted=certs,
+                                     cafile=pki / "root.pem")
+    assert status.status == "revoked" and status.signature == "ok", status
+    assert tls.check_crl(crl, leaf, inter).status == "revoked"
+    assert tls.check_ocsp_response(ocsp, leaf, leaf).status == "no-answer"
+    tls.ocsp_request(leaf, inter)
+    assert not tls.must_staple(leaf)
+    for bad in (b"", ocsp[:50], ocsp[:-1] + b"\0", crl[:100], b"\x30\x03\x0a\x01\x03"):
+        for check in (lambda d: tls.check_ocsp_response(d, leaf, inter),
+                      lambda d: tls.check_crl(d, leaf, inter)):
+            try:
+                check(bad)
+            except tls.DecodeError:
+                pass
+
+
 def main() -> None:
     pki, password = Path(sys.argv[1]), sys.argv[2]
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 1
@@ -105,7 +147,9 @@ def main() -> None:
     p7 = subprocess.run(["openssl", "crl2pkcs7", "-nocrl", "-certfile",
                          str(pki / "leaf_chain.pem"), "-outform", "DER"],
                         capture_output=True, check=True, timeout=60).stdout
+    ocsp, crl = revocation_files(pki)
     for _ in range(rounds):
+        exercise_revocation(pki, ocsp, crl)
         for name in ("aes", "legacy", "empty", "nokey", "plain"):
             p12 = tls.load_pkcs12(read(f"{name}.p12"), None if name == "empty" else password)
             for cert in [c for c in [p12.certificate] if c] + list(p12.ca_certificates):
@@ -150,7 +194,7 @@ def main() -> None:
         for bad in (b"", b"\x30\x03\x02\x01\x00", p7[:100], p7[:-1]):
             try:
                 doctor._parse_issuers(bad, "bad")
-            except doctor._FetchError:
+            except doctor.FetchError:
                 pass
         assert doctor._issued(certs[1], certs[0]) and not doctor._issued(certs[0], certs[1])
         assert doctor._matches_host(certs[0], "localhost")
@@ -165,7 +209,9 @@ def main() -> None:
         server = threading.Thread(target=serve_once, args=(listener, context), daemon=True)
         server.start()
         with tls.TLSConnection(socket.create_connection(("127.0.0.1", port), timeout=60),
-                               "localhost", cafile=pki / "root.pem") as conn:
+                               "localhost", cafile=pki / "root.pem",
+                               request_ocsp=True) as conn:
+            assert conn.stapled_ocsp() is None  # Python's ssl staples nothing
             conn.sendall(b"x" * 50_000)
             received = 0
             while received < 50_000:

@@ -303,3 +303,17 @@ def test_infinite_timeout_means_none(pki: Pki, rsa_server: TlsServer) -> None:
         assert conn.gettimeout() is None
         conn.sendall(b"ping")
         assert conn.recv(4) == b"ping"
+
+
+def test_stapled_ocsp_response(aia_pki) -> None:  # type: ignore[no-untyped-def]
+    from helpers.revocation import StapleServer
+
+    staple = aia_pki.staples["good"]
+    root = aia_pki.pki.files["root.pem"]
+    with StapleServer(aia_pki.pki, "rev_good", staple) as server:
+        asked = tls.fetch_chain("127.0.0.1", server.port, server_hostname="localhost",
+                                cafile=root, request_ocsp=True)
+        not_asked = tls.fetch_chain("127.0.0.1", server.port, server_hostname="localhost",
+                                    cafile=root)
+    assert asked.stapled_ocsp == staple.read_bytes()
+    assert not_asked.stapled_ocsp is None

@@ -7,7 +7,8 @@ OpenSSL's reason when it did not.  Exit status 0 when it verified, 1 when it did
 
 With ``--check``: what is wrong with the chain (:func:`tightbind.tls.diagnose`), one
 finding per problem; exit status 0 when clean, 1 when a finding is at or over
-``--fail-on`` (default: error), 2 when no chain was fetched.  Revocation is not checked.
+``--fail-on`` (default: error), 2 when no chain was fetched.  The stapled OCSP response
+is always checked; ``--ocsp`` and ``--crl`` also ask the responders and fetch the CRLs.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check", action="store_true",
                         help="diagnose the chain: order, missing intermediates (fetched "
                              "from the caIssuers URL), trust, dates, weak signatures and "
-                             "keys, the host name")
+                             "keys, the host name, revocation (the stapled OCSP response, "
+                             "must-staple)")
     parser.add_argument("--fail-on", choices=("error", "warning", "info"), default="error",
                         help="with --check: exit 1 for findings this severe or worse "
                              "(default error)")
@@ -43,6 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "days (default 30)")
     parser.add_argument("--no-fetch", action="store_true",
                         help="with --check: do not fetch missing intermediates")
+    parser.add_argument("--ocsp", action="store_true",
+                        help="with --check: also ask each certificate's OCSP responder "
+                             "(the stapled response is always checked)")
+    parser.add_argument("--crl", action="store_true",
+                        help="with --check: also fetch and check each certificate's CRL")
 
 
 def parse_target(target: str) -> tuple[str, int]:
@@ -139,7 +146,8 @@ def _check(args: argparse.Namespace, host: str, port: int) -> int:
     try:
         report = tls.diagnose(host, port, servername=args.servername, cafile=args.cafile,
                               capath=args.capath, timeout=args.timeout,
-                              expiry_days=args.expiry_days, fetch_missing=not args.no_fetch)
+                              expiry_days=args.expiry_days, fetch_missing=not args.no_fetch,
+                              ocsp=args.ocsp, crl=args.crl)
     except (tls.TlsError, ValueError) as exc:
         print(f"tightbind chain: {exc}", file=sys.stderr)
         return 2

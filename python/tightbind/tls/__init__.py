@@ -5,9 +5,9 @@ One module per feature, each over one C file (declared for cffi in ``csrc/tls.h`
 :mod:`~tightbind.tls.pkcs12` (PKCS#12 and private keys, ``csrc/tls_pkcs12.c``),
 :mod:`~tightbind.tls.verify` (offline verification and trust, ``csrc/tls_verify.c``) and
 :mod:`~tightbind.tls.connection` (the client, ``csrc/tls_conn.c``) and
-:mod:`~tightbind.tls.doctor` (:func:`diagnose`: what is wrong with a server's chain); the
-exceptions are
-in :mod:`~tightbind.tls.errors`.  Import them all from here.
+:mod:`~tightbind.tls.doctor` (:func:`diagnose`: what is wrong with a server's chain) with
+:mod:`~tightbind.tls.revocation` (OCSP responses and CRLs, ``csrc/tls_revoke.c``); the
+exceptions are in :mod:`~tightbind.tls.errors`.  Import them all from here.
 
 PKCS#12 the way pyOpenSSL's ``load_pkcs12`` read it (removed from pyOpenSSL in 23.3)::
 
@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from tightbind.tls._native import MAX_INPUT, MAX_ITERATIONS, openssl_version
 from tightbind.tls.connection import PeerChain, TLSConnection, fetch_chain
-from tightbind.tls.doctor import ChainReport, Finding, diagnose
+from tightbind.tls.doctor import ChainReport, Finding, RevocationCheck, diagnose
 from tightbind.tls.errors import (
     CaLocationError,
     CertificateVerifyError,
@@ -73,6 +73,13 @@ from tightbind.tls.pkcs12 import (
     dump_privatekey,
     load_pkcs12,
     load_privatekey,
+)
+from tightbind.tls.revocation import (
+    RevocationStatus,
+    check_crl,
+    check_ocsp_response,
+    must_staple,
+    ocsp_request,
 )
 from tightbind.tls.verify import verify_chain
 from tightbind.tls.x509 import (
@@ -109,12 +116,16 @@ __all__ = [
     "PKey",
     "PasswordRequired",
     "PeerChain",
+    "RevocationCheck",
+    "RevocationStatus",
     "TLSConnection",
     "TlsConnectError",
     "TlsError",
     "TlsTimeout",
     "UnsupportedAlgorithm",
     "WrongPassword",
+    "check_crl",
+    "check_ocsp_response",
     "create_pkcs12",
     "diagnose",
     "dump_certificate",
@@ -124,6 +135,8 @@ __all__ = [
     "load_certificates",
     "load_pkcs12",
     "load_privatekey",
+    "must_staple",
+    "ocsp_request",
     "openssl_version",
     "verify_chain",
 ]

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from tightbind.tls._native import c_text, check, drain, ffi, lib
+from tightbind.tls._native import c_text, check, drain, ffi, lib, take_buf
 from tightbind.tls.errors import HandshakeError, TlsConnectError, TlsError, TlsTimeout
 from tightbind.tls.verify import PathArg, trust_context, verify_exception
 from tightbind.tls.x509 import Certificate, certs_from_list
@@ -66,13 +66,15 @@ class TLSConnection:
     The constructor raises :class:`CaLocationError` when the trust files cannot be read,
     :class:`InvalidArgument` for a server name OpenSSL refuses (longer than 255 bytes,
     say) and, while handshaking, what :meth:`do_handshake` raises; a failed handshake
-    closes the socket, as ``ssl.SSLSocket`` does.
+    closes the socket, as ``ssl.SSLSocket`` does.  With ``request_ocsp`` the client asks
+    for a stapled OCSP response (status_request); :meth:`stapled_ocsp` returns it.
     """
 
     def __init__(self, sock: socket.socket, server_hostname: str | None = None, *,
                  cafile: PathArg = None, capath: PathArg = None, verify: bool = True,
                  check_hostname: bool = True, suppress_ragged_eofs: bool = True,
-                 do_handshake_on_connect: bool = True, timeout: Any = _UNSET) -> None:
+                 do_handshake_on_connect: bool = True, timeout: Any = _UNSET,
+                 request_ocsp: bool = False) -> None:
         self._sock = sock
         self._timeout = check_timeout(sock.gettimeout() if timeout is _UNSET else timeout)
         self._verify = verify
@@ -91,6 +93,8 @@ class TLSConnection:
         check(lib.tb_tls_conn_new(self._ctx, sock.fileno(), sni, expected, ssl_out),
               "cannot set up TLS")
         self._ssl = ffi.gc(ssl_out[0], lib.SSL_free)
+        if request_ocsp:
+            check(lib.tb_tls_conn_request_ocsp(self._ssl), "cannot ask for OCSP stapling")
         sock.setblocking(False)
         if do_handshake_on_connect:
             try:
@@ -188,6 +192,17 @@ class TLSConnection:
         ``binary_form``."""
         chain = self._verified if validate else self._sent
         return tuple(cert.der for cert in chain) if binary_form else tuple(chain)
+
+    def stapled_ocsp(self) -> bytes | None:
+        """The DER OCSP response the server stapled to the handshake (asked for with
+        ``request_ocsp=True``), unchecked; None when it stapled none."""
+        if self._ssl is None:
+            return None
+        out = ffi.new("tb_tls_buf **")
+        rc = lib.tb_tls_conn_stapled_ocsp(self._ssl, out)
+        if rc == lib.TB_TLS_ABSENT:
+            return None
+        return take_buf(rc, out, "stapled OCSP response")
 
     def getpeercert(self, binary_form: bool = False) -> Any:
         """The leaf as ``getpeercert()`` returns it (DER with ``binary_form``); None when
@@ -292,6 +307,8 @@ class PeerChain:
     ``verified``: leaf to trusted root; () when verification failed.
     ``verify_error``: None when the chain verified for the name, else OpenSSL's reason
     (including ``"hostname mismatch"``); ``verify_code`` its X509_V_* number.
+    ``stapled_ocsp``: the DER OCSP response the server stapled (``request_ocsp=True``),
+    unchecked, or None.
     """
 
     unverified: tuple[Certificate, ...]
@@ -300,6 +317,7 @@ class PeerChain:
     verify_code: int
     protocol: str
     cipher: str
+    stapled_ocsp: bytes | None = None
 
     @property
     def trusted(self) -> bool:
@@ -309,16 +327,17 @@ class PeerChain:
 
 def fetch_chain(host: str, port: int = 443, *, server_hostname: str | None = None,
                 cafile: PathArg = None, capath: PathArg = None,
-                timeout: float = 10.0) -> PeerChain:
+                timeout: float = 10.0, request_ocsp: bool = False) -> PeerChain:
     """Connect, handshake (SNI set) and return the server's chain with its verification.
 
     ``server_hostname`` (default: ``host``) is sent as SNI and checked against the leaf.
     Trust is ``cafile``/``capath``, else the system store.  An untrusted chain is returned
-    with its reason, never hidden.  ``timeout`` bounds the connect and the handshake
-    together (plus :data:`TIMEOUT_SLACK`; resolving ``host`` is not covered: see the
-    module doc).  Raises :class:`TlsConnectError` (refused, unreachable, unknown host),
-    :class:`TlsTimeout`, :class:`HandshakeError` or :class:`CaLocationError`; ValueError
-    for a bad port or timeout.
+    with its reason, never hidden.  With ``request_ocsp`` the server is asked to staple
+    its OCSP response (:attr:`PeerChain.stapled_ocsp`).  ``timeout`` bounds the connect
+    and the handshake together (plus :data:`TIMEOUT_SLACK`; resolving ``host`` is not
+    covered: see the module doc).  Raises :class:`TlsConnectError` (refused, unreachable,
+    unknown host), :class:`TlsTimeout`, :class:`HandshakeError` or
+    :class:`CaLocationError`; ValueError for a bad port or timeout.
     """
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise ValueError(f"port must be 1..65535, not {port!r}")
@@ -335,7 +354,8 @@ def fetch_chain(host: str, port: int = 443, *, server_hostname: str | None = Non
                               f"{exc.strerror or exc}") from exc
     try:
         conn = TLSConnection(sock, name, cafile=cafile, capath=capath, verify=False,
-                             timeout=limit, do_handshake_on_connect=False)
+                             timeout=limit, do_handshake_on_connect=False,
+                             request_ocsp=request_ocsp)
     except BaseException:
         sock.close()  # also when the trust files could not be read
         raise
@@ -353,4 +373,5 @@ def fetch_chain(host: str, port: int = 443, *, server_hostname: str | None = Non
             verify_code=conn.verify_code,
             protocol=conn.version() or "",
             cipher=cipher[0] if cipher else "",
+            stapled_ocsp=conn.stapled_ocsp(),
         )
