@@ -21,7 +21,8 @@ def test_bench_rejects_unknown_area(run_cli):
 @pytest.mark.slow
 def test_bench_tls_times_the_wheel_beside_this_install(run_cli):
     """The pyOpenSSL table times tightbind.tls.crypto here and, in a venv of its own, the
-    built wheel (with the OpenSSL inside it) through the same worker pyOpenSSL runs in."""
+    built wheel (with the OpenSSL inside it) through the same worker pyOpenSSL runs in;
+    the diagnosis table times diagnose() against sslyze (its own venv)."""
     wheels = sorted(ROOT.glob("wheelhouse/tightbind-*manylinux*.whl"))
     if not wheels:
         pytest.skip("no wheel in wheelhouse/ (bash scripts/build-wheels)")
@@ -34,6 +35,10 @@ def test_bench_tls_times_the_wheel_beside_this_install(run_cli):
     assert "tightbind" in contenders
     assert any(name.startswith("tightbind wheel (3.") for name in contenders), contenders
     assert all(row[2] > 0 for row in table["rows"])
+    doctor = next(t for t in report["tables"] if "diagnose" in t["title"])
+    assert [row[1] for row in doctor["rows"]][0] == "tightbind"
+    assert any(row[1].startswith("sslyze ") for row in doctor["rows"]) or any(
+        "could not install sslyze" in note for note in doctor["notes"])
 
 
 def test_bench_framing_json_report(run_cli):

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from tightbind.benchmarks._report import Table, interleaved
-from tightbind.benchmarks._venvs import wheel_python
+from tightbind.benchmarks._venvs import venv_python, wheel_python
 
 PASSWORD = "bench password"
 
@@ -46,7 +46,8 @@ def _make_inputs(folder: Path) -> None:
                                     "crlDistributionPoints=URI:http://crl.bench/r.crl\n")
     _openssl(folder, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
              "-nodes", "-keyout", "root.key", "-out", "root.pem", "-days", "2",
-             "-subj", "/C=NZ/O=tightbind bench/CN=bench root")
+             "-subj", "/C=NZ/O=tightbind bench/CN=bench root",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
     _openssl(folder, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key",
              "-out", "leaf.csr", "-subj", "/C=NZ/O=tightbind bench/CN=localhost")
     _openssl(folder, "x509", "-req", "-in", "leaf.csr", "-CA", "root.pem", "-CAkey",
@@ -276,21 +277,8 @@ def _free_port() -> int:
 def _chain_fetch(folder: Path, rounds: int, min_time: float) -> Table:
     from tightbind import tls
 
-    port = _free_port()
-    server = subprocess.Popen(
-        ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", "leaf.pem",
-         "-cert_chain", "root.pem", "-key", "leaf.key", "-quiet", "-naccept", "100000"],
-        cwd=folder, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, port = _serve(folder)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("openssl s_server did not start") from None
-                time.sleep(0.05)
         cafile = str(folder / "root.pem")
 
         def tightbind_fetch() -> Any:
@@ -331,6 +319,101 @@ def _chain_fetch(folder: Path, rounds: int, min_time: float) -> Table:
     return table
 
 
+SSLYZE = "sslyze==6.3.1"
+
+
+def _serve(folder: Path, *extra: str) -> tuple[subprocess.Popen[bytes], int]:
+    """openssl s_server on 127.0.0.1 with the bench's leaf and root; returns it and its
+    port once it accepts."""
+    port = _free_port()
+    server = subprocess.Popen(
+        ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", "leaf.pem",
+         "-cert_chain", "root.pem", "-key", "leaf.key", "-quiet", "-naccept", "100000",
+         *extra],
+        cwd=folder, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server, port
+        except OSError:
+            if time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError("openssl s_server did not start") from None
+            time.sleep(0.05)
+
+
+def _diagnosis(folder: Path, rounds: int, min_time: float) -> Table:
+    """A whole chain diagnosis of one loopback server: tightbind.tls.diagnose against
+    sslyze's certificate-info scan, in sslyze's own venv."""
+    from tightbind import tls
+
+    table = Table("TLS: diagnose a server's chain on 127.0.0.1 (diagnoses per second)",
+                  ["task", "contender", "per second", "speed vs tightbind"])
+    server, port = _serve(folder)
+    cafile = str(folder / "root.pem")
+    worker = None
+    try:
+        def doctor() -> Any:
+            report = tls.diagnose("127.0.0.1", port, servername="localhost", cafile=cafile,
+                                  timeout=30)
+            if not report.path:
+                raise RuntimeError(f"unexpected report: {report}")
+            return report
+
+        contenders: dict[str, tuple[Callable[[int], float], int]] = {}
+        batch = _local_batch(doctor)
+        contenders["tightbind"] = (batch, _calibrate(batch, min_time))
+        python, why = venv_python("sslyze", [SSLYZE])
+        if python is None:
+            table.notes.append(f"could not install {SSLYZE}: {why}; its row is left out")
+        else:
+            script = Path(__file__).with_name("_sslyze_worker.py")
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+            worker = subprocess.Popen([str(python), str(script)], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, text=True, env=env)
+
+            def ask(**request: Any) -> dict[str, Any]:
+                assert worker is not None and worker.stdin and worker.stdout
+                worker.stdin.write(json.dumps(request) + "\n")
+                worker.stdin.flush()
+                line = worker.stdout.readline()
+                if not line:
+                    raise RuntimeError("the sslyze worker stopped")
+                answer: dict[str, Any] = json.loads(line)
+                return answer
+
+            setup = ask(op="setup", port=port, cafile=cafile)
+            if setup["findings"] != {"sent": 2, "errors": [], "trusted_by_ca_file": True}:
+                raise RuntimeError(f"sslyze saw another chain: {setup['findings']}")
+
+            def remote(n: int) -> float:
+                return float(ask(op="time", repeats=n)["seconds"])
+
+            repeats = 1
+            while remote(repeats) * repeats < min_time and repeats < 64:
+                repeats *= 2
+            contenders[f"sslyze {setup['versions']['sslyze']} --certinfo (library)"] = (
+                remote, repeats)
+        table.rows += _rows("full chain diagnosis of one server",
+                            _interleaved_batches(contenders, rounds))
+    finally:
+        if worker is not None:
+            if worker.stdin is not None:
+                worker.stdin.close()
+            worker.wait(30)
+        server.kill()
+        server.wait(10)
+    table.notes.append("tightbind: diagnose() with the bench root as cafile (connect, "
+                       "handshake asking for a staple, order, trust, validity, hostname; "
+                       "no live OCSP or CRL); sslyze: one Scanner per scan with the "
+                       "CERTIFICATE_INFO command and the same CA file (its connectivity "
+                       "test, then the chain, validation against its trust stores and the "
+                       "file, stapling, must-staple); each timed in its own process, "
+                       "interleaved rounds")
+    return table
+
+
 def _add_headlines(table: Table) -> Table:
     """Summary rows: tightbind's rate on each task against every other contender's."""
     ours = {row[0]: row[2] for row in table.rows if row[1] == "tightbind"}
@@ -360,4 +443,5 @@ def run(quick: bool) -> list[Table]:
         os.chmod(folder / "leaf.key", 0o600)
         return [_add_headlines(_p12_and_decode(folder, rounds, min_time)),
                 _add_headlines(_pyopenssl_api(folder, rounds, min_time)),
-                _add_headlines(_chain_fetch(folder, rounds, min_time))]
+                _add_headlines(_chain_fetch(folder, rounds, min_time)),
+                _add_headlines(_diagnosis(folder, rounds, min_time))]
