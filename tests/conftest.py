@@ -111,7 +111,7 @@ def dask_cluster():
     """A real Dask LocalCluster: two worker processes of one thread, and its client."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         yield cluster, client
 
