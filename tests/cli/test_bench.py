@@ -36,7 +36,7 @@ def test_bench_tls_times_the_wheel_beside_this_install(run_cli):
     assert any(name.startswith("tightbind wheel (3.") for name in contenders), contenders
     assert all(row[2] > 0 for row in table["rows"])
     doctor = next(t for t in report["tables"] if "diagnose" in t["title"])
-    assert [row[1] for row in doctor["rows"]][0] == "tightbind"
+    assert doctor["rows"][0][1] == "tightbind"
     assert any(row[1].startswith("sslyze ") for row in doctor["rows"]) or any(
         "could not install sslyze" in note for note in doctor["notes"])
 
