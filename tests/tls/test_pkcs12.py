@@ -380,3 +380,66 @@ def test_key_errors(pki: Pki) -> None:
         tls.dump_privatekey(tls.FILETYPE_PEM, key, "no-such-cipher", "pw")
     with pytest.raises(TypeError):
         tls.dump_privatekey(tls.FILETYPE_PEM, key, "aes-256-cbc")
+
+
+# ------------------------------------------------------------------ cryptography interop
+
+
+def _cryptography_keys() -> list[tuple[str, object]]:
+    from cryptography.hazmat.primitives.asymmetric import (
+        dsa,
+        ec,
+        ed448,
+        ed25519,
+        rsa,
+        x448,
+        x25519,
+    )
+
+    return [("rsa", lambda: rsa.generate_private_key(65537, 2048)),
+            ("dsa", lambda: dsa.generate_private_key(1024)),
+            ("ec-p256", lambda: ec.generate_private_key(ec.SECP256R1())),
+            ("ec-p384", lambda: ec.generate_private_key(ec.SECP384R1())),
+            ("ed25519", ed25519.Ed25519PrivateKey.generate),
+            ("ed448", ed448.Ed448PrivateKey.generate),
+            ("x25519", x25519.X25519PrivateKey.generate),
+            ("x448", x448.X448PrivateKey.generate)]
+
+
+@pytest.mark.parametrize(("kind", "make"), _cryptography_keys(), ids=lambda v: v
+                         if isinstance(v, str) else "")
+def test_keys_to_and_from_cryptography(kind: str, make) -> None:  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives import serialization as ser
+
+    theirs = make()
+    pkcs8 = theirs.private_bytes(ser.Encoding.DER, ser.PrivateFormat.PKCS8, ser.NoEncryption())
+    spki = theirs.public_key().public_bytes(ser.Encoding.PEM,
+                                            ser.PublicFormat.SubjectPublicKeyInfo)
+    key = tls.PKey.from_cryptography(theirs)
+    assert type(key) is tls.PKey and key.public_pem() == spki
+    back = key.to_cryptography()
+    assert type(back) is type(theirs)
+    assert back.private_bytes(ser.Encoding.DER, ser.PrivateFormat.PKCS8,
+                              ser.NoEncryption()) == pkcs8
+    # The public half alone: a public-only key, and back to cryptography's public class.
+    public = tls.PKey.from_cryptography(theirs.public_key())
+    assert public.public_pem() == spki
+    again = public.to_cryptography()
+    assert type(again) is type(theirs.public_key()) and again == theirs.public_key()
+
+
+def test_loaded_key_to_cryptography_equals_its_reading(pki: Pki) -> None:
+    from cryptography.hazmat.primitives import serialization as ser
+
+    for name in ("leaf.key", "ec.key"):
+        pem = pki.files[name].read_bytes()
+        key = tls.load_privatekey(tls.FILETYPE_PEM, pem)
+        reference = ser.load_pem_private_key(pem, None)
+        assert key.to_cryptography().private_numbers() == reference.private_numbers()
+
+
+def test_key_from_cryptography_refuses_other_objects(pki: Pki) -> None:
+    key = tls.load_privatekey(tls.FILETYPE_PEM, pki.files["leaf.key"].read_bytes())
+    for value in (key, pki.files["leaf.key"].read_bytes(), None, 42):
+        with pytest.raises(TypeError, match="Unsupported key type"):
+            tls.PKey.from_cryptography(value)

@@ -7,6 +7,7 @@ Oracles: CPython's own certificate decoder (``ssl._ssl._test_decode_cert``) give
 from __future__ import annotations
 
 import ssl
+import sys
 
 import pytest
 from helpers.pki import Pki
@@ -129,3 +130,43 @@ def test_str_pem_with_non_ascii_inside_is_a_decode_error(pki: Pki, entry: str,
     for damaged in (inside, header, script, text + "\udc80", "\udc80" + text):
         with pytest.raises(tls.DecodeError):
             STR_ENTRY_POINTS[entry](damaged)
+
+
+# ------------------------------------------------------------------ cryptography interop
+
+
+@pytest.mark.parametrize("name", CERT_NAMES)
+def test_to_and_from_cryptography(pki: Pki, name: str) -> None:
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    pem = pki.files[f"{name}.pem"].read_bytes()
+    cert = tls.load_certificate(tls.FILETYPE_PEM, pem)
+    theirs = cert.to_cryptography()
+    assert isinstance(theirs, cx509.Certificate)
+    assert theirs == cx509.load_pem_x509_certificate(pem)
+    assert theirs.serial_number == cert.serial_number
+    assert theirs.not_valid_after_utc == cert.not_after
+    back = tls.Certificate.from_cryptography(theirs)
+    assert type(back) is tls.Certificate
+    assert back.der == theirs.public_bytes(Encoding.DER) == cert.der
+    assert back.to_dict() == cert.to_dict()
+
+
+def test_from_cryptography_refuses_other_objects(pki: Pki) -> None:
+    leaf = tls.load_certificate(tls.FILETYPE_PEM, pki.files["leaf.pem"].read_bytes())
+    for value in (leaf, leaf.der, leaf.pem, None):
+        with pytest.raises(TypeError, match="cryptography.x509.Certificate"):
+            tls.Certificate.from_cryptography(value)
+
+
+def test_interop_without_cryptography_names_the_package(pki: Pki,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    leaf = tls.load_certificate(tls.FILETYPE_PEM, pki.files["leaf.pem"].read_bytes())
+    key = tls.load_privatekey(tls.FILETYPE_PEM, pki.files["leaf.key"].read_bytes())
+    monkeypatch.setitem(sys.modules, "cryptography", None)
+    for call in (leaf.to_cryptography, lambda: tls.Certificate.from_cryptography(object()),
+                 key.to_cryptography, lambda: tls.PKey.from_cryptography(object())):
+        with pytest.raises(ModuleNotFoundError, match="needs the cryptography package") as info:
+            call()
+        assert info.value.name == "cryptography"

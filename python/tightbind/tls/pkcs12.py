@@ -19,22 +19,68 @@ from tightbind.tls._native import (
     password_forms,
     take_buf,
 )
-from tightbind.tls.x509 import Certificate, check_filetype
+from tightbind.tls.x509 import Certificate, check_filetype, require_cryptography
 
 
 class PKey:
-    """A private key (what pyOpenSSL called PKey)."""
+    """A private key (what pyOpenSSL called PKey), or a public key where ``_only_public``
+    says so (:func:`PKey.from_cryptography` of a public key, ``crypto.load_publickey``)."""
 
-    __slots__ = ("_ptr",)
+    __slots__ = ("_only_public", "_ptr")
 
     def __init__(self, ptr: Any) -> None:
         self._ptr = ptr
+        self._only_public = False
 
     @classmethod
-    def _adopt(cls, ptr: Any, *, up_ref: bool) -> PKey:
+    def _adopt(cls, ptr: Any, *, up_ref: bool, only_public: bool = False) -> Any:
+        """A ``cls`` owning ``ptr`` (taking its own reference when ``up_ref``), built
+        without ``cls.__init__`` so that subclasses with other constructors share it."""
         if up_ref and lib.EVP_PKEY_up_ref(ptr) != 1:
             raise MemoryError("EVP_PKEY_up_ref failed")
-        return cls(ffi.gc(ptr, lib.EVP_PKEY_free))
+        key = cls.__new__(cls)
+        PKey.__init__(key, ffi.gc(ptr, lib.EVP_PKEY_free))
+        key._only_public = only_public
+        return key
+
+    def to_cryptography(self) -> Any:
+        """This key as a ``cryptography`` key object: a private key (moved as DER:
+        PKCS#1, SEC 1 or PKCS#8, as OpenSSL writes the type), or a public key for a
+        public-only one (SubjectPublicKeyInfo DER).  Raises :class:`ModuleNotFoundError`
+        when cryptography is not installed."""
+        cryptography = require_cryptography("PKey.to_cryptography()")
+        out = ffi.new("tb_tls_buf **")
+        der = take_buf(lib.tb_tls_key_write(self._ptr, lib.TB_TLS_FORMAT_DER, self._only_public,
+                                            ffi.NULL, ffi.NULL, 0, out), out,
+                       "cannot encode the key")
+        if self._only_public:
+            return cryptography.load_der_public_key(der)
+        return cryptography.load_der_private_key(der, None)
+
+    @classmethod
+    def from_cryptography(cls, crypto_key: Any) -> Any:
+        """A key of this class from a ``cryptography`` private key (RSA, DSA, EC,
+        Ed25519, Ed448, X25519, X448, DH; moved as unencrypted PKCS#8 DER) or public key
+        (SubjectPublicKeyInfo DER, giving a public-only key).  Raises TypeError for
+        other objects, :class:`ModuleNotFoundError` when cryptography is not installed."""
+        cryptography = require_cryptography("PKey.from_cryptography()")
+        private, public = cryptography_key_classes(cryptography)
+        key: Any = crypto_key
+        if isinstance(key, private):
+            der = key.private_bytes(cryptography.Encoding.DER,
+                                           cryptography.PrivateFormat.PKCS8,
+                                           cryptography.NoEncryption())
+        elif isinstance(key, public):
+            der = key.public_bytes(cryptography.Encoding.DER,
+                                          cryptography.PublicFormat.SubjectPublicKeyInfo)
+        else:
+            raise TypeError("Unsupported key type: a cryptography private or public key, not "
+                            f"{type(crypto_key).__name__}")
+        only_public = isinstance(crypto_key, public)
+        out = ffi.new("EVP_PKEY **")
+        check(lib.tb_tls_key_read(der, len(der), 0, only_public, ffi.NULL, 0, out),
+              "cannot read the cryptography key")
+        return cls._adopt(out[0], up_ref=False, only_public=only_public)
 
     def bits(self) -> int:
         """The key size in bits."""
@@ -64,6 +110,18 @@ class PKey:
 
     def __repr__(self) -> str:
         return f"<PKey {self.key_type} {self.bits()} bits>"
+
+
+def cryptography_key_classes(cryptography: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """cryptography's private and public key classes :meth:`PKey.from_cryptography`
+    takes, from the namespace :func:`~tightbind.tls.x509.require_cryptography` returns."""
+    kinds = cryptography.asymmetric
+    return ((kinds.rsa.RSAPrivateKey, kinds.dsa.DSAPrivateKey, kinds.ec.EllipticCurvePrivateKey,
+             kinds.ed25519.Ed25519PrivateKey, kinds.ed448.Ed448PrivateKey,
+             kinds.x25519.X25519PrivateKey, kinds.x448.X448PrivateKey, kinds.dh.DHPrivateKey),
+            (kinds.rsa.RSAPublicKey, kinds.dsa.DSAPublicKey, kinds.ec.EllipticCurvePublicKey,
+             kinds.ed25519.Ed25519PublicKey, kinds.ed448.Ed448PublicKey,
+             kinds.x25519.X25519PublicKey, kinds.x448.X448PublicKey, kinds.dh.DHPublicKey))
 
 
 def load_privatekey(type: int, buffer: bytes | str,

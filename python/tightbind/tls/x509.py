@@ -8,6 +8,7 @@ import hashlib
 import operator
 import struct
 from collections.abc import Iterable
+from types import SimpleNamespace
 from typing import Any
 
 from tightbind.tls._native import as_bytes, check, ffi, lib, take_buf
@@ -91,10 +92,14 @@ class Certificate:
         self.friendly_name: str | None = None
 
     @classmethod
-    def _adopt(cls, ptr: Any, *, up_ref: bool) -> Certificate:
+    def _adopt(cls, ptr: Any, *, up_ref: bool) -> Any:
+        """A ``cls`` owning ``ptr`` (taking its own reference when ``up_ref``), built
+        without ``cls.__init__`` so that subclasses with other constructors share it."""
         if up_ref and lib.X509_up_ref(ptr) != 1:
             raise MemoryError("X509_up_ref failed")
-        return cls(ffi.gc(ptr, lib.X509_free))
+        cert = cls.__new__(cls)
+        Certificate.__init__(cert, ffi.gc(ptr, lib.X509_free))
+        return cert
 
     @classmethod
     def from_pem(cls, data: bytes | str) -> Certificate:
@@ -105,6 +110,24 @@ class Certificate:
     def from_der(cls, data: bytes) -> Certificate:
         """A certificate from DER bytes; raises :class:`DecodeError`."""
         return load_certificate(FILETYPE_ASN1, data)
+
+    def to_cryptography(self) -> Any:
+        """This certificate as a ``cryptography.x509.Certificate``, moved as DER (no
+        PEM text).  Raises :class:`ModuleNotFoundError` when cryptography is not
+        installed."""
+        x509 = require_cryptography("Certificate.to_cryptography()").x509
+        return x509.load_der_x509_certificate(self.der)
+
+    @classmethod
+    def from_cryptography(cls, crypto_cert: Any) -> Any:
+        """A certificate of this class from a ``cryptography.x509.Certificate``, moved as
+        DER.  Raises TypeError for other objects, :class:`ModuleNotFoundError` when
+        cryptography is not installed."""
+        cryptography = require_cryptography("Certificate.from_cryptography()")
+        if not isinstance(crypto_cert, cryptography.x509.Certificate):
+            raise TypeError("Must be a certificate: a cryptography.x509.Certificate, not "
+                            f"{type(crypto_cert).__name__}")
+        return cls.from_der(crypto_cert.public_bytes(cryptography.Encoding.DER))
 
     # The decode: one C call, cached.
     def _decoded(self) -> dict[str, Any]:
@@ -244,6 +267,35 @@ class Certificate:
 
     def __repr__(self) -> str:
         return f"<Certificate subject={str(self.subject)!r} serial={self.serial_number:#x}>"
+
+
+def require_cryptography(what: str) -> Any:
+    """A namespace with cryptography's ``x509`` module, its serialization names
+    (``Encoding``, ``PrivateFormat``, ``PublicFormat``, ``NoEncryption``,
+    ``load_der_private_key``, ``load_der_public_key``) and ``asymmetric`` key modules,
+    for the conversions; raises :class:`ModuleNotFoundError` naming the package when it
+    is not installed."""
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import asymmetric, serialization
+        from cryptography.hazmat.primitives.asymmetric import (  # noqa: F401 (submodules)
+            dh,
+            dsa,
+            ec,
+            ed448,
+            ed25519,
+            rsa,
+            x448,
+            x25519,
+        )
+    except ImportError as exc:
+        raise ModuleNotFoundError(f"{what} needs the cryptography package, which is not "
+                                  f"installed (pip install cryptography): {exc}",
+                                  name="cryptography") from None
+    names = {name: getattr(serialization, name) for name in (
+        "Encoding", "PrivateFormat", "PublicFormat", "NoEncryption", "load_der_private_key",
+        "load_der_public_key")}
+    return SimpleNamespace(x509=x509, asymmetric=asymmetric, **names)
 
 
 def certs_from_list(rc: int, out: Any, what: str) -> list[Certificate]:
