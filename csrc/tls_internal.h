@@ -13,6 +13,10 @@
 int tb_tls_load_legacy(void);
 int tb_tls_legacy_loaded(void);
 
+/* Take the oldest error off the queue: its code (0 when the queue is empty), OpenSSL's
+   library and reason strings (NULL when it has none) and its data text ("" when none). */
+unsigned long tb_tls_next_error(const char **lib, const char **reason, const char **data);
+
 /* True when the error queue says an algorithm is missing from every loaded provider. */
 int tb_tls_queue_is_unsupported(void);
 

@@ -465,45 +465,122 @@ int tb_tls_p12_parse(const unsigned char *data, size_t len, const char *password
     return rc;
 }
 
-int tb_tls_p12_create(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
-                      const char *password, const char *name, int legacy, tb_tls_buf **out)
+/* ---------------------------------------------------------------- writing PKCS#12 */
+
+/* A friendlyName: UTF-8 text, else (bytes that are not UTF-8) one character a byte, as
+   PKCS12_create() writes every name. */
+static int add_friendly_name(PKCS12_SAFEBAG *bag, const char *name)
+{
+    if (name == NULL)
+        return 1;
+    ERR_set_mark();
+    if (PKCS12_add_friendlyname_utf8(bag, name, -1)) {
+        ERR_clear_last_mark();
+        return 1;
+    }
+    ERR_pop_to_mark();
+    return PKCS12_add_friendlyname_asc(bag, name, -1);
+}
+
+/* The PBE algorithms (OpenSSL nids) for the key bag and the certificate safe; a cipher's
+   nid means PBES2 with PBKDF2 (HMAC-SHA-256), as PKCS12_create() takes it. */
+static int p12_algorithms(int encryption, int *key_nid, int *cert_nid)
+{
+    switch (encryption) {
+    case TB_TLS_P12_AES_256_CBC:
+        *key_nid = *cert_nid = NID_aes_256_cbc;
+        return TB_OK;
+    case TB_TLS_P12_3DES:
+        *key_nid = *cert_nid = NID_pbe_WithSHA1And3_Key_TripleDES_CBC;
+        return TB_OK;
+    case TB_TLS_P12_RC2_40:
+        *key_nid = NID_pbe_WithSHA1And3_Key_TripleDES_CBC;
+        *cert_nid = NID_pbe_WithSHA1And40BitRC2_CBC;
+        return tb_tls_load_legacy(); /* RC2 lives in the legacy provider */
+    default:
+        return TB_E_ARG;
+    }
+}
+
+/*
+ * The file PKCS12_create() makes (the certificate, then the CA certificates, in one
+ * encrypted safe; the shrouded key in a plain one; the certificate and key sharing a
+ * localKeyID and `name`), with a friendlyName on each CA certificate that has one and
+ * the MAC as asked.
+ */
+static PKCS12 *p12_build(EVP_PKEY *key, X509 *cert, const char *name, X509 **cas,
+                         const char **ca_names, size_t ca_count, const char *password,
+                         int key_nid, int cert_nid, int iterations)
+{
+    STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
+    STACK_OF(PKCS7) *safes = NULL;
+    PKCS12_SAFEBAG *bag;
+    PKCS12 *p12 = NULL;
+    unsigned char key_id[EVP_MAX_MD_SIZE];
+    unsigned int key_id_len = 0;
+
+    if (key == NULL && cert == NULL && ca_count == 0) {
+        ERR_raise(ERR_LIB_PKCS12, PKCS12_R_INVALID_NULL_ARGUMENT);
+        return NULL;
+    }
+    if (key != NULL && cert != NULL &&
+        (!X509_check_private_key(cert, key) || !X509_digest(cert, EVP_sha1(), key_id, &key_id_len)))
+        return NULL;
+    if (cert != NULL) {
+        if ((bag = PKCS12_add_cert(&bags, cert)) == NULL || !add_friendly_name(bag, name) ||
+            (key_id_len && !PKCS12_add_localkeyid(bag, key_id, (int)key_id_len)))
+            goto done;
+    }
+    for (size_t i = 0; i < ca_count; i++) {
+        if ((bag = PKCS12_add_cert(&bags, cas[i])) == NULL ||
+            !add_friendly_name(bag, ca_names != NULL ? ca_names[i] : NULL))
+            goto done;
+    }
+    if (bags != NULL && !PKCS12_add_safe(&safes, bags, cert_nid, iterations, password))
+        goto done;
+    sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+    bags = NULL;
+    if (key != NULL) {
+        if ((bag = PKCS12_add_key(&bags, key, 0, iterations, key_nid, password)) == NULL ||
+            !add_friendly_name(bag, name) ||
+            (key_id_len && !PKCS12_add_localkeyid(bag, key_id, (int)key_id_len)) ||
+            !PKCS12_add_safe(&safes, bags, -1, 0, NULL))
+            goto done;
+    }
+    p12 = PKCS12_add_safes(safes, 0);
+done:
+    sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+    sk_PKCS7_pop_free(safes, PKCS7_free);
+    return p12;
+}
+
+int tb_tls_p12_write(EVP_PKEY *key, X509 *cert, const char *name, X509 **cas,
+                     const char **ca_names, size_t ca_count, const char *password,
+                     int encryption, int iterations, const char *mac_digest,
+                     int mac_iterations, tb_tls_buf **out)
 {
     ERR_clear_error();
-    STACK_OF(X509) *ca = NULL;
+    const EVP_MD *md = NULL;
     PKCS12 *p12 = NULL;
     BIO *bio = NULL;
+    int key_nid, cert_nid;
     int rc = tb_tls_init();
 
-    if (rc == TB_OK && password != NULL && strlen(password) > TB_TLS_MAX_INPUT)
-        rc = TB_TLS_E_TOO_LARGE;
-    if (rc == TB_OK && legacy)
-        rc = tb_tls_load_legacy();
     if (rc != TB_OK)
         return rc;
-    if (password == NULL)
-        password = "";
-    if (ca_count > 0) {
-        if ((ca = sk_X509_new_null()) == NULL)
-            return TB_E_NOMEM;
-        for (size_t i = 0; i < ca_count; i++) {
-            if (!sk_X509_push(ca, cas[i])) {
-                sk_X509_free(ca);
-                return TB_E_NOMEM;
-            }
-        }
-    }
-    /* nid 0 means OpenSSL 3's defaults: AES-256-CBC with PBKDF2; the MAC is set below. */
-    p12 = PKCS12_create(password, name, key, cert, ca,
-                        legacy ? NID_pbe_WithSHA1And3_Key_TripleDES_CBC : 0,
-                        legacy ? NID_pbe_WithSHA1And40BitRC2_CBC : 0, PKCS12_DEFAULT_ITER, -1,
-                        0);
-    if (p12 == NULL) {
+    if (password != NULL && strlen(password) > TB_TLS_MAX_INPUT)
+        return TB_TLS_E_TOO_LARGE;
+    if (iterations < 1 || (mac_digest != NULL && mac_iterations < 1) || ca_count > INT_MAX)
+        return TB_E_ARG;
+    if (mac_digest != NULL && (md = EVP_get_digestbyname(mac_digest)) == NULL)
+        return TB_E_ARG;
+    if ((rc = p12_algorithms(encryption, &key_nid, &cert_nid)) != TB_OK)
+        return rc;
+    p12 = p12_build(key, cert, name, cas, ca_names, ca_count, password, key_nid, cert_nid,
+                    iterations);
+    if (p12 == NULL || (md != NULL && !PKCS12_set_mac(p12, password, -1, NULL, 0,
+                                                      mac_iterations, md))) {
         rc = tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_OPENSSL;
-        goto done;
-    }
-    if (!PKCS12_set_mac(p12, password, -1, NULL, 0, PKCS12_DEFAULT_ITER,
-                        legacy ? EVP_sha1() : EVP_sha256())) {
-        rc = TB_TLS_E_OPENSSL;
         goto done;
     }
     if ((bio = BIO_new(BIO_s_mem())) == NULL) {
@@ -514,6 +591,5 @@ int tb_tls_p12_create(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
 done:
     BIO_free(bio);
     PKCS12_free(p12);
-    sk_X509_free(ca);
     return rc;
 }

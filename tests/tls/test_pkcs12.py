@@ -250,6 +250,154 @@ def test_create_argument_errors(pki: Pki) -> None:
         tls.create_pkcs12(other.private_key, source.certificate)  # key does not match
 
 
+# ------------------------------------------------------------------ create_pkcs12 options
+
+
+def p12_info(data: bytes, tmp_path, password: str) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """What ``openssl pkcs12 -info`` says of a file: the MAC line, the encryption of the
+    certificates ("PKCS7 Encrypted data") and of the key ("Shrouded Keybag"), and the
+    friendlyName of each certificate, by subject CN."""
+    path = tmp_path / "options.p12"
+    path.write_bytes(data)
+    done = subprocess.run(["openssl", "pkcs12", "-in", str(path), "-info", "-nokeys",
+                           "-passin", f"pass:{password}", "-legacy"],
+                          capture_output=True, text=True, check=True, timeout=60)
+    lines = done.stderr.splitlines()
+    names: list[str] = []
+    pending = "-"
+    for line in done.stdout.splitlines():
+        if line.strip().startswith("friendlyName:"):
+            pending = line.split(":", 1)[1].strip()
+        elif line.startswith("subject="):
+            names.append(f"{line.rsplit('CN = ', 1)[1].split(',')[0]}: {pending}")
+            pending = "-"
+    return {"mac": [line for line in lines if line.startswith("MAC:")],
+            "certs": [line.split(": ", 1)[1] for line in lines
+                      if line.startswith("PKCS7 Encrypted data:")],
+            "key": [line.split(": ", 1)[1] for line in lines
+                    if line.startswith("Shrouded Keybag:")],
+            "names": names}
+
+
+def _pbes2(rounds: int) -> str:
+    return f"PBES2, PBKDF2, AES-256-CBC, Iteration {rounds}, PRF hmacWithSHA256"
+
+
+WRITE_CASES = [
+    # options, what openssl says of the certificates, of the key, of the MAC
+    ({}, _pbes2(2048), _pbes2(2048), "MAC: sha256, Iteration 2048"),
+    ({"encryption": "aes-256-cbc", "iterations": 10000, "mac_hash": "sha512",
+      "mac_iterations": 7}, _pbes2(10000), _pbes2(10000), "MAC: sha512, Iteration 7"),
+    ({"encryption": "3des", "iterations": 5000, "mac_hash": "sha1", "mac_iterations": 3000},
+     "pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 5000",
+     "pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 5000", "MAC: sha1, Iteration 3000"),
+    ({"encryption": "3DES", "mac_hash": "SHA-384", "mac_iterations": 1},
+     "pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048",
+     "pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048", "MAC: sha384, Iteration 1"),
+    ({"encryption": "rc2-40", "mac_hash": "sha1"}, "pbeWithSHA1And40BitRC2-CBC, Iteration 2048",
+     "pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048", "MAC: sha1, Iteration 2048"),
+    ({"legacy": True, "iterations": 4096}, "pbeWithSHA1And40BitRC2-CBC, Iteration 4096",
+     "pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 4096", "MAC: sha1, Iteration 2048"),
+]
+
+
+@pytest.mark.parametrize(("options", "certs", "key", "mac"), WRITE_CASES)
+def test_create_options_as_openssl_reads_them(pki: Pki, tmp_path, options: dict[str, object],  # type: ignore[no-untyped-def]
+                                              certs: str, key: str, mac: str) -> None:
+    from cryptography.hazmat.primitives.serialization import pkcs12 as cpkcs12
+
+    source = tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
+    data = tls.create_pkcs12(source.private_key, source.certificate, source.ca_certificates,
+                             "new pw", "Main", ca_friendly_names=["Inter CA", "Root CA"],
+                             **options)  # type: ignore[arg-type]
+    info = p12_info(data, tmp_path, "new pw")
+    assert info == {"mac": [mac], "certs": [certs], "key": [key],
+                    "names": ["localhost: Main", "Test Intermediate CA: Inter CA",
+                              "Test Root CA: Root CA"]}
+    again = tls.load_pkcs12(data, "new pw")
+    assert (again.private_key, again.certificate, again.ca_certificates) == \
+        (source.private_key, source.certificate, source.ca_certificates)
+    assert [ca.friendly_name for ca in again.ca_certificates] == ["Inter CA", "Root CA"]
+    assert again.get_friendlyname() == b"Main"
+    theirs = cpkcs12.load_pkcs12(data, b"new pw")
+    assert theirs.cert is not None and theirs.cert.friendly_name == b"Main"
+    assert theirs.cert.certificate == source.certificate.to_cryptography()  # type: ignore[union-attr]
+    assert [(c.certificate, c.friendly_name) for c in theirs.additional_certs] == \
+        [(ca.to_cryptography(), name) for ca, name in
+         zip(source.ca_certificates, [b"Inter CA", b"Root CA"], strict=True)]
+    assert theirs.key is not None and \
+        tls.PKey.from_cryptography(theirs.key) == source.private_key
+
+
+def test_ca_friendly_names_default_to_the_certificates_own(pki: Pki, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    source = tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
+    assert [ca.friendly_name for ca in source.ca_certificates] == ["inter friendly",
+                                                                   "root friendly"]
+    source.ca_certificates[0].friendly_name = "renamed inter"
+    data = source.export("pw", encryption="3des")
+    again = tls.load_pkcs12(data, "pw")
+    assert [ca.friendly_name for ca in again.ca_certificates] == ["renamed inter",
+                                                                  "root friendly"]
+    assert p12_info(data, tmp_path, "pw")["names"][1:] == \
+        ["Test Intermediate CA: renamed inter", "Test Root CA: root friendly"]
+    unnamed = tls.load_pkcs12(source.export("pw", ca_friendly_names=[None, b"root"]), "pw")
+    assert [ca.friendly_name for ca in unnamed.ca_certificates] == [None, "root"]
+
+
+def test_certificate_only_and_key_only_files(pki: Pki, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    source = tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
+    certs_only = tls.create_pkcs12(None, source.certificate, source.ca_certificates, "pw",
+                                   encryption="3des", iterations=3)
+    info = p12_info(certs_only, tmp_path, "pw")
+    assert info["key"] == [] and info["certs"] == ["pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 3"]
+    key_only = tls.create_pkcs12(source.private_key, None, (), "pw", iterations=5)
+    info = p12_info(key_only, tmp_path, "pw")
+    assert info["certs"] == [] and info["key"] == [_pbes2(5)]
+    assert tls.load_pkcs12(key_only, "pw").private_key == source.private_key
+
+
+@pytest.mark.parametrize(("options", "error", "message"), [
+    ({"encryption": "aes-128-cbc"}, tls.InvalidArgument, "unknown encryption 'aes-128-cbc'"),
+    ({"encryption": "rc4"}, tls.InvalidArgument, "unknown encryption"),
+    ({"encryption": 3}, TypeError, "encryption must be a str"),
+    ({"mac_hash": "md5"}, tls.InvalidArgument, "unknown mac_hash 'md5'"),
+    ({"mac_hash": b"sha1"}, TypeError, "mac_hash must be a str"),
+    ({"iterations": 0}, tls.InvalidArgument, "iterations must be from 1 to"),
+    ({"iterations": -5}, tls.InvalidArgument, "iterations must be from 1"),
+    ({"iterations": 2.5}, TypeError, "iterations must be an int"),
+    ({"iterations": True}, TypeError, "iterations must be an int"),
+    ({"mac_iterations": 0}, tls.InvalidArgument, "mac_iterations must be from 1"),
+    ({"mac_iterations": "9"}, TypeError, "mac_iterations must be an int"),
+    ({"iterations": 2**40}, tls.InvalidArgument, "iterations must be from 1 to 4000000"),
+    ({"iterations": 1_500_000, "mac_iterations": 1_500_000}, tls.InvalidArgument,
+     "make 4500000 rounds of key derivation, more than load_pkcs12 does"),
+    ({"legacy": True, "encryption": "3des"}, tls.InvalidArgument, "legacy=True is short for"),
+    ({"legacy": True, "mac_hash": "sha256"}, tls.InvalidArgument, "legacy=True is short for"),
+    ({"ca_friendly_names": ["one"]}, tls.InvalidArgument, "has 1 names for 2 CA certificates"),
+    ({"ca_friendly_names": "ab"}, TypeError, "one per CA certificate"),
+    ({"ca_friendly_names": ["a", 5]}, TypeError, "a CA friendly name must be str, bytes"),
+    ({"ca_friendly_names": ["a", "b\0c"]}, ValueError, "must not contain NUL bytes"),
+])
+def test_create_option_errors(pki: Pki, options: dict[str, object], error: type[Exception],
+                              message: str) -> None:
+    source = tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
+    with pytest.raises(error, match=re.escape(message)) as info:
+        tls.create_pkcs12(source.private_key, source.certificate, source.ca_certificates,
+                          "pw", **options)  # type: ignore[arg-type]
+    if error is tls.InvalidArgument:
+        assert isinstance(info.value, (tightbind.TlsError, ValueError))
+
+
+def test_create_non_ascii_and_non_utf8_friendly_names(pki: Pki) -> None:
+    source = tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
+    data = tls.create_pkcs12(source.private_key, source.certificate, source.ca_certificates,
+                             "pw", "клиент", ca_friendly_names=["中间 CA", b"caf\xe9"])
+    again = tls.load_pkcs12(data, "pw")
+    assert again.get_friendlyname() == "клиент".encode()
+    # Bytes that are not UTF-8 are written one character a byte (Latin-1), as OpenSSL does.
+    assert [ca.friendly_name for ca in again.ca_certificates] == ["中间 CA", "café"]
+
+
 # ------------------------------------------------------------------ non-ASCII passwords
 # A password is text: PKCS#12 MACs and PKCS#12 encryption read it as BMPString, PBES2
 # (AES) encryption takes its bytes, which the openssl command writes as they come in
