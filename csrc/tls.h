@@ -157,6 +157,10 @@ void tb_tls_x509_list_free(tb_tls_x509_list *list);
 int tb_tls_cert_decode(X509 *cert, tb_tls_cert_info **out);
 void tb_tls_cert_info_free(tb_tls_cert_info *info);
 int tb_tls_cert_load(const unsigned char *data, size_t len, int pem, X509 **out);
+/* A certificate for reading (decode, dump) parsed without decoding its key, several times
+   faster on OpenSSL 3.0; tb_tls_cert_full() gives the certificate anything else needs. */
+int tb_tls_cert_read(const unsigned char *data, size_t len, int pem, X509 **out);
+int tb_tls_cert_full(X509 *cert, X509 **out);
 int tb_tls_cert_dump(X509 *cert, int pem, tb_tls_buf **out);
 int tb_tls_pem_read_certs(const unsigned char *data, size_t len, tb_tls_x509_list **out);
 int tb_tls_p7_certs(const unsigned char *data, size_t len, tb_tls_x509_list **out);

@@ -135,8 +135,7 @@ EVP_PKEY *tb_tls_p8_to_pkey(const PKCS8_PRIV_KEY_INFO *p8)
     return key != NULL ? key : EVP_PKCS82PKEY(p8);
 }
 
-/* A SubjectPublicKeyInfo: the cached decoder for its algorithm, else d2i_PUBKEY. */
-static EVP_PKEY *spki_to_pkey(const unsigned char *der, size_t len)
+EVP_PKEY *tb_tls_spki_to_pkey(const unsigned char *der, size_t len)
 {
     const unsigned char *p = der;
     long inner_len;
@@ -285,11 +284,11 @@ static int read_public(const unsigned char *data, size_t len, int pem, EVP_PKEY 
         if (bio == NULL)
             return TB_E_NOMEM;
         if (PEM_bytes_read_bio(&der, &der_len, NULL, PEM_STRING_PUBLIC, bio, NULL, NULL))
-            key = spki_to_pkey(der, (size_t)der_len);
+            key = tb_tls_spki_to_pkey(der, (size_t)der_len);
         OPENSSL_free(der);
         BIO_free(bio);
     } else {
-        key = spki_to_pkey(data, len);
+        key = tb_tls_spki_to_pkey(data, len);
     }
     if (key == NULL)
         return TB_TLS_E_DECODE;

@@ -50,6 +50,10 @@ int tb_tls_password_cb(char *buf, int size, int rwflag, void *u);
    3.0 builds one per call otherwise); falls back to EVP_PKCS82PKEY. */
 EVP_PKEY *tb_tls_p8_to_pkey(const PKCS8_PRIV_KEY_INFO *p8);
 
+/* csrc/tls_crypto_keys.c: a SubjectPublicKeyInfo (DER) through the cached decoder for its
+   algorithm, else d2i_PUBKEY; NULL when it does not decode. */
+EVP_PKEY *tb_tls_spki_to_pkey(const unsigned char *der, size_t len);
+
 /* csrc/tls_pkcs12.c: the key-derivation work a PBE algorithm (PKCS#12 PBE, PBES1, PBES2
    with PBKDF2 or scrypt) asks for, in iterations; LONG_MAX when its parameters do not
    decode or are out of range, 0 for algorithms that derive no key from a password. */

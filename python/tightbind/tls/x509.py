@@ -84,12 +84,24 @@ class Certificate:
     friendlyName of a certificate read from a .p12 file, else None.
     """
 
-    __slots__ = ("_fields", "_ptr", "friendly_name")
+    __slots__ = ("_fields", "_full", "_reader", "friendly_name")
 
     def __init__(self, ptr: Any) -> None:
-        self._ptr = ptr
+        self._full = ptr  # the X509 every OpenSSL call can take
+        self._reader: Any = ptr  # one that decodes and dumps (tb_tls_cert_read's, or _full)
         self._fields: dict[str, Any] | None = None
         self.friendly_name: str | None = None
+
+    @property
+    def _ptr(self) -> Any:
+        """The X509 for any OpenSSL call, made from the reader certificate
+        (``tb_tls_cert_full``) the first time a certificate from
+        :func:`load_certificate` needs it."""
+        if self._full is None:
+            out = ffi.new("X509 **")
+            check(lib.tb_tls_cert_full(self._reader, out), "cannot read the certificate")
+            self._reader = self._full = ffi.gc(out[0], lib.X509_free)
+        return self._full
 
     @classmethod
     def _adopt(cls, ptr: Any, *, up_ref: bool) -> Any:
@@ -132,7 +144,7 @@ class Certificate:
     # The decode: one C call, cached.
     def _decoded(self) -> dict[str, Any]:
         if self._fields is None:
-            self._fields = _decode(self._ptr)
+            self._fields = _decode(self._reader)
         return self._fields
 
     @property
@@ -444,8 +456,13 @@ def load_certificate(type: int, buffer: bytes | str) -> Certificate:
     pem = check_filetype(type)
     data = as_bytes(buffer, "buffer")
     out = ffi.new("X509 **")
-    check(lib.tb_tls_cert_load(data, len(data), pem, out), "cannot read the certificate")
-    return Certificate._adopt(out[0], up_ref=False)
+    # Parsed for reading (several times faster on OpenSSL 3.0); the X509 other calls take
+    # is made on first use (Certificate._ptr).
+    check(lib.tb_tls_cert_read(data, len(data), pem, out), "cannot read the certificate")
+    cert = Certificate.__new__(Certificate)
+    Certificate.__init__(cert, None)
+    cert._reader = ffi.gc(out[0], lib.X509_free)
+    return cert
 
 
 def load_certificates(pem_bundle: bytes | str) -> list[Certificate]:
@@ -464,5 +481,5 @@ def dump_certificate(type: int, cert: Certificate) -> bytes:
     if not isinstance(cert, Certificate):
         raise TypeError("cert must be a Certificate")
     out = ffi.new("tb_tls_buf **")
-    return take_buf(lib.tb_tls_cert_dump(cert._ptr, pem, out), out,
+    return take_buf(lib.tb_tls_cert_dump(cert._reader, pem, out), out,
                     "cannot encode the certificate")
