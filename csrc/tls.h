@@ -91,6 +91,7 @@
 
 /* tb_tls_p12_parse() flags */
 #define TB_TLS_P12_ALLOW_NO_MAC 1
+#define TB_TLS_P12_READER_CERTS 2 /* certificates as tb_tls_cert_read() parses them */
 
 /*
  * One decoded field.  Strings are byte ranges (offset, length) into tb_tls_cert_info.strings

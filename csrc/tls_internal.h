@@ -50,6 +50,11 @@ int tb_tls_password_cb(char *buf, int size, int rwflag, void *u);
    3.0 builds one per call otherwise); falls back to EVP_PKCS82PKEY. */
 EVP_PKEY *tb_tls_p8_to_pkey(const PKCS8_PRIV_KEY_INFO *p8);
 
+/* csrc/tls_x509.c: a certificate from DER, for reading (reader: see tb_tls_cert_read) or
+   for everything; and a reader certificate parsed again for everything.  NULL on failure. */
+X509 *tb_tls_cert_d2i(const unsigned char *der, long len, int reader);
+X509 *tb_tls_cert_upgrade(X509 *cert);
+
 /* csrc/tls_crypto_keys.c: a SubjectPublicKeyInfo (DER) through the cached decoder for its
    algorithm, else d2i_PUBKEY; NULL when it does not decode. */
 EVP_PKEY *tb_tls_spki_to_pkey(const unsigned char *der, size_t len);

@@ -190,6 +190,7 @@ typedef struct {
     ASN1_OCTET_STRING *key_id;
     const char *password;
     int has_mac;
+    int reader_certs; /* TB_TLS_P12_READER_CERTS */
     long budget; /* key-derivation iterations left (TB_TLS_MAX_ITERATIONS at the start) */
 } p12_walk;
 
@@ -216,6 +217,54 @@ static ASN1_OCTET_STRING *bag_key_id(const PKCS12_SAFEBAG *bag)
     return ASN1_OCTET_STRING_dup(attr->value.octet_string);
 }
 
+/* Step into the next DER element of [*p, *p + *len) if it has this tag and class, leaving
+   *p, *len on its contents; 0 when it does not. */
+static int der_enter(const unsigned char **p, long *len, int tag, int xclass)
+{
+    long inner;
+    int got_tag, got_class;
+    int ret = ASN1_get_object(p, &inner, &got_tag, &got_class, *len);
+    if ((ret & 0x80) || ret == 0x21 || got_tag != tag || got_class != xclass)
+        return 0;
+    *len = inner;
+    return 1;
+}
+
+/* Skip the next DER element (an OBJECT IDENTIFIER); 0 when it is something else. */
+static int der_skip_oid(const unsigned char **p, long *len)
+{
+    const unsigned char *start = *p;
+    long rest = *len;
+    if (!der_enter(p, len, V_ASN1_OBJECT, V_ASN1_UNIVERSAL))
+        return 0;
+    *p += *len;
+    *len = rest - (long)(*p - start);
+    return 1;
+}
+
+/*
+ * The certificate of a certBag as tb_tls_cert_read() parses it (PKCS12_SAFEBAG_get1_cert
+ * has no library-context argument before OpenSSL 3.2): the bag's DER is walked to the
+ * certificate, SafeBag ::= SEQUENCE { bagId, [0] EXPLICIT CertBag, attributes },
+ * CertBag ::= SEQUENCE { certId, [0] EXPLICIT OCTET STRING (the certificate) }.
+ */
+static X509 *bag_reader_cert(const PKCS12_SAFEBAG *bag)
+{
+    unsigned char *der = NULL;
+    int der_len = i2d_PKCS12_SAFEBAG(bag, &der);
+    const unsigned char *p = der;
+    long len = der_len;
+    X509 *cert = NULL;
+    if (der_len > 0 && der_enter(&p, &len, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL) &&
+        der_skip_oid(&p, &len) && der_enter(&p, &len, 0, V_ASN1_CONTEXT_SPECIFIC) &&
+        der_enter(&p, &len, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL) && der_skip_oid(&p, &len) &&
+        der_enter(&p, &len, 0, V_ASN1_CONTEXT_SPECIFIC) &&
+        der_enter(&p, &len, V_ASN1_OCTET_STRING, V_ASN1_UNIVERSAL))
+        cert = tb_tls_cert_d2i(p, len, 1);
+    OPENSSL_free(der);
+    return cert;
+}
+
 static int walk_push_cert(p12_walk *walk, const PKCS12_SAFEBAG *bag)
 {
     tb_tls_p12 *p12 = walk->p12;
@@ -234,7 +283,7 @@ static int walk_push_cert(p12_walk *walk, const PKCS12_SAFEBAG *bag)
             return TB_E_NOMEM;
         walk->cap = cap;
     }
-    X509 *cert = PKCS12_SAFEBAG_get1_cert(bag);
+    X509 *cert = walk->reader_certs ? bag_reader_cert(bag) : PKCS12_SAFEBAG_get1_cert(bag);
     if (cert == NULL)
         return TB_TLS_E_DECODE;
     p12->certs[p12->count] = cert;
@@ -355,7 +404,10 @@ static void match_key(p12_walk *walk)
     }
     for (size_t i = 0; i < p12->count; i++) {
         ERR_set_mark();
-        int match = X509_check_private_key(p12->certs[i], p12->key);
+        X509 *full = walk->reader_certs ? tb_tls_cert_upgrade(p12->certs[i]) : p12->certs[i];
+        int match = full != NULL && X509_check_private_key(full, p12->key);
+        if (full != p12->certs[i])
+            X509_free(full);
         ERR_pop_to_mark();
         if (match == 1) {
             p12->main_index = (long)i;
@@ -412,6 +464,7 @@ static int p12_parse_once(const unsigned char *data, size_t len, const char *pas
     if (p12 == NULL)
         return TB_TLS_E_NOT_PKCS12;
     walk.has_mac = PKCS12_mac_present(p12);
+    walk.reader_certs = (flags & TB_TLS_P12_READER_CERTS) != 0;
     walk.budget = TB_TLS_MAX_ITERATIONS;
     if (!walk.has_mac) {
         rc = (flags & TB_TLS_P12_ALLOW_NO_MAC) ? TB_OK : TB_TLS_E_NO_MAC;

@@ -412,8 +412,24 @@ static int cert_der(const unsigned char *data, size_t len, int pem, const unsign
     return TB_OK;
 }
 
-static int cert_parse(const unsigned char *data, size_t len, int pem, OSSL_LIB_CTX *ctx,
-                      X509 **out)
+X509 *tb_tls_cert_d2i(const unsigned char *der, long len, int reader)
+{
+    if (reader)
+        pthread_once(&reader_once, reader_init);
+    return (X509 *)ASN1_item_d2i_ex(NULL, &der, len, ASN1_ITEM_rptr(X509),
+                                    reader ? reader_ctx : NULL, NULL);
+}
+
+X509 *tb_tls_cert_upgrade(X509 *cert)
+{
+    unsigned char *der = NULL;
+    int len = i2d_X509(cert, &der);
+    X509 *full = len > 0 ? tb_tls_cert_d2i(der, len, 0) : NULL;
+    OPENSSL_free(der);
+    return full;
+}
+
+static int cert_parse(const unsigned char *data, size_t len, int pem, int reader, X509 **out)
 {
     const unsigned char *der;
     unsigned char *owned;
@@ -421,7 +437,7 @@ static int cert_parse(const unsigned char *data, size_t len, int pem, OSSL_LIB_C
     int rc = cert_der(data, len, pem, &der, &der_len, &owned);
     if (rc != TB_OK)
         return rc;
-    X509 *cert = (X509 *)ASN1_item_d2i_ex(NULL, &der, der_len, ASN1_ITEM_rptr(X509), ctx, NULL);
+    X509 *cert = tb_tls_cert_d2i(der, der_len, reader);
     OPENSSL_free(owned);
     if (cert == NULL)
         return TB_TLS_E_DECODE;
@@ -432,26 +448,23 @@ static int cert_parse(const unsigned char *data, size_t len, int pem, OSSL_LIB_C
 int tb_tls_cert_load(const unsigned char *data, size_t len, int pem, X509 **out)
 {
     ERR_clear_error(); /* this call's reasons only */
-    return cert_parse(data, len, pem, NULL, out);
+    return cert_parse(data, len, pem, 0, out);
 }
 
 int tb_tls_cert_read(const unsigned char *data, size_t len, int pem, X509 **out)
 {
     ERR_clear_error();
-    pthread_once(&reader_once, reader_init);
-    return cert_parse(data, len, pem, reader_ctx, out);
+    return cert_parse(data, len, pem, 1, out);
 }
 
 int tb_tls_cert_full(X509 *cert, X509 **out)
 {
     ERR_clear_error();
-    unsigned char *der = NULL;
-    int len = i2d_X509(cert, &der);
-    if (len <= 0)
+    X509 *full = tb_tls_cert_upgrade(cert);
+    if (full == NULL)
         return TB_TLS_E_DECODE;
-    int rc = cert_parse(der, (size_t)len, 0, NULL, out);
-    OPENSSL_free(der);
-    return rc;
+    *out = full;
+    return TB_OK;
 }
 
 int tb_tls_cert_dump(X509 *cert, int pem, tb_tls_buf **out)

@@ -591,3 +591,18 @@ def test_key_from_cryptography_refuses_other_objects(pki: Pki) -> None:
     for value in (key, pki.files["leaf.key"].read_bytes(), None, 42):
         with pytest.raises(TypeError, match="Unsupported key type"):
             tls.PKey.from_cryptography(value)
+
+
+def test_certificates_are_read_lazily_and_matched_without_key_ids(pki: Pki) -> None:
+    source = tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
+    # Parsed for reading: the full X509 is made only when a call needs it.
+    assert source.certificate is not None and source.certificate._full is None
+    assert all(ca._full is None for ca in source.ca_certificates)
+    # No localKeyID anywhere (the leaf written as a CA certificate): the key is matched
+    # to its certificate by the public key, which takes the full X509 for a moment.
+    data = tls.create_pkcs12(source.private_key, None,
+                             [*source.ca_certificates, source.certificate], "pw")
+    again = tls.load_pkcs12(data, "pw")
+    assert again.certificate == source.certificate
+    assert again.ca_certificates == source.ca_certificates
+    assert again.certificate._full is None

@@ -255,7 +255,9 @@ def load_pkcs12(data: bytes, passphrase: Passphrase = None, *,
     if raw is None:
         raise TypeError("data must be bytes (the file's contents), not str")
     out = ffi.new("tb_tls_p12 **")
-    flags = lib.TB_TLS_P12_ALLOW_NO_MAC if allow_missing_mac else 0
+    # Certificates parsed for reading (Certificate._ptr makes the full X509 on first use).
+    flags = lib.TB_TLS_P12_READER_CERTS | (lib.TB_TLS_P12_ALLOW_NO_MAC if allow_missing_mac
+                                           else 0)
     rc = _try_passwords(lambda password: lib.tb_tls_p12_parse(raw, len(raw), password, flags,
                                                               out), passphrase, mac=True)
     check(rc, "cannot open the PKCS#12 file")
@@ -264,7 +266,7 @@ def load_pkcs12(data: bytes, passphrase: Passphrase = None, *,
         key = PKey._adopt(p12.key, up_ref=True) if p12.key != ffi.NULL else None
         certs = []
         for i in range(p12.count):
-            cert = Certificate._adopt(p12.certs[i], up_ref=True)
+            cert = Certificate._adopt_reader(p12.certs[i])
             if p12.names[i] != ffi.NULL:
                 cert.friendly_name = ffi.string(p12.names[i]).decode("utf-8", "replace")
             certs.append(cert)

@@ -114,6 +114,14 @@ class Certificate:
         return cert
 
     @classmethod
+    def _adopt_reader(cls, ptr: Any, *, up_ref: bool = True) -> Certificate:
+        """A Certificate owning a reader X509 (``tb_tls_cert_read``: fields and bytes
+        only); :attr:`_ptr` makes the full one when another call needs it."""
+        cert: Certificate = cls._adopt(ptr, up_ref=up_ref)
+        cert._full = None
+        return cert
+
+    @classmethod
     def from_pem(cls, data: bytes | str) -> Certificate:
         """The first certificate of PEM text; raises :class:`DecodeError`."""
         return load_certificate(FILETYPE_PEM, data)
@@ -459,10 +467,7 @@ def load_certificate(type: int, buffer: bytes | str) -> Certificate:
     # Parsed for reading (several times faster on OpenSSL 3.0); the X509 other calls take
     # is made on first use (Certificate._ptr).
     check(lib.tb_tls_cert_read(data, len(data), pem, out), "cannot read the certificate")
-    cert = Certificate.__new__(Certificate)
-    Certificate.__init__(cert, None)
-    cert._reader = ffi.gc(out[0], lib.X509_free)
-    return cert
+    return Certificate._adopt_reader(out[0], up_ref=False)
 
 
 def load_certificates(pem_bundle: bytes | str) -> list[Certificate]:
