@@ -308,6 +308,47 @@ static int decrypt_failure(const p12_walk *walk)
     return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : wrong;
 }
 
+/* PKCS12_decrypt_skey(), deriving the key in tls_pbes2.c where that applies. */
+static PKCS8_PRIV_KEY_INFO *decrypt_key_bag(const p12_walk *walk, const PKCS12_SAFEBAG *bag)
+{
+    const X509_ALGOR *alg;
+    const ASN1_OCTET_STRING *data;
+    unsigned char *plain = NULL;
+    int plain_len = 0;
+    X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, &data);
+    int rc = tb_tls_pbes2_decrypt(alg, walk->password, data->data, data->length, &plain,
+                                  &plain_len);
+    if (rc == TB_TLS_PBES2_OTHER)
+        return PKCS12_decrypt_skey(bag, walk->password, -1);
+    if (rc != TB_OK)
+        return NULL;
+    const unsigned char *p = plain;
+    PKCS8_PRIV_KEY_INFO *p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, plain_len);
+    OPENSSL_clear_free(plain, (size_t)plain_len);
+    return p8;
+}
+
+/* PKCS12_unpack_p7encdata(), deriving the key in tls_pbes2.c where that applies. */
+static STACK_OF(PKCS12_SAFEBAG) *decrypt_safe(const p12_walk *walk, PKCS7 *safe)
+{
+    const PKCS7_ENC_CONTENT *content = safe->d.encrypted->enc_data;
+    unsigned char *plain = NULL;
+    int plain_len = 0;
+    int rc = content->enc_data == NULL ? TB_TLS_PBES2_OTHER
+             : tb_tls_pbes2_decrypt(content->algorithm, walk->password,
+                                    content->enc_data->data, content->enc_data->length,
+                                    &plain, &plain_len);
+    if (rc == TB_TLS_PBES2_OTHER)
+        return PKCS12_unpack_p7encdata(safe, walk->password, -1);
+    if (rc != TB_OK)
+        return NULL;
+    const unsigned char *p = plain;
+    STACK_OF(PKCS12_SAFEBAG) *bags = (STACK_OF(PKCS12_SAFEBAG) *)ASN1_item_d2i(
+        NULL, &p, plain_len, ASN1_ITEM_rptr(PKCS12_SAFEBAGS));
+    OPENSSL_clear_free(plain, (size_t)plain_len);
+    return bags;
+}
+
 static int walk_bags(p12_walk *walk, const STACK_OF(PKCS12_SAFEBAG) *bags, int depth)
 {
     int rc = TB_OK;
@@ -326,7 +367,7 @@ static int walk_bags(p12_walk *walk, const STACK_OF(PKCS12_SAFEBAG) *bags, int d
                 X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, NULL);
                 if (spend(&walk->budget, tb_tls_pbe_cost(alg)) != TB_OK)
                     return TB_TLS_E_TOO_COSTLY;
-                p8 = PKCS12_decrypt_skey(bag, walk->password, -1);
+                p8 = decrypt_key_bag(walk, bag);
                 if (p8 == NULL)
                     return decrypt_failure(walk);
                 walk->p12->key = tb_tls_p8_to_pkey(p8);
@@ -373,7 +414,7 @@ static int walk_safes(p12_walk *walk, PKCS12 *p12)
             if ((rc = spend(&walk->budget,
                             tb_tls_pbe_cost(safe->d.encrypted->enc_data->algorithm))) != TB_OK)
                 break;
-            bags = PKCS12_unpack_p7encdata(safe, walk->password, -1);
+            bags = decrypt_safe(walk, safe);
         } else {
             continue; /* public-key enveloped safes need a recipient key */
         }

@@ -8,8 +8,10 @@ from __future__ import annotations
 import re
 import subprocess
 
+import hypothesis
 import pytest
 from helpers.pki import PASSWORD, Pki
+from hypothesis import strategies as st
 
 import tightbind
 from tightbind import tls
@@ -606,3 +608,42 @@ def test_certificates_are_read_lazily_and_matched_without_key_ids(pki: Pki) -> N
     assert again.certificate == source.certificate
     assert again.ca_certificates == source.ca_certificates
     assert again.certificate._full is None
+
+
+# ------------------------------------------------------------------ PBES2 key derivation
+# tls_pbes2.c derives PBKDF2-HMAC-SHA-256 keys itself for AES-CBC files; OpenSSL writes
+# them (the openssl command, create_pkcs12), so every load here is the two derivations
+# agreeing.
+
+
+@pytest.mark.parametrize(("keypbe", "certpbe", "iterations"), [
+    ("AES-128-CBC", "AES-192-CBC", "1"), ("AES-192-CBC", "AES-256-CBC", "3"),
+    ("AES-256-CBC", "AES-128-CBC", "2049")])
+def test_aes_files_of_every_key_size(pki: Pki, keypbe: str, certpbe: str,
+                                     iterations: str) -> None:
+    data = pki.openssl("pkcs12", "-export", "-in", "ec_leaf.pem", "-inkey", "ec.key",
+                       "-certfile", "inter.pem", "-keypbe", keypbe, "-certpbe", certpbe,
+                       "-iter", iterations, "-passout", "pass:" + "long password " * 8)
+    loaded = tls.load_pkcs12(data, "long password " * 8)  # past one SHA-256 block
+    reference = tls.load_pkcs12(p12_bytes(pki, "empty"))
+    assert loaded.private_key == reference.private_key
+    assert loaded.certificate == reference.certificate
+    with pytest.raises(tls.WrongPassword):
+        tls.load_pkcs12(data, "long password " * 7)
+
+
+@hypothesis.settings(max_examples=25, deadline=None)
+@hypothesis.given(password=st.text(min_size=0, max_size=80).filter(lambda text: "\0" not in text),
+       iterations=st.integers(min_value=1, max_value=300))
+def test_pbes2_derivation_agrees_with_openssl(pki_source: tls.PKCS12, password: str,
+                                              iterations: int) -> None:
+    data = tls.create_pkcs12(pki_source.private_key, pki_source.certificate,
+                             pki_source.ca_certificates, password, iterations=iterations)
+    again = tls.load_pkcs12(data, password)
+    assert (again.private_key, again.certificate, again.ca_certificates) == \
+        (pki_source.private_key, pki_source.certificate, pki_source.ca_certificates)
+
+
+@pytest.fixture(scope="module")
+def pki_source(pki: Pki) -> tls.PKCS12:
+    return tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
