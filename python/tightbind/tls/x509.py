@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import importlib
 import operator
 import struct
 from collections.abc import Iterable
@@ -298,16 +299,9 @@ def require_cryptography(what: str) -> Any:
     try:
         from cryptography import x509
         from cryptography.hazmat.primitives import asymmetric, serialization
-        from cryptography.hazmat.primitives.asymmetric import (  # noqa: F401 (submodules)
-            dh,
-            dsa,
-            ec,
-            ed448,
-            ed25519,
-            rsa,
-            x448,
-            x25519,
-        )
+
+        for kind in ("dh", "dsa", "ec", "ed448", "ed25519", "rsa", "x448", "x25519"):
+            importlib.import_module(f"{asymmetric.__name__}.{kind}")
     except ImportError as exc:
         raise ModuleNotFoundError(f"{what} needs the cryptography package, which is not "
                                   f"installed (pip install cryptography): {exc}",
