@@ -217,6 +217,53 @@ static ASN1_OCTET_STRING *bag_key_id(const PKCS12_SAFEBAG *bag)
     return ASN1_OCTET_STRING_dup(attr->value.octet_string);
 }
 
+/*
+ * A bag's friendlyName as UTF-8 (NULL when it has none), read from the BMPString as
+ * UTF-16 (Windows and OpenSSL write characters past U+FFFF as surrogate pairs; a lone
+ * surrogate reads as U+FFFD).  Not PKCS12_get_friendlyname(): OpenSSL 3.0's conversion
+ * fails on a name whose last character takes three UTF-8 bytes ("中间" reads as none).
+ */
+static char *friendly_name(const PKCS12_SAFEBAG *bag)
+{
+    const ASN1_TYPE *attr = PKCS12_SAFEBAG_get0_attr(bag, NID_friendlyName);
+    if (attr == NULL || attr->type != V_ASN1_BMPSTRING)
+        return NULL;
+    const unsigned char *bmp = attr->value.bmpstring->data;
+    size_t units = (size_t)attr->value.bmpstring->length / 2;
+    char *text = OPENSSL_malloc(units * 3 + 1), *out = text; /* 3 bytes a unit at most */
+    if (text == NULL)
+        return NULL;
+    for (size_t i = 0; i < units; i++) {
+        unsigned long c = (unsigned long)bmp[2 * i] << 8 | bmp[2 * i + 1];
+        if (c >= 0xD800 && c < 0xDC00 && i + 1 < units) {
+            unsigned long low = (unsigned long)bmp[2 * i + 2] << 8 | bmp[2 * i + 3];
+            if (low >= 0xDC00 && low < 0xE000) {
+                c = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
+                i++;
+            }
+        }
+        if (c >= 0xD800 && c < 0xE000)
+            c = 0xFFFD;
+        if (c < 0x80) {
+            *out++ = (char)c;
+        } else if (c < 0x800) {
+            *out++ = (char)(0xC0 | c >> 6);
+            *out++ = (char)(0x80 | (c & 0x3F));
+        } else if (c < 0x10000) {
+            *out++ = (char)(0xE0 | c >> 12);
+            *out++ = (char)(0x80 | (c >> 6 & 0x3F));
+            *out++ = (char)(0x80 | (c & 0x3F));
+        } else { /* a pair: 4 bytes for 2 units */
+            *out++ = (char)(0xF0 | c >> 18);
+            *out++ = (char)(0x80 | (c >> 12 & 0x3F));
+            *out++ = (char)(0x80 | (c >> 6 & 0x3F));
+            *out++ = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    *out = '\0';
+    return text;
+}
+
 /* Step into the next DER element of [*p, *p + *len) if it has this tag and class, leaving
    *p, *len on its contents; 0 when it does not. */
 static int der_enter(const unsigned char **p, long *len, int tag, int xclass)
@@ -287,7 +334,7 @@ static int walk_push_cert(p12_walk *walk, const PKCS12_SAFEBAG *bag)
     if (cert == NULL)
         return TB_TLS_E_DECODE;
     p12->certs[p12->count] = cert;
-    p12->names[p12->count] = PKCS12_get_friendlyname((PKCS12_SAFEBAG *)bag);
+    p12->names[p12->count] = friendly_name(bag);
     walk->cert_ids[p12->count] = bag_key_id(bag);
     p12->count++;
     return TB_OK;
@@ -375,7 +422,7 @@ static int walk_bags(p12_walk *walk, const STACK_OF(PKCS12_SAFEBAG) *bags, int d
             }
             if (walk->p12->key == NULL)
                 return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_DECODE;
-            walk->p12->key_name = PKCS12_get_friendlyname((PKCS12_SAFEBAG *)bag);
+            walk->p12->key_name = friendly_name(bag);
             walk->key_id = bag_key_id(bag);
             break;
         case NID_certBag:
@@ -561,19 +608,47 @@ int tb_tls_p12_parse(const unsigned char *data, size_t len, const char *password
 
 /* ---------------------------------------------------------------- writing PKCS#12 */
 
-/* A friendlyName: UTF-8 text, else (bytes that are not UTF-8) one character a byte, as
-   PKCS12_create() writes every name. */
+/*
+ * A friendlyName: UTF-8 text as a UTF-16 BMPString (characters past U+FFFF as surrogate
+ * pairs, as Windows writes them and friendly_name() reads them), else (bytes that are not
+ * UTF-8) one character a byte, as PKCS12_create() writes every name.  Not
+ * PKCS12_add_friendlyname_utf8(): OpenSSL 3.0 refuses characters past U+FFFF there.
+ */
 static int add_friendly_name(PKCS12_SAFEBAG *bag, const char *name)
 {
     if (name == NULL)
         return 1;
-    ERR_set_mark();
-    if (PKCS12_add_friendlyname_utf8(bag, name, -1)) {
-        ERR_clear_last_mark();
-        return 1;
+    size_t len = strlen(name);
+    if (len > INT_MAX / 4)
+        return 0;
+    unsigned char *bmp = OPENSSL_malloc(len * 2 + 2);
+    size_t used = 0;
+    int ok;
+    if (bmp == NULL)
+        return 0;
+    for (size_t i = 0; i < len;) {
+        unsigned long c;
+        int n = UTF8_getc((const unsigned char *)name + i, (int)(len - i), &c);
+        if (n <= 0 || c > 0x10FFFF || (c >= 0xD800 && c < 0xE000)) {
+            used = (size_t)-1; /* not UTF-8 */
+            break;
+        }
+        i += (size_t)n;
+        if (c >= 0x10000) {
+            unsigned long high = 0xD800 + ((c - 0x10000) >> 10);
+            bmp[used++] = (unsigned char)(high >> 8);
+            bmp[used++] = (unsigned char)high;
+            c = 0xDC00 + ((c - 0x10000) & 0x3FF);
+        }
+        bmp[used++] = (unsigned char)(c >> 8);
+        bmp[used++] = (unsigned char)c;
     }
-    ERR_pop_to_mark();
-    return PKCS12_add_friendlyname_asc(bag, name, -1);
+    if (used == (size_t)-1)
+        ok = PKCS12_add_friendlyname_asc(bag, name, -1);
+    else
+        ok = PKCS12_add_friendlyname_uni(bag, bmp, (int)used);
+    OPENSSL_free(bmp);
+    return ok;
 }
 
 /* The PBE algorithms (OpenSSL nids) for the key bag and the certificate safe; a cipher's

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 import tightbind
 from tightbind import tls
-from tightbind.tls._native import password_forms
+from tightbind.tls import pkcs12 as tls_pkcs12
+from tightbind.tls._native import c_password, password_forms
 
 PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z ]+)-----\n.*?-----END \1-----\n", re.DOTALL)
 
@@ -391,13 +392,40 @@ def test_create_option_errors(pki: Pki, options: dict[str, object], error: type[
 
 
 def test_create_non_ascii_and_non_utf8_friendly_names(pki: Pki) -> None:
+    from cryptography.hazmat.primitives.serialization import pkcs12 as cpkcs12
+
     source = tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
     data = tls.create_pkcs12(source.private_key, source.certificate, source.ca_certificates,
-                             "pw", "клиент", ca_friendly_names=["中间 CA", b"caf\xe9"])
+                             "pw", "клиент", ca_friendly_names=["中间", b"caf\xe9"])
     again = tls.load_pkcs12(data, "pw")
     assert again.get_friendlyname() == "клиент".encode()
     # Bytes that are not UTF-8 are written one character a byte (Latin-1), as OpenSSL does.
-    assert [ca.friendly_name for ca in again.ca_certificates] == ["中间 CA", "café"]
+    assert [ca.friendly_name for ca in again.ca_certificates] == ["中间", "café"]
+    theirs = cpkcs12.load_pkcs12(data, b"pw")
+    assert [c.friendly_name for c in theirs.additional_certs] == ["中间".encode(), b"caf\xc3\xa9"]
+    # A friendlyName is a BMPString: nothing past U+FFFF, and valid Unicode only.
+    for name in ("key 🔑", "lone \ud800"):
+        with pytest.raises(tls.InvalidArgument, match=r"U\+1F511|not valid Unicode"):
+            tls.create_pkcs12(source.private_key, source.certificate, (), "pw", name)
+        with pytest.raises(tls.InvalidArgument):
+            tls.create_pkcs12(source.private_key, source.certificate, source.ca_certificates,
+                              "pw", ca_friendly_names=[name, None])
+
+
+def test_friendly_names_as_windows_and_openssl_write_them(pki: Pki) -> None:
+    # OpenSSL 3.0's own reader drops a name whose last character takes three UTF-8 bytes;
+    # tightbind reads the BMPString itself.
+    made = pki.openssl("pkcs12", "-export", "-in", "ec_leaf.pem", "-inkey", "ec.key",
+                       "-name", "中间", "-passout", "pass:pw")
+    assert tls.load_pkcs12(made, "pw").get_friendlyname() == "中间".encode()
+    # Characters past U+FFFF as UTF-16 surrogate pairs (as Windows writes them), through
+    # the C writer directly (create_pkcs12 refuses them: cryptography's reader does).
+    source = tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
+    options = tls_pkcs12.p12_options("aes-256-cbc", 1, "sha256", 1, parts=2,
+                                     empty_password=False)
+    data = tls_pkcs12.write_pkcs12(source.private_key, source.certificate,
+                                   "🔑 κλειδί".encode(), (), [], c_password("pw"), options)
+    assert tls.load_pkcs12(data, "pw").get_friendlyname() == "🔑 κλειδί".encode()
 
 
 # ------------------------------------------------------------------ non-ASCII passwords

@@ -380,16 +380,31 @@ def write_pkcs12(key: PKey | None, cert: Certificate | None, name: bytes | None,
     return result
 
 
-def name_bytes(value: str | bytes | None, what: str) -> bytes | None:
-    """A friendly name as UTF-8 bytes for C (None stays None); TypeError for other types,
-    ValueError for NUL bytes."""
+def name_bytes(value: str | bytes | None, what: str,
+               invalid: type[Exception] = InvalidArgument) -> bytes | None:
+    """A friendly name as bytes for C (None stays None): str as UTF-8; bytes as they are
+    (UTF-8 is written as text, other bytes one character a byte).  TypeError for other
+    types, ValueError for NUL bytes, ``invalid`` for characters past U+FFFF, which a
+    friendlyName (a BMPString) cannot hold."""
     if value is None:
         return None
-    raw = value.encode("utf-8") if isinstance(value, str) else value
+    try:
+        raw = value.encode("utf-8") if isinstance(value, str) else value
+    except UnicodeEncodeError as exc:
+        raise invalid(f"{what} is not valid Unicode ({exc.reason} at index {exc.start})"
+                      ) from None
     if not isinstance(raw, bytes):
         raise TypeError(f"{what} must be str, bytes or None, not {type(value).__name__}")
     if b"\0" in raw:
         raise ValueError(f"{what} must not contain NUL bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
+    wide = [char for char in text if ord(char) > 0xFFFF]
+    if wide:
+        raise invalid(f"{what} {text!r}: {wide[0]!r} (U+{ord(wide[0]):X}) is past U+FFFF, "
+                      "and a PKCS#12 friendlyName is a BMPString, which cannot hold it")
     return raw
 
 
@@ -398,7 +413,7 @@ def ca_name_list(names: Iterable[str | bytes | None], count: int,
     """``ca_friendly_names`` checked against the number of CA certificates."""
     if isinstance(names, (str, bytes)):
         raise TypeError("ca_friendly_names must be a sequence of names, one per CA certificate")
-    result = [name_bytes(name, "a CA friendly name") for name in names]
+    result = [name_bytes(name, "a CA friendly name", invalid) for name in names]
     if len(result) != count:
         raise invalid(f"ca_friendly_names has {len(result)} names for {count} CA certificates")
     return result

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from tightbind.tls import pkcs12 as tls_pkcs12
 from tightbind.tls import x509 as tls_x509
 from tightbind.tls._native import c_password, ffi, lib
-from tightbind.tls.crypto.errors import InvalidArgument, check, take_bytes, text_arg
+from tightbind.tls.crypto.errors import InvalidArgument, check, take_bytes
 from tightbind.tls.crypto.keys import PKey
 from tightbind.tls.crypto.x509 import X509
 
@@ -119,8 +119,7 @@ class PKCS12:
         key that does not match the certificate, nothing to write).
         """
         password = c_password(_passphrase_bytes(passphrase))
-        name = text_arg(self._friendlyname, "friendly name") \
-            if self._friendlyname is not None else None
+        name = tls_pkcs12.name_bytes(self._friendlyname, "friendly name", InvalidArgument)
         cas = self._cacerts or []
         rounds = _int(iter, "iter")
         mac_rounds = _int(maciter, "maciter")
