@@ -34,7 +34,11 @@ def test_to_dict_of_the_system_store_equals_cpython(tmp_path) -> None:  # type: 
     for index, cert in enumerate(certs):
         path = tmp_path / f"{index}.pem"
         path.write_text(cert.pem)
-        assert cert.to_dict() == ssl._ssl._test_decode_cert(str(path)), cert  # type: ignore[attr-defined]
+        expected = ssl._ssl._test_decode_cert(str(path))  # type: ignore[attr-defined]
+        assert cert.to_dict() == expected, cert
+        # The same through the reader parse (load_certificate), key fields included.
+        read = tls.load_certificate(tls.FILETYPE_PEM, cert.pem)
+        assert (read.to_dict(), read.public_key_info) == (expected, cert.public_key_info), cert
 
 
 def test_certificate_fields(pki: Pki) -> None:
