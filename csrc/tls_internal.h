@@ -59,13 +59,19 @@ X509 *tb_tls_cert_upgrade(X509 *cert);
    algorithm, else d2i_PUBKEY; NULL when it does not decode. */
 EVP_PKEY *tb_tls_spki_to_pkey(const unsigned char *der, size_t len);
 
-/* csrc/tls_pbes2.c: decrypt in (in_len bytes) encrypted as alg says with password (NULL:
+/* csrc/tls_kdf.c: decrypt in (in_len bytes) encrypted as alg says with password (NULL:
    empty) into *out (OPENSSL_clear_free it), *out_len bytes, when alg is PBES2 with
    PBKDF2-HMAC-SHA-256 and AES-CBC: TB_OK, TB_TLS_E_PASSWORD (the padding says the key is
    wrong), TB_E_NOMEM; TB_TLS_PBES2_OTHER for any other algorithm (OpenSSL's path then). */
 #define TB_TLS_PBES2_OTHER 1
 int tb_tls_pbes2_decrypt(const X509_ALGOR *alg, const char *password, const unsigned char *in,
                          int in_len, unsigned char **out, int *out_len);
+
+/* csrc/tls_kdf.c: PKCS12_verify_mac(p12, password, -1) for a SHA-256 MAC over content (the
+   authSafe's data octets; password NULL: none, "" the empty one): TB_OK with *verified 1
+   or 0, TB_E_NOMEM, or TB_TLS_PBES2_OTHER for any other MAC (OpenSSL's path then). */
+int tb_tls_p12_mac_sha256(const PKCS12 *p12, const unsigned char *content, size_t content_len,
+                          const char *password, int *verified);
 
 /* csrc/tls_pkcs12.c: the key-derivation work a PBE algorithm (PKCS#12 PBE, PBES1, PBES2
    with PBKDF2 or scrypt) asks for, in iterations; LONG_MAX when its parameters do not

@@ -355,7 +355,7 @@ static int decrypt_failure(const p12_walk *walk)
     return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : wrong;
 }
 
-/* PKCS12_decrypt_skey(), deriving the key in tls_pbes2.c where that applies. */
+/* PKCS12_decrypt_skey(), deriving the key in tls_kdf.c where that applies. */
 static PKCS8_PRIV_KEY_INFO *decrypt_key_bag(const p12_walk *walk, const PKCS12_SAFEBAG *bag)
 {
     const X509_ALGOR *alg;
@@ -375,7 +375,7 @@ static PKCS8_PRIV_KEY_INFO *decrypt_key_bag(const p12_walk *walk, const PKCS12_S
     return p8;
 }
 
-/* PKCS12_unpack_p7encdata(), deriving the key in tls_pbes2.c where that applies. */
+/* PKCS12_unpack_p7encdata(), deriving the key in tls_kdf.c where that applies. */
 static STACK_OF(PKCS12_SAFEBAG) *decrypt_safe(const p12_walk *walk, PKCS7 *safe)
 {
     const PKCS7_ENC_CONTENT *content = safe->d.encrypted->enc_data;
@@ -514,8 +514,59 @@ static int mac_failure(void)
     return TB_TLS_E_PASSWORD;
 }
 
+/*
+ * The authSafe's data octets in the file's DER, for the MAC: PFX ::= SEQUENCE { version,
+ * authSafe ContentInfo ::= SEQUENCE { contentType id-data, [0] EXPLICIT OCTET STRING },
+ * macData }.  0 for anything laid out otherwise (BER's constructed strings, signed
+ * authSafes): OpenSSL's own MAC check then.
+ */
+static int authsafe_data(const unsigned char *der, size_t der_len, const unsigned char **data,
+                         size_t *data_len)
+{
+    static const unsigned char id_data[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
+                                            0x0d, 0x01, 0x07, 0x01};
+    const unsigned char *p = der;
+    long len = (long)der_len, inner;
+    int tag, xclass;
+    if (!der_enter(&p, &len, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL))
+        return 0;
+    const unsigned char *version = p;
+    if ((ASN1_get_object(&p, &inner, &tag, &xclass, len) & 0x80) || tag != V_ASN1_INTEGER)
+        return 0;
+    p += inner;
+    len -= (long)(p - version);
+    if (!der_enter(&p, &len, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL) ||
+        len < (long)sizeof(id_data) || memcmp(p, id_data, sizeof(id_data)) != 0)
+        return 0;
+    p += sizeof(id_data);
+    len -= (long)sizeof(id_data);
+    if (!der_enter(&p, &len, 0, V_ASN1_CONTEXT_SPECIFIC))
+        return 0;
+    int ret = ASN1_get_object(&p, &inner, &tag, &xclass, len);
+    if ((ret & 0x80) || (ret & V_ASN1_CONSTRUCTED) || tag != V_ASN1_OCTET_STRING ||
+        xclass != V_ASN1_UNIVERSAL)
+        return 0;
+    *data = p;
+    *data_len = (size_t)inner;
+    return 1;
+}
+
+/* PKCS12_verify_mac(), the SHA-256 case in tls_kdf.c. */
+static int mac_verifies(PKCS12 *p12, const unsigned char *der, size_t der_len,
+                        const char *password)
+{
+    const unsigned char *content;
+    size_t content_len;
+    int verified = 0;
+    if (authsafe_data(der, der_len, &content, &content_len) &&
+        tb_tls_p12_mac_sha256(p12, content, content_len, password, &verified) == TB_OK)
+        return verified;
+    return PKCS12_verify_mac(p12, password, password == NULL ? 0 : -1);
+}
+
 /* Check the MAC and settle which empty password (NULL or "") the file was made with. */
-static int check_mac(PKCS12 *p12, const char **password, long *budget)
+static int check_mac(PKCS12 *p12, const unsigned char *der, size_t der_len,
+                     const char **password, long *budget)
 {
     const ASN1_INTEGER *iterations = NULL;
     PKCS12_get0_mac(NULL, NULL, NULL, &iterations, p12);
@@ -525,14 +576,14 @@ static int check_mac(PKCS12 *p12, const char **password, long *budget)
                                                                  : cost) != TB_OK)
         return TB_TLS_E_TOO_COSTLY;
     if (*password == NULL || **password == '\0') {
-        if (PKCS12_verify_mac(p12, NULL, 0)) {
+        if (mac_verifies(p12, der, der_len, NULL)) {
             *password = NULL;
-        } else if (PKCS12_verify_mac(p12, "", 0)) {
+        } else if (mac_verifies(p12, der, der_len, "")) {
             *password = "";
         } else {
             return mac_failure();
         }
-    } else if (!PKCS12_verify_mac(p12, *password, -1)) {
+    } else if (!mac_verifies(p12, der, der_len, *password)) {
         return mac_failure();
     }
     ERR_clear_error(); /* a failed first try of the empty password is not an error */
@@ -559,7 +610,7 @@ static int p12_parse_once(const unsigned char *data, size_t len, const char *pas
         if (password != NULL && *password == '\0')
             password = NULL;
     } else {
-        rc = check_mac(p12, &password, &walk.budget);
+        rc = check_mac(p12, data, len, &password, &walk.budget);
     }
     if (rc != TB_OK) {
         PKCS12_free(p12);

@@ -639,7 +639,7 @@ def test_certificates_are_read_lazily_and_matched_without_key_ids(pki: Pki) -> N
 
 
 # ------------------------------------------------------------------ PBES2 key derivation
-# tls_pbes2.c derives PBKDF2-HMAC-SHA-256 keys itself for AES-CBC files; OpenSSL writes
+# tls_kdf.c derives PBKDF2-HMAC-SHA-256 keys itself for AES-CBC files; OpenSSL writes
 # them (the openssl command, create_pkcs12), so every load here is the two derivations
 # agreeing.
 
