@@ -1,6 +1,6 @@
 """PKCS#12 files and private keys: :class:`PKCS12`, :class:`PKey`, :func:`load_pkcs12`,
 :func:`create_pkcs12`, :func:`load_privatekey` and :func:`dump_privatekey`
-(C: ``csrc/tls_pkcs12.c``)."""
+(C: ``csrc/tls_pkcs12.c``; the SHA-256 key derivations in ``csrc/tls_kdf.c``)."""
 
 from __future__ import annotations
 

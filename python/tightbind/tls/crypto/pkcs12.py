@@ -1,6 +1,6 @@
 """PKCS#12 files the way pyOpenSSL's ``OpenSSL.crypto`` read and wrote them:
-:class:`PKCS12` and :func:`load_pkcs12` (C: ``csrc/tls_pkcs12.c`` to read,
-``csrc/tls_crypto_keys.c`` to write).
+:class:`PKCS12` and :func:`load_pkcs12` (C: ``csrc/tls_pkcs12.c``, which reads and
+writes them for :mod:`tightbind.tls.pkcs12` too).
 
 Passphrases are bytes; str still works with pyOpenSSL's DeprecationWarning ("str for
 passphrase is no longer accepted, use bytes").
