@@ -65,10 +65,23 @@ int tb_tls_legacy_loaded(void)
     return loaded;
 }
 
+unsigned long tb_tls_next_error(const char **lib, const char **reason, const char **data)
+{
+    const char *file, *func;
+    int line, flags;
+    unsigned long code = ERR_get_error_all(&file, &line, &func, data, &flags);
+    if (code == 0)
+        return 0;
+    *lib = ERR_lib_error_string(code);
+    *reason = ERR_reason_error_string(code);
+    if (!(flags & ERR_TXT_STRING) || *data == NULL)
+        *data = "";
+    return code;
+}
+
 size_t tb_tls_drain_errors(char *out, size_t cap, unsigned long *first_code)
 {
-    const char *file, *func, *data;
-    int line, flags;
+    const char *lib, *reason, *data;
     unsigned long code;
     size_t count = 0, used = 0;
 
@@ -76,19 +89,15 @@ size_t tb_tls_drain_errors(char *out, size_t cap, unsigned long *first_code)
         out[0] = '\0';
     if (first_code != NULL)
         *first_code = 0;
-    while ((code = ERR_get_error_all(&file, &line, &func, &data, &flags)) != 0) {
+    while ((code = tb_tls_next_error(&lib, &reason, &data)) != 0) {
         char entry[768];
-        const char *lib = ERR_lib_error_string(code);
-        const char *reason = ERR_reason_error_string(code);
         char reason_buf[32];
         if (reason == NULL) {
             snprintf(reason_buf, sizeof(reason_buf), "error %#lx", code);
             reason = reason_buf;
         }
         int n = snprintf(entry, sizeof(entry), "%s%s%s%s%s%s", lib ? lib : "", lib ? ": " : "",
-                         reason, (flags & ERR_TXT_STRING) && data && *data ? " (" : "",
-                         (flags & ERR_TXT_STRING) && data ? data : "",
-                         (flags & ERR_TXT_STRING) && data && *data ? ")" : "");
+                         reason, *data ? " (" : "", data, *data ? ")" : "");
         if (n < 0)
             continue;
         if (count == 0 && first_code != NULL)

@@ -92,6 +92,7 @@
 
 /* tb_tls_p12_parse() flags */
 #define TB_TLS_P12_ALLOW_NO_MAC 1
+#define TB_TLS_P12_READER_CERTS 2 /* certificates as tb_tls_cert_read() parses them */
 
 /*
  * One decoded field.  Strings are byte ranges (offset, length) into tb_tls_cert_info.strings
@@ -158,6 +159,10 @@ void tb_tls_x509_list_free(tb_tls_x509_list *list);
 int tb_tls_cert_decode(X509 *cert, tb_tls_cert_info **out);
 void tb_tls_cert_info_free(tb_tls_cert_info *info);
 int tb_tls_cert_load(const unsigned char *data, size_t len, int pem, X509 **out);
+/* A certificate for reading (decode, dump) parsed without decoding its key, several times
+   faster on OpenSSL 3.0; tb_tls_cert_full() gives the certificate anything else needs. */
+int tb_tls_cert_read(const unsigned char *data, size_t len, int pem, X509 **out);
+int tb_tls_cert_full(X509 *cert, X509 **out);
 int tb_tls_cert_dump(X509 *cert, int pem, tb_tls_buf **out);
 int tb_tls_pem_read_certs(const unsigned char *data, size_t len, tb_tls_x509_list **out);
 int tb_tls_p7_certs(const unsigned char *data, size_t len, tb_tls_x509_list **out);
@@ -172,8 +177,17 @@ int tb_tls_pkey_public_pem(EVP_PKEY *key, tb_tls_buf **out);
 int tb_tls_p12_parse(const unsigned char *data, size_t len, const char *password, int flags,
                      tb_tls_p12 **out);
 void tb_tls_p12_free(tb_tls_p12 *p12);
-int tb_tls_p12_create(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
-                      const char *password, const char *name, int legacy, tb_tls_buf **out);
+/* tb_tls_p12_write() writes key and certificates (each may be NULL, not all) with
+   friendlyNames (UTF-8; NULL: none) encrypted as `encryption` says with `iterations`
+   rounds of key derivation, and a MAC with the digest named mac_digest ("sha256";
+   NULL: no MAC) of mac_iterations rounds. */
+#define TB_TLS_P12_AES_256_CBC 0 /* PBES2: PBKDF2-HMAC-SHA256, AES-256-CBC (OpenSSL 3's) */
+#define TB_TLS_P12_3DES 1        /* pbeWithSHA1And3-KeyTripleDES-CBC, key and certificates */
+#define TB_TLS_P12_RC2_40 2      /* the key 3DES, certificates pbeWithSHA1And40BitRC2-CBC */
+int tb_tls_p12_write(EVP_PKEY *key, X509 *cert, const char *name, X509 **cas,
+                     const char **ca_names, size_t ca_count, const char *password,
+                     int encryption, int iterations, const char *mac_digest,
+                     int mac_iterations, tb_tls_buf **out);
 
 /*
  * csrc/tls_verify.c: trust and offline verification.  A context trusts cafile/capath
@@ -214,7 +228,7 @@ int tb_tls_conn_stapled_ocsp(SSL *ssl, tb_tls_buf **out); /* TB_TLS_ABSENT: none
 #define TB_TLS_TIME_NOT_AFTER 1
 
 /* csrc/tls_crypto_keys.c: the error queue as "lib US reason US data RS" records (returns
-   how many errors it took off), keys, PKCS#12 export. */
+   how many errors it took off), keys. */
 size_t tb_tls_drain_error_fields(char *out, size_t cap);
 int tb_tls_key_read(const unsigned char *data, size_t len, int pem, int public_only,
                     const unsigned char *password, size_t password_len, EVP_PKEY **out);
@@ -224,9 +238,6 @@ int tb_tls_key_write(EVP_PKEY *key, int format, int public_only, EVP_CIPHER *cip
 int tb_tls_key_generate(int type, int bits, EVP_PKEY **out);
 int tb_tls_key_check(EVP_PKEY *key);
 int tb_tls_curve_names(tb_tls_buf **out); /* built-in curves' short names, one a line */
-int tb_tls_p12_export(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
-                      const char *password, const char *name, int iterations,
-                      int mac_iterations, tb_tls_buf **out);
 
 /* csrc/tls_crypto_x509.c: names (edited in place), certificate fields, extensions. */
 int tb_tls_nid(const char *name);

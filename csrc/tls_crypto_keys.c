@@ -2,8 +2,7 @@
  * tls_crypto_keys.c: keys and PKCS#12 writing for tightbind/tls/crypto (the stand-in for
  * pyOpenSSL's OpenSSL.crypto): the error queue as (lib, reason, data) fields, private and
  * public keys read and written with passwords of any bytes (NUL included), key
- * generation and checks, and PKCS#12 files written the way pyOpenSSL's PKCS12.export()
- * wrote them.
+ * generation and checks.  (PKCS12.export() writes with tb_tls_p12_write, tls_pkcs12.c.)
  *
  * OpenSSL 3.0 builds a decoder chain from every provider's algorithms each time a key is
  * decoded (OSSL_DECODER_CTX_new_for_pkey: about 120 us, most of it lock traffic), and
@@ -25,23 +24,18 @@
 
 size_t tb_tls_drain_error_fields(char *out, size_t cap)
 {
-    const char *file, *func, *data;
-    int line, flags;
-    unsigned long code;
+    const char *lib, *reason, *data;
     size_t count = 0, used = 0;
 
     if (cap > 0)
         out[0] = '\0';
-    while ((code = ERR_get_error_all(&file, &line, &func, &data, &flags)) != 0) {
-        const char *lib = ERR_lib_error_string(code);
-        const char *reason = ERR_reason_error_string(code);
-        const char *text = (flags & ERR_TXT_STRING) && data != NULL ? data : "";
+    while (tb_tls_next_error(&lib, &reason, &data) != 0) {
         count++;
         if (cap == 0 || used + 1 >= cap)
             continue;
         /* lib US reason US data RS: separators no OpenSSL string contains. */
         int n = snprintf(out + used, cap - used, "%s\x1f%s\x1f%s\x1e", lib ? lib : "",
-                         reason ? reason : "", text);
+                         reason ? reason : "", data);
         if (n > 0 && (size_t)n < cap - used)
             used += (size_t)n;
         else
@@ -141,8 +135,7 @@ EVP_PKEY *tb_tls_p8_to_pkey(const PKCS8_PRIV_KEY_INFO *p8)
     return key != NULL ? key : EVP_PKCS82PKEY(p8);
 }
 
-/* A SubjectPublicKeyInfo: the cached decoder for its algorithm, else d2i_PUBKEY. */
-static EVP_PKEY *spki_to_pkey(const unsigned char *der, size_t len)
+EVP_PKEY *tb_tls_spki_to_pkey(const unsigned char *der, size_t len)
 {
     const unsigned char *p = der;
     long inner_len;
@@ -291,11 +284,11 @@ static int read_public(const unsigned char *data, size_t len, int pem, EVP_PKEY 
         if (bio == NULL)
             return TB_E_NOMEM;
         if (PEM_bytes_read_bio(&der, &der_len, NULL, PEM_STRING_PUBLIC, bio, NULL, NULL))
-            key = spki_to_pkey(der, (size_t)der_len);
+            key = tb_tls_spki_to_pkey(der, (size_t)der_len);
         OPENSSL_free(der);
         BIO_free(bio);
     } else {
-        key = spki_to_pkey(data, len);
+        key = tb_tls_spki_to_pkey(data, len);
     }
     if (key == NULL)
         return TB_TLS_E_DECODE;
@@ -472,50 +465,5 @@ int tb_tls_curve_names(tb_tls_buf **out)
 done:
     BIO_free(bio);
     OPENSSL_free(curves);
-    return rc;
-}
-
-/* ---------------------------------------------------------------- PKCS#12 export */
-
-int tb_tls_p12_export(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
-                      const char *password, const char *name, int iterations,
-                      int mac_iterations, tb_tls_buf **out)
-{
-    ERR_clear_error();
-    STACK_OF(X509) *ca = NULL;
-    PKCS12 *p12 = NULL;
-    BIO *bio = NULL;
-    int rc = tb_tls_init();
-
-    if (rc != TB_OK)
-        return rc;
-    if (ca_count > 0) {
-        if ((ca = sk_X509_new_reserve(NULL, ca_count > INT_MAX ? INT_MAX : (int)ca_count)) == NULL)
-            return TB_E_NOMEM;
-        for (size_t i = 0; i < ca_count; i++) {
-            if (!sk_X509_push(ca, cas[i])) {
-                sk_X509_free(ca);
-                return TB_E_NOMEM;
-            }
-        }
-    }
-    /* What pyOpenSSL asked for: 3DES for the key and the certificates, OpenSSL's default
-       MAC (HMAC-SHA-256 in OpenSSL 3; mac_iterations -1: none), so that files match
-       what it wrote on OpenSSL 3 byte for byte in structure. */
-    p12 = PKCS12_create(password, name, key, cert, ca, NID_pbe_WithSHA1And3_Key_TripleDES_CBC,
-                        NID_pbe_WithSHA1And3_Key_TripleDES_CBC, iterations, mac_iterations, 0);
-    if (p12 == NULL) {
-        rc = tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_OPENSSL;
-        goto done;
-    }
-    if ((bio = BIO_new(BIO_s_mem())) == NULL) {
-        rc = TB_E_NOMEM;
-        goto done;
-    }
-    rc = i2d_PKCS12_bio(bio, p12) ? tb_tls_buf_from_bio(bio, out) : TB_TLS_E_OPENSSL;
-done:
-    BIO_free(bio);
-    PKCS12_free(p12);
-    sk_X509_free(ca);
     return rc;
 }

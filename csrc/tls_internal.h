@@ -13,6 +13,10 @@
 int tb_tls_load_legacy(void);
 int tb_tls_legacy_loaded(void);
 
+/* Take the oldest error off the queue: its code (0 when the queue is empty), OpenSSL's
+   library and reason strings (NULL when it has none) and its data text ("" when none). */
+unsigned long tb_tls_next_error(const char **lib, const char **reason, const char **data);
+
 /* True when the error queue says an algorithm is missing from every loaded provider. */
 int tb_tls_queue_is_unsupported(void);
 
@@ -45,6 +49,29 @@ int tb_tls_password_cb(char *buf, int size, int rwflag, void *u);
 /* csrc/tls_crypto_keys.c: a PKCS#8 key through a decoder built once per key type (OpenSSL
    3.0 builds one per call otherwise); falls back to EVP_PKCS82PKEY. */
 EVP_PKEY *tb_tls_p8_to_pkey(const PKCS8_PRIV_KEY_INFO *p8);
+
+/* csrc/tls_x509.c: a certificate from DER, for reading (reader: see tb_tls_cert_read) or
+   for everything; and a reader certificate parsed again for everything.  NULL on failure. */
+X509 *tb_tls_cert_d2i(const unsigned char *der, long len, int reader);
+X509 *tb_tls_cert_upgrade(X509 *cert);
+
+/* csrc/tls_crypto_keys.c: a SubjectPublicKeyInfo (DER) through the cached decoder for its
+   algorithm, else d2i_PUBKEY; NULL when it does not decode. */
+EVP_PKEY *tb_tls_spki_to_pkey(const unsigned char *der, size_t len);
+
+/* csrc/tls_kdf.c: decrypt in (in_len bytes) encrypted as alg says with password (NULL:
+   empty) into *out (OPENSSL_clear_free it), *out_len bytes, when alg is PBES2 with
+   PBKDF2-HMAC-SHA-256 and AES-CBC: TB_OK, TB_TLS_E_PASSWORD (the padding says the key is
+   wrong), TB_E_NOMEM; TB_TLS_PBES2_OTHER for any other algorithm (OpenSSL's path then). */
+#define TB_TLS_PBES2_OTHER 1
+int tb_tls_pbes2_decrypt(const X509_ALGOR *alg, const char *password, const unsigned char *in,
+                         int in_len, unsigned char **out, int *out_len);
+
+/* csrc/tls_kdf.c: PKCS12_verify_mac(p12, password, -1) for a SHA-256 MAC over content (the
+   authSafe's data octets; password NULL: none, "" the empty one): TB_OK with *verified 1
+   or 0, TB_E_NOMEM, or TB_TLS_PBES2_OTHER for any other MAC (OpenSSL's path then). */
+int tb_tls_p12_mac_sha256(const PKCS12 *p12, const unsigned char *content, size_t content_len,
+                          const char *password, int *verified);
 
 /* csrc/tls_pkcs12.c: the key-derivation work a PBE algorithm (PKCS#12 PBE, PBES1, PBES2
    with PBKDF2 or scrypt) asks for, in iterations; LONG_MAX when its parameters do not

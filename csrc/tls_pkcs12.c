@@ -190,6 +190,7 @@ typedef struct {
     ASN1_OCTET_STRING *key_id;
     const char *password;
     int has_mac;
+    int reader_certs; /* TB_TLS_P12_READER_CERTS */
     long budget; /* key-derivation iterations left (TB_TLS_MAX_ITERATIONS at the start) */
 } p12_walk;
 
@@ -216,6 +217,101 @@ static ASN1_OCTET_STRING *bag_key_id(const PKCS12_SAFEBAG *bag)
     return ASN1_OCTET_STRING_dup(attr->value.octet_string);
 }
 
+/*
+ * A bag's friendlyName as UTF-8 (NULL when it has none), read from the BMPString as
+ * UTF-16 (Windows and OpenSSL write characters past U+FFFF as surrogate pairs; a lone
+ * surrogate reads as U+FFFD).  Not PKCS12_get_friendlyname(): OpenSSL 3.0's conversion
+ * fails on a name whose last character takes three UTF-8 bytes ("中间" reads as none).
+ */
+static char *friendly_name(const PKCS12_SAFEBAG *bag)
+{
+    const ASN1_TYPE *attr = PKCS12_SAFEBAG_get0_attr(bag, NID_friendlyName);
+    if (attr == NULL || attr->type != V_ASN1_BMPSTRING)
+        return NULL;
+    const unsigned char *bmp = attr->value.bmpstring->data;
+    size_t units = (size_t)attr->value.bmpstring->length / 2;
+    char *text = OPENSSL_malloc(units * 3 + 1), *out = text; /* 3 bytes a unit at most */
+    if (text == NULL)
+        return NULL;
+    for (size_t i = 0; i < units; i++) {
+        unsigned long c = (unsigned long)bmp[2 * i] << 8 | bmp[2 * i + 1];
+        if (c >= 0xD800 && c < 0xDC00 && i + 1 < units) {
+            unsigned long low = (unsigned long)bmp[2 * i + 2] << 8 | bmp[2 * i + 3];
+            if (low >= 0xDC00 && low < 0xE000) {
+                c = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
+                i++;
+            }
+        }
+        if (c >= 0xD800 && c < 0xE000)
+            c = 0xFFFD;
+        if (c < 0x80) {
+            *out++ = (char)c;
+        } else if (c < 0x800) {
+            *out++ = (char)(0xC0 | c >> 6);
+            *out++ = (char)(0x80 | (c & 0x3F));
+        } else if (c < 0x10000) {
+            *out++ = (char)(0xE0 | c >> 12);
+            *out++ = (char)(0x80 | (c >> 6 & 0x3F));
+            *out++ = (char)(0x80 | (c & 0x3F));
+        } else { /* a pair: 4 bytes for 2 units */
+            *out++ = (char)(0xF0 | c >> 18);
+            *out++ = (char)(0x80 | (c >> 12 & 0x3F));
+            *out++ = (char)(0x80 | (c >> 6 & 0x3F));
+            *out++ = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    *out = '\0';
+    return text;
+}
+
+/* Step into the next DER element of [*p, *p + *len) if it has this tag and class, leaving
+   *p, *len on its contents; 0 when it does not. */
+static int der_enter(const unsigned char **p, long *len, int tag, int xclass)
+{
+    long inner;
+    int got_tag, got_class;
+    int ret = ASN1_get_object(p, &inner, &got_tag, &got_class, *len);
+    if ((ret & 0x80) || ret == 0x21 || got_tag != tag || got_class != xclass)
+        return 0;
+    *len = inner;
+    return 1;
+}
+
+/* Skip the next DER element (an OBJECT IDENTIFIER); 0 when it is something else. */
+static int der_skip_oid(const unsigned char **p, long *len)
+{
+    const unsigned char *start = *p;
+    long rest = *len;
+    if (!der_enter(p, len, V_ASN1_OBJECT, V_ASN1_UNIVERSAL))
+        return 0;
+    *p += *len;
+    *len = rest - (long)(*p - start);
+    return 1;
+}
+
+/*
+ * The certificate of a certBag as tb_tls_cert_read() parses it (PKCS12_SAFEBAG_get1_cert
+ * has no library-context argument before OpenSSL 3.2): the bag's DER is walked to the
+ * certificate, SafeBag ::= SEQUENCE { bagId, [0] EXPLICIT CertBag, attributes },
+ * CertBag ::= SEQUENCE { certId, [0] EXPLICIT OCTET STRING (the certificate) }.
+ */
+static X509 *bag_reader_cert(const PKCS12_SAFEBAG *bag)
+{
+    unsigned char *der = NULL;
+    int der_len = i2d_PKCS12_SAFEBAG(bag, &der);
+    const unsigned char *p = der;
+    long len = der_len;
+    X509 *cert = NULL;
+    if (der_len > 0 && der_enter(&p, &len, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL) &&
+        der_skip_oid(&p, &len) && der_enter(&p, &len, 0, V_ASN1_CONTEXT_SPECIFIC) &&
+        der_enter(&p, &len, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL) && der_skip_oid(&p, &len) &&
+        der_enter(&p, &len, 0, V_ASN1_CONTEXT_SPECIFIC) &&
+        der_enter(&p, &len, V_ASN1_OCTET_STRING, V_ASN1_UNIVERSAL))
+        cert = tb_tls_cert_d2i(p, len, 1);
+    OPENSSL_free(der);
+    return cert;
+}
+
 static int walk_push_cert(p12_walk *walk, const PKCS12_SAFEBAG *bag)
 {
     tb_tls_p12 *p12 = walk->p12;
@@ -234,11 +330,11 @@ static int walk_push_cert(p12_walk *walk, const PKCS12_SAFEBAG *bag)
             return TB_E_NOMEM;
         walk->cap = cap;
     }
-    X509 *cert = PKCS12_SAFEBAG_get1_cert(bag);
+    X509 *cert = walk->reader_certs ? bag_reader_cert(bag) : PKCS12_SAFEBAG_get1_cert(bag);
     if (cert == NULL)
         return TB_TLS_E_DECODE;
     p12->certs[p12->count] = cert;
-    p12->names[p12->count] = PKCS12_get_friendlyname((PKCS12_SAFEBAG *)bag);
+    p12->names[p12->count] = friendly_name(bag);
     walk->cert_ids[p12->count] = bag_key_id(bag);
     p12->count++;
     return TB_OK;
@@ -259,6 +355,47 @@ static int decrypt_failure(const p12_walk *walk)
     return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : wrong;
 }
 
+/* PKCS12_decrypt_skey(), deriving the key in tls_kdf.c where that applies. */
+static PKCS8_PRIV_KEY_INFO *decrypt_key_bag(const p12_walk *walk, const PKCS12_SAFEBAG *bag)
+{
+    const X509_ALGOR *alg;
+    const ASN1_OCTET_STRING *data;
+    unsigned char *plain = NULL;
+    int plain_len = 0;
+    X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, &data);
+    int rc = tb_tls_pbes2_decrypt(alg, walk->password, data->data, data->length, &plain,
+                                  &plain_len);
+    if (rc == TB_TLS_PBES2_OTHER)
+        return PKCS12_decrypt_skey(bag, walk->password, -1);
+    if (rc != TB_OK)
+        return NULL;
+    const unsigned char *p = plain;
+    PKCS8_PRIV_KEY_INFO *p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, plain_len);
+    OPENSSL_clear_free(plain, (size_t)plain_len);
+    return p8;
+}
+
+/* PKCS12_unpack_p7encdata(), deriving the key in tls_kdf.c where that applies. */
+static STACK_OF(PKCS12_SAFEBAG) *decrypt_safe(const p12_walk *walk, PKCS7 *safe)
+{
+    const PKCS7_ENC_CONTENT *content = safe->d.encrypted->enc_data;
+    unsigned char *plain = NULL;
+    int plain_len = 0;
+    int rc = content->enc_data == NULL ? TB_TLS_PBES2_OTHER
+             : tb_tls_pbes2_decrypt(content->algorithm, walk->password,
+                                    content->enc_data->data, content->enc_data->length,
+                                    &plain, &plain_len);
+    if (rc == TB_TLS_PBES2_OTHER)
+        return PKCS12_unpack_p7encdata(safe, walk->password, -1);
+    if (rc != TB_OK)
+        return NULL;
+    const unsigned char *p = plain;
+    STACK_OF(PKCS12_SAFEBAG) *bags = (STACK_OF(PKCS12_SAFEBAG) *)ASN1_item_d2i(
+        NULL, &p, plain_len, ASN1_ITEM_rptr(PKCS12_SAFEBAGS));
+    OPENSSL_clear_free(plain, (size_t)plain_len);
+    return bags;
+}
+
 static int walk_bags(p12_walk *walk, const STACK_OF(PKCS12_SAFEBAG) *bags, int depth)
 {
     int rc = TB_OK;
@@ -277,7 +414,7 @@ static int walk_bags(p12_walk *walk, const STACK_OF(PKCS12_SAFEBAG) *bags, int d
                 X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, NULL);
                 if (spend(&walk->budget, tb_tls_pbe_cost(alg)) != TB_OK)
                     return TB_TLS_E_TOO_COSTLY;
-                p8 = PKCS12_decrypt_skey(bag, walk->password, -1);
+                p8 = decrypt_key_bag(walk, bag);
                 if (p8 == NULL)
                     return decrypt_failure(walk);
                 walk->p12->key = tb_tls_p8_to_pkey(p8);
@@ -285,7 +422,7 @@ static int walk_bags(p12_walk *walk, const STACK_OF(PKCS12_SAFEBAG) *bags, int d
             }
             if (walk->p12->key == NULL)
                 return tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_DECODE;
-            walk->p12->key_name = PKCS12_get_friendlyname((PKCS12_SAFEBAG *)bag);
+            walk->p12->key_name = friendly_name(bag);
             walk->key_id = bag_key_id(bag);
             break;
         case NID_certBag:
@@ -324,7 +461,7 @@ static int walk_safes(p12_walk *walk, PKCS12 *p12)
             if ((rc = spend(&walk->budget,
                             tb_tls_pbe_cost(safe->d.encrypted->enc_data->algorithm))) != TB_OK)
                 break;
-            bags = PKCS12_unpack_p7encdata(safe, walk->password, -1);
+            bags = decrypt_safe(walk, safe);
         } else {
             continue; /* public-key enveloped safes need a recipient key */
         }
@@ -355,7 +492,10 @@ static void match_key(p12_walk *walk)
     }
     for (size_t i = 0; i < p12->count; i++) {
         ERR_set_mark();
-        int match = X509_check_private_key(p12->certs[i], p12->key);
+        X509 *full = walk->reader_certs ? tb_tls_cert_upgrade(p12->certs[i]) : p12->certs[i];
+        int match = full != NULL && X509_check_private_key(full, p12->key);
+        if (full != p12->certs[i])
+            X509_free(full);
         ERR_pop_to_mark();
         if (match == 1) {
             p12->main_index = (long)i;
@@ -374,8 +514,59 @@ static int mac_failure(void)
     return TB_TLS_E_PASSWORD;
 }
 
+/*
+ * The authSafe's data octets in the file's DER, for the MAC: PFX ::= SEQUENCE { version,
+ * authSafe ContentInfo ::= SEQUENCE { contentType id-data, [0] EXPLICIT OCTET STRING },
+ * macData }.  0 for anything laid out otherwise (BER's constructed strings, signed
+ * authSafes): OpenSSL's own MAC check then.
+ */
+static int authsafe_data(const unsigned char *der, size_t der_len, const unsigned char **data,
+                         size_t *data_len)
+{
+    static const unsigned char id_data[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
+                                            0x0d, 0x01, 0x07, 0x01};
+    const unsigned char *p = der;
+    long len = (long)der_len, inner;
+    int tag, xclass;
+    if (!der_enter(&p, &len, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL))
+        return 0;
+    const unsigned char *version = p;
+    if ((ASN1_get_object(&p, &inner, &tag, &xclass, len) & 0x80) || tag != V_ASN1_INTEGER)
+        return 0;
+    p += inner;
+    len -= (long)(p - version);
+    if (!der_enter(&p, &len, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL) ||
+        len < (long)sizeof(id_data) || memcmp(p, id_data, sizeof(id_data)) != 0)
+        return 0;
+    p += sizeof(id_data);
+    len -= (long)sizeof(id_data);
+    if (!der_enter(&p, &len, 0, V_ASN1_CONTEXT_SPECIFIC))
+        return 0;
+    int ret = ASN1_get_object(&p, &inner, &tag, &xclass, len);
+    if ((ret & 0x80) || (ret & V_ASN1_CONSTRUCTED) || tag != V_ASN1_OCTET_STRING ||
+        xclass != V_ASN1_UNIVERSAL)
+        return 0;
+    *data = p;
+    *data_len = (size_t)inner;
+    return 1;
+}
+
+/* PKCS12_verify_mac(), the SHA-256 case in tls_kdf.c. */
+static int mac_verifies(PKCS12 *p12, const unsigned char *der, size_t der_len,
+                        const char *password)
+{
+    const unsigned char *content;
+    size_t content_len;
+    int verified = 0;
+    if (authsafe_data(der, der_len, &content, &content_len) &&
+        tb_tls_p12_mac_sha256(p12, content, content_len, password, &verified) == TB_OK)
+        return verified;
+    return PKCS12_verify_mac(p12, password, password == NULL ? 0 : -1);
+}
+
 /* Check the MAC and settle which empty password (NULL or "") the file was made with. */
-static int check_mac(PKCS12 *p12, const char **password, long *budget)
+static int check_mac(PKCS12 *p12, const unsigned char *der, size_t der_len,
+                     const char **password, long *budget)
 {
     const ASN1_INTEGER *iterations = NULL;
     PKCS12_get0_mac(NULL, NULL, NULL, &iterations, p12);
@@ -385,14 +576,14 @@ static int check_mac(PKCS12 *p12, const char **password, long *budget)
                                                                  : cost) != TB_OK)
         return TB_TLS_E_TOO_COSTLY;
     if (*password == NULL || **password == '\0') {
-        if (PKCS12_verify_mac(p12, NULL, 0)) {
+        if (mac_verifies(p12, der, der_len, NULL)) {
             *password = NULL;
-        } else if (PKCS12_verify_mac(p12, "", 0)) {
+        } else if (mac_verifies(p12, der, der_len, "")) {
             *password = "";
         } else {
             return mac_failure();
         }
-    } else if (!PKCS12_verify_mac(p12, *password, -1)) {
+    } else if (!mac_verifies(p12, der, der_len, *password)) {
         return mac_failure();
     }
     ERR_clear_error(); /* a failed first try of the empty password is not an error */
@@ -412,13 +603,14 @@ static int p12_parse_once(const unsigned char *data, size_t len, const char *pas
     if (p12 == NULL)
         return TB_TLS_E_NOT_PKCS12;
     walk.has_mac = PKCS12_mac_present(p12);
+    walk.reader_certs = (flags & TB_TLS_P12_READER_CERTS) != 0;
     walk.budget = TB_TLS_MAX_ITERATIONS;
     if (!walk.has_mac) {
         rc = (flags & TB_TLS_P12_ALLOW_NO_MAC) ? TB_OK : TB_TLS_E_NO_MAC;
         if (password != NULL && *password == '\0')
             password = NULL;
     } else {
-        rc = check_mac(p12, &password, &walk.budget);
+        rc = check_mac(p12, data, len, &password, &walk.budget);
     }
     if (rc != TB_OK) {
         PKCS12_free(p12);
@@ -465,45 +657,150 @@ int tb_tls_p12_parse(const unsigned char *data, size_t len, const char *password
     return rc;
 }
 
-int tb_tls_p12_create(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
-                      const char *password, const char *name, int legacy, tb_tls_buf **out)
+/* ---------------------------------------------------------------- writing PKCS#12 */
+
+/*
+ * A friendlyName: UTF-8 text as a UTF-16 BMPString (characters past U+FFFF as surrogate
+ * pairs, as Windows writes them and friendly_name() reads them), else (bytes that are not
+ * UTF-8) one character a byte, as PKCS12_create() writes every name.  Not
+ * PKCS12_add_friendlyname_utf8(): OpenSSL 3.0 refuses characters past U+FFFF there.
+ */
+static int add_friendly_name(PKCS12_SAFEBAG *bag, const char *name)
+{
+    if (name == NULL)
+        return 1;
+    size_t len = strlen(name);
+    if (len > INT_MAX / 4)
+        return 0;
+    unsigned char *bmp = OPENSSL_malloc(len * 2 + 2);
+    size_t used = 0;
+    int ok;
+    if (bmp == NULL)
+        return 0;
+    for (size_t i = 0; i < len;) {
+        unsigned long c;
+        int n = UTF8_getc((const unsigned char *)name + i, (int)(len - i), &c);
+        if (n <= 0 || c > 0x10FFFF || (c >= 0xD800 && c < 0xE000)) {
+            used = (size_t)-1; /* not UTF-8 */
+            break;
+        }
+        i += (size_t)n;
+        if (c >= 0x10000) {
+            unsigned long high = 0xD800 + ((c - 0x10000) >> 10);
+            bmp[used++] = (unsigned char)(high >> 8);
+            bmp[used++] = (unsigned char)high;
+            c = 0xDC00 + ((c - 0x10000) & 0x3FF);
+        }
+        bmp[used++] = (unsigned char)(c >> 8);
+        bmp[used++] = (unsigned char)c;
+    }
+    if (used == (size_t)-1)
+        ok = PKCS12_add_friendlyname_asc(bag, name, -1);
+    else
+        ok = PKCS12_add_friendlyname_uni(bag, bmp, (int)used);
+    OPENSSL_free(bmp);
+    return ok;
+}
+
+/* The PBE algorithms (OpenSSL nids) for the key bag and the certificate safe; a cipher's
+   nid means PBES2 with PBKDF2 (HMAC-SHA-256), as PKCS12_create() takes it. */
+static int p12_algorithms(int encryption, int *key_nid, int *cert_nid)
+{
+    switch (encryption) {
+    case TB_TLS_P12_AES_256_CBC:
+        *key_nid = *cert_nid = NID_aes_256_cbc;
+        return TB_OK;
+    case TB_TLS_P12_3DES:
+        *key_nid = *cert_nid = NID_pbe_WithSHA1And3_Key_TripleDES_CBC;
+        return TB_OK;
+    case TB_TLS_P12_RC2_40:
+        *key_nid = NID_pbe_WithSHA1And3_Key_TripleDES_CBC;
+        *cert_nid = NID_pbe_WithSHA1And40BitRC2_CBC;
+        return tb_tls_load_legacy(); /* RC2 lives in the legacy provider */
+    default:
+        return TB_E_ARG;
+    }
+}
+
+/*
+ * The file PKCS12_create() makes (the certificate, then the CA certificates, in one
+ * encrypted safe; the shrouded key in a plain one; the certificate and key sharing a
+ * localKeyID and `name`), with a friendlyName on each CA certificate that has one and
+ * the MAC as asked.
+ */
+static PKCS12 *p12_build(EVP_PKEY *key, X509 *cert, const char *name, X509 **cas,
+                         const char **ca_names, size_t ca_count, const char *password,
+                         int key_nid, int cert_nid, int iterations)
+{
+    STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
+    STACK_OF(PKCS7) *safes = NULL;
+    PKCS12_SAFEBAG *bag;
+    PKCS12 *p12 = NULL;
+    unsigned char key_id[EVP_MAX_MD_SIZE];
+    unsigned int key_id_len = 0;
+
+    if (key == NULL && cert == NULL && ca_count == 0) {
+        ERR_raise(ERR_LIB_PKCS12, PKCS12_R_INVALID_NULL_ARGUMENT);
+        return NULL;
+    }
+    if (key != NULL && cert != NULL &&
+        (!X509_check_private_key(cert, key) || !X509_digest(cert, EVP_sha1(), key_id, &key_id_len)))
+        return NULL;
+    if (cert != NULL) {
+        if ((bag = PKCS12_add_cert(&bags, cert)) == NULL || !add_friendly_name(bag, name) ||
+            (key_id_len && !PKCS12_add_localkeyid(bag, key_id, (int)key_id_len)))
+            goto done;
+    }
+    for (size_t i = 0; i < ca_count; i++) {
+        if ((bag = PKCS12_add_cert(&bags, cas[i])) == NULL ||
+            !add_friendly_name(bag, ca_names != NULL ? ca_names[i] : NULL))
+            goto done;
+    }
+    if (bags != NULL && !PKCS12_add_safe(&safes, bags, cert_nid, iterations, password))
+        goto done;
+    sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+    bags = NULL;
+    if (key != NULL) {
+        if ((bag = PKCS12_add_key(&bags, key, 0, iterations, key_nid, password)) == NULL ||
+            !add_friendly_name(bag, name) ||
+            (key_id_len && !PKCS12_add_localkeyid(bag, key_id, (int)key_id_len)) ||
+            !PKCS12_add_safe(&safes, bags, -1, 0, NULL))
+            goto done;
+    }
+    p12 = PKCS12_add_safes(safes, 0);
+done:
+    sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+    sk_PKCS7_pop_free(safes, PKCS7_free);
+    return p12;
+}
+
+int tb_tls_p12_write(EVP_PKEY *key, X509 *cert, const char *name, X509 **cas,
+                     const char **ca_names, size_t ca_count, const char *password,
+                     int encryption, int iterations, const char *mac_digest,
+                     int mac_iterations, tb_tls_buf **out)
 {
     ERR_clear_error();
-    STACK_OF(X509) *ca = NULL;
+    const EVP_MD *md = NULL;
     PKCS12 *p12 = NULL;
     BIO *bio = NULL;
+    int key_nid, cert_nid;
     int rc = tb_tls_init();
 
-    if (rc == TB_OK && password != NULL && strlen(password) > TB_TLS_MAX_INPUT)
-        rc = TB_TLS_E_TOO_LARGE;
-    if (rc == TB_OK && legacy)
-        rc = tb_tls_load_legacy();
     if (rc != TB_OK)
         return rc;
-    if (password == NULL)
-        password = "";
-    if (ca_count > 0) {
-        if ((ca = sk_X509_new_null()) == NULL)
-            return TB_E_NOMEM;
-        for (size_t i = 0; i < ca_count; i++) {
-            if (!sk_X509_push(ca, cas[i])) {
-                sk_X509_free(ca);
-                return TB_E_NOMEM;
-            }
-        }
-    }
-    /* nid 0 means OpenSSL 3's defaults: AES-256-CBC with PBKDF2; the MAC is set below. */
-    p12 = PKCS12_create(password, name, key, cert, ca,
-                        legacy ? NID_pbe_WithSHA1And3_Key_TripleDES_CBC : 0,
-                        legacy ? NID_pbe_WithSHA1And40BitRC2_CBC : 0, PKCS12_DEFAULT_ITER, -1,
-                        0);
-    if (p12 == NULL) {
+    if (password != NULL && strlen(password) > TB_TLS_MAX_INPUT)
+        return TB_TLS_E_TOO_LARGE;
+    if (iterations < 1 || (mac_digest != NULL && mac_iterations < 1) || ca_count > INT_MAX)
+        return TB_E_ARG;
+    if (mac_digest != NULL && (md = EVP_get_digestbyname(mac_digest)) == NULL)
+        return TB_E_ARG;
+    if ((rc = p12_algorithms(encryption, &key_nid, &cert_nid)) != TB_OK)
+        return rc;
+    p12 = p12_build(key, cert, name, cas, ca_names, ca_count, password, key_nid, cert_nid,
+                    iterations);
+    if (p12 == NULL || (md != NULL && !PKCS12_set_mac(p12, password, -1, NULL, 0,
+                                                      mac_iterations, md))) {
         rc = tb_tls_queue_is_unsupported() ? TB_TLS_E_UNSUPPORTED : TB_TLS_E_OPENSSL;
-        goto done;
-    }
-    if (!PKCS12_set_mac(p12, password, -1, NULL, 0, PKCS12_DEFAULT_ITER,
-                        legacy ? EVP_sha1() : EVP_sha256())) {
-        rc = TB_TLS_E_OPENSSL;
         goto done;
     }
     if ((bio = BIO_new(BIO_s_mem())) == NULL) {
@@ -514,6 +811,5 @@ int tb_tls_p12_create(EVP_PKEY *key, X509 *cert, X509 **cas, size_t ca_count,
 done:
     BIO_free(bio);
     PKCS12_free(p12);
-    sk_X509_free(ca);
     return rc;
 }

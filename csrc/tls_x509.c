@@ -2,6 +2,7 @@
  * tls_x509.c: certificates for tightbind/tls/x509.py: read (DER, PEM, PEM bundles),
  * written, and decoded whole in one call into the fields CPython's getpeercert() shows.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -267,10 +268,18 @@ static int decode_public_key(tb_tls_cert_info *info, X509 *cert)
     char group[80] = "";
     size_t group_len = 0;
     const char *type = "";
-    EVP_PKEY *key = X509_get0_pubkey(cert);
+    EVP_PKEY *key = X509_get0_pubkey(cert), *owned = NULL;
     int rc;
 
     ERR_set_mark();
+    if (key == NULL) {
+        /* A certificate read by tb_tls_cert_read(): its key was left undecoded. */
+        unsigned char *spki = NULL;
+        int spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki);
+        if (spki_len > 0)
+            key = owned = tb_tls_spki_to_pkey(spki, (size_t)spki_len);
+        OPENSSL_free(spki);
+    }
     if (key != NULL) {
         type = EVP_PKEY_get0_type_name(key);
         if (type == NULL)
@@ -280,8 +289,9 @@ static int decode_public_key(tb_tls_cert_info *info, X509 *cert)
                                             sizeof(group), &group_len))
             group_len = 0;
     }
-    ERR_pop_to_mark();
     rc = info_add_text(info, type ? type : "", &info->key_type_off, &info->key_type_len);
+    EVP_PKEY_free(owned); /* after its type name is copied */
+    ERR_pop_to_mark();
     if (rc == TB_OK) {
         info->key_group_len = group_len;
         rc = info_add_string(info, group, group_len, &info->key_group_off);
@@ -352,21 +362,108 @@ done:
     return TB_OK;
 }
 
-int tb_tls_cert_load(const unsigned char *data, size_t len, int pem, X509 **out)
+/*
+ * Reading certificates.  OpenSSL 3.0's d2i_X509 decodes the public key as it parses, with
+ * a decoder chain it builds anew from every provider's decoders for each certificate
+ * (about 150 of the 170 us a certificate takes).  tb_tls_cert_read() parses in a library
+ * context holding only the null provider, which has no decoders: the certificate is the
+ * same (same DER, fields, extensions) in about 20 us, with its key undecoded.  Such a
+ * "reader" certificate serves tb_tls_cert_decode() (which decodes the key through the
+ * cached decoders of tls_crypto_keys.c) and tb_tls_cert_dump(); for anything else
+ * (verification, signatures, key checks) tb_tls_cert_full() parses it again as
+ * tb_tls_cert_load() does.
+ */
+static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
+static OSSL_LIB_CTX *reader_ctx; /* NULL when it could not be made: full parses then */
+
+static void reader_init(void)
 {
-    ERR_clear_error(); /* this call's reasons only */
+    OSSL_LIB_CTX *ctx = OSSL_LIB_CTX_new();
+    if (ctx != NULL && OSSL_PROVIDER_load(ctx, "null") == NULL) {
+        OSSL_LIB_CTX_free(ctx);
+        ctx = NULL;
+    }
+    reader_ctx = ctx;
+}
+
+/* The DER of the first certificate in data: PEM ("CERTIFICATE" or "X509 CERTIFICATE",
+   other blocks skipped) decoded into *owned for the caller to free, DER as it is. */
+static int cert_der(const unsigned char *data, size_t len, int pem, const unsigned char **der,
+                    long *der_len, unsigned char **owned)
+{
+    *owned = NULL;
     if (len > TB_TLS_MAX_INPUT)
         return TB_TLS_E_TOO_LARGE;
+    if (!pem) {
+        *der = data;
+        *der_len = (long)len;
+        return TB_OK;
+    }
     tb_tls_password_source none = {NULL, 0};
     BIO *bio = tb_tls_bio_for(data, len);
     if (bio == NULL)
         return TB_E_NOMEM;
-    X509 *cert = pem ? PEM_read_bio_X509(bio, NULL, tb_tls_password_cb, &none)
-                     : d2i_X509_bio(bio, NULL);
+    int found = PEM_bytes_read_bio(owned, der_len, NULL, PEM_STRING_X509, bio,
+                                   tb_tls_password_cb, &none);
     BIO_free(bio);
+    if (!found)
+        return TB_TLS_E_DECODE;
+    *der = *owned;
+    return TB_OK;
+}
+
+X509 *tb_tls_cert_d2i(const unsigned char *der, long len, int reader)
+{
+    if (reader)
+        pthread_once(&reader_once, reader_init);
+    return (X509 *)ASN1_item_d2i_ex(NULL, &der, len, ASN1_ITEM_rptr(X509),
+                                    reader ? reader_ctx : NULL, NULL);
+}
+
+X509 *tb_tls_cert_upgrade(X509 *cert)
+{
+    unsigned char *der = NULL;
+    int len = i2d_X509(cert, &der);
+    X509 *full = len > 0 ? tb_tls_cert_d2i(der, len, 0) : NULL;
+    OPENSSL_free(der);
+    return full;
+}
+
+static int cert_parse(const unsigned char *data, size_t len, int pem, int reader, X509 **out)
+{
+    const unsigned char *der;
+    unsigned char *owned;
+    long der_len;
+    int rc = cert_der(data, len, pem, &der, &der_len, &owned);
+    if (rc != TB_OK)
+        return rc;
+    X509 *cert = tb_tls_cert_d2i(der, der_len, reader);
+    OPENSSL_free(owned);
     if (cert == NULL)
         return TB_TLS_E_DECODE;
     *out = cert;
+    return TB_OK;
+}
+
+int tb_tls_cert_load(const unsigned char *data, size_t len, int pem, X509 **out)
+{
+    ERR_clear_error(); /* this call's reasons only */
+    return cert_parse(data, len, pem, 0, out);
+}
+
+int tb_tls_cert_read(const unsigned char *data, size_t len, int pem, X509 **out)
+{
+    ERR_clear_error();
+    return cert_parse(data, len, pem, 1, out);
+}
+
+int tb_tls_cert_full(X509 *cert, X509 **out)
+{
+    ERR_clear_error();
+    X509 *full = tb_tls_cert_upgrade(cert);
+    if (full == NULL)
+        return TB_TLS_E_DECODE;
+    *out = full;
     return TB_OK;
 }
 

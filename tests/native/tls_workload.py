@@ -161,6 +161,16 @@ def main() -> None:
                 tls.load_privatekey(tls.FILETYPE_PEM, text, "pw")
                 tls.create_pkcs12(p12.private_key, p12.certificate, p12.ca_certificates,
                                   passphrase="x", legacy=name == "legacy")
+                for encryption in ("aes-256-cbc", "3des"):  # the writer's options
+                    made = tls.create_pkcs12(
+                        p12.private_key, p12.certificate, p12.ca_certificates, "x", b"n\xe9",
+                        encryption=encryption, iterations=3, mac_hash="sha512",
+                        ca_friendly_names=[b"ca\xff"] * len(p12.ca_certificates))
+                    tls.load_pkcs12(made, "x")
+                    try:
+                        tls.load_pkcs12(made, "wrong")
+                    except tls.WrongPassword:
+                        pass
         for bad, pw in ((b"", "x"), (b"\x30\x03\x02\x01", "x"), (read("aes.p12")[:300], "x"),
                         (read("aes.p12"), "wrong"), (read("nomac.p12"), password)):
             try:
@@ -181,6 +191,10 @@ def main() -> None:
         except tls.PasswordRequired:
             pass
         certs = tls.load_certificates(read("leaf_chain.pem"))
+        # Reader certificates: decoded without their full parse, which is made on use.
+        reader = [tls.load_certificate(tls.FILETYPE_PEM, c.pem) for c in certs]
+        assert [c.to_dict() for c in reader] == [c.to_dict() for c in certs]
+        tls.verify_chain(reader[0], reader[1:], cafile=pki / "root.pem")
         tls.verify_chain(certs[0], certs[1:], cafile=pki / "root.pem", hostname="localhost")
         for kwargs in ({"hostname": "wrong.example"}, {}):
             try:

@@ -104,6 +104,34 @@ def test_export_is_what_pyopenssl_wrote(pki: Pki) -> None:
     assert "MAC:" not in openssl_info(no_mac, b"pw", "-legacy", "-nomacver")
 
 
+def test_export_options_beyond_pyopenssl(pki: Pki) -> None:
+    from cryptography.hazmat.primitives.serialization import pkcs12 as cpkcs12
+
+    loaded = crypto.load_pkcs12(read(pki, "aes.p12"), SECRET)
+    data = loaded.export(b"pw", iter=4000, maciter=9, encryption="aes-256-cbc",
+                         mac_hash="sha512", ca_friendly_names=[b"inter", "root"])
+    info = openssl_info(data, b"pw")
+    assert "MAC: sha512, Iteration 9" in info
+    assert info.count("PBES2, PBKDF2, AES-256-CBC, Iteration 4000, PRF hmacWithSHA256") == 2
+    again = crypto.load_pkcs12(data, b"pw")
+    assert [ca.friendly_name for ca in again.get_ca_certificates() or ()] == ["inter", "root"]
+    theirs = cpkcs12.load_pkcs12(data, b"pw")
+    assert [c.friendly_name for c in theirs.additional_certs] == [b"inter", b"root"]
+    # pyOpenSSL's out-of-range rounds: iter 0 is OpenSSL's default, maciter 0 one round.
+    info = openssl_info(loaded.export(b"pw", iter=0, maciter=0), b"pw", "-legacy")
+    assert "MAC: sha256, Iteration 1" in info
+    assert info.count("pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048") == 2
+    for options, error in [({"encryption": "des"}, errors.InvalidArgument),
+                           ({"mac_hash": "md5"}, errors.InvalidArgument),
+                           ({"ca_friendly_names": [b"one"]}, errors.InvalidArgument),
+                           ({"iter": 5_000_000}, errors.InvalidArgument),
+                           ({"encryption": None}, TypeError)]:
+        with pytest.raises(error):
+            loaded.export(b"pw", **options)  # type: ignore[arg-type]
+    with pytest.raises(crypto.Error):
+        loaded.export(b"pw", mac_hash="whirlpool")
+
+
 def test_built_from_nothing(pki: Pki) -> None:
     p12 = crypto.PKCS12()
     assert repr(p12) == "<PKCS12 empty>"

@@ -8,12 +8,15 @@ from __future__ import annotations
 import re
 import subprocess
 
+import hypothesis
 import pytest
 from helpers.pki import PASSWORD, Pki
+from hypothesis import strategies as st
 
 import tightbind
 from tightbind import tls
-from tightbind.tls._native import password_forms
+from tightbind.tls import pkcs12 as tls_pkcs12
+from tightbind.tls._native import c_password, password_forms
 
 PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z ]+)-----\n.*?-----END \1-----\n", re.DOTALL)
 
@@ -250,6 +253,181 @@ def test_create_argument_errors(pki: Pki) -> None:
         tls.create_pkcs12(other.private_key, source.certificate)  # key does not match
 
 
+# ------------------------------------------------------------------ create_pkcs12 options
+
+
+def p12_info(data: bytes, tmp_path, password: str) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """What ``openssl pkcs12 -info`` says of a file: the MAC line, the encryption of the
+    certificates ("PKCS7 Encrypted data") and of the key ("Shrouded Keybag"), and the
+    friendlyName of each certificate, by subject CN."""
+    path = tmp_path / "options.p12"
+    path.write_bytes(data)
+    done = subprocess.run(["openssl", "pkcs12", "-in", str(path), "-info", "-nokeys",
+                           "-passin", f"pass:{password}", "-legacy"],
+                          capture_output=True, text=True, check=True, timeout=60)
+    lines = done.stderr.splitlines()
+    names: list[str] = []
+    pending = "-"
+    for line in done.stdout.splitlines():
+        if line.strip().startswith("friendlyName:"):
+            pending = line.split(":", 1)[1].strip()
+        elif line.startswith("subject="):
+            names.append(f"{line.rsplit('CN = ', 1)[1].split(',')[0]}: {pending}")
+            pending = "-"
+    return {"mac": [line for line in lines if line.startswith("MAC:")],
+            "certs": [line.split(": ", 1)[1] for line in lines
+                      if line.startswith("PKCS7 Encrypted data:")],
+            "key": [line.split(": ", 1)[1] for line in lines
+                    if line.startswith("Shrouded Keybag:")],
+            "names": names}
+
+
+def _pbes2(rounds: int) -> str:
+    return f"PBES2, PBKDF2, AES-256-CBC, Iteration {rounds}, PRF hmacWithSHA256"
+
+
+WRITE_CASES = [
+    # options, what openssl says of the certificates, of the key, of the MAC
+    ({}, _pbes2(2048), _pbes2(2048), "MAC: sha256, Iteration 2048"),
+    ({"encryption": "aes-256-cbc", "iterations": 10000, "mac_hash": "sha512",
+      "mac_iterations": 7}, _pbes2(10000), _pbes2(10000), "MAC: sha512, Iteration 7"),
+    ({"encryption": "3des", "iterations": 5000, "mac_hash": "sha1", "mac_iterations": 3000},
+     "pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 5000",
+     "pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 5000", "MAC: sha1, Iteration 3000"),
+    ({"encryption": "3DES", "mac_hash": "SHA-384", "mac_iterations": 1},
+     "pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048",
+     "pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048", "MAC: sha384, Iteration 1"),
+    ({"encryption": "rc2-40", "mac_hash": "sha1"}, "pbeWithSHA1And40BitRC2-CBC, Iteration 2048",
+     "pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048", "MAC: sha1, Iteration 2048"),
+    ({"legacy": True, "iterations": 4096}, "pbeWithSHA1And40BitRC2-CBC, Iteration 4096",
+     "pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 4096", "MAC: sha1, Iteration 2048"),
+]
+
+
+@pytest.mark.parametrize(("options", "certs", "key", "mac"), WRITE_CASES)
+def test_create_options_as_openssl_reads_them(pki: Pki, tmp_path, options: dict[str, object],  # type: ignore[no-untyped-def]
+                                              certs: str, key: str, mac: str) -> None:
+    from cryptography.hazmat.primitives.serialization import pkcs12 as cpkcs12
+
+    source = tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
+    data = tls.create_pkcs12(source.private_key, source.certificate, source.ca_certificates,
+                             "new pw", "Main", ca_friendly_names=["Inter CA", "Root CA"],
+                             **options)  # type: ignore[arg-type]
+    info = p12_info(data, tmp_path, "new pw")
+    assert info == {"mac": [mac], "certs": [certs], "key": [key],
+                    "names": ["localhost: Main", "Test Intermediate CA: Inter CA",
+                              "Test Root CA: Root CA"]}
+    again = tls.load_pkcs12(data, "new pw")
+    assert (again.private_key, again.certificate, again.ca_certificates) == \
+        (source.private_key, source.certificate, source.ca_certificates)
+    assert [ca.friendly_name for ca in again.ca_certificates] == ["Inter CA", "Root CA"]
+    assert again.get_friendlyname() == b"Main"
+    theirs = cpkcs12.load_pkcs12(data, b"new pw")
+    assert theirs.cert is not None and theirs.cert.friendly_name == b"Main"
+    assert theirs.cert.certificate == source.certificate.to_cryptography()  # type: ignore[union-attr]
+    assert [(c.certificate, c.friendly_name) for c in theirs.additional_certs] == \
+        [(ca.to_cryptography(), name) for ca, name in
+         zip(source.ca_certificates, [b"Inter CA", b"Root CA"], strict=True)]
+    assert theirs.key is not None and \
+        tls.PKey.from_cryptography(theirs.key) == source.private_key
+
+
+def test_ca_friendly_names_default_to_the_certificates_own(pki: Pki, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    source = tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
+    assert [ca.friendly_name for ca in source.ca_certificates] == ["inter friendly",
+                                                                   "root friendly"]
+    source.ca_certificates[0].friendly_name = "renamed inter"
+    data = source.export("pw", encryption="3des")
+    again = tls.load_pkcs12(data, "pw")
+    assert [ca.friendly_name for ca in again.ca_certificates] == ["renamed inter",
+                                                                  "root friendly"]
+    assert p12_info(data, tmp_path, "pw")["names"][1:] == \
+        ["Test Intermediate CA: renamed inter", "Test Root CA: root friendly"]
+    unnamed = tls.load_pkcs12(source.export("pw", ca_friendly_names=[None, b"root"]), "pw")
+    assert [ca.friendly_name for ca in unnamed.ca_certificates] == [None, "root"]
+
+
+def test_certificate_only_and_key_only_files(pki: Pki, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    source = tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
+    certs_only = tls.create_pkcs12(None, source.certificate, source.ca_certificates, "pw",
+                                   encryption="3des", iterations=3)
+    info = p12_info(certs_only, tmp_path, "pw")
+    assert info["key"] == [] and info["certs"] == ["pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 3"]
+    key_only = tls.create_pkcs12(source.private_key, None, (), "pw", iterations=5)
+    info = p12_info(key_only, tmp_path, "pw")
+    assert info["certs"] == [] and info["key"] == [_pbes2(5)]
+    assert tls.load_pkcs12(key_only, "pw").private_key == source.private_key
+
+
+@pytest.mark.parametrize(("options", "error", "message"), [
+    ({"encryption": "aes-128-cbc"}, tls.InvalidArgument, "unknown encryption 'aes-128-cbc'"),
+    ({"encryption": "rc4"}, tls.InvalidArgument, "unknown encryption"),
+    ({"encryption": 3}, TypeError, "encryption must be a str"),
+    ({"mac_hash": "md5"}, tls.InvalidArgument, "unknown mac_hash 'md5'"),
+    ({"mac_hash": b"sha1"}, TypeError, "mac_hash must be a str"),
+    ({"iterations": 0}, tls.InvalidArgument, "iterations must be from 1 to"),
+    ({"iterations": -5}, tls.InvalidArgument, "iterations must be from 1"),
+    ({"iterations": 2.5}, TypeError, "iterations must be an int"),
+    ({"iterations": True}, TypeError, "iterations must be an int"),
+    ({"mac_iterations": 0}, tls.InvalidArgument, "mac_iterations must be from 1"),
+    ({"mac_iterations": "9"}, TypeError, "mac_iterations must be an int"),
+    ({"iterations": 2**40}, tls.InvalidArgument, "iterations must be from 1 to 4000000"),
+    ({"iterations": 1_500_000, "mac_iterations": 1_500_000}, tls.InvalidArgument,
+     "make 4500000 rounds of key derivation, more than load_pkcs12 does"),
+    ({"legacy": True, "encryption": "3des"}, tls.InvalidArgument, "legacy=True is short for"),
+    ({"legacy": True, "mac_hash": "sha256"}, tls.InvalidArgument, "legacy=True is short for"),
+    ({"ca_friendly_names": ["one"]}, tls.InvalidArgument, "has 1 names for 2 CA certificates"),
+    ({"ca_friendly_names": "ab"}, TypeError, "one per CA certificate"),
+    ({"ca_friendly_names": ["a", 5]}, TypeError, "a CA friendly name must be str, bytes"),
+    ({"ca_friendly_names": ["a", "b\0c"]}, ValueError, "must not contain NUL bytes"),
+])
+def test_create_option_errors(pki: Pki, options: dict[str, object], error: type[Exception],
+                              message: str) -> None:
+    source = tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
+    with pytest.raises(error, match=re.escape(message)) as info:
+        tls.create_pkcs12(source.private_key, source.certificate, source.ca_certificates,
+                          "pw", **options)  # type: ignore[arg-type]
+    if error is tls.InvalidArgument:
+        assert isinstance(info.value, (tightbind.TlsError, ValueError))
+
+
+def test_create_non_ascii_and_non_utf8_friendly_names(pki: Pki) -> None:
+    from cryptography.hazmat.primitives.serialization import pkcs12 as cpkcs12
+
+    source = tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
+    data = tls.create_pkcs12(source.private_key, source.certificate, source.ca_certificates,
+                             "pw", "клиент", ca_friendly_names=["中间", b"caf\xe9"])
+    again = tls.load_pkcs12(data, "pw")
+    assert again.get_friendlyname() == "клиент".encode()
+    # Bytes that are not UTF-8 are written one character a byte (Latin-1), as OpenSSL does.
+    assert [ca.friendly_name for ca in again.ca_certificates] == ["中间", "café"]
+    theirs = cpkcs12.load_pkcs12(data, b"pw")
+    assert [c.friendly_name for c in theirs.additional_certs] == ["中间".encode(), b"caf\xc3\xa9"]
+    # A friendlyName is a BMPString: nothing past U+FFFF, and valid Unicode only.
+    for name in ("key 🔑", "lone \ud800"):
+        with pytest.raises(tls.InvalidArgument, match=r"U\+1F511|not valid Unicode"):
+            tls.create_pkcs12(source.private_key, source.certificate, (), "pw", name)
+        with pytest.raises(tls.InvalidArgument):
+            tls.create_pkcs12(source.private_key, source.certificate, source.ca_certificates,
+                              "pw", ca_friendly_names=[name, None])
+
+
+def test_friendly_names_as_windows_and_openssl_write_them(pki: Pki) -> None:
+    # OpenSSL 3.0's own reader drops a name whose last character takes three UTF-8 bytes;
+    # tightbind reads the BMPString itself.
+    made = pki.openssl("pkcs12", "-export", "-in", "ec_leaf.pem", "-inkey", "ec.key",
+                       "-name", "中间", "-passout", "pass:pw")
+    assert tls.load_pkcs12(made, "pw").get_friendlyname() == "中间".encode()
+    # Characters past U+FFFF as UTF-16 surrogate pairs (as Windows writes them), through
+    # the C writer directly (create_pkcs12 refuses them: cryptography's reader does).
+    source = tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
+    options = tls_pkcs12.p12_options("aes-256-cbc", 1, "sha256", 1, parts=2,
+                                     empty_password=False)
+    data = tls_pkcs12.write_pkcs12(source.private_key, source.certificate,
+                                   "🔑 κλειδί".encode(), (), [], c_password("pw"), options)
+    assert tls.load_pkcs12(data, "pw").get_friendlyname() == "🔑 κλειδί".encode()
+
+
 # ------------------------------------------------------------------ non-ASCII passwords
 # A password is text: PKCS#12 MACs and PKCS#12 encryption read it as BMPString, PBES2
 # (AES) encryption takes its bytes, which the openssl command writes as they come in
@@ -380,3 +558,120 @@ def test_key_errors(pki: Pki) -> None:
         tls.dump_privatekey(tls.FILETYPE_PEM, key, "no-such-cipher", "pw")
     with pytest.raises(TypeError):
         tls.dump_privatekey(tls.FILETYPE_PEM, key, "aes-256-cbc")
+
+
+# ------------------------------------------------------------------ cryptography interop
+
+
+def _cryptography_keys() -> list[tuple[str, object]]:
+    from cryptography.hazmat.primitives.asymmetric import (
+        dsa,
+        ec,
+        ed448,
+        ed25519,
+        rsa,
+        x448,
+        x25519,
+    )
+
+    return [("rsa", lambda: rsa.generate_private_key(65537, 2048)),
+            ("dsa", lambda: dsa.generate_private_key(1024)),
+            ("ec-p256", lambda: ec.generate_private_key(ec.SECP256R1())),
+            ("ec-p384", lambda: ec.generate_private_key(ec.SECP384R1())),
+            ("ed25519", ed25519.Ed25519PrivateKey.generate),
+            ("ed448", ed448.Ed448PrivateKey.generate),
+            ("x25519", x25519.X25519PrivateKey.generate),
+            ("x448", x448.X448PrivateKey.generate)]
+
+
+@pytest.mark.parametrize(("kind", "make"), _cryptography_keys(), ids=lambda v: v
+                         if isinstance(v, str) else "")
+def test_keys_to_and_from_cryptography(kind: str, make) -> None:  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives import serialization as ser
+
+    theirs = make()
+    pkcs8 = theirs.private_bytes(ser.Encoding.DER, ser.PrivateFormat.PKCS8, ser.NoEncryption())
+    spki = theirs.public_key().public_bytes(ser.Encoding.PEM,
+                                            ser.PublicFormat.SubjectPublicKeyInfo)
+    key = tls.PKey.from_cryptography(theirs)
+    assert type(key) is tls.PKey and key.public_pem() == spki
+    back = key.to_cryptography()
+    assert type(back) is type(theirs)
+    assert back.private_bytes(ser.Encoding.DER, ser.PrivateFormat.PKCS8,
+                              ser.NoEncryption()) == pkcs8
+    # The public half alone: a public-only key, and back to cryptography's public class.
+    public = tls.PKey.from_cryptography(theirs.public_key())
+    assert public.public_pem() == spki
+    again = public.to_cryptography()
+    assert type(again) is type(theirs.public_key()) and again == theirs.public_key()
+
+
+def test_loaded_key_to_cryptography_equals_its_reading(pki: Pki) -> None:
+    from cryptography.hazmat.primitives import serialization as ser
+
+    for name in ("leaf.key", "ec.key"):
+        pem = pki.files[name].read_bytes()
+        key = tls.load_privatekey(tls.FILETYPE_PEM, pem)
+        reference = ser.load_pem_private_key(pem, None)
+        assert key.to_cryptography().private_numbers() == reference.private_numbers()
+
+
+def test_key_from_cryptography_refuses_other_objects(pki: Pki) -> None:
+    key = tls.load_privatekey(tls.FILETYPE_PEM, pki.files["leaf.key"].read_bytes())
+    for value in (key, pki.files["leaf.key"].read_bytes(), None, 42):
+        with pytest.raises(TypeError, match="Unsupported key type"):
+            tls.PKey.from_cryptography(value)
+
+
+def test_certificates_are_read_lazily_and_matched_without_key_ids(pki: Pki) -> None:
+    source = tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)
+    # Parsed for reading: the full X509 is made only when a call needs it.
+    assert source.certificate is not None and source.certificate._full is None
+    assert all(ca._full is None for ca in source.ca_certificates)
+    # No localKeyID anywhere (the leaf written as a CA certificate): the key is matched
+    # to its certificate by the public key, which takes the full X509 for a moment.
+    data = tls.create_pkcs12(source.private_key, None,
+                             [*source.ca_certificates, source.certificate], "pw")
+    again = tls.load_pkcs12(data, "pw")
+    assert again.certificate == source.certificate
+    assert again.ca_certificates == source.ca_certificates
+    assert again.certificate._full is None
+
+
+# ------------------------------------------------------------------ PBES2 key derivation
+# tls_kdf.c derives PBKDF2-HMAC-SHA-256 keys itself for AES-CBC files; OpenSSL writes
+# them (the openssl command, create_pkcs12), so every load here is the two derivations
+# agreeing.
+
+
+@pytest.mark.parametrize(("keypbe", "certpbe", "iterations"), [
+    ("AES-128-CBC", "AES-192-CBC", "1"), ("AES-192-CBC", "AES-256-CBC", "3"),
+    ("AES-256-CBC", "AES-128-CBC", "2049")])
+def test_aes_files_of_every_key_size(pki: Pki, keypbe: str, certpbe: str,
+                                     iterations: str) -> None:
+    data = pki.openssl("pkcs12", "-export", "-in", "ec_leaf.pem", "-inkey", "ec.key",
+                       "-certfile", "inter.pem", "-keypbe", keypbe, "-certpbe", certpbe,
+                       "-iter", iterations, "-passout", "pass:" + "long password " * 8)
+    loaded = tls.load_pkcs12(data, "long password " * 8)  # past one SHA-256 block
+    reference = tls.load_pkcs12(p12_bytes(pki, "empty"))
+    assert loaded.private_key == reference.private_key
+    assert loaded.certificate == reference.certificate
+    with pytest.raises(tls.WrongPassword):
+        tls.load_pkcs12(data, "long password " * 7)
+
+
+@hypothesis.settings(max_examples=25, deadline=None)
+@hypothesis.given(password=st.text(min_size=0, max_size=80).filter(lambda text: "\0" not in text),
+       iterations=st.integers(min_value=1, max_value=300))
+def test_pbes2_derivation_agrees_with_openssl(pki_source: tls.PKCS12, password: str,
+                                              iterations: int) -> None:
+    data = tls.create_pkcs12(pki_source.private_key, pki_source.certificate,
+                             pki_source.ca_certificates, password, iterations=iterations)
+    again = tls.load_pkcs12(data, password)
+    assert (again.private_key, again.certificate, again.ca_certificates) == \
+        (pki_source.private_key, pki_source.certificate, pki_source.ca_certificates)
+
+
+@pytest.fixture(scope="module")
+def pki_source(pki: Pki) -> tls.PKCS12:
+    return tls.load_pkcs12(p12_bytes(pki, "aes"), PASSWORD)

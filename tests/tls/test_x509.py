@@ -7,6 +7,7 @@ Oracles: CPython's own certificate decoder (``ssl._ssl._test_decode_cert``) give
 from __future__ import annotations
 
 import ssl
+import sys
 
 import pytest
 from helpers.pki import Pki
@@ -33,7 +34,11 @@ def test_to_dict_of_the_system_store_equals_cpython(tmp_path) -> None:  # type: 
     for index, cert in enumerate(certs):
         path = tmp_path / f"{index}.pem"
         path.write_text(cert.pem)
-        assert cert.to_dict() == ssl._ssl._test_decode_cert(str(path)), cert  # type: ignore[attr-defined]
+        expected = ssl._ssl._test_decode_cert(str(path))  # type: ignore[attr-defined]
+        assert cert.to_dict() == expected, cert
+        # The same through the reader parse (load_certificate), key fields included.
+        read = tls.load_certificate(tls.FILETYPE_PEM, cert.pem)
+        assert (read.to_dict(), read.public_key_info) == (expected, cert.public_key_info), cert
 
 
 def test_certificate_fields(pki: Pki) -> None:
@@ -129,3 +134,118 @@ def test_str_pem_with_non_ascii_inside_is_a_decode_error(pki: Pki, entry: str,
     for damaged in (inside, header, script, text + "\udc80", "\udc80" + text):
         with pytest.raises(tls.DecodeError):
             STR_ENTRY_POINTS[entry](damaged)
+
+
+# ------------------------------------------------------------------ cryptography interop
+
+
+@pytest.mark.parametrize("name", CERT_NAMES)
+def test_to_and_from_cryptography(pki: Pki, name: str) -> None:
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    pem = pki.files[f"{name}.pem"].read_bytes()
+    cert = tls.load_certificate(tls.FILETYPE_PEM, pem)
+    theirs = cert.to_cryptography()
+    assert isinstance(theirs, cx509.Certificate)
+    assert theirs == cx509.load_pem_x509_certificate(pem)
+    assert theirs.serial_number == cert.serial_number
+    assert theirs.not_valid_after_utc == cert.not_after
+    back = tls.Certificate.from_cryptography(theirs)
+    assert type(back) is tls.Certificate
+    assert back.der == theirs.public_bytes(Encoding.DER) == cert.der
+    assert back.to_dict() == cert.to_dict()
+
+
+def test_from_cryptography_refuses_other_objects(pki: Pki) -> None:
+    leaf = tls.load_certificate(tls.FILETYPE_PEM, pki.files["leaf.pem"].read_bytes())
+    for value in (leaf, leaf.der, leaf.pem, None):
+        with pytest.raises(TypeError, match=r"cryptography\.x509\.Certificate"):
+            tls.Certificate.from_cryptography(value)
+
+
+def test_interop_without_cryptography_names_the_package(pki: Pki,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    leaf = tls.load_certificate(tls.FILETYPE_PEM, pki.files["leaf.pem"].read_bytes())
+    key = tls.load_privatekey(tls.FILETYPE_PEM, pki.files["leaf.key"].read_bytes())
+    monkeypatch.setitem(sys.modules, "cryptography", None)
+    for call in (leaf.to_cryptography, lambda: tls.Certificate.from_cryptography(object()),
+                 key.to_cryptography, lambda: tls.PKey.from_cryptography(object())):
+        with pytest.raises(ModuleNotFoundError, match="needs the cryptography package") as info:
+            call()
+        assert info.value.name == "cryptography"
+
+
+# ------------------------------------------------------------------ reader certificates
+# load_certificate parses for reading (tb_tls_cert_read: the key left undecoded, several
+# times faster on OpenSSL 3.0) and makes the full X509 on first use.
+
+
+def _self_signed(kind: str) -> bytes:
+    import datetime
+
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    key = {"rsa": lambda: rsa.generate_private_key(65537, 1024),
+           "ec": lambda: ec.generate_private_key(ec.SECP384R1()),
+           "dsa": lambda: dsa.generate_private_key(1024),
+           "ed25519": ed25519.Ed25519PrivateKey.generate,
+           "ed448": ed448.Ed448PrivateKey.generate}[kind]()
+    name = cx509.Name([cx509.NameAttribute(cx509.NameOID.COMMON_NAME, f"{kind}.test")])
+    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    cert = (cx509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(7).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(cx509.SubjectAlternativeName([cx509.DNSName(f"{kind}.test")]),
+                           critical=False)
+            .sign(key, None if kind.startswith("ed") else hashes.SHA256()))
+    return cert.public_bytes(Encoding.PEM)
+
+
+@pytest.mark.parametrize("kind", ["rsa", "ec", "dsa", "ed25519", "ed448"])
+def test_reader_certificate_equals_the_full_one(kind: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pem = _self_signed(kind)
+    path = tmp_path / "cert.pem"
+    path.write_bytes(pem)
+    read = tls.load_certificate(tls.FILETYPE_PEM, pem)
+    assert read._full is None  # the fields and the bytes need no full parse
+    fields = (read.to_dict(), read.public_key_info, read.signature_algorithm, read.der,
+              read.pem, read.fingerprint())
+    assert read._full is None
+    assert fields[0] == ssl._ssl._test_decode_cert(str(path))  # type: ignore[attr-defined]
+    full = tls.Certificate._adopt(read._ptr, up_ref=True)  # made now, from the same DER
+    assert read._full is not None
+    assert (full.to_dict(), full.public_key_info, full.signature_algorithm, full.der,
+            full.pem, full.fingerprint()) == fields
+    assert fields[1]["algorithm"] == {"rsa": "RSA", "ec": "EC", "dsa": "DSA",
+                                      "ed25519": "ED25519", "ed448": "ED448"}[kind]
+    assert fields[1]["bits"] == {"rsa": 1024, "ec": 384, "dsa": 1024, "ed25519": 256,
+                                 "ed448": 456}[kind]
+    assert fields[1]["curve"] == ("secp384r1" if kind == "ec" else None)
+
+
+def test_reader_certificate_serves_every_other_call(pki: Pki) -> None:
+    # Verification, PKCS#12 (the key checked against the certificate) and the
+    # pyOpenSSL-style calls take the full X509, made on their first use.
+    leaf, inter = (tls.load_certificate(tls.FILETYPE_PEM, pki.files[f"{n}.pem"].read_bytes())
+                   for n in ("leaf", "inter"))
+    key = tls.load_privatekey(tls.FILETYPE_PEM, pki.files["leaf.key"].read_bytes())
+    chain = tls.verify_chain(leaf, [inter], cafile=str(pki.files["root.pem"]),
+                             hostname="localhost")
+    assert chain[0] == leaf
+    again = tls.load_pkcs12(tls.create_pkcs12(key, leaf, [inter], "pw"), "pw")
+    assert again.certificate == leaf and again.ca_certificates == (inter,)
+
+
+def test_reader_refuses_what_the_full_parse_refuses(pki: Pki) -> None:
+    pem = pki.files["leaf.pem"].read_bytes()
+    der = tls.load_certificate(tls.FILETYPE_PEM, pem).der
+    for data, filetype in [(pem[:len(pem) // 2], tls.FILETYPE_PEM),
+                           (der[:-1], tls.FILETYPE_ASN1), (b"", tls.FILETYPE_ASN1),
+                           (pki.files["leaf.key"].read_bytes(), tls.FILETYPE_PEM),
+                           (der + b"\0", tls.FILETYPE_PEM)]:
+        with pytest.raises(tls.DecodeError):
+            tls.load_certificate(filetype, data)

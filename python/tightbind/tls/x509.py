@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import importlib
 import operator
 import struct
 from collections.abc import Iterable
+from types import SimpleNamespace
 from typing import Any
 
 from tightbind.tls._native import as_bytes, check, ffi, lib, take_buf
@@ -83,18 +85,42 @@ class Certificate:
     friendlyName of a certificate read from a .p12 file, else None.
     """
 
-    __slots__ = ("_fields", "_ptr", "friendly_name")
+    __slots__ = ("_fields", "_full", "_reader", "friendly_name")
 
     def __init__(self, ptr: Any) -> None:
-        self._ptr = ptr
+        self._full = ptr  # the X509 every OpenSSL call can take
+        self._reader: Any = ptr  # one that decodes and dumps (tb_tls_cert_read's, or _full)
         self._fields: dict[str, Any] | None = None
         self.friendly_name: str | None = None
 
+    @property
+    def _ptr(self) -> Any:
+        """The X509 for any OpenSSL call, made from the reader certificate
+        (``tb_tls_cert_full``) the first time a certificate from
+        :func:`load_certificate` needs it."""
+        if self._full is None:
+            out = ffi.new("X509 **")
+            check(lib.tb_tls_cert_full(self._reader, out), "cannot read the certificate")
+            self._reader = self._full = ffi.gc(out[0], lib.X509_free)
+        return self._full
+
     @classmethod
-    def _adopt(cls, ptr: Any, *, up_ref: bool) -> Certificate:
+    def _adopt(cls, ptr: Any, *, up_ref: bool) -> Any:
+        """A ``cls`` owning ``ptr`` (taking its own reference when ``up_ref``), built
+        without ``cls.__init__`` so that subclasses with other constructors share it."""
         if up_ref and lib.X509_up_ref(ptr) != 1:
             raise MemoryError("X509_up_ref failed")
-        return cls(ffi.gc(ptr, lib.X509_free))
+        cert = cls.__new__(cls)
+        Certificate.__init__(cert, ffi.gc(ptr, lib.X509_free))
+        return cert
+
+    @classmethod
+    def _adopt_reader(cls, ptr: Any, *, up_ref: bool = True) -> Certificate:
+        """A Certificate owning a reader X509 (``tb_tls_cert_read``: fields and bytes
+        only); :attr:`_ptr` makes the full one when another call needs it."""
+        cert: Certificate = cls._adopt(ptr, up_ref=up_ref)
+        cert._full = None
+        return cert
 
     @classmethod
     def from_pem(cls, data: bytes | str) -> Certificate:
@@ -106,10 +132,28 @@ class Certificate:
         """A certificate from DER bytes; raises :class:`DecodeError`."""
         return load_certificate(FILETYPE_ASN1, data)
 
+    def to_cryptography(self) -> Any:
+        """This certificate as a ``cryptography.x509.Certificate``, moved as DER (no
+        PEM text).  Raises :class:`ModuleNotFoundError` when cryptography is not
+        installed."""
+        x509 = require_cryptography("Certificate.to_cryptography()").x509
+        return x509.load_der_x509_certificate(self.der)
+
+    @classmethod
+    def from_cryptography(cls, crypto_cert: Any) -> Any:
+        """A certificate of this class from a ``cryptography.x509.Certificate``, moved as
+        DER.  Raises TypeError for other objects, :class:`ModuleNotFoundError` when
+        cryptography is not installed."""
+        cryptography = require_cryptography("Certificate.from_cryptography()")
+        if not isinstance(crypto_cert, cryptography.x509.Certificate):
+            raise TypeError("Must be a certificate: a cryptography.x509.Certificate, not "
+                            f"{type(crypto_cert).__name__}")
+        return cls.from_der(crypto_cert.public_bytes(cryptography.Encoding.DER))
+
     # The decode: one C call, cached.
     def _decoded(self) -> dict[str, Any]:
         if self._fields is None:
-            self._fields = _decode(self._ptr)
+            self._fields = _decode(self._reader)
         return self._fields
 
     @property
@@ -244,6 +288,28 @@ class Certificate:
 
     def __repr__(self) -> str:
         return f"<Certificate subject={str(self.subject)!r} serial={self.serial_number:#x}>"
+
+
+def require_cryptography(what: str) -> Any:
+    """A namespace with cryptography's ``x509`` module, its serialization names
+    (``Encoding``, ``PrivateFormat``, ``PublicFormat``, ``NoEncryption``,
+    ``load_der_private_key``, ``load_der_public_key``) and ``asymmetric`` key modules,
+    for the conversions; raises :class:`ModuleNotFoundError` naming the package when it
+    is not installed."""
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import asymmetric, serialization
+
+        for kind in ("dh", "dsa", "ec", "ed448", "ed25519", "rsa", "x448", "x25519"):
+            importlib.import_module(f"{asymmetric.__name__}.{kind}")
+    except ImportError as exc:
+        raise ModuleNotFoundError(f"{what} needs the cryptography package, which is not "
+                                  f"installed (pip install cryptography): {exc}",
+                                  name="cryptography") from None
+    names = {name: getattr(serialization, name) for name in (
+        "Encoding", "PrivateFormat", "PublicFormat", "NoEncryption", "load_der_private_key",
+        "load_der_public_key")}
+    return SimpleNamespace(x509=x509, asymmetric=asymmetric, **names)
 
 
 def certs_from_list(rc: int, out: Any, what: str) -> list[Certificate]:
@@ -392,8 +458,10 @@ def load_certificate(type: int, buffer: bytes | str) -> Certificate:
     pem = check_filetype(type)
     data = as_bytes(buffer, "buffer")
     out = ffi.new("X509 **")
-    check(lib.tb_tls_cert_load(data, len(data), pem, out), "cannot read the certificate")
-    return Certificate._adopt(out[0], up_ref=False)
+    # Parsed for reading (several times faster on OpenSSL 3.0); the X509 other calls take
+    # is made on first use (Certificate._ptr).
+    check(lib.tb_tls_cert_read(data, len(data), pem, out), "cannot read the certificate")
+    return Certificate._adopt_reader(out[0], up_ref=False)
 
 
 def load_certificates(pem_bundle: bytes | str) -> list[Certificate]:
@@ -412,5 +480,5 @@ def dump_certificate(type: int, cert: Certificate) -> bytes:
     if not isinstance(cert, Certificate):
         raise TypeError("cert must be a Certificate")
     out = ffi.new("tb_tls_buf **")
-    return take_buf(lib.tb_tls_cert_dump(cert._ptr, pem, out), out,
+    return take_buf(lib.tb_tls_cert_dump(cert._reader, pem, out), out,
                     "cannot encode the certificate")

@@ -44,7 +44,7 @@ class PKey(tls_pkcs12.PKey):
     Keys compare by identity, as pyOpenSSL's did.
     """
 
-    __slots__ = ("_initialized", "_only_public")
+    __slots__ = ("_initialized",)
 
     def __init__(self) -> None:
         ptr = lib.EVP_PKEY_new()
@@ -56,11 +56,7 @@ class PKey(tls_pkcs12.PKey):
 
     @classmethod
     def _adopt(cls, ptr: Any, *, up_ref: bool, only_public: bool = False) -> PKey:
-        if up_ref and lib.EVP_PKEY_up_ref(ptr) != 1:
-            raise MemoryError("EVP_PKEY_up_ref failed")
-        key = cls.__new__(cls)
-        tls_pkcs12.PKey.__init__(key, ffi.gc(ptr, lib.EVP_PKEY_free))
-        key._only_public = only_public
+        key: PKey = super()._adopt(ptr, up_ref=up_ref, only_public=only_public)
         key._initialized = True
         return key
 
@@ -101,37 +97,19 @@ class PKey(tls_pkcs12.PKey):
         return True
 
     def to_cryptography_key(self) -> Any:
-        """This key as a ``cryptography`` key object (through DER; needs cryptography)."""
-        from cryptography.hazmat.primitives.serialization import (
-            load_der_private_key,
-            load_der_public_key,
-        )
-
-        if self._only_public:
-            return load_der_public_key(dump_publickey(FILETYPE_ASN1, self))
-        return load_der_private_key(dump_privatekey(FILETYPE_ASN1, self), None)
+        """This key as a ``cryptography`` key object (:meth:`to_cryptography`)."""
+        return self.to_cryptography()
 
     @classmethod
     def from_cryptography_key(cls, crypto_key: Any) -> PKey:
         """A :class:`PKey` from a ``cryptography`` RSA, DSA, EC, Ed25519 or Ed448 key
-        (private or public); TypeError for other objects (X25519, X448, DH, ...)."""
+        (private or public); TypeError for other objects (X25519, X448, DH, ...), as
+        pyOpenSSL (:meth:`from_cryptography` takes those too)."""
         private, public = _cryptography_key_types()
-        key: Any = crypto_key
-        if isinstance(key, private):
-            from cryptography.hazmat.primitives.serialization import (
-                Encoding,
-                NoEncryption,
-                PrivateFormat,
-            )
-
-            return load_privatekey(FILETYPE_ASN1, key.private_bytes(
-                Encoding.DER, PrivateFormat.PKCS8, NoEncryption()))
-        if isinstance(key, public):
-            from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-            return load_publickey(FILETYPE_ASN1, key.public_bytes(
-                Encoding.DER, PublicFormat.SubjectPublicKeyInfo))
-        raise TypeError("Unsupported key type")
+        if not isinstance(crypto_key, private + public):
+            raise TypeError("Unsupported key type")
+        key: PKey = cls.from_cryptography(crypto_key)
+        return key
 
     def __eq__(self, other: object) -> bool:
         return self is other

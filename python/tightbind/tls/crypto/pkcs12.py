@@ -1,6 +1,6 @@
 """PKCS#12 files the way pyOpenSSL's ``OpenSSL.crypto`` read and wrote them:
-:class:`PKCS12` and :func:`load_pkcs12` (C: ``csrc/tls_pkcs12.c`` to read,
-``csrc/tls_crypto_keys.c`` to write).
+:class:`PKCS12` and :func:`load_pkcs12` (C: ``csrc/tls_pkcs12.c``, which reads and
+writes them for :mod:`tightbind.tls.pkcs12` too).
 
 Passphrases are bytes; str still works with pyOpenSSL's DeprecationWarning ("str for
 passphrase is no longer accepted, use bytes").
@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from typing import Any
 
 from tightbind.tls import pkcs12 as tls_pkcs12
 from tightbind.tls import x509 as tls_x509
 from tightbind.tls._native import c_password, ffi, lib
-from tightbind.tls.crypto.errors import check, take_bytes, text_arg
+from tightbind.tls.crypto.errors import InvalidArgument, check, take_bytes
 from tightbind.tls.crypto.keys import PKey
 from tightbind.tls.crypto.x509 import X509
 
@@ -102,27 +101,37 @@ class PKCS12:
         return self._friendlyname
 
     def export(self, passphrase: bytes | None = None, iter: int = 2048,
-               maciter: int = 1) -> bytes:
+               maciter: int = 1, *, encryption: str = "3des", mac_hash: str = "sha256",
+               ca_friendly_names: Iterable[bytes | str | None] | None = None) -> bytes:
         """Write the bundle as PKCS#12 bytes, as pyOpenSSL did: key and certificates
-        encrypted with 3DES (``iter`` key-derivation rounds), OpenSSL's default MAC
-        (HMAC-SHA-256 on OpenSSL 3) of ``maciter`` rounds (``-1``: no MAC),
-        ``passphrase`` None for none.
+        encrypted with 3DES (``iter`` key-derivation rounds; 0 or less: 2048), an
+        HMAC-SHA-256 MAC (OpenSSL 3's default) of ``maciter`` rounds (``-1``: no MAC;
+        0 or less: 1), ``passphrase`` None for none.
+
+        Beyond pyOpenSSL, keyword options as :func:`tightbind.tls.create_pkcs12` takes
+        them: ``encryption`` (``"aes-256-cbc"``, ``"3des"``, ``"rc2-40"``), ``mac_hash``
+        (``"sha1"``, ``"sha256"``, ...) and ``ca_friendly_names`` (one name or None per
+        CA certificate; pyOpenSSL wrote none).
 
         Raises TypeError and ValueError for bad arguments (NUL bytes in the passphrase
-        or the friendly name) and a ``crypto.Error`` when OpenSSL refuses (a key that
-        does not match the certificate, nothing to write).
+        or a friendly name), :class:`~tightbind.tls.crypto.errors.InvalidArgument` for
+        an unknown encryption or MAC hash and a ``crypto.Error`` when OpenSSL refuses (a
+        key that does not match the certificate, nothing to write).
         """
         password = c_password(_passphrase_bytes(passphrase))
-        name = text_arg(self._friendlyname, "friendly name") \
-            if self._friendlyname is not None else ffi.NULL
+        name = tls_pkcs12.name_bytes(self._friendlyname, "friendly name", InvalidArgument)
         cas = self._cacerts or []
-        array: Any = ffi.new("X509 *[]", [cert._ptr for cert in cas]) if cas else ffi.NULL
-        out = ffi.new("tb_tls_buf **")
-        return take_bytes(lib.tb_tls_p12_export(
-            self._pkey._ptr if self._pkey is not None else ffi.NULL,
-            self._cert._ptr if self._cert is not None else ffi.NULL, array, len(cas),
-            password, name, _int(iter, "iter"), _int(maciter, "maciter"), out),
-            out, "cannot write the PKCS#12 file")
+        rounds = _int(iter, "iter")
+        mac_rounds = _int(maciter, "maciter")
+        options = tls_pkcs12.p12_options(
+            encryption, rounds if rounds > 0 else tls_pkcs12.DEFAULT_ITERATIONS,
+            None if mac_rounds == -1 else mac_hash, max(mac_rounds, 1),
+            parts=(self._pkey is not None) + bool(cas or self._cert),
+            empty_password=not passphrase, invalid=InvalidArgument)
+        names = tls_pkcs12.ca_name_list([None] * len(cas) if ca_friendly_names is None
+                                        else ca_friendly_names, len(cas), InvalidArgument)
+        return tls_pkcs12.write_pkcs12(self._pkey, self._cert, name, cas, names, password,
+                                       options, take_bytes, "cannot write the PKCS#12 file")
 
     def __repr__(self) -> str:
         parts = [label for label, present in (("key", self._pkey), ("certificate", self._cert))

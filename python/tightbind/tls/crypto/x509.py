@@ -269,14 +269,6 @@ class X509(tls_x509.Certificate):
         super().__init__(ffi.gc(ptr, lib.X509_free))
 
     @classmethod
-    def _adopt(cls, ptr: Any, *, up_ref: bool) -> X509:
-        if up_ref and lib.X509_up_ref(ptr) != 1:
-            raise MemoryError("X509_up_ref failed")
-        cert = cls.__new__(cls)
-        tls_x509.Certificate.__init__(cert, ffi.gc(ptr, lib.X509_free))
-        return cert
-
-    @classmethod
     def from_pem(cls, data: bytes | str) -> X509:
         """The first certificate of PEM text."""
         return load_certificate(FILETYPE_PEM, data)
@@ -297,27 +289,6 @@ class X509(tls_x509.Certificate):
     def __repr__(self) -> str:
         subject = repr(self.get_subject())[len("<X509Name object '"):-2]
         return f"<X509 subject={subject!r} serial={self.get_serial_number():#x}>"
-
-    # cryptography
-    def to_cryptography(self) -> Any:
-        """This certificate as a ``cryptography.x509.Certificate`` (through DER)."""
-        from cryptography.x509 import load_der_x509_certificate
-
-        return load_der_x509_certificate(dump_certificate(FILETYPE_ASN1, self))
-
-    @classmethod
-    def from_cryptography(cls, crypto_cert: Any) -> X509:
-        """An :class:`X509` from a ``cryptography.x509.Certificate``; TypeError for
-        other objects."""
-        try:
-            from cryptography import x509 as crypto_x509
-        except ImportError:
-            raise TypeError("Must be a certificate (cryptography is not installed)") from None
-        if not isinstance(crypto_cert, crypto_x509.Certificate):
-            raise TypeError("Must be a certificate")
-        from cryptography.hazmat.primitives.serialization import Encoding
-
-        return load_certificate(FILETYPE_ASN1, crypto_cert.public_bytes(Encoding.DER))
 
     # version and serial
     def set_version(self, version: int) -> None:
