@@ -34,8 +34,11 @@ def venv_python(name: str, requirements: list[str], key: str = "") -> tuple[Path
     steps = [[base, "-m", "venv", "--clear", str(venv)],
              [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
               *requirements]]
+    # Without PYTHONPATH: a source tree on it (its tightbind.egg-info) would make pip
+    # take tightbind as installed already and skip the wheel.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True, check=False)
+        done = subprocess.run(step, capture_output=True, text=True, check=False, env=env)
         if done.returncode:
             return None, (done.stderr.strip().splitlines() or ["failed"])[-1]
     stamp.write_text(wanted)

@@ -415,12 +415,15 @@ def _diagnosis(folder: Path, rounds: int, min_time: float) -> Table:
 
 
 def _add_headlines(table: Table) -> Table:
-    """Summary rows: tightbind's rate on each task against every other contender's."""
-    ours = {row[0]: row[2] for row in table.rows if row[1] == "tightbind"}
-    for task, contender, rate, _ in table.rows:
-        if contender != "tightbind" and task in ours:
-            table.headlines.append([task, f"{ours[task]:,.0f}/s", contender,
-                                    f"{ours[task] / rate:.2f}x"])
+    """Summary rows: the rate of each tightbind build (this install, the wheel) on each
+    task against every other contender's."""
+    ours = [(row[1], row[0], row[2]) for row in table.rows if row[1].startswith("tightbind")]
+    for name, ours_task, ours_rate in ours:
+        label = ours_task if name == "tightbind" else f"{ours_task} [{name}]"
+        for task, contender, rate, _ in table.rows:
+            if task == ours_task and not contender.startswith("tightbind"):
+                table.headlines.append([label, f"{ours_rate:,.0f}/s", contender,
+                                        f"{ours_rate / rate:.2f}x"])
     return table
 
 
