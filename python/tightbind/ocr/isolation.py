@@ -39,6 +39,8 @@ def serve(descriptor: int) -> None:  # pragma: no cover (a child; measured there
     from tightbind.ocr.api import TessApi
     from tightbind.ocr.batch import PageResult
     from tightbind.ocr.constants import PageIteratorLevel
+    from tightbind.ocr.pix import to_pix
+    from tightbind.ocr.workers import limit_resolution
 
     connection = Connection(descriptor)
     engine = connection.recv()
@@ -54,7 +56,7 @@ def serve(descriptor: int) -> None:  # pragma: no cover (a child; measured there
             return
         index, image, timeout = message
         try:
-            api.set_image(image)
+            api.set_image_pix(limit_resolution(to_pix(image), engine.get("max_dpi")))
             # Tesseract's own deadline only: the parent kills this process if the layout
             # analysis overruns, instead of leaving it to run in a thread here.
             api._recognize(deadline_ms(timeout), timeout, time.monotonic(), bounded=False)

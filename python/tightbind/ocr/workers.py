@@ -22,12 +22,55 @@ from tightbind.ocr._native import c_string, ffi, lib, log_messages
 from tightbind.ocr.api import TessApi
 from tightbind.ocr.errors import OcrError, RecognitionTimeout
 from tightbind.ocr.inputs import load_page
+from tightbind.ocr.params import catalogue
+from tightbind.ocr.pix import Pix
 
-__all__ = ["EngineOptions", "PageOutcome", "PageTask", "ProcessPages", "recognise_page"]
+__all__ = ["EngineOptions", "PageOutcome", "PageTask", "ProcessPages", "limit_resolution",
+           "no_invert_variables", "recognise_page", "speed_variables"]
 
 #: The formats a batch writes, and each one's file extension.
 FORMAT_EXTENSIONS = {"txt": "txt", "hocr": "hocr", "tsv": "tsv", "alto": "xml",
                      "json": "json", "pdf": "pdf"}
+
+
+def no_invert_variables() -> dict[str, str]:
+    """The Tesseract variable that turns off its retry of every text line as inverted
+    (white on black) text: ``tessedit_do_invert=0`` where the library has it (5.3),
+    else ``invert_threshold=0`` (5.4 and later, which dropped the former)."""
+    if "tessedit_do_invert" in catalogue():
+        return {"tessedit_do_invert": "0"}
+    return {"invert_threshold": "0"}
+
+
+def speed_variables(variables: dict[str, object] | None, invert: bool) -> dict[str, object]:
+    """``variables`` plus the inverted-text switch when ``invert`` is False (a value the
+    caller gave for the same variable wins)."""
+    merged: dict[str, object] = {} if invert else dict(no_invert_variables())
+    merged.update(variables or {})
+    return merged
+
+
+def limit_resolution(pix: Pix, max_dpi: int | None) -> Pix:
+    """``pix`` scaled down to ``max_dpi`` when its resolution is higher, else ``pix``
+    itself (also when its resolution is unknown).  A 1-bit image is made grey first, so
+    the smaller copy keeps the strokes' edges."""
+    if max_dpi is None:
+        return pix
+    x_res, y_res = pix.resolution
+    if x_res <= max_dpi and y_res <= max_dpi:
+        return pix
+    source = pix.to_gray() if pix.depth == 1 else pix
+    scaled = source.scale(max_dpi / x_res if x_res > 0 else 1.0,
+                          max_dpi / y_res if y_res > 0 else max_dpi / x_res)
+    scaled.resolution = (max_dpi, max_dpi)
+    return scaled
+
+
+def check_max_dpi(max_dpi: object) -> None:
+    """ValueError unless ``max_dpi`` is None or an int from 50 to 2400."""
+    if max_dpi is not None and (isinstance(max_dpi, bool) or not isinstance(max_dpi, int)
+                                or not 50 <= max_dpi <= 2400):
+        raise ValueError(f"max_dpi must be None or an int from 50 to 2400: {max_dpi!r}")
 
 
 @dataclass(frozen=True)
@@ -48,7 +91,9 @@ class EngineOptions:
 @dataclass(frozen=True)
 class PageTask:
     """Page ``index`` (from 0) of the ``kind`` file at ``path``, to be written in
-    ``formats``; PDF pages rendered at ``dpi``; recognition stopped after ``timeout`` s."""
+    ``formats``; PDF pages rendered at ``dpi``; recognition stopped after ``timeout`` s;
+    pages above ``max_dpi`` (their own resolution, or ``dpi`` for PDF pages) scaled
+    down to it first."""
 
     path: str
     kind: str
@@ -57,6 +102,7 @@ class PageTask:
     dpi: int = 300
     timeout: float | None = None
     options: EngineOptions = field(default_factory=EngineOptions)
+    max_dpi: int | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +157,10 @@ def recognise_page(api: TessApi, task: PageTask) -> PageOutcome:
     the outcome's error, never raised."""
     started = time.monotonic()
     try:
-        pix = load_page(task.path, task.kind, task.index, task.dpi)
+        dpi = task.dpi  # a PDF page is rendered at max_dpi at most
+        if task.kind == "pdf" and task.max_dpi is not None:
+            dpi = min(dpi, task.max_dpi)
+        pix = limit_resolution(load_page(task.path, task.kind, task.index, dpi), task.max_dpi)
         api.set_image_pix(pix)
         if pix.resolution[0] <= 0:
             api.set_source_resolution(task.dpi)
