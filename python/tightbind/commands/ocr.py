@@ -96,12 +96,12 @@ def _page_output(api: Any, fmt: str, name: str, page: int) -> Any:
     }
 
 
-def parse_variables(items: list[str]) -> dict[str, str]:
+def parse_variables(items: list[str]) -> dict[str, object]:
     """``NAME=VALUE`` strings as a dict, each checked by :mod:`tightbind.ocr.params`
     (ValueError naming the item without '=', VariableError for a bad name or value)."""
     from tightbind.ocr.params import check_variable
 
-    variables: dict[str, str] = {}
+    variables: dict[str, object] = {}
     for item in items:
         name, equals, value = item.partition("=")
         if not equals or not name.strip():
@@ -111,7 +111,7 @@ def parse_variables(items: list[str]) -> dict[str, str]:
     return variables
 
 
-def run_batch_mode(args: argparse.Namespace, variables: dict[str, str]) -> int:
+def run_batch_mode(args: argparse.Namespace, variables: dict[str, object]) -> int:
     from tightbind.ocr import OcrError
     from tightbind.ocr.batch import run_batch
 

@@ -14,7 +14,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +42,7 @@ def no_invert_variables() -> dict[str, str]:
     return {"invert_threshold": "0"}
 
 
-def speed_variables(variables: dict[str, object] | None, invert: bool) -> dict[str, object]:
+def speed_variables(variables: Mapping[str, object] | None, invert: bool) -> dict[str, object]:
     """``variables`` plus the inverted-text switch when ``invert`` is False (a value the
     caller gave for the same variable wins)."""
     merged: dict[str, object] = {} if invert else dict(no_invert_variables())
