@@ -30,6 +30,7 @@ TIGHTBIND_BENCH_ROUNDS the rounds (default 3, --quick 1).
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib.util
 import os
 import random
@@ -305,6 +306,10 @@ def _texts(out: Path) -> dict[str, str]:
             for path in out.rglob("*.txt")}
 
 
+def _note_time(finished: list[float]) -> None:
+    finished.append(time.perf_counter())
+
+
 def _steady_rate(finished: list[float], begin: float) -> float:
     """Pages per second once every worker has finished its first page."""
     if len(finished) <= WORKERS:
@@ -341,8 +346,7 @@ def _throughput(title: str, pages: list[tuple[Path, str]], warm: list[Path],
                 loads.append(os.getloadavg()[0])
                 finished: list[float] = []
                 cpu, begin = _tree_cpu(), time.perf_counter()
-                contender.run(paths, out,
-                              lambda note=finished.append: note(time.perf_counter()))
+                contender.run(paths, out, functools.partial(_note_time, finished))
                 walls[contender.name].append(time.perf_counter() - begin)
                 steady[contender.name].append(_steady_rate(sorted(finished), begin))
                 cpus[contender.name].append(_tree_cpu() - cpu)
