@@ -21,7 +21,7 @@ from tightbind.ocr.constants import PageIteratorLevel
 from tightbind.ocr.deadline import SLACK, deadline_ms
 from tightbind.ocr.errors import ImageError, RecognitionTimeout
 from tightbind.ocr.inputs import describe, list_inputs, page_count
-from tightbind.ocr.isolation import ProcessPool
+from tightbind.ocr.isolation import ProcessPages, ProcessPool
 from tightbind.ocr.pix import to_pix
 from tightbind.ocr.progress import Progress
 from tightbind.ocr.store import OutputStore, document_key
@@ -30,7 +30,6 @@ from tightbind.ocr.workers import (
     EngineOptions,
     PageOutcome,
     PageTask,
-    ProcessPages,
     check_max_dpi,
     dask_page,
     hard_deadline,
@@ -150,8 +149,10 @@ def ocr_many(
     if isolate:
         # Load one engine here so that a missing language or bad variable raises now.
         TessApi(data_path, language, psm=psm, variables=variables).close()
-        engines = ProcessPool({"data_path": data_path, "language": language, "psm": psm,
-                               "variables": variables, "max_dpi": max_dpi}, workers)
+        engines = ProcessPool(EngineOptions(
+            language, None if data_path is None else os.fspath(data_path), psm,
+            tuple(sorted((str(k), str(v)) for k, v in (variables or {}).items()))),
+            workers, max_dpi=max_dpi)
     else:
         engines = EnginePool(data_path, language, psm=psm, variables=variables,
                              max_dpi=max_dpi)
