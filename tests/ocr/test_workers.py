@@ -104,8 +104,8 @@ def test_limit_resolution(pages):
     smaller = limit_resolution(pix, 200)
     assert smaller.resolution == (200, 200)
     assert abs(smaller.width - pix.width * 2 / 3) <= 1
-    unknown = pix.copy()
-    unknown.resolution = (0, 0)
+    unknown = Pix.from_numpy(pix.to_numpy())
+    assert unknown.resolution == (0, 0)
     assert limit_resolution(unknown, 200) is unknown  # nothing to go by
     one_bit = Pix.from_pil(Image.open(pages["line"]).convert("1"))
     one_bit.resolution = (300, 300)
