@@ -133,11 +133,10 @@ def ocr_many(
     the program.  Workers take about a second to start (all at once, at the call; a
     replacement before the next image; deadlines count from when a worker is ready).
 
-    Speed settings (see the README's table of what they cost): ``invert=False`` turns
-    off Tesseract's retry of each text line as white-on-black text (about 1.1x faster;
-    loses inverted text), ``max_dpi=N`` scales images whose resolution is above N dpi
-    down to N first (200: about 1.2x faster on 300-dpi scans of body text; small print
-    suffers first).
+    Speed settings (the README's Throughput section has what they buy and cost on the
+    benchmark's pages): ``invert=False`` turns off Tesseract's retry of each text line as
+    white-on-black text (loses inverted text); ``max_dpi=N`` scales images whose
+    resolution is above N dpi down to N first (small print suffers first).
     """
     deadline_ms(timeout)
     check_max_dpi(max_dpi)
