@@ -23,8 +23,9 @@ set before any Tesseract loads), each page's text written to its own ``.txt`` fi
 4. With ``--rss-pages N`` (or TIGHTBIND_BENCH_RSS_PAGES): driver RSS over N small pages
    through ``run_batch`` on threads, sampled every N/20 pages.
 
-``tightbind bench batch --pages N`` sets the A4 page count (default 6, --quick 2);
-TIGHTBIND_BENCH_ROUNDS the rounds (default 3, --quick 1).
+``tightbind bench batch --pages N`` sets the A4 page count (default 6, --quick 2; 0 runs
+only the RSS check: ``--pages 0 --rss-pages 2000``); TIGHTBIND_BENCH_ROUNDS the rounds
+(default 3, --quick 1).
 """
 
 from __future__ import annotations
@@ -491,12 +492,15 @@ def _rss(count: int, folder: Path) -> Table:
 
 
 def run(quick: bool) -> list[Table]:
-    count = int(os.environ.get("TIGHTBIND_BENCH_PAGES") or (2 if quick else 6))
+    pages_setting = os.environ.get("TIGHTBIND_BENCH_PAGES")
+    count = int(pages_setting) if pages_setting else (2 if quick else 6)
     rounds = int(os.environ.get("TIGHTBIND_BENCH_ROUNDS") or (1 if quick else 3))
     rss_pages = int(os.environ.get("TIGHTBIND_BENCH_RSS_PAGES") or 0)
     os.environ["OMP_THREAD_LIMIT"] = "1"  # for the tesseract processes and Dask workers
     with tempfile.TemporaryDirectory(prefix="tightbind-bench-batch-") as folder_name:
         folder = Path(folder_name)
+        if count == 0:  # --pages 0: only the RSS check
+            return [_rss(rss_pages, folder)] if rss_pages else []
         given = os.environ.get("TIGHTBIND_BENCH_BATCH_PAGES")
         if given:
             pages = [(path, "") for path in sorted(Path(given).iterdir()) if path.is_file()]
