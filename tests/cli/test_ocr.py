@@ -92,6 +92,8 @@ def test_command_variables_and_speed_settings(pages, tmp_path, run_cli):
         assert bad.returncode == 2 and says in bad.stderr, (item, bad.stderr)
     bad_dpi = run_cli("ocr", "--max-dpi", "10", str(pages["line"]))
     assert bad_dpi.returncode == 2 and "max_dpi" in bad_dpi.stderr
+    pdf = run_cli("ocr", "--max-dpi", "200", "--format", "pdf", str(pages["line"]))
+    assert pdf.returncode == 2 and "--out DIR --format pdf" in pdf.stderr
     fast = run_cli("ocr", str(pages["paragraph"]), "--out", str(tmp_path), "-q",
                    "--no-invert", "--max-dpi", "200", "--variable", "tessedit_do_invert=0")
     assert (fast.returncode, fast.stderr) == (0, "")

@@ -163,6 +163,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"tightbind ocr: --format must be one of {', '.join(FORMATS)} "
               "(or give --out for batch formats)", file=sys.stderr)
         return 2
+    if args.format == "pdf" and args.max_dpi is not None:
+        print("tightbind ocr: --max-dpi does not apply to --format pdf without --out "
+              "(use --out DIR --format pdf)", file=sys.stderr)
+        return 2
     jobs = args.jobs or os.cpu_count() or 1
     if jobs < 1:
         print("tightbind ocr: --jobs must be at least 1", file=sys.stderr)
