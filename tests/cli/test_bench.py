@@ -72,3 +72,20 @@ def test_bench_skips_an_area_it_cannot_run_and_says_why(hidden, area, says):
                             timeout=120, check=False)
     assert result.returncode == 1
     assert f"{area}: skipped" in result.stderr and says in result.stderr
+
+
+def test_batch_bench_error_rates_and_steady_rate():
+    from tightbind.benchmarks.batch import WORKERS, _steady_rate, error_rates
+
+    truth = "the annual meeting of the council"
+    assert error_rates(truth, "the  annual meeting\nof the council") == (0.0, 0.0)
+    words, characters = error_rates(truth, "the annul meeting of council")
+    assert words == pytest.approx(2 / 6)  # one word changed, one lost
+    assert characters == pytest.approx((1 + 4) / len(truth))  # "a" lost; "the " lost
+    lost_words, lost_characters = error_rates(truth, "")
+    assert lost_words == 1.0 and lost_characters >= 1.0
+    assert error_rates("council the", "the council")[0] == pytest.approx(1.0)
+    # Two workers finishing pages at 1, 1, 2, 2, 3, 3 s: 2 pages/s once both started.
+    finished = [1.0, 1.0, 2.0, 2.0, 3.0, 3.0]
+    assert WORKERS == 2 and _steady_rate(finished, 0.0) == pytest.approx(2.0)
+    assert _steady_rate([4.0, 4.0], 0.0) == pytest.approx(0.5)  # no steady part: whole call

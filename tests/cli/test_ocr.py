@@ -78,3 +78,26 @@ def test_command_batch_on_a_dask_scheduler(dask_cluster, pages, tmp_path, run_cl
                    str(tmp_path), "--scheduler", cluster.scheduler_address, "-q")
     assert (done.returncode, done.stderr) == (0, "")
     assert (tmp_path / "line.png.txt").read_text() == "Hello tightbind 123\n"
+
+
+def test_command_variables_and_speed_settings(pages, tmp_path, run_cli):
+    digits = run_cli("ocr", "--variable", "tessedit_char_whitelist=0123456789", "--psm", "7",
+                     str(pages["line"]))
+    assert digits.returncode == 0, digits.stderr
+    assert set(digits.stdout.strip()) <= set("0123456789 ") and "123" in digits.stdout
+    for item, says in (("no_such_variable=1", "no variable 'no_such_variable'"),
+                       ("tessedit_do_invert=maybe", "takes a boolean"),
+                       ("tessedit_do_invert", "NAME=VALUE"), ("=1", "NAME=VALUE")):
+        bad = run_cli("ocr", "--variable", item, str(pages["line"]))
+        assert bad.returncode == 2 and says in bad.stderr, (item, bad.stderr)
+    bad_dpi = run_cli("ocr", "--max-dpi", "10", str(pages["line"]))
+    assert bad_dpi.returncode == 2 and "max_dpi" in bad_dpi.stderr
+    pdf = run_cli("ocr", "--max-dpi", "200", "--format", "pdf", str(pages["line"]))
+    assert pdf.returncode == 2 and "--out DIR --format pdf" in pdf.stderr
+    fast = run_cli("ocr", str(pages["paragraph"]), "--out", str(tmp_path), "-q",
+                   "--no-invert", "--max-dpi", "200", "--variable", "tessedit_do_invert=0")
+    assert (fast.returncode, fast.stderr) == (0, "")
+    assert (tmp_path / "paragraph.png.txt").read_text().split() \
+        == cli(pages["paragraph"]).split()
+    plain = run_cli("ocr", "--no-invert", "--max-dpi", "200", str(pages["line"]))
+    assert plain.stdout == "Hello tightbind 123\n"

@@ -75,3 +75,26 @@ def test_ocr_many_isolated_keeps_its_deadline(pages):
     with pytest.raises(RecognitionTimeout, match="killed"):
         next(results)
     assert time.monotonic() - started < 0.5 + SLACK
+
+
+def test_a_worker_that_cannot_load_its_engine_says_why():
+    process = WorkerProcess({"language": "xyz"})
+    try:
+        with pytest.raises(OcrError, match=r"could not load its engine.*xyz"):
+            process.wait_ready()
+    finally:
+        process.close()
+
+
+def test_one_pool_for_images_and_pages(pages):
+    """The worker processes of ocr_many(isolate=True) run batch pages too."""
+    from tightbind.ocr.isolation import ProcessPool
+    from tightbind.ocr.workers import EngineOptions, PageTask
+
+    pool = ProcessPool(EngineOptions(), 1)
+    try:
+        assert pool.run(0, pages["line"], None).text == cli(pages["line"])
+        outcome = pool.run_page(PageTask(str(pages["line"]), "image", 0, ("txt",)), 30)
+        assert outcome.parts == {"txt": cli(pages["line"]).encode()}
+    finally:
+        pool.close()

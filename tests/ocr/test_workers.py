@@ -7,15 +7,21 @@ import os
 import signal
 
 import pytest
+from helpers.pages import cli
+from PIL import Image
 
-from tightbind.ocr import LanguageNotFound, OcrError
+from tightbind.ocr import LanguageNotFound, OcrError, Pix, ocr_many, pix_read
 from tightbind.ocr.batch import run_batch
+from tightbind.ocr.isolation import ProcessPages
 from tightbind.ocr.workers import (
     EngineOptions,
     PageTask,
-    ProcessPages,
+    check_max_dpi,
     hard_deadline,
+    limit_resolution,
+    no_invert_variables,
     recognise_page,
+    speed_variables,
     thread_engine,
 )
 
@@ -37,9 +43,8 @@ def test_process_pages(pages):
     try:
         outcome = processes.run(PageTask(str(pages["line"]), "image", 0, ("txt",)))
         assert outcome.parts == {"txt": b"Hello tightbind 123\n"}
-        [child] = processes._idle
-        child.process.kill()  # a worker that died between pages
-        child.process.join()
+        [pid] = processes.pids
+        os.kill(pid, signal.SIGKILL)  # a worker that died between pages
         died = processes.run(PageTask(str(pages["line"]), "image", 0, ("txt",)))
         assert died.error_class == "WorkerDied"
         again = processes.run(PageTask(str(pages["line"]), "image", 0, ("txt",)))
@@ -90,3 +95,46 @@ def test_dask_cluster_with_a_worker_killed_mid_run(dask_cluster, pages, mixed_fo
     assert len(records) == 11 and len({(r["input"], r["page"]) for r in records}) == 11
     client.wait_for_workers(2, timeout=120)
     assert run_batch(folder, out, formats=("txt", "hocr", "pdf"), client=client).all_done
+
+
+def test_limit_resolution(pages):
+    pix = pix_read(pages["line"])
+    assert pix.resolution == (300, 300)
+    assert limit_resolution(pix, None) is pix and limit_resolution(pix, 300) is pix
+    smaller = limit_resolution(pix, 200)
+    assert smaller.resolution == (200, 200)
+    assert abs(smaller.width - pix.width * 2 / 3) <= 1
+    unknown = Pix.from_numpy(pix.to_numpy())
+    assert unknown.resolution == (0, 0)
+    assert limit_resolution(unknown, 200) is unknown  # nothing to go by
+    one_bit = Pix.from_pil(Image.open(pages["line"]).convert("1"))
+    one_bit.resolution = (300, 300)
+    scaled = limit_resolution(one_bit, 150)  # made grey first
+    assert scaled.depth == 8 and scaled.resolution == (150, 150)
+    for bad in (10, 5000, 200.0, True, "200"):
+        with pytest.raises(ValueError, match="max_dpi"):
+            check_max_dpi(bad)
+
+
+def test_speed_variables():
+    name, value = next(iter(no_invert_variables().items()))
+    assert value == "0" and name in ("tessedit_do_invert", "invert_threshold")
+    assert speed_variables(None, True) == {}
+    assert speed_variables({"user_defined_dpi": 300}, False) == {name: "0",
+                                                                 "user_defined_dpi": 300}
+    assert speed_variables({name: "1"}, False) == {name: "1"}  # the caller's value wins
+
+
+def test_run_batch_speed_settings_are_options(pages, tmp_path):
+    out = tmp_path / "out"
+    first = run_batch([pages["paragraph"]], out, workers=1, invert=False, max_dpi=200)
+    assert first.pages == 1 and first.failed == 0
+    assert (out / "paragraph.png.txt").read_text().split() == cli(pages["paragraph"]).split()
+    assert run_batch([pages["paragraph"]], out, workers=1, invert=False, max_dpi=200).all_done
+    again = run_batch([pages["paragraph"]], out, workers=1, max_dpi=200)  # invert changed
+    assert again.documents == 1
+    assert run_batch([pages["paragraph"]], out, workers=1, max_dpi=150).documents == 1
+    with pytest.raises(ValueError, match="max_dpi"):
+        run_batch([pages["paragraph"]], out, max_dpi=20)
+    threaded = list(ocr_many([pages["line"]], workers=1, invert=False, max_dpi=200))
+    assert threaded[0].text == "Hello tightbind 123\n"

@@ -1,23 +1,37 @@
 """Batch OCR benchmark: pages per second per core on realistic 300-dpi A4 scans.
 
-Pages are rendered here (two columns of DejaVu Sans text, a small skew, noise) with their
-ground truth, or taken from TIGHTBIND_BENCH_BATCH_PAGES (a folder of images).  Tables:
+Pages are rendered here (two columns of DejaVu Sans text, a small skew, Gaussian noise)
+with their ground truth, or taken from TIGHTBIND_BENCH_BATCH_PAGES (a folder of images).
+Every contender does the same thing: the same pages, English, PSM 3 (automatic page
+segmentation, the ``tesseract`` command's default), OpenMP off (``OMP_THREAD_LIMIT=1``,
+set before any Tesseract loads), each page's text written to its own ``.txt`` file.
 
-1. Throughput at 2 workers: ``run_batch`` on local threads; ``run_batch`` on a Dask
-   LocalCluster (2 worker processes of 1 thread; cluster start not timed); the usual
-   pattern, a ``multiprocessing.Pool`` calling ``pytesseract.image_to_string`` with
-   ``OMP_THREAD_LIMIT=1``; tesserocr with one ``PyTessBaseAPI`` per thread; and
-   ``run_batch`` with a page deadline (worker processes).  Driver RSS at the first and
-   last page of the threads run.
-2. Tesseract's speed settings on one engine, with their word accuracy against the
-   ground truth: ``invert_threshold=0``, PSM 4/6, pages downscaled to 200 dpi.
+1. Throughput at 2 workers, contenders interleaved (one run of each per round, the
+   order rotated every round, medians reported): ``run_batch`` on local threads;
+   ``run_batch`` on a Dask LocalCluster (2 worker processes of 1 thread); the usual
+   pattern, a ``multiprocessing.Pool`` calling ``pytesseract.image_to_string`` (a
+   ``tesseract`` process per page); tesserocr with one ``PyTessBaseAPI`` per thread; and
+   ``run_batch`` with a page deadline (worker processes).  Each contender's start-up
+   (pool or cluster start, imports, engines loaded on two small pages) is timed apart
+   and reported on its own; ``run_batch`` loads its engines (and, with a deadline, starts
+   its worker processes) inside every call, so that is in its time.  CPU seconds per
+   page count the process tree's user and system time (children included), which
+   other jobs on a shared machine disturb far less than wall time.
+2. The same on small pages (a few lines each), where a per-page start-up shows.
+3. Tesseract's speed settings through ``run_batch``'s own page path, one engine,
+   interleaved per page, with word and character error rates against the ground truth.
+4. With ``--rss-pages N`` (or TIGHTBIND_BENCH_RSS_PAGES): driver RSS over N small pages
+   through ``run_batch`` on threads, sampled every N/20 pages.
 
-``tightbind bench batch --pages N`` sets the page count (default 6, --quick 2).
+``tightbind bench batch --pages N`` sets the A4 page count (default 6, --quick 2; 0 runs
+only the RSS check: ``--pages 0 --rss-pages 2000``); TIGHTBIND_BENCH_ROUNDS the rounds
+(default 3, --quick 1).
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib.util
 import os
 import random
@@ -25,6 +39,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -33,6 +48,8 @@ from tightbind.benchmarks._report import Table
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 WORKERS = 2
+LANGUAGE = "eng"
+PSM = 3
 _WORDS = (
     "the of and to in is that for it as with was on be by this are from at or an which "
     "have not has but were their more can all been one its also two other into new some "
@@ -41,24 +58,29 @@ _WORDS = (
     "harbour committee treasurer minutes meeting annual district ordinary general special "
     "evening")
 _VOCABULARY = tuple(_WORDS.split())
+#: (width, height, columns) in pixels at 300 dpi: an A4 page, and a strip of a few lines.
+SIZES = {"a4": (2480, 3508, 2), "strip": (1240, 420, 1)}
 
 
-def render_pages(folder: Path, count: int, seed: int = 7) -> list[tuple[Path, str]]:
-    """``count`` A4 pages at 300 dpi (PNG) and the text drawn on each."""
+def render_pages(folder: Path, count: int, seed: int = 7, size: str = "a4"
+                 ) -> list[tuple[Path, str]]:
+    """``count`` pages at 300 dpi (PNG, grey) and the text drawn on each: ``size`` "a4"
+    (two columns) or "strip" (half an A4 width, a few lines)."""
     import numpy
     from PIL import Image, ImageDraw, ImageFont
 
     rng = random.Random(seed)
     noise_rng = numpy.random.default_rng(seed)
     font = ImageFont.truetype(FONT, 38)
-    width, height, margin, gap = 2480, 3508, 180, 120
-    column_width = (width - 2 * margin - gap) // 2
+    width, height, columns = SIZES[size]
+    margin, gap = (180, 120) if size == "a4" else (60, 0)
+    column_width = (width - 2 * margin - (columns - 1) * gap) // columns
     pages = []
     for number in range(count):
         image = Image.new("L", (width, height), 255)
         draw = ImageDraw.Draw(image)
         words: list[str] = []
-        for column in range(2):
+        for column in range(columns):
             x0 = margin + column * (column_width + gap)
             y = margin
             while y < height - margin - 60:
@@ -76,17 +98,34 @@ def render_pages(folder: Path, count: int, seed: int = 7) -> list[tuple[Path, st
         pixels = numpy.asarray(image, dtype=numpy.int16)
         pixels = pixels + noise_rng.normal(0, 18, pixels.shape).astype(numpy.int16)
         image = Image.fromarray(numpy.clip(pixels, 0, 255).astype(numpy.uint8))
-        path = folder / f"page-{number:04d}.png"
+        path = folder / f"{size}-{number:04d}.png"
         image.save(path, dpi=(300, 300))
         pages.append((path, " ".join(words)))
     return pages
 
 
-def accuracy(truth: str, text: str) -> float:
-    """Word accuracy: matched words over ground-truth words."""
-    expected, got = truth.split(), text.split()
+def _edits(expected: list[str] | str, got: list[str] | str) -> int:
+    """Substitutions, deletions and insertions turning ``expected`` into ``got``, counted
+    over difflib's alignment (a replaced run counts its longer side)."""
     matcher = difflib.SequenceMatcher(a=expected, b=got, autojunk=False)
-    return sum(block.size for block in matcher.get_matching_blocks()) / max(1, len(expected))
+    return sum(max(a1 - a0, b1 - b0) for tag, a0, a1, b0, b1 in matcher.get_opcodes()
+               if tag != "equal")
+
+
+def error_rates(truth: str, text: str) -> tuple[float, float]:
+    """(word error rate, character error rate) of ``text`` against ``truth``, both over
+    whitespace-normalised text.  Characters are aligned within the word alignment: each
+    replaced run of words is compared character by character."""
+    expected, got = truth.split(), text.split()
+    words = _edits(expected, got)
+    characters = 0
+    matcher = difflib.SequenceMatcher(a=expected, b=got, autojunk=False)
+    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+        if tag == "replace":
+            characters += _edits(" ".join(expected[a0:a1]), " ".join(got[b0:b1]))
+        elif tag != "equal":  # a whole run of words (and a space each) added or lost
+            characters += sum(len(word) + 1 for word in (expected[a0:a1] or got[b0:b1]))
+    return words / max(1, len(expected)), characters / max(1, len(" ".join(expected)))
 
 
 def _rss_mib() -> float:
@@ -94,164 +133,392 @@ def _rss_mib() -> float:
         return int(file.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _pytesseract_page(path: str) -> str:
+def _tree_cpu() -> float:
+    """User and system CPU seconds of this process and every live descendant, each with
+    its waited-for children (so a finished ``tesseract`` process counts in its parent)."""
+    import psutil
+
+    total = 0.0
+    me = psutil.Process()
+    for process in [me, *me.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+def _text_path(out: Path, path: str) -> str:
+    return str(out / (Path(path).name + ".txt"))
+
+
+# ---- contenders: start() once, run(paths, out) per round, close() ---------------------------
+
+Done = Callable[[], None]
+
+
+def _ignore() -> None:
+    pass
+
+
+class Contender:
+    name = ""
+
+    def available(self) -> bool:
+        return True
+
+    def start(self, warm: list[Path]) -> None:
+        """Get ready: pools, clusters, imports; ``warm`` (two small pages) run once."""
+        with tempfile.TemporaryDirectory(prefix="tightbind-bench-warm-") as out:
+            self.run(warm, Path(out), _ignore)
+
+    def run(self, paths: list[Path], out: Path, done: Done) -> None:
+        """Recognise ``paths``, each page's text into ``out``; ``done()`` once per page,
+        as it finishes."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class _Threads(Contender):
+    name = "tightbind run_batch, threads"
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+
+    def run(self, paths: list[Path], out: Path, done: Done) -> None:
+        from tightbind.ocr.batch import run_batch
+
+        summary = run_batch(paths, out, workers=WORKERS, language=LANGUAGE, psm=PSM,
+                            callback=lambda event: done(), **self.options)
+        assert summary.failed == 0, summary.failures
+
+
+class _Deadline(_Threads):
+    name = "tightbind run_batch, page deadline (processes)"
+
+    def __init__(self) -> None:
+        super().__init__(page_timeout=600)
+
+
+class _Dask(Contender):
+    name = "tightbind run_batch, Dask LocalCluster"
+
+    def available(self) -> bool:
+        return importlib.util.find_spec("distributed") is not None
+
+    def start(self, warm: list[Path]) -> None:
+        import distributed
+
+        self.cluster = distributed.LocalCluster(
+            n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=":0")
+        self.client = distributed.Client(self.cluster)
+        super().start(warm)  # loads each worker thread's engine (kept for later rounds)
+
+    def run(self, paths: list[Path], out: Path, done: Done) -> None:
+        from tightbind.ocr.batch import run_batch
+
+        summary = run_batch(paths, out, client=self.client, language=LANGUAGE, psm=PSM,
+                            callback=lambda event: done())
+        assert summary.failed == 0, summary.failures
+
+    def close(self) -> None:
+        self.client.close()
+        self.cluster.close()
+
+
+def _pytesseract_page(job: tuple[str, str]) -> None:
     import pytesseract
 
-    return str(pytesseract.image_to_string(path))
+    path, text_path = job
+    text = pytesseract.image_to_string(path, lang=LANGUAGE, config=f"--psm {PSM}")
+    with open(text_path, "w", encoding="utf-8") as file:
+        file.write(text)
 
 
-def _tightbind_threads(paths: list[Path], out: Path, rss: list[float]) -> float:
-    from tightbind.ocr.batch import run_batch
+class _Pytesseract(Contender):
+    name = "multiprocessing.Pool + pytesseract"
 
-    started = time.perf_counter()
-    run_batch(paths, out, workers=WORKERS, callback=lambda event: rss.append(_rss_mib()))
-    return time.perf_counter() - started
+    def available(self) -> bool:
+        return importlib.util.find_spec("pytesseract") is not None
 
+    def start(self, warm: list[Path]) -> None:
+        import multiprocessing
 
-def _tightbind_deadline(paths: list[Path], out: Path) -> float:
-    from tightbind.ocr.batch import run_batch
+        self.pool = multiprocessing.get_context("spawn").Pool(WORKERS)
+        super().start(warm)
 
-    started = time.perf_counter()
-    run_batch(paths, out, workers=WORKERS, page_timeout=600)
-    return time.perf_counter() - started
+    def run(self, paths: list[Path], out: Path, done: Done) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        for _ in self.pool.imap_unordered(
+                _pytesseract_page, [(str(p), _text_path(out, str(p))) for p in paths]):
+            done()
 
-
-def _tightbind_dask(paths: list[Path], out: Path) -> float | None:
-    if importlib.util.find_spec("distributed") is None:
-        return None
-    import distributed
-
-    from tightbind.ocr.batch import run_batch
-
-    with distributed.LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        client.run(lambda: __import__("tightbind.ocr.workers"))  # warm imports, not engines
-        started = time.perf_counter()
-        run_batch(paths, out, client=client)
-        return time.perf_counter() - started
+    def close(self) -> None:
+        self.pool.close()
+        self.pool.join()
 
 
-def _pytesseract_pool(paths: list[Path]) -> float | None:
-    if importlib.util.find_spec("pytesseract") is None:
-        return None
-    import multiprocessing
+class _Tesserocr(Contender):
+    name = "tesserocr, one PyTessBaseAPI per thread"
 
-    os.environ["OMP_THREAD_LIMIT"] = "1"  # inherited by every tesseract process
-    with multiprocessing.get_context("spawn").Pool(WORKERS) as pool:
-        pool.map(_pytesseract_page, [str(paths[0])])  # start the pool
-        started = time.perf_counter()
-        pool.map(_pytesseract_page, [str(p) for p in paths], chunksize=1)
-        return time.perf_counter() - started
+    def available(self) -> bool:
+        return importlib.util.find_spec("tesserocr") is not None
 
+    def start(self, warm: list[Path]) -> None:
+        self.local = threading.local()
+        self.apis: list[Any] = []
+        self.pool = ThreadPoolExecutor(WORKERS)
+        barrier = threading.Barrier(WORKERS)
+        list(self.pool.map(lambda _: (self._api(), barrier.wait()), range(WORKERS)))
+        super().start(warm)
 
-def _tesserocr_threads(paths: list[Path]) -> float | None:
-    if importlib.util.find_spec("tesserocr") is None:
-        return None
-    import tesserocr
+    def _api(self) -> Any:
+        import tesserocr
 
-    local = threading.local()
-    apis: list[Any] = []
-
-    def page(path: Path) -> str:
-        api = getattr(local, "api", None)
+        assert tesserocr.PSM.AUTO == PSM
+        api = getattr(self.local, "api", None)
         if api is None:
-            api = local.api = tesserocr.PyTessBaseAPI(psm=tesserocr.PSM.AUTO)
-            apis.append(api)
-        api.SetImageFile(str(path))
-        return str(api.GetUTF8Text())
+            api = self.local.api = tesserocr.PyTessBaseAPI(lang=LANGUAGE, psm=PSM)
+            self.apis.append(api)
+        return api
 
-    with ThreadPoolExecutor(WORKERS) as pool:
-        list(pool.map(page, paths[:WORKERS]))  # engines loaded before timing
-        started = time.perf_counter()
-        list(pool.map(page, paths))
-        seconds = time.perf_counter() - started
-    for api in apis:
-        api.End()
-    return seconds
+    def _page(self, path: Path, out: Path, done: Done) -> None:
+        api = self._api()
+        api.SetImageFile(str(path))
+        with open(_text_path(out, str(path)), "w", encoding="utf-8") as file:
+            file.write(api.GetUTF8Text())
+        done()
+
+    def run(self, paths: list[Path], out: Path, done: Done) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        list(self.pool.map(lambda path: self._page(path, out, done), paths))
+
+    def close(self) -> None:
+        self.pool.shutdown()
+        for api in self.apis:
+            api.End()
+
+
+def _texts(out: Path) -> dict[str, str]:
+    return {path.name.rsplit(".", 1)[0]: path.read_text(encoding="utf-8")
+            for path in out.rglob("*.txt")}
+
+
+def _note_time(finished: list[float]) -> None:
+    finished.append(time.perf_counter())
+
+
+def _steady_rate(finished: list[float], begin: float) -> float:
+    """Pages per second once every worker has finished its first page."""
+    if len(finished) <= WORKERS:
+        return len(finished) / (finished[-1] - begin)
+    return (len(finished) - WORKERS) / (finished[-1] - finished[WORKERS - 1])
+
+
+def _throughput(title: str, pages: list[tuple[Path, str]], warm: list[Path],
+                contenders: list[Contender], rounds: int, folder: Path) -> Table:
+    paths = [path for path, _ in pages]
+    truths = {path.name: truth for path, truth in pages}
+    table = Table(title, ["contender", "s", "steady pages/s", "pages/s/core", "CPU s/page",
+                          "start-up s", "vs pytesseract", "WER"])
+    started: list[Contender] = []
+    startup: dict[str, float] = {}
+    try:
+        for contender in contenders:
+            if not contender.available():
+                table.notes.append(f"{contender.name}: not installed, left out")
+                continue
+            begin = time.perf_counter()
+            contender.start(warm)
+            startup[contender.name] = time.perf_counter() - begin
+            started.append(contender)
+        walls: dict[str, list[float]] = {c.name: [] for c in started}
+        steady: dict[str, list[float]] = {c.name: [] for c in started}
+        cpus: dict[str, list[float]] = {c.name: [] for c in started}
+        loads: list[float] = []
+        texts: dict[str, dict[str, str]] = {}
+        for round_number in range(rounds):
+            shift = round_number % len(started)
+            for contender in started[shift:] + started[:shift]:
+                out = folder / f"round-{round_number}" / str(started.index(contender))
+                loads.append(os.getloadavg()[0])
+                finished: list[float] = []
+                cpu, begin = _tree_cpu(), time.perf_counter()
+                contender.run(paths, out, functools.partial(_note_time, finished))
+                walls[contender.name].append(time.perf_counter() - begin)
+                steady[contender.name].append(_steady_rate(sorted(finished), begin))
+                cpus[contender.name].append(_tree_cpu() - cpu)
+                texts[contender.name] = _texts(out)
+                if len(texts[contender.name]) != len(paths):
+                    raise RuntimeError(f"{contender.name} wrote {len(texts[contender.name])} "
+                                       f"texts for {len(paths)} pages")
+    finally:
+        for contender in started:
+            contender.close()
+    medians = {name: statistics.median(values) for name, values in walls.items()}
+    rates = {name: statistics.median(values) for name, values in steady.items()}
+    peer = rates.get(_Pytesseract.name)
+    for contender in started:
+        seconds = medians[contender.name]
+        rate = rates[contender.name]
+        wer = [error_rates(truths[name], text)[0]
+               for name, text in texts[contender.name].items() if truths.get(name)]
+        table.rows.append([contender.name, seconds, rate, rate / WORKERS,
+                           statistics.median(cpus[contender.name]) / len(paths),
+                           startup[contender.name],
+                           f"{rate / peer:.2f}x" if peer else "",
+                           f"{statistics.mean(wer):.3f}" if wer else ""])
+    table.notes.append(f"{len(paths)} pages, {WORKERS} workers, {rounds} interleaved rounds "
+                       f"(medians); 1-minute load average during the runs: median "
+                       f"{statistics.median(loads):.2f}, range {min(loads):.2f}-"
+                       f"{max(loads):.2f} on {os.cpu_count()} cores")
+    table.notes.append(f"s: the whole call; steady pages/s: pages after the first {WORKERS} "
+                       f"over the time from the {WORKERS}th page's end to the last's (start-"
+                       "up, engine loading and process starts left out); vs pytesseract: "
+                       "steady pages/s over the Pool's (above 1: faster); start-up s: "
+                       "pools, cluster, imports and two small pages, before the rounds")
+    threads = rates.get(_Threads.name)
+    label = title.split(":")[0]
+    if threads and peer:
+        table.headlines.append([f"{label}: steady pages/s, threads vs Pool+pytesseract",
+                                f"{threads:.2f}", _Pytesseract.name, f"{threads / peer:.2f}x"])
+        cpu_threads = statistics.median(cpus[_Threads.name])
+        cpu_peer = statistics.median(cpus[_Pytesseract.name])
+        table.headlines.append([f"{label}: CPU s/page, Pool+pytesseract over threads",
+                                f"{cpu_threads / len(paths):.2f}", _Pytesseract.name,
+                                f"{cpu_peer / cpu_threads:.2f}x"])
+    dask = rates.get(_Dask.name)
+    if threads and dask:
+        table.headlines.append([f"{label}: steady pages/s, Dask vs threads", f"{dask:.2f}",
+                                _Threads.name, f"{dask / threads:.2f}x"])
+    return table
+
+
+# ---- speed settings ---------------------------------------------------------------------------
+
+SETTINGS: list[tuple[str, dict[str, Any]]] = [
+    ("default (PSM 3)", {}),
+    ("invert=False", {"invert": False}),
+    ("max_dpi=200", {"max_dpi": 200}),
+    ("invert=False, max_dpi=200", {"invert": False, "max_dpi": 200}),
+    ("max_dpi=150", {"max_dpi": 150}),
+    ("PSM 4 (single column)", {"psm": 4}),
+    ("PSM 6 (single block)", {"psm": 6}),
+]
 
 
 def _settings(pages: list[tuple[Path, str]]) -> Table:
-    from tightbind.ocr import Pix, TessApi
+    from tightbind.ocr.workers import EngineOptions, PageTask, recognise_page, speed_variables
 
-    table = Table("batch: Tesseract speed settings, one engine, same pages",
-                  ["setting", "s/page", "speed-up", "word accuracy"])
-    cases: list[tuple[str, dict[str, Any], float]] = [
-        ("default (PSM 3)", {}, 1.0),
-        ("invert_threshold=0", {"variables": {"invert_threshold": "0"}}, 1.0),
-        ("tessedit_do_invert=0", {"variables": {"tessedit_do_invert": "0"}}, 1.0),
-        ("PSM 4 (single column)", {"psm": 4}, 1.0),
-        ("PSM 6 (single block)", {"psm": 6}, 1.0),
-        ("downscaled to 200 dpi", {}, 2 / 3),
-    ]
-    baseline = None
-    for name, kwargs, scale in cases:
-        with TessApi(**kwargs) as api:
-            times, scores = [], []
-            for path, truth in pages:
-                pix = Pix.from_file(path)
-                if scale != 1.0:
-                    pix = pix.to_gray().scale(scale)
-                    pix.resolution = (200, 200)
-                started = time.perf_counter()
-                api.set_image_pix(pix)
-                api.recognize()
-                text = api.get_utf8_text()
-                times.append(time.perf_counter() - started)
-                scores.append(accuracy(truth, text))
-        per_page = statistics.median(times)
-        baseline = baseline or per_page
+    table = Table("batch: Tesseract's speed settings, run_batch's page path, one engine",
+                  ["setting", "s/page", "speed-up", "WER", "CER"])
+    engines = {}
+    for name, kwargs in SETTINGS:
+        variables = speed_variables(None, kwargs.get("invert", True))
+        engines[name] = EngineOptions(LANGUAGE, None, kwargs.get("psm", PSM),
+                                      tuple(sorted((k, str(v)) for k, v in variables.items()))
+                                      ).engine()
+    times: dict[str, list[float]] = {name: [] for name, _ in SETTINGS}
+    errors: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in SETTINGS}
+    try:
+        for number, (path, truth) in enumerate(pages):
+            shift = number % len(SETTINGS)
+            for name, kwargs in SETTINGS[shift:] + SETTINGS[:shift]:
+                task = PageTask(str(path), "image", 0, ("txt",),
+                                max_dpi=kwargs.get("max_dpi"))
+                begin = time.perf_counter()
+                outcome = recognise_page(engines[name], task)
+                times[name].append(time.perf_counter() - begin)
+                assert outcome.parts is not None, outcome.error_message
+                errors[name].append(error_rates(truth, outcome.parts["txt"].decode()))
+    finally:
+        for api in engines.values():
+            api.close()
+    baseline = statistics.median(times[SETTINGS[0][0]])
+    for name, _ in SETTINGS:
+        per_page = statistics.median(times[name])
         table.rows.append([name, per_page, f"{baseline / per_page:.2f}x",
-                           f"{statistics.mean(scores):.3f}"])
+                           f"{statistics.mean(e[0] for e in errors[name]):.4f}",
+                           f"{statistics.mean(e[1] for e in errors[name]):.4f}"])
+    table.notes.append(f"{len(pages)} A4 pages at 300 dpi, each through every setting in "
+                       "a rotated order; median seconds per page (read, scale, recognise, "
+                       "text); WER/CER: word/character error rate against the drawn text")
+    table.notes.append("invert=False sets " + ", ".join(
+        f"{k}={v}" for k, v in speed_variables(None, False).items()))
+    return table
+
+
+# ---- RSS over many pages ------------------------------------------------------------------------
+
+def _rss(count: int, folder: Path) -> Table:
+    from tightbind.ocr.batch import run_batch
+
+    sources = folder / "rss-sources"
+    sources.mkdir()
+    distinct = render_pages(sources, 20, seed=11, size="strip")
+    pages = folder / "rss-pages"
+    pages.mkdir()
+    for number in range(count):  # distinct names (so distinct documents), 20 images
+        (pages / f"{number:05d}.png").symlink_to(distinct[number % len(distinct)][0])
+    every = max(1, count // 20)
+    samples: list[tuple[int, float]] = [(0, _rss_mib())]
+    done = [0]
+
+    def sample(event: dict[str, Any]) -> None:
+        done[0] += 1
+        if done[0] % every == 0:
+            samples.append((done[0], _rss_mib()))
+
+    begin = time.perf_counter()
+    summary = run_batch(pages, folder / "rss-out", workers=WORKERS, language=LANGUAGE,
+                        psm=PSM, callback=sample)
+    seconds = time.perf_counter() - begin
+    table = Table(f"batch: driver RSS over {count} small pages, run_batch on threads",
+                  ["after page", "RSS MiB"])
+    table.rows.extend([[done, rss] for done, rss in samples])
+    first = samples[1][1] if len(samples) > 1 else samples[0][1]
+    last = samples[-1][1]
+    table.notes.append(f"{summary.pages} pages ({summary.failed} failed) in {seconds:.0f} s; "
+                       f"RSS {first:.0f} MiB after page {samples[1][0] if len(samples) > 1 else 0}"
+                       f", {last:.0f} MiB after page {samples[-1][0]} "
+                       f"({last - first:+.1f} MiB, {100 * (last - first) / first:+.1f}%), "
+                       f"peak {max(rss for _, rss in samples):.0f} MiB")
+    table.headlines.append([f"RSS growth over {count} pages", f"{last - first:+.1f} MiB",
+                            "after the first sample", f"{last / first:.3f}x"])
     return table
 
 
 def run(quick: bool) -> list[Table]:
-    count = int(os.environ.get("TIGHTBIND_BENCH_PAGES") or (2 if quick else 6))
+    pages_setting = os.environ.get("TIGHTBIND_BENCH_PAGES")
+    count = int(pages_setting) if pages_setting else (2 if quick else 6)
+    rounds = int(os.environ.get("TIGHTBIND_BENCH_ROUNDS") or (1 if quick else 3))
+    rss_pages = int(os.environ.get("TIGHTBIND_BENCH_RSS_PAGES") or 0)
+    os.environ["OMP_THREAD_LIMIT"] = "1"  # for the tesseract processes and Dask workers
     with tempfile.TemporaryDirectory(prefix="tightbind-bench-batch-") as folder_name:
         folder = Path(folder_name)
+        if count == 0:  # --pages 0: only the RSS check
+            return [_rss(rss_pages, folder)] if rss_pages else []
         given = os.environ.get("TIGHTBIND_BENCH_BATCH_PAGES")
         if given:
             pages = [(path, "") for path in sorted(Path(given).iterdir()) if path.is_file()]
         else:
             pages = render_pages(folder, count)
-        paths = [path for path, _ in pages]
-        rss: list[float] = []
-        contenders = [
-            ("tightbind run_batch, threads", lambda: _tightbind_threads(paths, folder / "t", rss)),
-            ("tightbind run_batch, Dask LocalCluster", lambda: _tightbind_dask(
-                paths, folder / "d")),
-            ("multiprocessing.Pool + pytesseract", lambda: _pytesseract_pool(paths)),
-            ("tesserocr, one API per thread", lambda: _tesserocr_threads(paths)),
-            ("tightbind run_batch, page deadline (processes)",
-             lambda: _tightbind_deadline(paths, folder / "p")),
-        ]
-        table = Table(f"batch: {len(paths)} A4 pages at 300 dpi, {WORKERS} workers",
-                      ["contender", "seconds", "pages/s", "pages/s/core", "vs threads"])
-        results: dict[str, float] = {}
-        for name, measure in contenders:
-            seconds = measure()
-            if seconds is None:
-                table.notes.append(f"{name}: not installed, left out")
-                continue
-            results[name] = seconds
-        threads = results["tightbind run_batch, threads"]
-        for name, seconds in results.items():
-            rate = len(paths) / seconds
-            table.rows.append([name, seconds, rate, rate / WORKERS,
-                               f"{threads and seconds / threads:.2f}x"])
-        if rss:
-            table.notes.append(f"driver RSS: {rss[0]:.0f} MiB at the first page, "
-                               f"{rss[-1]:.0f} MiB at page {len(rss)}")
-        table.notes.append("vs threads: this contender's time over run_batch on threads "
-                           "(above 1: slower)")
-        for name in ("multiprocessing.Pool + pytesseract", "tesserocr, one API per thread",
-                     "tightbind run_batch, Dask LocalCluster"):
-            if name in results:
-                table.headlines.append([f"pages/s, threads vs {name}",
-                                        f"{len(paths) / threads:.2f}", name,
-                                        f"{results[name] / threads:.2f}x"])
-        tables = [table]
+        strips = render_pages(folder, 8 if quick else 40, seed=3, size="strip")
+        warm = [path for path, _ in strips[:WORKERS]]
+
+        def contenders() -> list[Contender]:
+            return [_Threads(), _Dask(), _Pytesseract(), _Tesserocr(), _Deadline()]
+
+        tables = [_throughput(f"batch: {len(pages)} A4 pages at 300 dpi", pages, warm,
+                              contenders(), rounds, folder / "a4")]
+        tables.append(_throughput(f"batch small pages: {len(strips)} strips of a few lines",
+                                  strips, warm, contenders(), rounds, folder / "strips"))
         if not given:
-            tables.append(_settings(pages[:max(2, count // 3)]))
+            tables.append(_settings(pages[:max(2, min(len(pages), 4))]))
+        if rss_pages:
+            tables.append(_rss(rss_pages, folder))
         return tables
+

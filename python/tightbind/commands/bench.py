@@ -27,7 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true",
                         help="fewer rounds and smaller inputs (a smoke run, not figures)")
     parser.add_argument("--pages", type=int, default=None,
-                        help="pages the batch area runs (default 6; 2000 for the RSS check)")
+                        help="A4 pages the batch area runs (default 6)")
+    parser.add_argument("--rss-pages", type=int, default=None, metavar="N",
+                        help="batch area: also run N small pages through run_batch and "
+                        "report the driver's RSS every N/20 pages (e.g. 2000)")
 
 
 def versions(areas: list[str]) -> dict[str, str]:
@@ -48,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
     areas = args.areas or list(AREAS)
     if args.pages is not None:
         os.environ["TIGHTBIND_BENCH_PAGES"] = str(args.pages)
+    if args.rss_pages is not None:
+        os.environ["TIGHTBIND_BENCH_RSS_PAGES"] = str(args.rss_pages)
     unknown = [area for area in areas if area not in AREAS]
     if unknown:
         print(f"tightbind bench: unknown area {unknown[0]!r} (choose from {', '.join(AREAS)})",

@@ -37,6 +37,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default txt)")
     parser.add_argument("--output-dir", default=".",
                         help="folder for --format pdf (default: the current folder)")
+    parser.add_argument("--variable", action="append", default=[], metavar="NAME=VALUE",
+                        help="set a Tesseract variable (as tesseract -c NAME=VALUE), "
+                        "repeatable; checked against the variable's kind and limits")
+    parser.add_argument("--no-invert", action="store_true",
+                        help="speed: skip Tesseract's retry of each line as white-on-black "
+                        "text (tessedit_do_invert=0, or invert_threshold=0 from 5.4)")
+    parser.add_argument("--max-dpi", type=int, default=None, metavar="DPI",
+                        help="speed: scale pages above DPI down to it first (PDF pages are "
+                        "rendered at it); e.g. 200 for 300-dpi scans of body text")
     parser.add_argument("-j", "--jobs", type=int, default=None,
                         help="files recognised in parallel, one engine each "
                         "(default: the number of CPUs)")
@@ -87,7 +96,22 @@ def _page_output(api: Any, fmt: str, name: str, page: int) -> Any:
     }
 
 
-def run_batch_mode(args: argparse.Namespace) -> int:
+def parse_variables(items: list[str]) -> dict[str, object]:
+    """``NAME=VALUE`` strings as a dict, each checked by :mod:`tightbind.ocr.params`
+    (ValueError naming the item without '=', VariableError for a bad name or value)."""
+    from tightbind.ocr.params import check_variable
+
+    variables: dict[str, object] = {}
+    for item in items:
+        name, equals, value = item.partition("=")
+        if not equals or not name.strip():
+            raise ValueError(f"--variable takes NAME=VALUE, not {item!r}")
+        check_variable(name.strip(), value)
+        variables[name.strip()] = value
+    return variables
+
+
+def run_batch_mode(args: argparse.Namespace, variables: dict[str, object]) -> int:
     from tightbind.ocr import OcrError
     from tightbind.ocr.batch import run_batch
 
@@ -105,7 +129,8 @@ def run_batch_mode(args: argparse.Namespace) -> int:
                             include=args.include, dpi=args.dpi, language=args.lang,
                             data_path=args.tessdata, psm=args.psm, workers=args.jobs,
                             page_timeout=args.page_timeout, client=client,
-                            progress=not args.quiet)
+                            progress=not args.quiet, variables=variables or None,
+                            invert=not args.no_invert, max_dpi=args.max_dpi)
     except (OcrError, ValueError, OSError) as exc:
         print(f"tightbind ocr: {exc}", file=sys.stderr)
         return 2
@@ -120,23 +145,35 @@ def run_batch_mode(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from tightbind.ocr import OcrError, pix_read_pages
     from tightbind.ocr.batch import EnginePool
+    from tightbind.ocr.workers import check_max_dpi, limit_resolution, speed_variables
 
     if args.jobs is not None and args.jobs < 1:
         print("tightbind ocr: --jobs must be at least 1", file=sys.stderr)
         return 2
+    try:
+        variables = parse_variables(args.variable)
+        check_max_dpi(args.max_dpi)
+    except (OcrError, ValueError) as exc:
+        print(f"tightbind ocr: {exc}", file=sys.stderr)
+        return 2
     if args.out is not None:
-        return run_batch_mode(args)
+        return run_batch_mode(args, variables)
     args.format = args.format or "text"
     if args.format not in FORMATS:
         print(f"tightbind ocr: --format must be one of {', '.join(FORMATS)} "
               "(or give --out for batch formats)", file=sys.stderr)
+        return 2
+    if args.format == "pdf" and args.max_dpi is not None:
+        print("tightbind ocr: --max-dpi does not apply to --format pdf without --out "
+              "(use --out DIR --format pdf)", file=sys.stderr)
         return 2
     jobs = args.jobs or os.cpu_count() or 1
     if jobs < 1:
         print("tightbind ocr: --jobs must be at least 1", file=sys.stderr)
         return 2
     try:
-        engines = EnginePool(args.tessdata, args.lang, psm=args.psm)
+        engines = EnginePool(args.tessdata, args.lang, psm=args.psm,
+                             variables=speed_variables(variables, not args.no_invert) or None)
     except (OcrError, ValueError) as exc:
         print(f"tightbind ocr: {exc}", file=sys.stderr)
         return 2
@@ -150,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
                 return name, api.process_pages(name, base, ("pdf",)), None
             outputs = []
             for index, page in enumerate(pix_read_pages(name)):
-                api.set_image_pix(page)
+                api.set_image_pix(limit_resolution(page, args.max_dpi))
                 api.recognize()
                 outputs.append(_page_output(api, args.format, name, index))
             return name, outputs, None

@@ -32,7 +32,7 @@ from tightbind.ocr.errors import (
     RecognitionTimeout,
     VariableError,
 )
-from tightbind.ocr.params import GATE, catalogue, check_languages, check_value, check_word
+from tightbind.ocr.params import GATE, catalogue, check_languages, check_variable, check_word
 from tightbind.ocr.pix import MAX_SIDE, Pix, to_pix
 from tightbind.ocr.results import (
     Element,
@@ -273,10 +273,8 @@ class TessApi:
         self._store_variable(name, value, at_init=False)
 
     def _store_variable(self, name: str, value: object, *, at_init: bool) -> None:
-        param = catalogue().get(c_string(name, "variable name").decode())
-        if param is None:
-            raise VariableError(f"Tesseract has no variable {name!r}")
-        text = check_value(param, value)
+        name = c_string(name, "variable name").decode()
+        param, text = check_variable(name, value)
         if name == "debug_file":
             self._debug_file = text.decode()
         elif param.process_global:

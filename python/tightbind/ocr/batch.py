@@ -21,7 +21,8 @@ from tightbind.ocr.constants import PageIteratorLevel
 from tightbind.ocr.deadline import SLACK, deadline_ms
 from tightbind.ocr.errors import ImageError, RecognitionTimeout
 from tightbind.ocr.inputs import describe, list_inputs, page_count
-from tightbind.ocr.isolation import ProcessPool
+from tightbind.ocr.isolation import ProcessPages, ProcessPool
+from tightbind.ocr.pix import to_pix
 from tightbind.ocr.progress import Progress
 from tightbind.ocr.store import OutputStore, document_key
 from tightbind.ocr.workers import (
@@ -29,10 +30,12 @@ from tightbind.ocr.workers import (
     EngineOptions,
     PageOutcome,
     PageTask,
-    ProcessPages,
+    check_max_dpi,
     dask_page,
     hard_deadline,
+    limit_resolution,
     recognise_page,
+    speed_variables,
 )
 
 __all__ = ["BATCH_FORMATS", "BatchSummary", "EnginePool", "PageResult", "ocr_many",
@@ -47,8 +50,10 @@ class EnginePool:
     """
 
     def __init__(self, data_path: str | os.PathLike[str] | None, language: str, *,
-                 psm: int | None = None, variables: dict[str, object] | None = None) -> None:
+                 psm: int | None = None, variables: dict[str, object] | None = None,
+                 max_dpi: int | None = None) -> None:
         self._args = (data_path, language)
+        self._max_dpi = max_dpi
         self._kwargs: dict[str, Any] = {"psm": psm, "variables": variables}
         first = TessApi(data_path, language, psm=psm, variables=variables)
         self._spare = [first]
@@ -72,7 +77,7 @@ class EnginePool:
     def run(self, index: int, image: Any, timeout: float | None) -> PageResult:
         """Recognise ``image`` with this thread's engine."""
         api = self.engine()
-        api.set_image(image)
+        api.set_image_pix(limit_resolution(to_pix(image), self._max_dpi))
         api.recognize(timeout=timeout)
         return PageResult(index, api.get_utf8_text(), api.results(PageIteratorLevel.WORD),
                           api.mean_text_confidence())
@@ -105,6 +110,8 @@ def ocr_many(
     timeout: float | None = None,
     progress: bool = False,
     isolate: bool = False,
+    invert: bool = True,
+    max_dpi: int | None = None,
 ) -> Iterator[PageResult]:
     """Recognise ``images`` (paths, bytes, Pillow images, numpy arrays or Pix) and yield
     a :class:`PageResult` for each, in input order.
@@ -125,8 +132,15 @@ def ocr_many(
     so abandoned work uses no CPU, and one that crashes costs its image (OcrError), not
     the program.  Workers take about a second to start (all at once, at the call; a
     replacement before the next image; deadlines count from when a worker is ready).
+
+    Speed settings (the README's Throughput section has what they buy and cost on the
+    benchmark's pages): ``invert=False`` turns off Tesseract's retry of each text line as
+    white-on-black text (loses inverted text); ``max_dpi=N`` scales images whose
+    resolution is above N dpi down to N first (small print suffers first).
     """
     deadline_ms(timeout)
+    check_max_dpi(max_dpi)
+    variables = speed_variables(variables, invert) or None
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive int: {workers!r}")
@@ -134,10 +148,13 @@ def ocr_many(
     if isolate:
         # Load one engine here so that a missing language or bad variable raises now.
         TessApi(data_path, language, psm=psm, variables=variables).close()
-        engines = ProcessPool({"data_path": data_path, "language": language, "psm": psm,
-                               "variables": variables}, workers)
+        engines = ProcessPool(EngineOptions(
+            language, None if data_path is None else os.fspath(data_path), psm,
+            tuple(sorted((str(k), str(v)) for k, v in (variables or {}).items()))),
+            workers, max_dpi=max_dpi)
     else:
-        engines = EnginePool(data_path, language, psm=psm, variables=variables)
+        engines = EnginePool(data_path, language, psm=psm, variables=variables,
+                             max_dpi=max_dpi)
     return _results(images, engines, workers, timeout, progress)
 
 
@@ -272,8 +289,12 @@ class _DaskRunner:
         pass
 
 
-def _fingerprint(formats: Sequence[str], dpi: int, options: EngineOptions) -> str:
-    described = json.dumps({"formats": list(formats), "dpi": dpi, "language": options.language,
+def _fingerprint(formats: Sequence[str], dpi: int, options: EngineOptions,
+                 max_dpi: int | None) -> str:
+    settings: dict[str, Any] = {"formats": list(formats), "dpi": dpi}
+    if max_dpi is not None:  # absent when unset, so earlier runs' outputs still count
+        settings["max_dpi"] = max_dpi
+    described = json.dumps({**settings, "language": options.language,
                             "psm": options.psm, "variables": list(options.variables),
                             "tesseract": TessApi.version()})
     return hashlib.sha256(described.encode()).hexdigest()
@@ -303,6 +324,8 @@ def run_batch(
     client: Any = None,
     progress: bool = False,
     callback: Callable[[dict[str, Any]], None] | None = None,
+    invert: bool = True,
+    max_dpi: int | None = None,
 ) -> BatchSummary:
     """Recognise every page of ``inputs`` (files; folders, recursively, their files
     matching ``include``; multi-page TIFFs; PDFs rendered at ``dpi``) and write each
@@ -319,6 +342,10 @@ def run_batch(
     ``callback(record)`` is called in this thread once per page with its input, page,
     status, seconds and error.  Returns a :class:`BatchSummary`; raises ValueError for a
     bad argument and OcrError (LanguageNotFound...) when no engine can be made.
+
+    Speed settings, as for :func:`ocr_many`: ``invert=False`` (no inverted-text retry)
+    and ``max_dpi`` (pages above it scaled down to it; PDF pages rendered at
+    ``min(dpi, max_dpi)``).  Both are part of the options a re-run compares.
     """
     started = time.monotonic()
     sources = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
@@ -337,17 +364,19 @@ def run_batch(
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive int: {workers!r}")
+    check_max_dpi(max_dpi)
+    variables = speed_variables(variables, invert)
     options = EngineOptions(language, None if data_path is None else os.fspath(data_path), psm,
-                            tuple(sorted((str(k), str(v)) for k, v in (variables or {}).items())))
+                            tuple(sorted((str(k), str(v)) for k, v in variables.items())))
     found = list_inputs(sources, include, exclude=out_dir)
     store = OutputStore(out_dir, formats)
     summary = BatchSummary(store.root, store.manifest_path)
-    fingerprint = _fingerprint(formats, dpi, options)
+    fingerprint = _fingerprint(formats, dpi, options, max_dpi)
     runner = _make_runner(options, workers, page_timeout, client)
     bar = Progress(len(found), enabled=progress)
     try:
         _drive(found, store, runner, bar, summary, callback, fingerprint,
-               formats, dpi, page_timeout, options)
+               formats, dpi, page_timeout, options, max_dpi)
     finally:
         runner.close()
         bar.close()
@@ -371,7 +400,7 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _
            bar: Progress, summary: BatchSummary,
            callback: Callable[[dict[str, Any]], None] | None, fingerprint: str,
            formats: tuple[str, ...], dpi: int, page_timeout: float | None,
-           options: EngineOptions) -> None:
+           options: EngineOptions, max_dpi: int | None) -> None:
     open_documents: dict[str, list[Any]] = {}  # key -> [document, pages, pages left]
     in_flight: dict[Any, tuple[str, int]] = {}
 
@@ -435,7 +464,7 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _
             while len(in_flight) >= runner.capacity:
                 collect()
             task = PageTask(document.path, document.kind, index, formats, dpi, page_timeout,
-                            options)
+                            options, max_dpi)
             in_flight[runner.submit(task, f"tightbind-page-{key}-{index}")] = (key, index)
     while in_flight:
         collect()

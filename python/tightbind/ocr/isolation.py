@@ -1,13 +1,16 @@
-"""Worker processes for ``ocr_many(isolate=True)``: each image is recognised in a child
-process with an engine of its own, which is killed and replaced when the image overruns
-its deadline (so an abandoned layout analysis uses no more CPU) or when it dies (so a
-crash in a native library costs one image, not the program).
+"""Worker processes: images (``ocr_many(isolate=True)``) and batch pages
+(``run_batch(page_timeout=...)``) recognised in child processes with an engine each,
+killed and replaced when one overruns its deadline (so an abandoned layout analysis uses
+no more CPU) or when one dies (so a crash in a native library costs one page, not the
+program).
 
 Children are new interpreters (``python -c``, not a fork, which would copy Tesseract's
 and OpenMP's threads in an unknown state, nor multiprocessing's spawn, which re-imports
-the caller's main module) and cost about a second each to start; images and results
-travel through a socket pair (encoded bytes, paths, numpy arrays and Pillow images as
-they are, a Pix as PNG).
+the caller's main module) and cost about a second each to start, loading their engine
+meanwhile; messages travel through a socket pair.  An image goes as it is (encoded
+bytes, a path, a numpy array or Pillow image; a Pix as PNG) and comes back as a
+``PageResult``; a batch page goes as a ``PageTask`` (its file's path) and comes back as a
+``PageOutcome``.
 """
 
 from __future__ import annotations
@@ -25,25 +28,62 @@ from typing import Any
 from tightbind.ocr import errors
 from tightbind.ocr.deadline import GRACE, deadline_ms
 from tightbind.ocr.errors import OcrError, RecognitionTimeout
+from tightbind.ocr.workers import EngineOptions, PageOutcome, PageTask, PageTimeout
 
-__all__ = ["ProcessPool", "WorkerProcess"]
+__all__ = ["ProcessPages", "ProcessPool", "WorkerDied", "WorkerProcess"]
 
 # Exceptions rebuilt from their class name and message in the parent.
 _REBUILT = {name: getattr(errors, name) for name in errors.__all__
             if name != "LanguageNotFound"}
 
+#: Seconds a new worker may take to start and load its engine.
+START_TIMEOUT = 120.0
 
-def serve(descriptor: int) -> None:  # pragma: no cover (a child; measured there)
-    """The child: the engine's settings, then one image per message until None or the
-    socket closes."""
-    from tightbind.ocr.api import TessApi
+
+class WorkerDied(OcrError):
+    """A worker process ended while it held a page (or before it was ready)."""
+
+
+def _options(engine: EngineOptions | dict[str, Any]) -> EngineOptions:
+    if isinstance(engine, EngineOptions):
+        return engine
+    variables = engine.get("variables") or {}
+    return EngineOptions(engine.get("language", "eng"), engine.get("data_path"),
+                         engine.get("psm"),
+                         tuple(sorted((str(k), str(v)) for k, v in variables.items())))
+
+
+def _image_reply(api: Any, message: tuple[Any, ...]) -> Any:
     from tightbind.ocr.batch import PageResult
     from tightbind.ocr.constants import PageIteratorLevel
+    from tightbind.ocr.pix import to_pix
+    from tightbind.ocr.workers import limit_resolution
+
+    index, image, timeout, max_dpi = message
+    try:
+        api.set_image_pix(limit_resolution(to_pix(image), max_dpi))
+        # Tesseract's own deadline only: the parent kills this process if the layout
+        # analysis overruns, instead of leaving it to run in a thread here.
+        api._recognize(deadline_ms(timeout), timeout, time.monotonic(), bounded=False)
+        return ("ok", PageResult(index, api.get_utf8_text(),
+                                 api.results(PageIteratorLevel.WORD),
+                                 api.mean_text_confidence()))
+    except Exception as exc:
+        return ("error", type(exc).__name__, str(exc))
+
+
+def serve(descriptor: int) -> None:  # pragma: no cover (a child; measured there)
+    """The child: the engine's options, then one image or page per message until None
+    or the socket closes."""
+    from tightbind.ocr.workers import recognise_page
 
     connection = Connection(descriptor)
-    engine = connection.recv()
-    api = TessApi(engine["data_path"], engine["language"], psm=engine["psm"],
-                  variables=engine["variables"])
+    options: EngineOptions = connection.recv()
+    try:
+        api = options.engine()
+    except Exception as exc:
+        connection.send(("error", type(exc).__name__, str(exc)))
+        return
     connection.send("ready")
     while True:
         try:
@@ -52,25 +92,21 @@ def serve(descriptor: int) -> None:  # pragma: no cover (a child; measured there
             return
         if message is None:
             return
-        index, image, timeout = message
-        try:
-            api.set_image(image)
-            # Tesseract's own deadline only: the parent kills this process if the layout
-            # analysis overruns, instead of leaving it to run in a thread here.
-            api._recognize(deadline_ms(timeout), timeout, time.monotonic(), bounded=False)
-            reply: Any = ("ok", PageResult(index, api.get_utf8_text(),
-                                           api.results(PageIteratorLevel.WORD),
-                                           api.mean_text_confidence()))
-        except Exception as exc:
-            reply = ("error", type(exc).__name__, str(exc))
-        connection.send(reply)
+        if isinstance(message, PageTask):
+            connection.send(("ok", recognise_page(api, message)))  # never raises
+        else:
+            connection.send(_image_reply(api, message))
 
 
 class WorkerProcess:
-    """One child process serving :func:`ocr_many`; :meth:`run` one image at a time."""
+    """One child process with one engine; :meth:`run` an image, :meth:`run_page` a
+    batch page, one at a time.  ``engine`` is an :class:`EngineOptions` (or a dict of
+    its fields)."""
 
-    def __init__(self, engine: dict[str, Any]) -> None:
-        self._engine = engine
+    def __init__(self, engine: EngineOptions | dict[str, Any],
+                 start_timeout: float = START_TIMEOUT) -> None:
+        self._options = _options(engine)
+        self._start_timeout = start_timeout
         self._process: Any = None
         self._connection: Any = None
         self._ready = False
@@ -89,55 +125,102 @@ class WorkerProcess:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=environment)
         theirs.close()
         self._connection = Connection(ours.detach())
-        self._connection.send(self._engine)
+        self._connection.send(self._options)
         self._ready = False
 
     def wait_ready(self) -> None:
-        """Wait until the child has loaded its engine (it starts doing so at once); an
-        image's deadline counts from then.  OcrError when it died instead."""
+        """Wait until the child has loaded its engine (it starts doing so at once); a
+        page's deadline counts from then.  The engine's own error (LanguageNotFound's
+        message as OcrError) when it could not load, WorkerDied when the child died or
+        did not start within ``start_timeout`` seconds (it is then replaced)."""
         if self._ready:
             return
         try:
-            self._ready = self._connection.recv() == "ready"
+            message = (self._connection.recv()
+                       if self._connection.poll(self._start_timeout) else None)
         except (EOFError, OSError):
-            raise OcrError(f"a worker process died while loading its engine "
-                           f"({self._replace()})") from None
+            raise WorkerDied(f"a worker process died while loading its engine "
+                             f"({self._replace()})") from None
+        if message == "ready":
+            self._ready = True
+            return
+        if message is None:
+            raise WorkerDied(f"a worker process did not start within {self._start_timeout:g}"
+                             f" s ({self._replace()})")
+        _kind, name, text = message
+        self._stop()
+        raise _REBUILT.get(name, OcrError)(f"a worker process could not load its engine: "
+                                           f"{text}")
 
-    def _replace(self) -> str:
-        """Kill the child (if alive) and start another; say how the old one ended."""
+    def _stop(self) -> str:
+        """Kill the child (if alive); say how it ended."""
         process, self._process = self._process, None
         process.kill()
         ended = process.wait()
         self._connection.close()
-        self._start()
         return f"exit status {ended}" if ended >= 0 else f"signal {-ended}"
 
-    def run(self, index: int, image: Any, timeout: float | None) -> Any:
+    def _replace(self) -> str:
+        """Kill the child (if alive) and start another; say how the old one ended."""
+        how = self._stop()
+        self._start()
+        return how
+
+    def _request(self, message: Any, seconds: float | None, what: str) -> Any:
+        """Send ``message`` and return the reply, or None when none came within
+        ``seconds`` (the child is then killed and replaced); WorkerDied when the child
+        died meanwhile (replaced too)."""
+        if self._process is None:
+            self._start()
+        self.wait_ready()
+        try:
+            self._connection.send(message)
+            if self._connection.poll(seconds):
+                return self._connection.recv()
+        except (EOFError, OSError):
+            raise WorkerDied(f"{what}: the worker process died ({self._replace()}); a new "
+                             f"one takes the next") from None
+        self._replace()
+        return None
+
+    def run(self, index: int, image: Any, timeout: float | None,
+            max_dpi: int | None = None) -> Any:
         """The PageResult of ``image``, or the exception the child raised for it;
         RecognitionTimeout after ``timeout`` + GRACE (the child is killed and replaced),
-        OcrError when the child died."""
+        WorkerDied (an OcrError) when the child died."""
         from tightbind.ocr.pix import Pix
 
         if isinstance(image, Pix):
             image = image.to_png()
         elif isinstance(image, os.PathLike):
             image = os.fspath(image)
-        self.wait_ready()
-        try:
-            self._connection.send((index, image, timeout))
-            ready = self._connection.poll(None if timeout is None else timeout + GRACE)
-            reply = self._connection.recv() if ready else None
-        except (EOFError, OSError):
-            raise OcrError(f"image {index}: the worker process died "
-                           f"({self._replace()}); a new one takes the next image") from None
+        reply = self._request((index, image, timeout, max_dpi),
+                              None if timeout is None else timeout + GRACE, f"image {index}")
         if reply is None:
-            self._replace()
             raise RecognitionTimeout(f"image {index} did not finish within {timeout} s; its "
                                      "worker process was killed and replaced")
         if reply[0] == "ok":
             return reply[1]
         _kind, name, message = reply
         raise _REBUILT.get(name, OcrError)(message)
+
+    def run_page(self, task: PageTask, deadline: float) -> PageOutcome:
+        """``task``'s outcome, never raised: a PageTimeout one when the page overran
+        ``deadline`` seconds (the child is killed and replaced), a WorkerDied one when
+        the child died."""
+        started = time.monotonic()
+        try:
+            reply = self._request(task, deadline, f"page {task.index + 1}")
+        except OcrError as exc:
+            return PageOutcome(task.index, time.monotonic() - started,
+                               error_class=type(exc).__name__, error_message=str(exc))
+        if reply is None:
+            return PageOutcome(task.index, time.monotonic() - started,
+                               error_class=PageTimeout.__name__,
+                               error_message=f"page {task.index + 1} did not finish within "
+                               f"{deadline:g} s; its worker process was killed")
+        outcome: PageOutcome = reply[1]
+        return outcome
 
     def close(self) -> None:
         if self._process is None:
@@ -154,24 +237,60 @@ class WorkerProcess:
 
 
 class ProcessPool:
-    """``count`` :class:`WorkerProcess` started at once (they load while the first images
-    are read), one per calling thread; the same ``run``/``close`` as
-    ``batch.EnginePool``."""
+    """``count`` :class:`WorkerProcess` started at once (they load while the first
+    pages are read), one per calling thread: ``run`` for ``ocr_many``, ``run_page`` for
+    ``run_batch``; ``close`` ends them all."""
 
-    def __init__(self, engine: dict[str, Any], count: int) -> None:
-        self._workers = [WorkerProcess(engine) for _ in range(count)]
+    def __init__(self, engine: EngineOptions | dict[str, Any], count: int, *,
+                 max_dpi: int | None = None, start_timeout: float = START_TIMEOUT) -> None:
+        self._max_dpi = max_dpi
+        self._workers = [WorkerProcess(engine, start_timeout) for _ in range(count)]
         self._spare = list(self._workers)
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._closed = False
 
-    def run(self, index: int, image: Any, timeout: float | None) -> Any:
-        worker = getattr(self._local, "worker", None)
+    @property
+    def pids(self) -> list[int | None]:
+        return [worker.pid for worker in self._workers]
+
+    def _worker(self) -> WorkerProcess:
+        worker: WorkerProcess | None = getattr(self._local, "worker", None)
         if worker is None:
             with self._lock:
+                if self._closed:
+                    raise OcrError("the worker processes were closed")
                 worker = self._local.worker = self._spare.pop()
-        return worker.run(index, image, timeout)
+        return worker
+
+    def run(self, index: int, image: Any, timeout: float | None) -> Any:
+        return self._worker().run(index, image, timeout, self._max_dpi)
+
+    def run_page(self, task: PageTask, deadline: float) -> PageOutcome:
+        return self._worker().run_page(task, deadline)
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             for worker in self._workers:
                 worker.close()
+
+
+class ProcessPages(ProcessPool):
+    """Batch pages in ``workers`` worker processes: :meth:`run` sends a page to the
+    calling thread's worker and waits at most ``deadline`` seconds; a worker that
+    overruns (a page hanging inside native code) is killed and replaced and the page
+    comes back as a ``PageTimeout``.  A missing language raises here, at the start."""
+
+    def __init__(self, options: EngineOptions, workers: int, deadline: float,
+                 start_timeout: float = START_TIMEOUT) -> None:
+        super().__init__(options, workers, start_timeout=start_timeout)
+        self._deadline = deadline
+        try:
+            self._workers[0].wait_ready()
+        except BaseException:
+            self.close()
+            raise
+
+    def run(self, task: PageTask) -> PageOutcome:  # type: ignore[override]
+        return self.run_page(task, self._deadline)

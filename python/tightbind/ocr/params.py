@@ -44,7 +44,8 @@ from tightbind.ocr._native import ffi, lib
 from tightbind.ocr.errors import VariableError
 
 __all__ = ["GATE", "MAX_CHARSET_LENGTH", "MAX_LANGUAGES", "MAX_STRING_LENGTH", "Kind",
-           "Param", "catalogue", "check_languages", "check_value", "check_word"]
+           "Param", "catalogue", "check_languages", "check_value", "check_variable",
+           "check_word"]
 
 log = logging.getLogger("tightbind.ocr")
 
@@ -167,6 +168,18 @@ def catalogue() -> Mapping[str, Param]:
 
 
 # ---- values --------------------------------------------------------------------------------
+
+
+def check_variable(name: str, value: object) -> tuple[Param, bytes]:
+    """The parameter called ``name`` and ``value`` as the text Tesseract parses for it;
+    VariableError for an unknown name or a value that does not fit (see
+    :func:`check_value`)."""
+    if not isinstance(name, str) or "\0" in name:
+        raise VariableError(f"a variable name must be a str without NUL: {name!r}")
+    param = catalogue().get(name)
+    if param is None:
+        raise VariableError(f"Tesseract has no variable {name!r}")
+    return param, check_value(param, value)
 
 
 def check_value(param: Param, value: object) -> bytes:

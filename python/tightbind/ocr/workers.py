@@ -1,5 +1,6 @@
 """Recognising one page of a batch, wherever it runs: a thread, a worker process that is
-killed when its page overruns the deadline, or a Dask worker.
+killed when its page overruns the deadline (:mod:`tightbind.ocr.isolation`), or a Dask
+worker.
 
 A page goes in as a small :class:`PageTask` (the file's path, never its pixels) and comes
 back as a :class:`PageOutcome`: the page's part of each output format as bytes, or the
@@ -9,25 +10,67 @@ error that stopped it.  Nothing here writes into the output folder; the driver d
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from tightbind.ocr._native import c_string, ffi, lib, log_messages
 from tightbind.ocr.api import TessApi
 from tightbind.ocr.errors import OcrError, RecognitionTimeout
 from tightbind.ocr.inputs import load_page
+from tightbind.ocr.params import catalogue
+from tightbind.ocr.pix import Pix
 
-__all__ = ["EngineOptions", "PageOutcome", "PageTask", "ProcessPages", "recognise_page"]
+__all__ = ["EngineOptions", "PageOutcome", "PageTask", "PageTimeout", "check_max_dpi",
+           "hard_deadline",
+           "limit_resolution", "no_invert_variables", "recognise_page", "speed_variables"]
 
 #: The formats a batch writes, and each one's file extension.
 FORMAT_EXTENSIONS = {"txt": "txt", "hocr": "hocr", "tsv": "tsv", "alto": "xml",
                      "json": "json", "pdf": "pdf"}
+
+
+def no_invert_variables() -> dict[str, str]:
+    """The Tesseract variable that turns off its retry of every text line as inverted
+    (white on black) text: ``tessedit_do_invert=0`` where the library has it (5.3),
+    else ``invert_threshold=0`` (5.4 and later, which dropped the former)."""
+    if "tessedit_do_invert" in catalogue():
+        return {"tessedit_do_invert": "0"}
+    return {"invert_threshold": "0"}
+
+
+def speed_variables(variables: Mapping[str, object] | None, invert: bool) -> dict[str, object]:
+    """``variables`` plus the inverted-text switch when ``invert`` is False (a value the
+    caller gave for the same variable wins)."""
+    merged: dict[str, object] = {} if invert else dict(no_invert_variables())
+    merged.update(variables or {})
+    return merged
+
+
+def limit_resolution(pix: Pix, max_dpi: int | None) -> Pix:
+    """``pix`` scaled down to ``max_dpi`` when its resolution is higher, else ``pix``
+    itself (also when its resolution is unknown).  A 1-bit image is made grey first, so
+    the smaller copy keeps the strokes' edges."""
+    if max_dpi is None:
+        return pix
+    x_res, y_res = pix.resolution
+    if x_res <= max_dpi and y_res <= max_dpi:
+        return pix
+    source = pix.to_gray() if pix.depth == 1 else pix
+    scaled = source.scale(max_dpi / x_res if x_res > 0 else 1.0,
+                          max_dpi / y_res if y_res > 0 else max_dpi / x_res)
+    scaled.resolution = (max_dpi, max_dpi)
+    return scaled
+
+
+def check_max_dpi(max_dpi: object) -> None:
+    """ValueError unless ``max_dpi`` is None or an int from 50 to 2400."""
+    if max_dpi is not None and (isinstance(max_dpi, bool) or not isinstance(max_dpi, int)
+                                or not 50 <= max_dpi <= 2400):
+        raise ValueError(f"max_dpi must be None or an int from 50 to 2400: {max_dpi!r}")
 
 
 @dataclass(frozen=True)
@@ -48,7 +91,9 @@ class EngineOptions:
 @dataclass(frozen=True)
 class PageTask:
     """Page ``index`` (from 0) of the ``kind`` file at ``path``, to be written in
-    ``formats``; PDF pages rendered at ``dpi``; recognition stopped after ``timeout`` s."""
+    ``formats``; PDF pages rendered at ``dpi``; recognition stopped after ``timeout`` s;
+    pages above ``max_dpi`` (their own resolution, or ``dpi`` for PDF pages) scaled
+    down to it first."""
 
     path: str
     kind: str
@@ -57,6 +102,7 @@ class PageTask:
     dpi: int = 300
     timeout: float | None = None
     options: EngineOptions = field(default_factory=EngineOptions)
+    max_dpi: int | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +157,10 @@ def recognise_page(api: TessApi, task: PageTask) -> PageOutcome:
     the outcome's error, never raised."""
     started = time.monotonic()
     try:
-        pix = load_page(task.path, task.kind, task.index, task.dpi)
+        dpi = task.dpi  # a PDF page is rendered at max_dpi at most
+        if task.kind == "pdf" and task.max_dpi is not None:
+            dpi = min(dpi, task.max_dpi)
+        pix = limit_resolution(load_page(task.path, task.kind, task.index, dpi), task.max_dpi)
         api.set_image_pix(pix)
         if pix.resolution[0] <= 0:
             api.set_source_resolution(task.dpi)
@@ -159,121 +208,7 @@ def dask_page(task: PageTask) -> PageOutcome:
     return recognise_page(thread_engine(task.options), task)
 
 
-# ---- worker processes, killed and replaced when a page overruns its deadline -------------
-
-def _process_main(connection: Any, options: EngineOptions) -> None:
-    api = options.engine()
-    connection.send("ready")
-    while True:
-        try:
-            task = connection.recv()
-        except EOFError:
-            return
-        if task is None:
-            return
-        connection.send(recognise_page(api, task))
-
-
-class _Child:
-    def __init__(self, context: Any, options: EngineOptions, start_timeout: float) -> None:
-        self.connection, child_end = context.Pipe()
-        self.process = context.Process(target=_process_main, args=(child_end, options),
-                                       daemon=True, name="tightbind-ocr-page")
-        self.process.start()
-        child_end.close()
-        if not self.connection.poll(start_timeout):
-            self.kill()
-            raise OcrError("an OCR worker process did not start")
-        try:
-            message = self.connection.recv()
-        except EOFError:
-            message = None
-        if message != "ready":
-            self.kill()
-            raise OcrError("an OCR worker process could not load its engine")
-
-    def kill(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join()
-        self.connection.close()
-
-
-class ProcessPages:
-    """Pages recognised in ``workers`` child processes, one engine each.
-
-    :meth:`run` sends a page to a free child and waits at most ``deadline`` seconds; a
-    child that overruns (a page hanging inside native code) is killed and replaced and
-    the page comes back as a ``PageTimeout``.  Call :meth:`run` from up to ``workers``
-    threads at once; :meth:`close` ends every child.
-    """
-
-    def __init__(self, options: EngineOptions, workers: int, deadline: float,
-                 start_timeout: float = 120.0) -> None:
-        self._options = options
-        self._deadline = deadline
-        self._start_timeout = start_timeout
-        self._context = multiprocessing.get_context("spawn")
-        self._lock = threading.Lock()
-        self._idle: list[_Child] = []
-        self._children: set[_Child] = set()
-        self._closed = False
-        self._workers = workers
-        self._give(self._spawn())  # a missing language fails here, at the start
-
-    def _spawn(self) -> _Child:
-        child = _Child(self._context, self._options, self._start_timeout)
-        with self._lock:
-            self._children.add(child)
-        return child
-
-    def _give(self, child: _Child) -> None:
-        with self._lock:
-            if not self._closed:
-                self._idle.append(child)
-                return
-        child.kill()
-
-    def _take(self) -> _Child:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
-        return self._spawn()
-
-    def _retire(self, child: _Child) -> None:
-        with self._lock:
-            self._children.discard(child)
-        child.kill()
-
-    def run(self, task: PageTask) -> PageOutcome:
-        started = time.monotonic()
-        child = self._take()
-        try:
-            child.connection.send(task)
-            if child.connection.poll(self._deadline):
-                outcome: PageOutcome = child.connection.recv()
-                self._give(child)
-                return outcome
-        except (EOFError, OSError, BrokenPipeError) as exc:
-            self._retire(child)
-            return PageOutcome(task.index, time.monotonic() - started,
-                               error_class="WorkerDied",
-                               error_message=f"the OCR worker process ended: {exc!r}")
-        self._retire(child)
-        return PageOutcome(task.index, time.monotonic() - started,
-                           error_class=PageTimeout.__name__,
-                           error_message=f"page {task.index + 1} did not finish within "
-                           f"{self._deadline:g} s; its worker process was killed")
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            children = list(self._children)
-            self._children.clear()
-            self._idle.clear()
-        for child in children:
-            child.kill()
-
+# ---- worker processes (tightbind.ocr.isolation) ------------------------------------------
 
 class PageTimeout(RecognitionTimeout):
     """A page's worker process overran the page deadline and was killed."""
