@@ -151,25 +151,30 @@ void tb_tls_buf_free(tb_tls_buf *buf)
     OPENSSL_free(buf);
 }
 
+int tb_tls_buf_from_bytes(const void *data, size_t len, tb_tls_buf **out)
+{
+    tb_tls_buf *buf = OPENSSL_zalloc(sizeof(*buf));
+    if (buf == NULL)
+        return TB_E_NOMEM;
+    buf->data = OPENSSL_malloc(len > 0 ? len : 1);
+    if (buf->data == NULL) {
+        OPENSSL_free(buf);
+        return TB_E_NOMEM;
+    }
+    if (len > 0)
+        memcpy(buf->data, data, len);
+    buf->len = len;
+    *out = buf;
+    return TB_OK;
+}
+
 int tb_tls_buf_from_bio(BIO *bio, tb_tls_buf **out)
 {
     char *data = NULL;
     long len = BIO_get_mem_data(bio, &data);
     if (len < 0)
         return TB_TLS_E_OPENSSL;
-    tb_tls_buf *buf = OPENSSL_zalloc(sizeof(*buf));
-    if (buf == NULL)
-        return TB_E_NOMEM;
-    buf->data = OPENSSL_malloc(len > 0 ? (size_t)len : 1);
-    if (buf->data == NULL) {
-        OPENSSL_free(buf);
-        return TB_E_NOMEM;
-    }
-    if (len > 0)
-        memcpy(buf->data, data, (size_t)len);
-    buf->len = (size_t)len;
-    *out = buf;
-    return TB_OK;
+    return tb_tls_buf_from_bytes(data, (size_t)len, out);
 }
 
 void tb_tls_x509_list_free(tb_tls_x509_list *list)

@@ -251,16 +251,5 @@ int tb_tls_conn_stapled_ocsp(SSL *ssl, tb_tls_buf **out)
     long len = SSL_get_tlsext_status_ocsp_resp(ssl, &der);
     if (len < 0 || der == NULL)
         return TB_TLS_ABSENT;
-    tb_tls_buf *buf = OPENSSL_zalloc(sizeof(*buf));
-    if (buf == NULL)
-        return TB_E_NOMEM;
-    buf->data = OPENSSL_malloc(len > 0 ? (size_t)len : 1);
-    if (buf->data == NULL) {
-        OPENSSL_free(buf);
-        return TB_E_NOMEM;
-    }
-    memcpy(buf->data, der, (size_t)len);
-    buf->len = (size_t)len;
-    *out = buf;
-    return TB_OK;
+    return tb_tls_buf_from_bytes(der, (size_t)len, out);
 }

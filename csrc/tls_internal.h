@@ -29,6 +29,8 @@ int tb_tls_queue_is_wrong_key(void);
    memory: callers check the length first and return TB_TLS_E_TOO_LARGE). */
 BIO *tb_tls_bio_for(const unsigned char *data, size_t len);
 
+/* A new tb_tls_buf holding a copy of len bytes of data (TB_E_NOMEM when out of memory). */
+int tb_tls_buf_from_bytes(const void *data, size_t len, tb_tls_buf **out);
 /* Copy what a memory BIO holds into a new tb_tls_buf. */
 int tb_tls_buf_from_bio(BIO *bio, tb_tls_buf **out);
 
