@@ -106,9 +106,15 @@ def mixed_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dask_cluster():
-    """A real Dask LocalCluster: two worker processes of one thread, and its client."""
+    """A real Dask LocalCluster: two worker processes of one thread, and its client.
+
+    One per test module, closed when the module ends: its client's event-loop thread must
+    not outlive the Dask tests, because tests/framing/test_processor.py makes Python's
+    allocator fail process-wide (_testcapi.set_nomemory), and a Dask thread that met
+    those failures closed its loop (later tests: "IOLoop is closed") or crashed the
+    interpreter (a segfault in the 3.12 wheel run)."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=":0") as cluster, \

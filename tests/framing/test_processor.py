@@ -587,6 +587,8 @@ def test_a_call_that_fails_at_any_allocation_changes_nothing(types, backend, ass
             # Processor's frame on lines that allocate nothing themselves.
             tracer = sys.gettrace()
             sys.settrace(None)
+            # Process-wide: any other thread allocating now meets the failures too, so no
+            # fixture may leave a busy thread running (see dask_cluster in conftest.py).
             testcapi.set_nomemory(n, n + 1)
             try:
                 act(processor, chunk)
