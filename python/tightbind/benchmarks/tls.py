@@ -390,11 +390,8 @@ def _diagnosis(folder: Path, rounds: int, min_time: float) -> Table:
             def remote(n: int) -> float:
                 return float(ask(op="time", repeats=n)["seconds"])
 
-            repeats = 1
-            while remote(repeats) * repeats < min_time and repeats < 64:
-                repeats *= 2
             contenders[f"sslyze {setup['versions']['sslyze']} --certinfo (library)"] = (
-                remote, repeats)
+                remote, _calibrate(remote, min_time))
         table.rows += _rows("full chain diagnosis of one server",
                             _interleaved_batches(contenders, rounds))
     finally:
