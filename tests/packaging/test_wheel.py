@@ -60,9 +60,6 @@ WHEEL_DIFFERENCES = {
         "valgrind reports glibc's ld.so (strncmp in decompose_rpath) reading the RPATH "
         "auditwheel wrote; the shim is checked under valgrind by the tree's build",
 }
-# pyproject.toml's warning filter, given again: the run reads no config file.
-DASK_FINALIZER = ("filterwarnings=ignore:Exception ignored in. <function Client.__del__"
-                  ":pytest.PytestUnraisableExceptionWarning")
 DESELECT = "not (" + " or ".join(WHEEL_DIFFERENCES) + ")"
 # Libraries that must never be inside the wheel (what Debian's libtesseract dragged in).
 FORBIDDEN = ("libicu", "libcurl", "libgnutls", "libkrb5", "libgssapi", "libldap",
@@ -246,7 +243,6 @@ def run_suite(python: Path, tmp_path: Path, *args: str) -> subprocess.CompletedP
     return subprocess.run(
         [str(python), "-m", "pytest", "-p", "no:cacheprovider", f"--rootdir={ROOT}",
          "-c", os.devnull, "--import-mode=importlib", "-o", f"pythonpath={tests}",
-         "-o", DASK_FINALIZER,
          str(tests), *ignore, *args],
         capture_output=True, text=True, cwd=tmp_path, env=clean_env(**{NESTED: "1"}),
         check=False, timeout=3600,
