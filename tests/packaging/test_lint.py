@@ -19,7 +19,7 @@ def run_tool(*args: str) -> subprocess.CompletedProcess[str]:
 def test_ruff_clean():
     if shutil.which("ruff") is None and run_tool("ruff", "--version").returncode:
         pytest.skip("ruff is not installed (requirements/test.txt pins it)")
-    result = run_tool("ruff", "check", "python", "tests", "build_ffi.py", "setup.py")
+    result = run_tool("ruff", "check", "python", "tests", "docs", "build_ffi.py", "setup.py")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -1,8 +1,9 @@
-"""The README's Python examples run as written.
+"""The Python examples of the README and of every docs page run as written.
 
-Every ```python block runs in a fresh namespace, in a temporary working directory that
-holds the files the examples open (made here), unless the line before it is an HTML
-comment starting with "<!-- not run" that says why.
+Every ```python block of README.md, CONTRIBUTING.md, CHANGELOG.md and docs/**/*.md runs
+in a fresh namespace, in a temporary working directory that holds the files the examples
+open (made here), unless the line before it is an HTML comment starting with
+"<!-- not run" that says why.
 """
 
 from __future__ import annotations
@@ -16,14 +17,24 @@ from conftest import ROOT
 BLOCK = re.compile(r"(?P<before>[^\n]*)\n```python\n(?P<code>.*?)```", re.S)
 
 
+def pages() -> list:
+    """The Markdown files whose examples run: the README and the docs site's pages."""
+    found = [ROOT / name for name in ("README.md", "CONTRIBUTING.md", "CHANGELOG.md")]
+    found += sorted(path for path in (ROOT / "docs").rglob("*.md")
+                    if "_build" not in path.parts and "api" not in path.parts)
+    return [path for path in found if path.exists()]
+
+
 def examples() -> list[tuple[str, str]]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
     found = []
-    for match in BLOCK.finditer(text):
-        if match.group("before").strip().startswith("<!-- not run"):
-            continue
-        line = text.count("\n", 0, match.start("code")) + 1
-        found.append((f"README.md:{line}", match.group("code")))
+    for path in pages():
+        text = path.read_text(encoding="utf-8")
+        name = path.relative_to(ROOT).as_posix()
+        for match in BLOCK.finditer(text):
+            if match.group("before").strip().startswith("<!-- not run"):
+                continue
+            line = text.count("\n", 0, match.start("code")) + 1
+            found.append((f"{name}:{line}", match.group("code")))
     return found
 
 
@@ -32,7 +43,7 @@ def generated_protobuf_modules(request: pytest.FixtureRequest) -> dict[str, byte
     import subprocess
     import sys
 
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = "".join(path.read_text(encoding="utf-8") for path in pages())
     protos = re.findall(r"```proto\n(.*?)```", text, re.S)
     if not protos:
         return {}
@@ -89,4 +100,7 @@ def test_readme_example_runs(where, code, tmp_path, monkeypatch, example_files):
 
 
 def test_readme_has_examples():
-    assert len(examples()) >= 2
+    names = {where.split(":")[0] for where, _ in examples()}
+    assert "README.md" in names
+    # Every guide shows its API in at least one runnable example.
+    assert {"docs/guides/framing.md", "docs/guides/ocr.md", "docs/guides/tls.md"} <= names

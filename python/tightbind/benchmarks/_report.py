@@ -132,6 +132,9 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        # Other jobs on a shared machine move absolute figures: say how busy it was.
+        "load_average": [round(value, 2) for value in os.getloadavg()],
         "cpu": cpu,
         "cores": os.cpu_count(),
         "system": f"{platform.system()} {platform.release()}",

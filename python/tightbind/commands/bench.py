@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         print("versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()))
         if info["malloc"]:
             print(info["malloc"])
-        print(f"command: {info['command']}\n", flush=True)
+        print(f"command: {info['command']}, {info['date']}\n", flush=True)
     summary = Table("summary", SUMMARY_COLUMNS)
     status = 0
     for area in areas:

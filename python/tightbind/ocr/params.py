@@ -413,4 +413,5 @@ class Gate:
                     self._condition.notify_all()
 
 
+#: The process's one :class:`Gate`: every engine call passes it.
 GATE = Gate()
