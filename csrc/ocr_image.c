@@ -68,7 +68,7 @@ int tb_ocr_size_ok(tb_ocr_image_info *info, uint64_t width, uint64_t height,
 static const uint8_t tb_png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
 /* Bytes of filtered scanlines libpng will inflate for this image (Adam7: all passes). */
-static uint64_t tb_png_raw_size(uint64_t width, uint64_t height, unsigned bits, int interlace)
+static uint64_t tb_ocr_png_raw_size(uint64_t width, uint64_t height, unsigned bits, int interlace)
 {
     static const unsigned x0[7] = {0, 4, 0, 2, 0, 1, 0}, y0[7] = {0, 0, 4, 0, 2, 0, 1};
     static const unsigned dx[7] = {8, 8, 4, 4, 2, 2, 1}, dy[7] = {8, 8, 8, 4, 4, 2, 2};
@@ -87,7 +87,7 @@ static uint64_t tb_png_raw_size(uint64_t width, uint64_t height, unsigned bits, 
 
 /* Inflate one IDAT chunk's bytes into scratch, counting output; stop once `expected`
    bytes came out (libpng reads no further) so a deflate bomb costs nothing more. */
-static int tb_png_inflate(z_stream *z, const uint8_t *in, size_t length, uint64_t *produced,
+static int tb_ocr_png_inflate(z_stream *z, const uint8_t *in, size_t length, uint64_t *produced,
                           uint64_t expected, bool *ended)
 {
     uint8_t scratch[16384];
@@ -109,7 +109,7 @@ static int tb_png_inflate(z_stream *z, const uint8_t *in, size_t length, uint64_
     return TB_OK;
 }
 
-static int tb_check_png(const uint8_t *data, size_t size, uint64_t max_pixels,
+static int tb_ocr_check_png(const uint8_t *data, size_t size, uint64_t max_pixels,
                         tb_ocr_image_info *info)
 {
     static const uint8_t channels_of[7] = {1, 0, 3, 1, 2, 0, 4};
@@ -122,10 +122,10 @@ static int tb_check_png(const uint8_t *data, size_t size, uint64_t max_pixels,
     z_stream z;
     int rc;
 
-    if (size < 8 + 25 || tb_be32(data + 8) != 13 || memcmp(data + 12, "IHDR", 4) != 0)
+    if (size < 8 + 25 || tb_ocr_be32(data + 8) != 13 || memcmp(data + 12, "IHDR", 4) != 0)
         return tb_ocr_damaged("truncated or damaged PNG (no IHDR chunk first)");
-    width = tb_be32(data + 16);
-    height = tb_be32(data + 20);
+    width = tb_ocr_be32(data + 16);
+    height = tb_ocr_be32(data + 20);
     depth = data[24];
     colour = data[25];
     if (width > 0x7fffffffu || height > 0x7fffffffu)
@@ -139,7 +139,7 @@ static int tb_check_png(const uint8_t *data, size_t size, uint64_t max_pixels,
         return tb_ocr_damaged("damaged PNG (invalid IHDR: depth %u, colour type %u)", depth,
                               colour);
     bits = depth * channels_of[colour];
-    expected = tb_png_raw_size(width, height, bits, data[28]);
+    expected = tb_ocr_png_raw_size(width, height, bits, data[28]);
 
     memset(&z, 0, sizeof z);
     if (inflateInit(&z) != Z_OK)
@@ -152,14 +152,14 @@ static int tb_check_png(const uint8_t *data, size_t size, uint64_t max_pixels,
             rc = tb_ocr_damaged("truncated PNG (no IEND chunk)");
             break;
         }
-        length = tb_be32(data + offset);
+        length = tb_ocr_be32(data + offset);
         kind = data + offset + 4;
         if (length > 0x7fffffffu || size - offset - 12 < length) {
             rc = tb_ocr_damaged("truncated PNG (chunk %.4s runs past the end of the data)",
                                 (const char *)kind);
             break;
         }
-        if (crc32(0, kind, length + 4) != tb_be32(kind + 4 + length)) {
+        if (crc32(0, kind, length + 4) != tb_ocr_be32(kind + 4 + length)) {
             rc = tb_ocr_damaged("damaged PNG (bad CRC in chunk %.4s)", (const char *)kind);
             break;
         }
@@ -169,7 +169,7 @@ static int tb_check_png(const uint8_t *data, size_t size, uint64_t max_pixels,
                 break;
             }
             in_idat = true;
-            rc = tb_png_inflate(&z, kind + 4, length, &produced, expected, &ended);
+            rc = tb_ocr_png_inflate(&z, kind + 4, length, &produced, expected, &ended);
             if (rc != TB_OK)
                 break;
         } else {
@@ -202,7 +202,7 @@ static int tb_check_png(const uint8_t *data, size_t size, uint64_t max_pixels,
    end-of-image marker, and at least one bit of scan data per MCU, which any complete
    image needs.  Arithmetic coding is refused: it describes a whole image of any size in
    a few bytes, and libjpeg decodes missing data as zeros without a warning. */
-static int tb_check_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels,
+static int tb_ocr_check_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels,
                          tb_ocr_image_info *info)
 {
     size_t pos = 2;
@@ -232,7 +232,7 @@ static int tb_check_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels,
             return tb_ocr_damaged("damaged JPEG (unexpected marker 0x%02X)", marker);
         if (size - pos < 2)
             return tb_ocr_damaged("truncated JPEG (no end-of-image marker)");
-        length = tb_be16(data + pos);
+        length = tb_ocr_be16(data + pos);
         if (length < 2 || length > size - pos)
             return tb_ocr_damaged("truncated JPEG (segment 0x%02X runs past the end)", marker);
         if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
@@ -245,8 +245,8 @@ static int tb_check_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels,
             if (length < 8)
                 return tb_ocr_damaged("damaged JPEG (short frame header)");
             frame = true;
-            height = tb_be16(seg + 1);
-            width = tb_be16(seg + 3);
+            height = tb_ocr_be16(seg + 1);
+            width = tb_ocr_be16(seg + 3);
             components = seg[5];
             if (height == 0)
                 return tb_ocr_unsupported("JPEG whose height is given after the scan (DNL)");
@@ -308,7 +308,7 @@ static int tb_check_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels,
 /* ---- GIF --------------------------------------------------------------------------- */
 
 /* Skip data sub-blocks up to and including the zero-length terminator. */
-static bool tb_gif_skip_blocks(const uint8_t *data, size_t size, size_t *pos)
+static bool tb_ocr_gif_skip_blocks(const uint8_t *data, size_t size, size_t *pos)
 {
     while (*pos < size) {
         size_t length = data[*pos];
@@ -319,7 +319,7 @@ static bool tb_gif_skip_blocks(const uint8_t *data, size_t size, size_t *pos)
     return false;
 }
 
-static int tb_check_gif(const uint8_t *data, size_t size, uint64_t max_pixels,
+static int tb_ocr_check_gif(const uint8_t *data, size_t size, uint64_t max_pixels,
                         tb_ocr_image_info *info)
 {
     uint64_t total = 0;
@@ -330,8 +330,8 @@ static int tb_check_gif(const uint8_t *data, size_t size, uint64_t max_pixels,
         return tb_ocr_damaged("truncated GIF (no screen descriptor)");
     if (data[10] & 0x80)
         pos += (size_t)3 << ((data[10] & 7) + 1);
-    if ((uint64_t)tb_le16(data + 6) * tb_le16(data + 8) > max_pixels)
-        return tb_ocr_too_large(info, 0, tb_le16(data + 6), tb_le16(data + 8), "GIF screen");
+    if ((uint64_t)tb_ocr_le16(data + 6) * tb_ocr_le16(data + 8) > max_pixels)
+        return tb_ocr_too_large(info, 0, tb_ocr_le16(data + 6), tb_ocr_le16(data + 8), "GIF screen");
     for (;;) {
         unsigned block;
         if (pos >= size)
@@ -341,14 +341,14 @@ static int tb_check_gif(const uint8_t *data, size_t size, uint64_t max_pixels,
             break;
         if (block == 0x21) { /* extension: label, then sub-blocks */
             pos++;
-            if (!tb_gif_skip_blocks(data, size, &pos))
+            if (!tb_ocr_gif_skip_blocks(data, size, &pos))
                 return tb_ocr_damaged("truncated GIF (an extension runs past the end)");
         } else if (block == 0x2C) { /* image: descriptor, colour table, LZW sub-blocks */
             unsigned width, height;
             if (pos > size || size - pos < 10)
                 return tb_ocr_damaged("truncated GIF (an image descriptor is cut)");
-            width = tb_le16(data + pos + 4);
-            height = tb_le16(data + pos + 6);
+            width = tb_ocr_le16(data + pos + 4);
+            height = tb_ocr_le16(data + pos + 6);
             if (frames == 0) {
                 rc = tb_ocr_size_ok(info, width, height, max_pixels, "GIF image");
                 if (rc != TB_OK)
@@ -366,7 +366,7 @@ static int tb_check_gif(const uint8_t *data, size_t size, uint64_t max_pixels,
             if (data[pos + 8] & 0x80)
                 pos += (size_t)3 << ((data[pos + 8] & 7) + 1);
             pos += 10; /* descriptor and the LZW minimum code size */
-            if (pos > size || !tb_gif_skip_blocks(data, size, &pos))
+            if (pos > size || !tb_ocr_gif_skip_blocks(data, size, &pos))
                 return tb_ocr_damaged("truncated GIF (image data runs past the end)");
             frames++;
         } else {
@@ -381,10 +381,10 @@ static int tb_check_gif(const uint8_t *data, size_t size, uint64_t max_pixels,
 
 /* ---- WebP -------------------------------------------------------------------------- */
 
-static int tb_check_webp(const uint8_t *data, size_t size, uint64_t max_pixels,
+static int tb_ocr_check_webp(const uint8_t *data, size_t size, uint64_t max_pixels,
                          tb_ocr_image_info *info)
 {
-    uint64_t end = 8 + (uint64_t)tb_le32(data + 4);
+    uint64_t end = 8 + (uint64_t)tb_ocr_le32(data + 4);
     size_t pos = 12;
     bool image = false;
     int rc;
@@ -394,7 +394,7 @@ static int tb_check_webp(const uint8_t *data, size_t size, uint64_t max_pixels,
                               (unsigned long long)end);
     while (pos + 8 <= end) {
         const uint8_t *kind = data + pos, *body = data + pos + 8;
-        uint32_t length = tb_le32(data + pos + 4);
+        uint32_t length = tb_ocr_le32(data + pos + 4);
         uint64_t width = 0, height = 0;
         if (length > end - pos - 8)
             return tb_ocr_damaged("truncated WebP (chunk %.4s runs past the end)",
@@ -402,13 +402,13 @@ static int tb_check_webp(const uint8_t *data, size_t size, uint64_t max_pixels,
         if (memcmp(kind, "VP8 ", 4) == 0) {
             if (length < 10 || body[3] != 0x9d || body[4] != 0x01 || body[5] != 0x2a)
                 return tb_ocr_damaged("damaged WebP (bad VP8 frame header)");
-            width = tb_le16(body + 6) & 0x3fff;
-            height = tb_le16(body + 8) & 0x3fff;
+            width = tb_ocr_le16(body + 6) & 0x3fff;
+            height = tb_ocr_le16(body + 8) & 0x3fff;
         } else if (memcmp(kind, "VP8L", 4) == 0) {
             uint32_t bits;
             if (length < 5 || body[0] != 0x2f)
                 return tb_ocr_damaged("damaged WebP (bad VP8L header)");
-            bits = tb_le32(body + 1);
+            bits = tb_ocr_le32(body + 1);
             width = (bits & 0x3fff) + 1;
             height = ((bits >> 14) & 0x3fff) + 1;
         } else if (memcmp(kind, "VP8X", 4) == 0 && pos == 12) {
@@ -438,7 +438,7 @@ static int tb_check_webp(const uint8_t *data, size_t size, uint64_t max_pixels,
 
 /* A J2K codestream: its SIZ header (size, components, tiles) and the final EOC marker,
    without which OpenJPEG decodes what it has and fills the rest. */
-static int tb_check_j2k(const uint8_t *data, size_t size, uint64_t max_pixels,
+static int tb_ocr_check_j2k(const uint8_t *data, size_t size, uint64_t max_pixels,
                         tb_ocr_image_info *info)
 {
     uint32_t x, y, x0, y0, tw, th, tx0, ty0;
@@ -446,11 +446,11 @@ static int tb_check_j2k(const uint8_t *data, size_t size, uint64_t max_pixels,
     uint64_t tiles;
     int rc;
 
-    if (size < 4 + 41 || tb_be16(data) != 0xFF4F || tb_be16(data + 2) != 0xFF51)
+    if (size < 4 + 41 || tb_ocr_be16(data) != 0xFF4F || tb_ocr_be16(data + 2) != 0xFF51)
         return tb_ocr_damaged("truncated or damaged JPEG 2000 codestream (no SIZ header)");
-    x = tb_be32(data + 8), y = tb_be32(data + 12), x0 = tb_be32(data + 16);
-    y0 = tb_be32(data + 20), tw = tb_be32(data + 24), th = tb_be32(data + 28);
-    tx0 = tb_be32(data + 32), ty0 = tb_be32(data + 36), components = tb_be16(data + 40);
+    x = tb_ocr_be32(data + 8), y = tb_ocr_be32(data + 12), x0 = tb_ocr_be32(data + 16);
+    y0 = tb_ocr_be32(data + 20), tw = tb_ocr_be32(data + 24), th = tb_ocr_be32(data + 28);
+    tx0 = tb_ocr_be32(data + 32), ty0 = tb_ocr_be32(data + 36), components = tb_ocr_be16(data + 40);
     if (x <= x0 || y <= y0)
         return tb_ocr_damaged("damaged JPEG 2000 (empty image area)");
     rc = tb_ocr_size_ok(info, x - x0, y - y0, max_pixels, "JPEG 2000");
@@ -458,7 +458,7 @@ static int tb_check_j2k(const uint8_t *data, size_t size, uint64_t max_pixels,
         return rc;
     if (components < 1 || components > 4)
         return tb_ocr_unsupported("JPEG 2000 with other than 1 to 4 components");
-    if (tb_be16(data + 4) != 38 + 3 * components || size < 6 + 36 + 3 * (size_t)components)
+    if (tb_ocr_be16(data + 4) != 38 + 3 * components || size < 6 + 36 + 3 * (size_t)components)
         return tb_ocr_damaged("damaged JPEG 2000 (SIZ header of the wrong length)");
     for (c = 0; c < components; c++)
         if (data[43 + 3 * c] == 0 || data[44 + 3 * c] == 0)
@@ -469,12 +469,12 @@ static int tb_check_j2k(const uint8_t *data, size_t size, uint64_t max_pixels,
     tiles = (((uint64_t)x - tx0 + tw - 1) / tw) * (((uint64_t)y - ty0 + th - 1) / th);
     if (tiles > 65535) /* the most a codestream can number */
         return tb_ocr_damaged("damaged JPEG 2000 (%llu tiles)", (unsigned long long)tiles);
-    if (tb_be16(data + size - 2) != 0xFFD9)
+    if (tb_ocr_be16(data + size - 2) != 0xFFD9)
         return tb_ocr_damaged("truncated JPEG 2000 (no end-of-codestream marker)");
     return TB_OK;
 }
 
-static int tb_check_jp2(const uint8_t *data, size_t size, uint64_t max_pixels,
+static int tb_ocr_check_jp2(const uint8_t *data, size_t size, uint64_t max_pixels,
                         tb_ocr_image_info *info)
 {
     size_t pos = 0;
@@ -483,11 +483,11 @@ static int tb_check_jp2(const uint8_t *data, size_t size, uint64_t max_pixels,
         uint64_t length, header = 8;
         if (size - pos < 8)
             return tb_ocr_damaged("truncated JPEG 2000 (a box header is cut)");
-        length = tb_be32(data + pos);
+        length = tb_ocr_be32(data + pos);
         if (length == 1) {
             if (size - pos < 16)
                 return tb_ocr_damaged("truncated JPEG 2000 (a box header is cut)");
-            length = (uint64_t)tb_be32(data + pos + 8) << 32 | tb_be32(data + pos + 12);
+            length = (uint64_t)tb_ocr_be32(data + pos + 8) << 32 | tb_ocr_be32(data + pos + 12);
             header = 16;
         } else if (length == 0) {
             length = size - pos;
@@ -496,7 +496,7 @@ static int tb_check_jp2(const uint8_t *data, size_t size, uint64_t max_pixels,
             return tb_ocr_damaged("truncated JPEG 2000 (box %.4s runs past the end)",
                                   (const char *)data + pos + 4);
         if (memcmp(data + pos + 4, "jp2c", 4) == 0)
-            return tb_check_j2k(data + pos + header, (size_t)(length - header), max_pixels,
+            return tb_ocr_check_j2k(data + pos + header, (size_t)(length - header), max_pixels,
                                 info);
         pos += (size_t)length;
     }
@@ -548,9 +548,9 @@ int tb_ocr_image_check(const uint8_t *data, size_t size, uint64_t max_pixels,
     info->format = format;
     switch (format) {
     case IFF_PNG:
-        return tb_check_png(data, size, max_pixels, info);
+        return tb_ocr_check_png(data, size, max_pixels, info);
     case IFF_JFIF_JPEG:
-        return tb_check_jpeg(data, size, max_pixels, info);
+        return tb_ocr_check_jpeg(data, size, max_pixels, info);
     case IFF_TIFF:
         return tb_ocr_check_tiff(data, size, max_pixels, info, page_offsets, capacity);
     case IFF_BMP:
@@ -558,11 +558,11 @@ int tb_ocr_image_check(const uint8_t *data, size_t size, uint64_t max_pixels,
     case IFF_PNM:
         return tb_ocr_check_pnm(data, size, max_pixels, info);
     case IFF_GIF:
-        return tb_check_gif(data, size, max_pixels, info);
+        return tb_ocr_check_gif(data, size, max_pixels, info);
     case IFF_WEBP:
-        return tb_check_webp(data, size, max_pixels, info);
+        return tb_ocr_check_webp(data, size, max_pixels, info);
     default:
-        return head[0] == 0xFF ? tb_check_j2k(data, size, max_pixels, info)
-                               : tb_check_jp2(data, size, max_pixels, info);
+        return head[0] == 0xFF ? tb_ocr_check_j2k(data, size, max_pixels, info)
+                               : tb_ocr_check_jp2(data, size, max_pixels, info);
     }
 }

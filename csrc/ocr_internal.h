@@ -15,13 +15,13 @@
 void tb_ocr_note(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 /* Bounds-checked big- and little-endian reads: callers check the range first. */
-static inline uint32_t tb_be16(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
-static inline uint32_t tb_le16(const uint8_t *p) { return (uint32_t)p[1] << 8 | p[0]; }
-static inline uint32_t tb_be32(const uint8_t *p)
+static inline uint32_t tb_ocr_be16(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
+static inline uint32_t tb_ocr_le16(const uint8_t *p) { return (uint32_t)p[1] << 8 | p[0]; }
+static inline uint32_t tb_ocr_be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
-static inline uint32_t tb_le32(const uint8_t *p)
+static inline uint32_t tb_ocr_le32(const uint8_t *p)
 {
     return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
 }

@@ -41,12 +41,12 @@ typedef struct {
 
 static uint32_t tiff16(const tiff_file *t, size_t at)
 {
-    return t->big_endian ? tb_be16(t->data + at) : tb_le16(t->data + at);
+    return t->big_endian ? tb_ocr_be16(t->data + at) : tb_ocr_le16(t->data + at);
 }
 
 static uint32_t tiff32(const tiff_file *t, size_t at)
 {
-    return t->big_endian ? tb_be32(t->data + at) : tb_le32(t->data + at);
+    return t->big_endian ? tb_ocr_be32(t->data + at) : tb_ocr_le32(t->data + at);
 }
 
 /* Value `index` of a BYTE, SHORT or LONG entry; `fallback` when absent. */
@@ -411,18 +411,18 @@ int tb_ocr_check_bmp(const uint8_t *data, size_t size, uint64_t max_pixels,
 
     if (size < 26)
         return tb_ocr_damaged("truncated BMP (no header)");
-    offset = tb_le32(data + 10);
-    header = tb_le32(data + 14);
+    offset = tb_ocr_le32(data + 10);
+    header = tb_ocr_le32(data + 14);
     if (header == 12) {
-        width = tb_le16(data + 18);
-        height = tb_le16(data + 20);
-        bpp = tb_le16(data + 24);
+        width = tb_ocr_le16(data + 18);
+        height = tb_ocr_le16(data + 20);
+        bpp = tb_ocr_le16(data + 24);
         compression = 0;
     } else if (header >= 40 && header <= 256 && size >= 54) {
-        width = (int32_t)tb_le32(data + 18);
-        height = (int32_t)tb_le32(data + 22);
-        bpp = tb_le16(data + 28);
-        compression = tb_le32(data + 30);
+        width = (int32_t)tb_ocr_le32(data + 18);
+        height = (int32_t)tb_ocr_le32(data + 22);
+        bpp = tb_ocr_le16(data + 28);
+        compression = tb_ocr_le32(data + 30);
     } else {
         return tb_ocr_damaged("truncated or damaged BMP (header of %u bytes)", header);
     }
@@ -447,7 +447,7 @@ int tb_ocr_check_bmp(const uint8_t *data, size_t size, uint64_t max_pixels,
 /* ---- PNM --------------------------------------------------------------------------- */
 
 /* The next decimal number of a PNM header, after whitespace and # comments. */
-static bool tb_pnm_number(const uint8_t *data, size_t size, size_t *pos, uint64_t *out)
+static bool tb_ocr_pnm_number(const uint8_t *data, size_t size, size_t *pos, uint64_t *out)
 {
     uint64_t value = 0;
     size_t start;
@@ -470,7 +470,7 @@ static bool tb_pnm_number(const uint8_t *data, size_t size, size_t *pos, uint64_
 }
 
 /* PAM (P7) header fields; returns false when ENDHDR is missing. */
-static bool tb_pam_header(const uint8_t *data, size_t size, size_t *pos, uint64_t field[4])
+static bool tb_ocr_pam_header(const uint8_t *data, size_t size, size_t *pos, uint64_t field[4])
 {
     static const char *names[4] = {"WIDTH", "HEIGHT", "DEPTH", "MAXVAL"};
 
@@ -487,7 +487,7 @@ static bool tb_pam_header(const uint8_t *data, size_t size, size_t *pos, uint64_
             size_t n = strlen(names[i]), at = 0;
             if (length > n && memcmp(line, names[i], n) == 0 && (line[n] == ' ' || line[n] == '\t')) {
                 at = (size_t)(line - data) + n;
-                if (!tb_pnm_number(data, (size_t)(end - data) + 1, &at, &field[i]))
+                if (!tb_ocr_pnm_number(data, (size_t)(end - data) + 1, &at, &field[i]))
                     field[i] = 0;
             }
         }
@@ -505,13 +505,13 @@ int tb_ocr_check_pnm(const uint8_t *data, size_t size, uint64_t max_pixels,
     int rc;
 
     if (kind == 7) {
-        if (!tb_pam_header(data, size, &pos, field))
+        if (!tb_ocr_pam_header(data, size, &pos, field))
             return tb_ocr_damaged("truncated PAM (no ENDHDR)");
     } else {
         field[2] = kind == 3 || kind == 6 ? 3 : 1;
-        if (!tb_pnm_number(data, size, &pos, &field[0]) ||
-            !tb_pnm_number(data, size, &pos, &field[1]) ||
-            (kind != 1 && kind != 4 && !tb_pnm_number(data, size, &pos, &field[3])))
+        if (!tb_ocr_pnm_number(data, size, &pos, &field[0]) ||
+            !tb_ocr_pnm_number(data, size, &pos, &field[1]) ||
+            (kind != 1 && kind != 4 && !tb_ocr_pnm_number(data, size, &pos, &field[3])))
             return tb_ocr_damaged("truncated or damaged PNM header");
         pos++; /* the one whitespace character before the pixels */
     }

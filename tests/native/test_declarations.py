@@ -88,6 +88,17 @@ def test_shim_symbols_carry_their_area_prefix():
         assert not wrong, f"csrc/{area}.h: {wrong} lack the tb_{area}_ prefix"
 
 
+def test_every_c_function_carries_its_area_prefix():
+    """Statics and inline helpers too: a reader finds any tb_ name's area from its name."""
+    for area in AREAS:
+        for path in sorted((ROOT / "csrc").glob(f"{area}*.[ch]")):
+            text = re.sub(r"/\*.*?\*/", "", path.read_text(encoding="utf-8"), flags=re.S)
+            defined = set(re.findall(r"^[A-Za-z_][\w \t\*]*?\b(tb_\w+)\s*\([^;]*?\)\s*\{",
+                                     text, flags=re.M | re.S))
+            wrong = sorted(name for name in defined if not name.startswith(f"tb_{area}_"))
+            assert not wrong, f"{path.name}: {wrong} lack the tb_{area}_ prefix"
+
+
 def test_headers_exist_for_every_area():
     for area in AREAS:
         assert Path(ROOT / "csrc" / f"{area}.h").exists()

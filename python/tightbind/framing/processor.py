@@ -364,7 +364,7 @@ class Processor:
         try:
             messages.extend(decoded)
         except MemoryError:
-            raise  # not the payload's fault: the read is undone (see _atomic)
+            raise  # not the payload's fault: the read is undone (see "Reads either" above)
         except Exception as exc:  # the parser's own error type varies by protobuf backend
             index = len(messages) - before
             starts, ends = scanner.bounds(scan)
