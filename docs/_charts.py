@@ -60,8 +60,10 @@ def draw(stem: str, report: dict[str, Any]) -> list[Path]:
                         va="center", fontsize=7)
         ax.set_xlabel("tightbind's speed over the other path (1 = parity)")
         machine = report["machine"]
+        load = machine.get("load_average")
         ax.set_title(f"{area}: {machine.get('date', '')} {machine['cpu']}, "
-                     f"{machine['cores']} cores", fontsize=9)
+                     f"{machine['cores']} cores"
+                     + (f", load average {load[0]:g} at the start" if load else ""), fontsize=9)
         fig.tight_layout()
         path = OUT / f"{stem}-{area}.png"
         fig.savefig(path, dpi=110)
