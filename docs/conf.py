@@ -50,7 +50,6 @@ autodoc_mock_imports: list[str] = []
 
 html_theme = "alabaster"
 html_title = f"tightbind {release}"
-html_static_path = ["_static"]
 html_theme_options = {
     "description": "Small, fast native bindings: OCR, TLS, protobuf framing",
     "page_width": "1100px",
