@@ -7,7 +7,6 @@ from the docstrings by autodoc, importing the package from ``python/`` of this t
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -55,8 +54,6 @@ html_theme_options = {
     "page_width": "1100px",
     "sidebar_width": "240px",
 }
-# Benchmark charts are drawn from the JSON reports in _data/ (see _charts.py).
-charts_output = os.path.join("_static", "charts")
 
 # Cross-references are checked (nitpicky, and -W in scripts/docs): a reference to a
 # tightbind name that does not exist fails the build.  The standard library's and other
