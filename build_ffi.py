@@ -57,7 +57,7 @@ AREAS = {
         "tls",
         sources=("csrc/tls.c", "csrc/tls_x509.c", "csrc/tls_pkcs12.c", "csrc/tls_verify.c",
                  "csrc/tls_conn.c", "csrc/tls_crypto_keys.c", "csrc/tls_crypto_x509.c",
-                 "csrc/tls_revoke.c", "csrc/tls_kdf.c"),
+                 "csrc/tls_revoke.c", "csrc/tls_kdf.c", "csrc/tls_req.c"),
         pkgconfig=("libssl", "libcrypto"),
         apt_packages=("libssl-dev", "pkg-config"),
     ),

@@ -59,6 +59,7 @@
 #define TB_TLS_E_TOO_LARGE (-317)     /* an input longer than TB_TLS_MAX_INPUT bytes */
 #define TB_TLS_E_DECRYPT (-318)       /* the password verified the MAC but decrypts nothing */
 #define TB_TLS_E_TOO_COSTLY (-319)    /* key derivation past TB_TLS_MAX_ITERATIONS in all */
+#define TB_TLS_E_SIGNATURE (-340)     /* a signature does not verify with the key given */
 
 /* The longest certificate, key, bundle or PKCS#12 input (and password) the shim takes:
    OpenSSL keeps such lengths in an int. */
@@ -151,7 +152,9 @@ typedef struct {
 
 /* csrc/tls.c: set-up, the error queue, buffers and lists. */
 int tb_tls_init(void);
-size_t tb_tls_drain_errors(char *out, size_t cap, unsigned long *first_code);
+/* The error queue as "lib US reason US data RS" records (as many whole records as fit
+   in cap bytes); returns how many errors it took off the queue. */
+size_t tb_tls_drain_errors(char *out, size_t cap);
 void tb_tls_buf_free(tb_tls_buf *buf);
 void tb_tls_x509_list_free(tb_tls_x509_list *list);
 
@@ -227,9 +230,7 @@ int tb_tls_conn_stapled_ocsp(SSL *ssl, tb_tls_buf **out); /* TB_TLS_ABSENT: none
 #define TB_TLS_TIME_NOT_BEFORE 0
 #define TB_TLS_TIME_NOT_AFTER 1
 
-/* csrc/tls_crypto_keys.c: the error queue as "lib US reason US data RS" records (returns
-   how many errors it took off), keys. */
-size_t tb_tls_drain_error_fields(char *out, size_t cap);
+/* csrc/tls_crypto_keys.c: keys. */
 int tb_tls_key_read(const unsigned char *data, size_t len, int pem, int public_only,
                     const unsigned char *password, size_t password_len, EVP_PKEY **out);
 int tb_tls_cipher_fetch(const char *name, EVP_CIPHER **out);
@@ -316,6 +317,42 @@ int tb_tls_ocsp_request(X509 *cert, X509 *issuer, tb_tls_buf **out); /* DER, no 
 int tb_tls_crl_check(const unsigned char *data, size_t len, X509 *cert, X509 *issuer,
                      tb_tls_revocation *out);
 int tb_tls_must_staple(X509 *cert); /* 1: its TLS feature extension asks for a staple */
+
+/*
+ * csrc/tls_req.c: certificate signing requests, Netscape SPKI, PKCS#7 types and signatures
+ * over raw data (tightbind/tls/request.py, signing.py).  tb_tls_req_subject() is the
+ * request's own name, edited in place.  TB_TLS_E_SIGNATURE: the signature does not verify
+ * with that key; TB_E_ARG from a sign or verify call: an unknown digest name.
+ */
+typedef struct {
+    X509_EXTENSION **extensions;
+    size_t count;
+} tb_tls_ext_list;
+
+int tb_tls_req_new(X509_REQ **out);
+int tb_tls_req_load(const unsigned char *data, size_t len, int pem, X509_REQ **out);
+int tb_tls_req_dump(X509_REQ *req, int format, tb_tls_buf **out);
+X509_NAME *tb_tls_req_subject(X509_REQ *req);
+int tb_tls_req_set_public_key(X509_REQ *req, EVP_PKEY *key);
+int tb_tls_req_public_key(X509_REQ *req, EVP_PKEY **out);
+int tb_tls_req_sign(X509_REQ *req, EVP_PKEY *key, const char *digest);
+int tb_tls_req_verify(X509_REQ *req, EVP_PKEY *key);
+int tb_tls_req_extensions(X509_REQ *req, tb_tls_ext_list **out);
+int tb_tls_req_add_extensions(X509_REQ *req, X509_EXTENSION **extensions, size_t count);
+void tb_tls_ext_list_free(tb_tls_ext_list *list);
+int tb_tls_spki_new(NETSCAPE_SPKI **out);
+int tb_tls_spki_decode(const char *b64, size_t len, NETSCAPE_SPKI **out);
+int tb_tls_spki_encode(NETSCAPE_SPKI *spki, tb_tls_buf **out);
+int tb_tls_spki_sign(NETSCAPE_SPKI *spki, EVP_PKEY *key, const char *digest);
+int tb_tls_spki_verify(NETSCAPE_SPKI *spki, EVP_PKEY *key);
+int tb_tls_spki_public_key(NETSCAPE_SPKI *spki, EVP_PKEY **out);
+int tb_tls_spki_set_public_key(NETSCAPE_SPKI *spki, EVP_PKEY *key);
+int tb_tls_p7_load(const unsigned char *data, size_t len, int pem, PKCS7 **out);
+int tb_tls_p7_type(const PKCS7 *p7); /* the content type's NID */
+int tb_tls_sign_data(EVP_PKEY *key, const char *digest, const unsigned char *data,
+                     size_t len, tb_tls_buf **out);
+int tb_tls_verify_data(EVP_PKEY *key, const char *digest, const unsigned char *signature,
+                       size_t signature_len, const unsigned char *data, size_t len);
 /* cffi:end */
 
 #endif /* TB_TLS_H */

@@ -6,7 +6,9 @@ One module per feature, each over one C file (declared for cffi in ``csrc/tls.h`
 :mod:`~tightbind.tls.verify` (offline verification and trust, ``csrc/tls_verify.c``) and
 :mod:`~tightbind.tls.connection` (the client, ``csrc/tls_conn.c``) and
 :mod:`~tightbind.tls.doctor` (:func:`diagnose`: what is wrong with a server's chain) with
-:mod:`~tightbind.tls.revocation` (OCSP responses and CRLs, ``csrc/tls_revoke.c``); the
+:mod:`~tightbind.tls.revocation` (OCSP responses and CRLs, ``csrc/tls_revoke.c``),
+:mod:`~tightbind.tls.request` (certificate signing requests, SPKI) and
+:mod:`~tightbind.tls.signing` (signatures over raw data, PKCS#7; both ``csrc/tls_req.c``); the
 exceptions are in :mod:`~tightbind.tls.errors`.  Import them all from here.
 
 PKCS#12 the way pyOpenSSL's ``load_pkcs12`` read it (removed from pyOpenSSL in 23.3)::
@@ -48,6 +50,7 @@ from tightbind.tls._native import MAX_INPUT, MAX_ITERATIONS, openssl_version
 from tightbind.tls.connection import PeerChain, TLSConnection, fetch_chain
 from tightbind.tls.doctor import ChainReport, Finding, RevocationCheck, diagnose
 from tightbind.tls.errors import (
+    BadSignature,
     CaLocationError,
     CertificateVerifyError,
     DecodeError,
@@ -58,6 +61,7 @@ from tightbind.tls.errors import (
     LegacyProviderUnavailable,
     MissingMac,
     NotPkcs12,
+    OpenSSLError,
     OutOfMemory,
     PasswordRequired,
     TlsConnectError,
@@ -74,6 +78,12 @@ from tightbind.tls.pkcs12 import (
     load_pkcs12,
     load_privatekey,
 )
+from tightbind.tls.request import (
+    CertificateRequest,
+    SignedPublicKey,
+    dump_certificate_request,
+    load_certificate_request,
+)
 from tightbind.tls.revocation import (
     RevocationStatus,
     check_crl,
@@ -81,6 +91,7 @@ from tightbind.tls.revocation import (
     must_staple,
     ocsp_request,
 )
+from tightbind.tls.signing import Pkcs7, load_pkcs7, sign_data, verify_signature
 from tightbind.tls.verify import verify_chain
 from tightbind.tls.x509 import (
     FILETYPE_ASN1,
@@ -93,6 +104,16 @@ from tightbind.tls.x509 import (
 )
 
 __all__ = [
+    "OpenSSLError",
+    "verify_signature",
+    "sign_data",
+    "load_pkcs7",
+    "Pkcs7",
+    "load_certificate_request",
+    "dump_certificate_request",
+    "SignedPublicKey",
+    "CertificateRequest",
+    "BadSignature",
     "FILETYPE_ASN1",
     "FILETYPE_PEM",
     "MAX_INPUT",
