@@ -118,7 +118,7 @@ typedef struct {
     int not_before_tm[6];  /* year, month (1-12), day, hour, minute, second (UTC) */
     int not_after_tm[6];
     int key_bits;          /* EVP_PKEY_get_bits(), 0 when unknown */
-    size_t serial_off, serial_len;         /* i2a_ASN1_INTEGER text: upper-case hex */
+    size_t serial_off, serial_len;         /* upper-case hex, any length, no line breaks */
     size_t not_before_off, not_before_len; /* ASN1_TIME_print text */
     size_t not_after_off, not_after_len;
     size_t sig_alg_off, sig_alg_len;       /* long name of the signature algorithm */
