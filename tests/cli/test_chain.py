@@ -130,3 +130,12 @@ def test_check_revoked_leaf(aia_pki: AiaPki, run_cli) -> None:
     assert [(r["kind"], r["status"], r["reason"]) for r in report["revocation"]] == [
         ("ocsp", "revoked", "keyCompromise"), ("crl", "revoked", "keyCompromise")]
     assert report["revocation_checked"] is True
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "1e300", "abc", "99999999999"])
+def test_nonsense_timeouts_are_refused_with_a_sentence(run_cli, value: str) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("chain", "127.0.0.1:1", "--timeout", value)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "--timeout" in result.stderr and ("timeout" in result.stderr.split("--timeout")[1]
+                                             or "seconds" in result.stderr)

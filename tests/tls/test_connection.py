@@ -287,19 +287,40 @@ def test_failed_handshake_closes_the_socket(pki: Pki, rsa_server: TlsServer) -> 
         assert sock.fileno() == -1
 
 
-@pytest.mark.parametrize("timeout, error", [(-1, ValueError), (float("nan"), ValueError),
-                                            ("5", TypeError), (True, TypeError)])
+# Every kind of nonsense timeout, refused with a sentence by every call that takes one.
+NONSENSE_TIMEOUTS = [(-1, ValueError), (-0.001, ValueError), (float("nan"), ValueError),
+                     (0, ValueError), (0.0, ValueError), (float("inf"), ValueError),
+                     (-float("inf"), ValueError), (1e300, ValueError), (10**400, ValueError),
+                     (366 * 24 * 3600 + 1, ValueError), ("5", TypeError), (True, TypeError),
+                     (object(), TypeError)]
+
+
+@pytest.mark.parametrize("timeout, error", NONSENSE_TIMEOUTS)
 def test_timeouts_are_checked(rsa_server: TlsServer, timeout: object,
                               error: type[Exception]) -> None:
     with pytest.raises(error, match="timeout"):
         tls.fetch_chain("127.0.0.1", rsa_server.port, timeout=timeout)  # type: ignore[arg-type]
+    with pytest.raises(error, match="timeout"):
+        tls.diagnose("127.0.0.1", rsa_server.port, timeout=timeout)  # type: ignore[arg-type]
     with connect(rsa_server) as sock, pytest.raises(error, match="timeout"):
         tls.TLSConnection(sock, "localhost", timeout=timeout)
+    with connect(rsa_server) as sock:
+        conn = tls.TLSConnection(sock, "localhost", verify=False, timeout=5)
+        with conn, pytest.raises(error, match="timeout"):
+            conn.settimeout(timeout)  # type: ignore[arg-type]
+        assert conn.gettimeout() is None or conn.gettimeout() == 5
 
 
-def test_infinite_timeout_means_none(pki: Pki, rsa_server: TlsServer) -> None:
+def test_a_non_blocking_socket_is_refused(rsa_server: TlsServer) -> None:
+    with connect(rsa_server) as sock:
+        sock.setblocking(False)
+        with pytest.raises(ValueError, match="non-blocking"):
+            tls.TLSConnection(sock, "localhost")
+
+
+def test_none_waits_without_a_limit(pki: Pki, rsa_server: TlsServer) -> None:
     with tls.TLSConnection(connect(rsa_server), "localhost", cafile=pki.files["root.pem"],
-                           timeout=float("inf")) as conn:
+                           timeout=None) as conn:
         assert conn.gettimeout() is None
         conn.sendall(b"ping")
         assert conn.recv(4) == b"ping"

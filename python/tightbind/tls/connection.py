@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from tightbind._timeout import check_timeout
 from tightbind.tls._native import c_text, check, drain, ffi, lib, take_buf
 from tightbind.tls.errors import HandshakeError, TlsConnectError, TlsError, TlsTimeout
 from tightbind.tls.verify import PathArg, trust_context, verify_exception
@@ -32,20 +33,6 @@ TIMEOUT_SLACK = 0.5
 """Seconds a timed call may run past its timeout (the last bounded C step, the wake-up)."""
 
 _POLL_MAX_MS = 60_000  # one poll() waits at most this long; the deadline is rechecked
-
-
-def check_timeout(timeout: Any) -> float | None:
-    """Return ``timeout`` as float seconds (None: wait forever); ValueError when it is
-    negative or not a number, TypeError for other types."""
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds or None, not "
-                        f"{type(timeout).__name__}")
-    value = float(timeout)
-    if not value >= 0:  # also NaN
-        raise ValueError(f"timeout must be 0 or more seconds, not {timeout!r}")
-    return None if math.isinf(value) else value
 
 
 class TLSConnection:
@@ -76,6 +63,9 @@ class TLSConnection:
                  do_handshake_on_connect: bool = True, timeout: Any = _UNSET,
                  request_ocsp: bool = False) -> None:
         self._sock = sock
+        if timeout is _UNSET and sock.gettimeout() == 0:
+            raise ValueError("the socket is non-blocking (timeout 0): TLSConnection blocks "
+                             "until done or timed out; give it a timeout, or None")
         self._timeout = check_timeout(sock.gettimeout() if timeout is _UNSET else timeout)
         self._verify = verify
         self._suppress_ragged_eofs = suppress_ragged_eofs
@@ -279,7 +269,8 @@ class TLSConnection:
         return self._timeout
 
     def settimeout(self, timeout: float | None) -> None:
-        """Set the per-operation timeout (seconds, or None); ValueError when negative."""
+        """Set the per-operation timeout (seconds, or None); ValueError for a negative,
+        zero, NaN, infinite or huge one (:func:`check_timeout`)."""
         self._timeout = check_timeout(timeout)
 
     def close(self) -> None:

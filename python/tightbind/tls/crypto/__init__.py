@@ -35,6 +35,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from tightbind.tls.crypto import request as _request
 from tightbind.tls.crypto.constants import (
     FILETYPE_ASN1,
     FILETYPE_PEM,
@@ -55,7 +56,6 @@ from tightbind.tls.crypto.keys import (
     load_publickey,
 )
 from tightbind.tls.crypto.pkcs12 import PKCS12, load_pkcs12
-from tightbind.tls.crypto import request as _request
 from tightbind.tls.crypto.request import (
     X509Req,
     dump_certificate_request,
