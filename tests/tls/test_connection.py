@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from helpers.pki import Pki, TlsServer
@@ -338,3 +341,60 @@ def test_stapled_ocsp_response(aia_pki) -> None:  # type: ignore[no-untyped-def]
                                     cafile=root)
     assert asked.stapled_ocsp == staple.read_bytes()
     assert not_asked.stapled_ocsp is None
+
+
+@pytest.fixture(scope="module")
+def other_host_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+    """``openssl s_server`` on 127.0.0.1 whose self-signed certificate names only
+    other.example; yields its port and the certificate (to trust)."""
+    folder = tmp_path_factory.mktemp("other-host")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem", "-out",
+                    "cert.pem", "-days", "2", "-subj", "/CN=other.example", "-addext",
+                    "subjectAltName=DNS:other.example"], cwd=folder, check=True,
+                   capture_output=True, timeout=60)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert",
+                               "cert.pem", "-key", "key.pem", "-quiet"], cwd=folder,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, \
+                    "openssl s_server did not start"
+                time.sleep(0.05)
+        yield port, folder / "cert.pem"
+    finally:
+        server.kill()
+        server.wait(10)
+
+
+def test_verifying_without_a_name_is_refused(other_host_server: tuple[int, Path]) -> None:
+    port, cert = other_host_server
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    with sock, pytest.raises(ValueError, match="check_hostname requires server_hostname"):
+        tls.TLSConnection(sock, cafile=cert)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock, \
+            pytest.raises(ValueError, match="check_hostname requires server_hostname"):
+        tls.TLSConnection(sock, "", cafile=cert)
+    # The name the caller expects is checked: the certificate names another host.
+    with pytest.raises(tls.HostnameMismatch):
+        tls.TLSConnection(socket.create_connection(("127.0.0.1", port), timeout=5),
+                          "localhost", cafile=cert)
+    # Said explicitly, the chain alone is verified; and the name it does carry passes.
+    for name, check in ((None, False), ("other.example", True)):
+        with tls.TLSConnection(socket.create_connection(("127.0.0.1", port), timeout=5),
+                               name, cafile=cert, check_hostname=check) as conn:
+            assert conn.verify_error is None
+            assert conn.getpeercertchain()[0].subject_alt_names == (("DNS", "other.example"),)
+    # Without verification no name is needed (nothing is checked; verify_error says so).
+    with tls.TLSConnection(socket.create_connection(("127.0.0.1", port), timeout=5),
+                           verify=False) as conn:
+        assert conn.verify_error is not None  # the system store does not trust it

@@ -50,6 +50,9 @@ class TLSConnection:
     ``tightbind.framing``'s helpers.  The TLSConnection owns the socket: ``close()``
     closes both.
 
+    With ``verify`` and ``check_hostname`` (the defaults) the leaf must be valid for
+    ``server_hostname``, which must then be given (ValueError otherwise, as CPython's
+    ``wrap_socket``); ``check_hostname=False`` says explicitly that no name is checked.
     The constructor raises :class:`CaLocationError` when the trust files cannot be read,
     :class:`InvalidArgument` for a server name OpenSSL refuses (longer than 255 bytes,
     say) and, while handshaking, what :meth:`do_handshake` raises; a failed handshake
@@ -62,6 +65,12 @@ class TLSConnection:
                  check_hostname: bool = True, suppress_ragged_eofs: bool = True,
                  do_handshake_on_connect: bool = True, timeout: Any = _UNSET,
                  request_ocsp: bool = False) -> None:
+        if verify and check_hostname and not server_hostname:
+            # As CPython's SSLContext.wrap_socket: a verified chain for any host at all
+            # is not what a caller who left the defaults on asked for.
+            raise ValueError("check_hostname requires server_hostname: pass the host name "
+                             "the certificate must be valid for, or check_hostname=False "
+                             "to verify the chain without checking any name")
         self._sock = sock
         if timeout is _UNSET and sock.gettimeout() == 0:
             raise ValueError("the socket is non-blocking (timeout 0): TLSConnection blocks "
