@@ -28,6 +28,7 @@ from tightbind.tls.crypto.errors import (
 )
 from tightbind.tls.crypto.keys import PKey
 from tightbind.tls.pkcs12 import PKey as TlsPKey
+from tightbind.tls.request import encode_value
 
 __all__ = ["X509", "X509Extension", "X509Name", "dump_certificate", "load_certificate"]
 
@@ -115,12 +116,8 @@ class X509Name:
         nid = _nid(name)
         if not nid:
             raise AttributeError(f"No such attribute: {name!r} is not a name OpenSSL knows")
-        if isinstance(value, str):
-            value = value.encode("utf-8")
-        if not isinstance(value, (bytes, bytearray)):
-            raise TypeError(f"{name} must be str or bytes, not {type(value).__name__}")
-        check(lib.tb_tls_name_set(self._ptr, nid, bytes(value), len(value)),
-              f"cannot set {name}")
+        raw = encode_value(name, value)
+        check(lib.tb_tls_name_set(self._ptr, nid, raw, len(raw)), f"cannot set {name}")
         if self._owner is not None:
             self._owner._changed()
 
