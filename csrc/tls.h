@@ -8,9 +8,13 @@
  * TLS connection driven one non-blocking step at a time (the caller waits on the socket).
  *
  * One source file per feature, as tightbind/tls/ has one module per feature: tls.c
- * (set-up, error queue, buffers, lists), tls_x509.c, tls_pkcs12.c (with private keys),
- * tls_verify.c, tls_conn.c and tls_revoke.c (OCSP and CRLs).  Helpers they share are in tls_internal.h, which cffi
- * never sees; every symbol and define is named tb_tls_* / TB_TLS_*.
+ * (set-up, error queue, buffers, lists), tls_x509.c, tls_pkcs12.c (reading PKCS#12, with
+ * private keys) and tls_p12_write.c (writing it), tls_kdf.c (the PBKDF2/AES and MAC fast
+ * paths PKCS#12 reading takes), tls_verify.c, tls_conn.c, tls_revoke.c (OCSP and CRLs),
+ * tls_req.c (certificate requests, SPKI, PKCS#7 types, raw signatures), and for the
+ * pyOpenSSL face tls_crypto_keys.c and tls_crypto_x509.c.  Helpers they share are in
+ * tls_internal.h, which cffi never sees; every symbol and define is named tb_tls_* /
+ * TB_TLS_*.
  *
  * Ownership: every tb_tls_*_free() releases exactly what the matching constructor
  * returned.  Certificates in a tb_tls_x509_list are owned by the list; a caller that
@@ -60,6 +64,7 @@
 #define TB_TLS_E_DECRYPT (-318)       /* the password verified the MAC but decrypts nothing */
 #define TB_TLS_E_TOO_COSTLY (-319)    /* key derivation past TB_TLS_MAX_ITERATIONS in all */
 #define TB_TLS_E_SIGNATURE (-340)     /* a signature does not verify with the key given */
+#define TB_TLS_E_KEY_MISMATCH (-341)  /* the private key is not the certificate's */
 
 /* The longest certificate, key, bundle or PKCS#12 input (and password) the shim takes:
    OpenSSL keeps such lengths in an int. */
@@ -180,7 +185,8 @@ int tb_tls_pkey_public_pem(EVP_PKEY *key, tb_tls_buf **out);
 int tb_tls_p12_parse(const unsigned char *data, size_t len, const char *password, int flags,
                      tb_tls_p12 **out);
 void tb_tls_p12_free(tb_tls_p12 *p12);
-/* tb_tls_p12_write() writes key and certificates (each may be NULL, not all) with
+/* csrc/tls_p12_write.c: tb_tls_p12_write() writes key and certificates (each may be NULL,
+   not all; a key must match the certificate: TB_TLS_E_KEY_MISMATCH) with
    friendlyNames (UTF-8; NULL: none) encrypted as `encryption` says with `iterations`
    rounds of key derivation, and a MAC with the digest named mac_digest ("sha256";
    NULL: no MAC) of mac_iterations rounds. */

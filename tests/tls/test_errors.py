@@ -101,6 +101,18 @@ def mismatched_pkcs12(pki: Pki) -> None:
     tls.create_pkcs12(empty.private_key, aes.certificate)
 
 
+def ed25519_key() -> tls.PKey:
+    """An Ed25519 key: it signs with no separate digest, so naming one makes OpenSSL
+    refuse (TB_TLS_E_OPENSSL, no narrower code)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption())
+    return tls.load_privatekey(tls.FILETYPE_PEM, pem)
+
+
 def encrypted_key_without_password(pki: Pki) -> None:
     key = tls.load_privatekey(tls.FILETYPE_PEM, read(pki, "ec.key"))
     encrypted = tls.dump_privatekey(tls.FILETYPE_PEM, key, "aes-128-cbc", "pw")
@@ -126,7 +138,8 @@ CASES: dict[str, Callable[[Pki], object]] = {
     "TB_E_ARG": lambda pki: tls.dump_privatekey(
         tls.FILETYPE_PEM, tls.load_privatekey(tls.FILETYPE_PEM, read(pki, "ec.key")),
         "no-such-cipher", "pw"),
-    "TB_TLS_E_OPENSSL": mismatched_pkcs12,
+    "TB_TLS_E_OPENSSL": lambda pki: tls.sign_data(ed25519_key(), b"data", "sha256"),
+    "TB_TLS_E_KEY_MISMATCH": mismatched_pkcs12,
     "TB_TLS_E_NOT_PKCS12": lambda pki: tls.load_pkcs12(b"not a PKCS#12 file", PASSWORD),
     "TB_TLS_E_PASSWORD": lambda pki: tls.load_pkcs12(read(pki, "aes.p12"), "not it"),
     "TB_TLS_E_NO_MAC": lambda pki: tls.load_pkcs12(read(pki, "nomac.p12"), PASSWORD),

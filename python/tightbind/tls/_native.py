@@ -23,6 +23,7 @@ from tightbind.tls.errors import (
     HandshakeError,
     InputTooLarge,
     InvalidArgument,
+    KeyMismatch,
     LegacyProviderUnavailable,
     MissingMac,
     NotPkcs12,
@@ -118,6 +119,9 @@ FAILURES: Failures = {
     # Codes of requests, SPKI and signatures (csrc/tls_req.c).
     lib.TB_TLS_E_SIGNATURE: (BadSignature, "the signature does not verify with this key (another "
                              "key made it, or the data changed since)"),
+    lib.TB_TLS_E_KEY_MISMATCH: (KeyMismatch, "the private key does not match the "
+                                "certificate (it is not the key the certificate was "
+                                "issued for)"),
 }
 check = checker(FAILURES, unexpected=OpenSSLError, details=lambda: (drain(),))
 """``check(rc, what, sentence=None)``: return ``rc`` when it is not negative, else raise

@@ -25,6 +25,7 @@ __all__ = [
     "HostnameMismatch",
     "InputTooLarge",
     "InvalidArgument",
+    "KeyMismatch",
     "LegacyProviderUnavailable",
     "MissingMac",
     "NotPkcs12",
@@ -127,6 +128,10 @@ class DecodeError(OpenSSLError, ValueError):
 class BadSignature(OpenSSLError, ValueError):
     """A signature (over data, a certificate request, an SPKI) does not verify with the
     key given: another key signed it, or the data changed since."""
+
+
+class KeyMismatch(OpenSSLError, ValueError):
+    """The private key is not the one the certificate was issued for."""
 
 
 class CaLocationError(OpenSSLError, OSError):
