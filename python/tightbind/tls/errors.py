@@ -160,7 +160,7 @@ class CertificateVerifyError(OpenSSLError):
     (-1 when unknown) and ``chain`` the certificates that were presented, leaf first.
     """
 
-    def __init__(self, message: str, openssl_errors: Sequence[str] = (), *,
+    def __init__(self, message: str, openssl_errors: Sequence[str] | ErrorQueue = (), *,
                  verify_code: int = -1, reason: str = "", depth: int = -1,
                  chain: Sequence[Certificate] = ()) -> None:
         super().__init__(message, openssl_errors)
