@@ -164,7 +164,12 @@ void tb_tls_buf_free(tb_tls_buf *buf);
 void tb_tls_x509_list_free(tb_tls_x509_list *list);
 
 /* csrc/tls_x509.c: certificates. */
-int tb_tls_cert_decode(X509 *cert, tb_tls_cert_info **out);
+/* parts: TB_TLS_DECODE_FIELDS (names, serial, dates, extensions, signature algorithm),
+   TB_TLS_DECODE_KEY (the key_* fields: decoding the public key is the costly part, so
+   readers that show no key ask for it apart), or both; fields not asked for are 0/"". */
+#define TB_TLS_DECODE_FIELDS 1
+#define TB_TLS_DECODE_KEY 2
+int tb_tls_cert_decode(X509 *cert, int parts, tb_tls_cert_info **out);
 void tb_tls_cert_info_free(tb_tls_cert_info *info);
 int tb_tls_cert_load(const unsigned char *data, size_t len, int pem, X509 **out);
 /* A certificate for reading (decode, dump) parsed without decoding its key, several times

@@ -105,8 +105,8 @@ int tb_tls_req_sign(X509_REQ *req, EVP_PKEY *key, const char *digest)
 int tb_tls_req_verify(X509_REQ *req, EVP_PKEY *key)
 {
     ERR_clear_error();
-    int ok = X509_REQ_verify(req, key);
-    return ok > 0 ? TB_OK : ok == 0 ? TB_TLS_E_SIGNATURE : TB_TLS_E_OPENSSL;
+    /* -1 is also "not this key" (another key type): the queue says which. */
+    return X509_REQ_verify(req, key) > 0 ? TB_OK : TB_TLS_E_SIGNATURE;
 }
 
 void tb_tls_ext_list_free(tb_tls_ext_list *list)
@@ -226,8 +226,7 @@ int tb_tls_spki_sign(NETSCAPE_SPKI *spki, EVP_PKEY *key, const char *digest)
 int tb_tls_spki_verify(NETSCAPE_SPKI *spki, EVP_PKEY *key)
 {
     ERR_clear_error();
-    int ok = NETSCAPE_SPKI_verify(spki, key);
-    return ok > 0 ? TB_OK : ok == 0 ? TB_TLS_E_SIGNATURE : TB_TLS_E_OPENSSL;
+    return NETSCAPE_SPKI_verify(spki, key) > 0 ? TB_OK : TB_TLS_E_SIGNATURE;
 }
 
 int tb_tls_spki_public_key(NETSCAPE_SPKI *spki, EVP_PKEY **out)

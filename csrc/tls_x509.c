@@ -351,15 +351,17 @@ static int decode_public_key(tb_tls_cert_info *info, X509 *cert)
         info->key_group_len = group_len;
         rc = info_add_string(info, group, group_len, &info->key_group_off);
     }
-    if (rc == TB_OK) {
-        const X509_ALGOR *alg = NULL;
-        const ASN1_OBJECT *obj = NULL;
-        X509_get0_signature(NULL, &alg, cert);
-        X509_ALGOR_get0(&obj, NULL, NULL, alg);
-        rc = obj ? info_add_object(info, obj, &info->sig_alg_off, &info->sig_alg_len)
-                 : TB_TLS_E_DECODE;
-    }
     return rc;
+}
+
+static int decode_signature_algorithm(tb_tls_cert_info *info, X509 *cert)
+{
+    const X509_ALGOR *alg = NULL;
+    const ASN1_OBJECT *obj = NULL;
+    X509_get0_signature(NULL, &alg, cert);
+    X509_ALGOR_get0(&obj, NULL, NULL, alg);
+    return obj ? info_add_object(info, obj, &info->sig_alg_off, &info->sig_alg_len)
+               : TB_TLS_E_DECODE;
 }
 
 void tb_tls_cert_info_free(tb_tls_cert_info *info)
@@ -371,7 +373,7 @@ void tb_tls_cert_info_free(tb_tls_cert_info *info)
     OPENSSL_free(info);
 }
 
-int tb_tls_cert_decode(X509 *cert, tb_tls_cert_info **out)
+int tb_tls_cert_decode(X509 *cert, int parts, tb_tls_cert_info **out)
 {
     ERR_clear_error(); /* this call's reasons only */
     tb_tls_cert_info *info = OPENSSL_zalloc(sizeof(*info));
@@ -382,11 +384,18 @@ int tb_tls_cert_decode(X509 *cert, tb_tls_cert_info **out)
         rc = TB_E_NOMEM;
         goto done;
     }
+    /* An empty first string, so that every unset (offset 0, length 0) field is "". */
+    size_t empty;
+    if ((rc = info_add_string(info, "", 0, &empty)) != TB_OK)
+        goto done;
+    if ((parts & TB_TLS_DECODE_KEY) && (rc = decode_public_key(info, cert)) != TB_OK)
+        goto done;
+    if (!(parts & TB_TLS_DECODE_FIELDS))
+        goto done;
     info->version = (int)X509_get_version(cert) + 1;
     if ((rc = decode_name(info, X509_get_subject_name(cert), TB_TLS_CERT_SUBJECT, 0)) != TB_OK ||
         (rc = decode_name(info, X509_get_issuer_name(cert), TB_TLS_CERT_ISSUER, 0)) != TB_OK)
         goto done;
-
     if ((rc = info_add_serial(info, X509_get0_serialNumber(cert))) != TB_OK ||
         (rc = time_fields(X509_get0_notBefore(cert), info->not_before_tm)) != TB_OK ||
         (rc = time_fields(X509_get0_notAfter(cert), info->not_after_tm)) != TB_OK ||
@@ -395,7 +404,7 @@ int tb_tls_cert_decode(X509 *cert, tb_tls_cert_info **out)
         (rc = info_add_time(info, bio, X509_get0_notAfter(cert), info->not_after_tm,
                             &info->not_after_off, &info->not_after_len)) != TB_OK ||
         (rc = decode_extensions(info, cert, bio)) != TB_OK ||
-        (rc = decode_public_key(info, cert)) != TB_OK)
+        (rc = decode_signature_algorithm(info, cert)) != TB_OK)
         goto done;
 
 done:

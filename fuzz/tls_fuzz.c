@@ -105,7 +105,7 @@ static void check_info(const tb_tls_cert_info *info)
 static void exercise_cert(X509 *cert)
 {
     tb_tls_cert_info *info = NULL;
-    int rc = tb_tls_cert_decode(cert, &info);
+    int rc = tb_tls_cert_decode(cert, TB_TLS_DECODE_FIELDS | TB_TLS_DECODE_KEY, &info);
     CHECK(known_status(rc) && (rc == TB_OK) == (info != NULL));
     if (info != NULL) {
         check_info(info);
