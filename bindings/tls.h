@@ -13,6 +13,7 @@ typedef ... EVP_CIPHER;
 typedef ... X509_REQ;
 typedef ... NETSCAPE_SPKI;
 typedef ... PKCS7;
+typedef ... EC_KEY;
 
 #define X509_V_OK ...
 #define X509_V_ERR_HOSTNAME_MISMATCH ...
@@ -76,3 +77,4 @@ long X509_REQ_get_version(const X509_REQ *req);
 void NETSCAPE_SPKI_free(NETSCAPE_SPKI *spki);
 void PKCS7_free(PKCS7 *p7);
 const char *OBJ_nid2sn(int nid);
+

@@ -250,6 +250,10 @@ int tb_tls_key_write(EVP_PKEY *key, int format, int public_only, EVP_CIPHER *cip
 int tb_tls_key_generate(int type, int bits, EVP_PKEY **out);
 int tb_tls_key_check(EVP_PKEY *key);
 int tb_tls_curve_names(tb_tls_buf **out); /* built-in curves' short names, one a line */
+/* An EC_KEY (OpenSSL's deprecated type) of the named curve, NULL when unknown: only for
+   pyOpenSSL's private _EllipticCurve._to_EC_KEY(). */
+EC_KEY *tb_tls_curve_ec_key(const char *name);
+void tb_tls_ec_key_free(EC_KEY *key);
 
 /* csrc/tls_crypto_x509.c: names (edited in place), certificate fields, extensions. */
 int tb_tls_nid(const char *name);

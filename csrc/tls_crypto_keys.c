@@ -443,3 +443,18 @@ done:
     OPENSSL_free(curves);
     return rc;
 }
+
+/* The deprecated EC_KEY, on purpose: pyOpenSSL's curve objects handed one out. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+EC_KEY *tb_tls_curve_ec_key(const char *name)
+{
+    int nid = OBJ_sn2nid(name);
+    return nid == NID_undef ? NULL : EC_KEY_new_by_curve_name(nid);
+}
+
+void tb_tls_ec_key_free(EC_KEY *key)
+{
+    EC_KEY_free(key);
+}
+#pragma GCC diagnostic pop

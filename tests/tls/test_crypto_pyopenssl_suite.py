@@ -50,8 +50,6 @@ OUT_OF_SCOPE = {
     "TestRevoked": _CRL,
     "TestX509Store": _STORE,
     "TestX509StoreContext": _STORE,
-    "TestEllipticCurve::test_to_EC_KEY": "needs pyOpenSSL's private EC_KEY handle "
-                                         "(_to_EC_KEY), which tightbind does not have",
 }
 # In-scope tests the suite may skip, with the reason; none at present.
 ALLOWED_SKIPS: dict[str, str] = {}

@@ -92,7 +92,13 @@ from tightbind.tls.revocation import (
     must_staple,
     ocsp_request,
 )
-from tightbind.tls.signing import Pkcs7, load_pkcs7, sign_data, verify_signature
+from tightbind.tls.signing import (
+    Pkcs7,
+    elliptic_curves,
+    load_pkcs7,
+    sign_data,
+    verify_signature,
+)
 from tightbind.tls.verify import verify_chain
 from tightbind.tls.x509 import (
     FILETYPE_ASN1,
@@ -149,6 +155,7 @@ __all__ = [
     "dump_certificate",
     "dump_certificate_request",
     "dump_privatekey",
+    "elliptic_curves",
     "fetch_chain",
     "load_certificate",
     "load_certificate_request",

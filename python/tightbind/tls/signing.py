@@ -16,7 +16,20 @@ from tightbind.tls.pkcs12 import PKey
 from tightbind.tls.request import c_digest, private_key, public_key
 from tightbind.tls.x509 import Certificate, check_filetype
 
-__all__ = ["Pkcs7", "load_pkcs7", "sign_data", "verify_signature"]
+__all__ = ["Pkcs7", "elliptic_curves", "load_pkcs7", "sign_data", "verify_signature"]
+
+_curves: frozenset[str] | None = None
+
+
+def elliptic_curves() -> frozenset[str]:
+    """The short names of the elliptic curves the OpenSSL in use has built in
+    (``"prime256v1"``, ``"secp384r1"``, ...), read once."""
+    global _curves
+    if _curves is None:
+        out = ffi.new("tb_tls_buf **")
+        names = take_buf(lib.tb_tls_curve_names(out), out, "cannot list the curves")
+        _curves = frozenset(names.decode("ascii").split())
+    return _curves
 
 
 def sign_data(key: PKey, data: bytes, digest: str = "sha256") -> bytes:
