@@ -10,6 +10,10 @@ typedef ... X509_STORE;
 typedef ... X509_NAME;
 typedef ... X509_EXTENSION;
 typedef ... EVP_CIPHER;
+typedef ... X509_REQ;
+typedef ... NETSCAPE_SPKI;
+typedef ... PKCS7;
+typedef ... EC_KEY;
 
 #define X509_V_OK ...
 #define X509_V_ERR_HOSTNAME_MISMATCH ...
@@ -68,3 +72,9 @@ int EVP_PKEY_get_id(const EVP_PKEY *key);
 void EVP_CIPHER_free(EVP_CIPHER *cipher);
 const char *OCSP_crl_reason_str(long reason);
 const char *OCSP_response_status_str(long status);
+void X509_REQ_free(X509_REQ *req);
+long X509_REQ_get_version(const X509_REQ *req);
+void NETSCAPE_SPKI_free(NETSCAPE_SPKI *spki);
+void PKCS7_free(PKCS7 *p7);
+const char *OBJ_nid2sn(int nid);
+

@@ -79,7 +79,7 @@ unsigned long tb_tls_next_error(const char **lib, const char **reason, const cha
     return code;
 }
 
-size_t tb_tls_drain_errors(char *out, size_t cap, unsigned long *first_code)
+size_t tb_tls_drain_errors(char *out, size_t cap)
 {
     const char *lib, *reason, *data;
     unsigned long code;
@@ -87,27 +87,22 @@ size_t tb_tls_drain_errors(char *out, size_t cap, unsigned long *first_code)
 
     if (cap > 0)
         out[0] = '\0';
-    if (first_code != NULL)
-        *first_code = 0;
     while ((code = tb_tls_next_error(&lib, &reason, &data)) != 0) {
-        char entry[768];
         char reason_buf[32];
+        count++;
+        if (cap == 0 || used + 1 >= cap)
+            continue;
         if (reason == NULL) {
             snprintf(reason_buf, sizeof(reason_buf), "error %#lx", code);
             reason = reason_buf;
         }
-        int n = snprintf(entry, sizeof(entry), "%s%s%s%s%s%s", lib ? lib : "", lib ? ": " : "",
-                         reason, *data ? " (" : "", data, *data ? ")" : "");
-        if (n < 0)
-            continue;
-        if (count == 0 && first_code != NULL)
-            *first_code = code;
-        count++;
-        if (cap > 0 && used + 1 < cap) {
-            int written = snprintf(out + used, cap - used, "%s%s", used ? "\n" : "", entry);
-            if (written > 0)
-                used += (size_t)written < cap - used ? (size_t)written : cap - used - 1;
-        }
+        /* lib US reason US data RS: separators no OpenSSL string contains. */
+        int n = snprintf(out + used, cap - used, "%s\x1f%s\x1f%s\x1e", lib ? lib : "",
+                         reason, data);
+        if (n > 0 && (size_t)n < cap - used)
+            used += (size_t)n;
+        else
+            out[used] = '\0'; /* a record that does not fit is left out whole */
     }
     return count;
 }

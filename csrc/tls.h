@@ -8,9 +8,13 @@
  * TLS connection driven one non-blocking step at a time (the caller waits on the socket).
  *
  * One source file per feature, as tightbind/tls/ has one module per feature: tls.c
- * (set-up, error queue, buffers, lists), tls_x509.c, tls_pkcs12.c (with private keys),
- * tls_verify.c, tls_conn.c and tls_revoke.c (OCSP and CRLs).  Helpers they share are in tls_internal.h, which cffi
- * never sees; every symbol and define is named tb_tls_* / TB_TLS_*.
+ * (set-up, error queue, buffers, lists), tls_x509.c, tls_pkcs12.c (reading PKCS#12, with
+ * private keys) and tls_p12_write.c (writing it), tls_kdf.c (the PBKDF2/AES and MAC fast
+ * paths PKCS#12 reading takes), tls_verify.c, tls_conn.c, tls_revoke.c (OCSP and CRLs),
+ * tls_req.c (certificate requests, SPKI, PKCS#7 types, raw signatures), and for the
+ * pyOpenSSL face tls_crypto_keys.c and tls_crypto_x509.c.  Helpers they share are in
+ * tls_internal.h, which cffi never sees; every symbol and define is named tb_tls_* /
+ * TB_TLS_*.
  *
  * Ownership: every tb_tls_*_free() releases exactly what the matching constructor
  * returned.  Certificates in a tb_tls_x509_list are owned by the list; a caller that
@@ -59,6 +63,8 @@
 #define TB_TLS_E_TOO_LARGE (-317)     /* an input longer than TB_TLS_MAX_INPUT bytes */
 #define TB_TLS_E_DECRYPT (-318)       /* the password verified the MAC but decrypts nothing */
 #define TB_TLS_E_TOO_COSTLY (-319)    /* key derivation past TB_TLS_MAX_ITERATIONS in all */
+#define TB_TLS_E_SIGNATURE (-340)     /* a signature does not verify with the key given */
+#define TB_TLS_E_KEY_MISMATCH (-341)  /* the private key is not the certificate's */
 
 /* The longest certificate, key, bundle or PKCS#12 input (and password) the shim takes:
    OpenSSL keeps such lengths in an int. */
@@ -117,7 +123,7 @@ typedef struct {
     int not_before_tm[6];  /* year, month (1-12), day, hour, minute, second (UTC) */
     int not_after_tm[6];
     int key_bits;          /* EVP_PKEY_get_bits(), 0 when unknown */
-    size_t serial_off, serial_len;         /* i2a_ASN1_INTEGER text: upper-case hex */
+    size_t serial_off, serial_len;         /* upper-case hex, any length, no line breaks */
     size_t not_before_off, not_before_len; /* ASN1_TIME_print text */
     size_t not_after_off, not_after_len;
     size_t sig_alg_off, sig_alg_len;       /* long name of the signature algorithm */
@@ -151,12 +157,19 @@ typedef struct {
 
 /* csrc/tls.c: set-up, the error queue, buffers and lists. */
 int tb_tls_init(void);
-size_t tb_tls_drain_errors(char *out, size_t cap, unsigned long *first_code);
+/* The error queue as "lib US reason US data RS" records (as many whole records as fit
+   in cap bytes); returns how many errors it took off the queue. */
+size_t tb_tls_drain_errors(char *out, size_t cap);
 void tb_tls_buf_free(tb_tls_buf *buf);
 void tb_tls_x509_list_free(tb_tls_x509_list *list);
 
 /* csrc/tls_x509.c: certificates. */
-int tb_tls_cert_decode(X509 *cert, tb_tls_cert_info **out);
+/* parts: TB_TLS_DECODE_FIELDS (names, serial, dates, extensions, signature algorithm),
+   TB_TLS_DECODE_KEY (the key_* fields: decoding the public key is the costly part, so
+   readers that show no key ask for it apart), or both; fields not asked for are 0/"". */
+#define TB_TLS_DECODE_FIELDS 1
+#define TB_TLS_DECODE_KEY 2
+int tb_tls_cert_decode(X509 *cert, int parts, tb_tls_cert_info **out);
 void tb_tls_cert_info_free(tb_tls_cert_info *info);
 int tb_tls_cert_load(const unsigned char *data, size_t len, int pem, X509 **out);
 /* A certificate for reading (decode, dump) parsed without decoding its key, several times
@@ -177,7 +190,8 @@ int tb_tls_pkey_public_pem(EVP_PKEY *key, tb_tls_buf **out);
 int tb_tls_p12_parse(const unsigned char *data, size_t len, const char *password, int flags,
                      tb_tls_p12 **out);
 void tb_tls_p12_free(tb_tls_p12 *p12);
-/* tb_tls_p12_write() writes key and certificates (each may be NULL, not all) with
+/* csrc/tls_p12_write.c: tb_tls_p12_write() writes key and certificates (each may be NULL,
+   not all; a key must match the certificate: TB_TLS_E_KEY_MISMATCH) with
    friendlyNames (UTF-8; NULL: none) encrypted as `encryption` says with `iterations`
    rounds of key derivation, and a MAC with the digest named mac_digest ("sha256";
    NULL: no MAC) of mac_iterations rounds. */
@@ -227,9 +241,7 @@ int tb_tls_conn_stapled_ocsp(SSL *ssl, tb_tls_buf **out); /* TB_TLS_ABSENT: none
 #define TB_TLS_TIME_NOT_BEFORE 0
 #define TB_TLS_TIME_NOT_AFTER 1
 
-/* csrc/tls_crypto_keys.c: the error queue as "lib US reason US data RS" records (returns
-   how many errors it took off), keys. */
-size_t tb_tls_drain_error_fields(char *out, size_t cap);
+/* csrc/tls_crypto_keys.c: keys. */
 int tb_tls_key_read(const unsigned char *data, size_t len, int pem, int public_only,
                     const unsigned char *password, size_t password_len, EVP_PKEY **out);
 int tb_tls_cipher_fetch(const char *name, EVP_CIPHER **out);
@@ -238,6 +250,10 @@ int tb_tls_key_write(EVP_PKEY *key, int format, int public_only, EVP_CIPHER *cip
 int tb_tls_key_generate(int type, int bits, EVP_PKEY **out);
 int tb_tls_key_check(EVP_PKEY *key);
 int tb_tls_curve_names(tb_tls_buf **out); /* built-in curves' short names, one a line */
+/* An EC_KEY (OpenSSL's deprecated type) of the named curve, NULL when unknown: only for
+   pyOpenSSL's private _EllipticCurve._to_EC_KEY(). */
+EC_KEY *tb_tls_curve_ec_key(const char *name);
+void tb_tls_ec_key_free(EC_KEY *key);
 
 /* csrc/tls_crypto_x509.c: names (edited in place), certificate fields, extensions. */
 int tb_tls_nid(const char *name);
@@ -316,6 +332,42 @@ int tb_tls_ocsp_request(X509 *cert, X509 *issuer, tb_tls_buf **out); /* DER, no 
 int tb_tls_crl_check(const unsigned char *data, size_t len, X509 *cert, X509 *issuer,
                      tb_tls_revocation *out);
 int tb_tls_must_staple(X509 *cert); /* 1: its TLS feature extension asks for a staple */
+
+/*
+ * csrc/tls_req.c: certificate signing requests, Netscape SPKI, PKCS#7 types and signatures
+ * over raw data (tightbind/tls/request.py, signing.py).  tb_tls_req_subject() is the
+ * request's own name, edited in place.  TB_TLS_E_SIGNATURE: the signature does not verify
+ * with that key; TB_E_ARG from a sign or verify call: an unknown digest name.
+ */
+typedef struct {
+    X509_EXTENSION **extensions;
+    size_t count;
+} tb_tls_ext_list;
+
+int tb_tls_req_new(X509_REQ **out);
+int tb_tls_req_load(const unsigned char *data, size_t len, int pem, X509_REQ **out);
+int tb_tls_req_dump(X509_REQ *req, int format, tb_tls_buf **out);
+X509_NAME *tb_tls_req_subject(X509_REQ *req);
+int tb_tls_req_set_public_key(X509_REQ *req, EVP_PKEY *key);
+int tb_tls_req_public_key(X509_REQ *req, EVP_PKEY **out);
+int tb_tls_req_sign(X509_REQ *req, EVP_PKEY *key, const char *digest);
+int tb_tls_req_verify(X509_REQ *req, EVP_PKEY *key);
+int tb_tls_req_extensions(X509_REQ *req, tb_tls_ext_list **out);
+int tb_tls_req_add_extensions(X509_REQ *req, X509_EXTENSION **extensions, size_t count);
+void tb_tls_ext_list_free(tb_tls_ext_list *list);
+int tb_tls_spki_new(NETSCAPE_SPKI **out);
+int tb_tls_spki_decode(const char *b64, size_t len, NETSCAPE_SPKI **out);
+int tb_tls_spki_encode(NETSCAPE_SPKI *spki, tb_tls_buf **out);
+int tb_tls_spki_sign(NETSCAPE_SPKI *spki, EVP_PKEY *key, const char *digest);
+int tb_tls_spki_verify(NETSCAPE_SPKI *spki, EVP_PKEY *key);
+int tb_tls_spki_public_key(NETSCAPE_SPKI *spki, EVP_PKEY **out);
+int tb_tls_spki_set_public_key(NETSCAPE_SPKI *spki, EVP_PKEY *key);
+int tb_tls_p7_load(const unsigned char *data, size_t len, int pem, PKCS7 **out);
+int tb_tls_p7_type(const PKCS7 *p7); /* the content type's NID */
+int tb_tls_sign_data(EVP_PKEY *key, const char *digest, const unsigned char *data,
+                     size_t len, tb_tls_buf **out);
+int tb_tls_verify_data(EVP_PKEY *key, const char *digest, const unsigned char *signature,
+                       size_t signature_len, const unsigned char *data, size_t len);
 /* cffi:end */
 
 #endif /* TB_TLS_H */

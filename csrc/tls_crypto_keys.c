@@ -20,30 +20,6 @@
 
 #include "tls_internal.h"
 
-/* ---------------------------------------------------------------- the error queue */
-
-size_t tb_tls_drain_error_fields(char *out, size_t cap)
-{
-    const char *lib, *reason, *data;
-    size_t count = 0, used = 0;
-
-    if (cap > 0)
-        out[0] = '\0';
-    while (tb_tls_next_error(&lib, &reason, &data) != 0) {
-        count++;
-        if (cap == 0 || used + 1 >= cap)
-            continue;
-        /* lib US reason US data RS: separators no OpenSSL string contains. */
-        int n = snprintf(out + used, cap - used, "%s\x1f%s\x1f%s\x1e", lib ? lib : "",
-                         reason ? reason : "", data);
-        if (n > 0 && (size_t)n < cap - used)
-            used += (size_t)n;
-        else
-            out[used] = '\0'; /* a record that does not fit is left out whole */
-    }
-    return count;
-}
-
 /* ---------------------------------------------------------------- cached decoders */
 
 #define TB_TLS_DECODER_SLOTS 24
@@ -467,3 +443,18 @@ done:
     OPENSSL_free(curves);
     return rc;
 }
+
+/* The deprecated EC_KEY, on purpose: pyOpenSSL's curve objects handed one out. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+EC_KEY *tb_tls_curve_ec_key(const char *name)
+{
+    int nid = OBJ_sn2nid(name);
+    return nid == NID_undef ? NULL : EC_KEY_new_by_curve_name(nid);
+}
+
+void tb_tls_ec_key_free(EC_KEY *key)
+{
+    EC_KEY_free(key);
+}
+#pragma GCC diagnostic pop

@@ -23,7 +23,7 @@ static int info_add_string(tb_tls_cert_info *info, const void *data, size_t len,
         info->strings = strings;
         info->strings_cap = cap;
     }
-    if (len > 0)
+    if (len > 0 && data != NULL)
         memcpy(info->strings + info->strings_len, data, len);
     *off = info->strings_len;
     info->strings_len += len;
@@ -249,6 +249,61 @@ static int info_add_bio_line(tb_tls_cert_info *info, BIO *bio, size_t *off, size
     return info_add_string(info, buf, (size_t)n, off);
 }
 
+/*
+ * The serial number as upper-case hex, two digits per stored byte ("00" for an empty
+ * one, "-" before a negative one): i2a_ASN1_INTEGER's text without the backslash-newline
+ * it inserts every 35 bytes, so that a serial of any length (RFC 5280 allows 20 octets,
+ * OpenSSL parses longer ones) decodes.  Written straight into the strings, no BIO.
+ */
+static int info_add_serial(tb_tls_cert_info *info, const ASN1_INTEGER *serial)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    const unsigned char *data = ASN1_STRING_get0_data(serial);
+    size_t len = (size_t)ASN1_STRING_length(serial);
+    int negative = ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER;
+    if (len > (SIZE_MAX - 4) / 2)
+        return TB_E_NOMEM;
+    size_t text_len = (len ? len * 2 : 2) + (size_t)negative;
+    int rc = info_add_string(info, NULL, text_len, &info->serial_off);
+    if (rc != TB_OK)
+        return rc;
+    char *out = info->strings + info->serial_off;
+    if (negative)
+        *out++ = '-';
+    if (len == 0) {
+        out[0] = out[1] = '0';
+    }
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[data[i] >> 4];
+        out[2 * i + 1] = digits[data[i] & 15];
+    }
+    info->serial_len = text_len;
+    return TB_OK;
+}
+
+/* The time as ASN1_TIME_print spells it ("Jan  2 03:04:05 2024 GMT"), from its fields;
+   a time RFC 5280 forbids (fractional seconds, no "Z") is printed by OpenSSL itself. */
+static int info_add_time(tb_tls_cert_info *info, BIO *bio, const ASN1_TIME *time,
+                         const int fields[6], size_t *off, size_t *len)
+{
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    const unsigned char *raw = ASN1_STRING_get0_data(time);
+    size_t raw_len = (size_t)ASN1_STRING_length(time);
+    if (raw_len == 0 || raw[raw_len - 1] != 'Z' || memchr(raw, '.', raw_len) != NULL) {
+        (void)BIO_reset(bio);
+        ASN1_TIME_print(bio, time);
+        return info_add_bio_line(info, bio, off, len);
+    }
+    char text[64];
+    int n = snprintf(text, sizeof(text), "%s %2d %02d:%02d:%02d %d GMT", months[fields[1] - 1],
+                     fields[2], fields[3], fields[4], fields[5], fields[0]);
+    if (n < 0 || (size_t)n >= sizeof(text))
+        return TB_TLS_E_DECODE;
+    *len = (size_t)n;
+    return info_add_string(info, text, (size_t)n, off);
+}
+
 static int time_fields(const ASN1_TIME *time, int fields[6])
 {
     struct tm tm;
@@ -296,15 +351,17 @@ static int decode_public_key(tb_tls_cert_info *info, X509 *cert)
         info->key_group_len = group_len;
         rc = info_add_string(info, group, group_len, &info->key_group_off);
     }
-    if (rc == TB_OK) {
-        const X509_ALGOR *alg = NULL;
-        const ASN1_OBJECT *obj = NULL;
-        X509_get0_signature(NULL, &alg, cert);
-        X509_ALGOR_get0(&obj, NULL, NULL, alg);
-        rc = obj ? info_add_object(info, obj, &info->sig_alg_off, &info->sig_alg_len)
-                 : TB_TLS_E_DECODE;
-    }
     return rc;
+}
+
+static int decode_signature_algorithm(tb_tls_cert_info *info, X509 *cert)
+{
+    const X509_ALGOR *alg = NULL;
+    const ASN1_OBJECT *obj = NULL;
+    X509_get0_signature(NULL, &alg, cert);
+    X509_ALGOR_get0(&obj, NULL, NULL, alg);
+    return obj ? info_add_object(info, obj, &info->sig_alg_off, &info->sig_alg_len)
+               : TB_TLS_E_DECODE;
 }
 
 void tb_tls_cert_info_free(tb_tls_cert_info *info)
@@ -316,7 +373,7 @@ void tb_tls_cert_info_free(tb_tls_cert_info *info)
     OPENSSL_free(info);
 }
 
-int tb_tls_cert_decode(X509 *cert, tb_tls_cert_info **out)
+int tb_tls_cert_decode(X509 *cert, int parts, tb_tls_cert_info **out)
 {
     ERR_clear_error(); /* this call's reasons only */
     tb_tls_cert_info *info = OPENSSL_zalloc(sizeof(*info));
@@ -327,29 +384,27 @@ int tb_tls_cert_decode(X509 *cert, tb_tls_cert_info **out)
         rc = TB_E_NOMEM;
         goto done;
     }
+    /* An empty first string, so that every unset (offset 0, length 0) field is "". */
+    size_t empty;
+    if ((rc = info_add_string(info, "", 0, &empty)) != TB_OK)
+        goto done;
+    if ((parts & TB_TLS_DECODE_KEY) && (rc = decode_public_key(info, cert)) != TB_OK)
+        goto done;
+    if (!(parts & TB_TLS_DECODE_FIELDS))
+        goto done;
     info->version = (int)X509_get_version(cert) + 1;
     if ((rc = decode_name(info, X509_get_subject_name(cert), TB_TLS_CERT_SUBJECT, 0)) != TB_OK ||
         (rc = decode_name(info, X509_get_issuer_name(cert), TB_TLS_CERT_ISSUER, 0)) != TB_OK)
         goto done;
-
-    if (i2a_ASN1_INTEGER(bio, X509_get0_serialNumber(cert)) < 0) {
-        rc = TB_TLS_E_DECODE;
-        goto done;
-    }
-    if ((rc = info_add_bio_line(info, bio, &info->serial_off, &info->serial_len)) != TB_OK)
-        goto done;
-    (void)BIO_reset(bio);
-    ASN1_TIME_print(bio, X509_get0_notBefore(cert));
-    if ((rc = info_add_bio_line(info, bio, &info->not_before_off, &info->not_before_len)))
-        goto done;
-    (void)BIO_reset(bio);
-    ASN1_TIME_print(bio, X509_get0_notAfter(cert));
-    if ((rc = info_add_bio_line(info, bio, &info->not_after_off, &info->not_after_len)))
-        goto done;
-    if ((rc = time_fields(X509_get0_notBefore(cert), info->not_before_tm)) != TB_OK ||
+    if ((rc = info_add_serial(info, X509_get0_serialNumber(cert))) != TB_OK ||
+        (rc = time_fields(X509_get0_notBefore(cert), info->not_before_tm)) != TB_OK ||
         (rc = time_fields(X509_get0_notAfter(cert), info->not_after_tm)) != TB_OK ||
+        (rc = info_add_time(info, bio, X509_get0_notBefore(cert), info->not_before_tm,
+                            &info->not_before_off, &info->not_before_len)) != TB_OK ||
+        (rc = info_add_time(info, bio, X509_get0_notAfter(cert), info->not_after_tm,
+                            &info->not_after_off, &info->not_after_len)) != TB_OK ||
         (rc = decode_extensions(info, cert, bio)) != TB_OK ||
-        (rc = decode_public_key(info, cert)) != TB_OK)
+        (rc = decode_signature_algorithm(info, cert)) != TB_OK)
         goto done;
 
 done:

@@ -10,6 +10,10 @@
  *   6  tb_tls_p7_certs (a DER PKCS#7, as caIssuers URLs serve)
  *   7  tb_tls_ocsp_check (an OCSP response, as servers staple and responders answer)
  *   8  tb_tls_crl_check (a CRL, DER or PEM, as distribution points serve)
+ *   9  tb_tls_req_load (a certificate request; PEM when the second byte is odd), then
+ *      dumped three ways, read again, its extensions, key and signature checked
+ *  10  tb_tls_spki_decode (base64 Netscape SPKI), re-encoded, key and signature checked
+ *  11  tb_tls_p7_load (PKCS#7; PEM when the second byte is odd) and its type
  *
  * The OCSP and CRL targets check the bytes against a certificate made at start-up (its
  * own issuer, so a response about it may be signed by it) and the untrusted store.
@@ -56,7 +60,8 @@ static X509 *make_self_signed(void)
 static int known_status(int rc)
 {
     return rc == TB_OK || rc == TB_E_NOMEM || rc == TB_E_ARG ||
-           (rc <= TB_TLS_E_OPENSSL && rc >= TB_TLS_E_TOO_COSTLY);
+           (rc <= TB_TLS_E_OPENSSL && rc >= TB_TLS_E_TOO_COSTLY) ||
+           rc == TB_TLS_E_SIGNATURE || rc == TB_TLS_E_KEY_MISMATCH;
 }
 
 static void check_revocation(int rc, const tb_tls_revocation *out)
@@ -100,7 +105,7 @@ static void check_info(const tb_tls_cert_info *info)
 static void exercise_cert(X509 *cert)
 {
     tb_tls_cert_info *info = NULL;
-    int rc = tb_tls_cert_decode(cert, &info);
+    int rc = tb_tls_cert_decode(cert, TB_TLS_DECODE_FIELDS | TB_TLS_DECODE_KEY, &info);
     CHECK(known_status(rc) && (rc == TB_OK) == (info != NULL));
     if (info != NULL) {
         check_info(info);
@@ -153,18 +158,99 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+static void exercise_request(X509_REQ *req)
+{
+    for (int format = TB_TLS_FORMAT_PEM; format <= TB_TLS_FORMAT_TEXT; format++) {
+        tb_tls_buf *buf = NULL;
+        int rc = tb_tls_req_dump(req, format, &buf);
+        CHECK(known_status(rc) && (rc == TB_OK) == (buf != NULL));
+        if (buf == NULL || format == TB_TLS_FORMAT_TEXT) {
+            tb_tls_buf_free(buf);
+            continue;
+        }
+        X509_REQ *again = NULL;
+        rc = tb_tls_req_load(buf->data, buf->len, format == TB_TLS_FORMAT_PEM, &again);
+        CHECK(known_status(rc));
+        X509_REQ_free(again);
+        tb_tls_buf_free(buf);
+    }
+    tb_tls_ext_list *list = NULL;
+    int rc = tb_tls_req_extensions(req, &list);
+    CHECK(known_status(rc) && (rc == TB_OK) == (list != NULL));
+    if (list != NULL) {
+        for (size_t i = 0; i < list->count; i++)
+            CHECK(list->extensions[i] != NULL);
+        tb_tls_ext_list_free(list);
+    }
+    EVP_PKEY *key = NULL;
+    rc = tb_tls_req_public_key(req, &key);
+    CHECK(known_status(rc) && (rc == TB_OK) == (key != NULL));
+    if (key != NULL) {
+        CHECK(known_status(tb_tls_req_verify(req, key)));
+        EVP_PKEY_free(key);
+    }
+    CHECK(tb_tls_req_subject(req) != NULL);
+}
+
+static void exercise_spki(NETSCAPE_SPKI *spki)
+{
+    tb_tls_buf *buf = NULL;
+    int rc = tb_tls_spki_encode(spki, &buf);
+    CHECK(known_status(rc) && (rc == TB_OK) == (buf != NULL));
+    tb_tls_buf_free(buf);
+    EVP_PKEY *key = NULL;
+    rc = tb_tls_spki_public_key(spki, &key);
+    CHECK(known_status(rc) && (rc == TB_OK) == (key != NULL));
+    if (key != NULL) {
+        CHECK(known_status(tb_tls_spki_verify(spki, key)));
+        EVP_PKEY_free(key);
+    }
+}
+
+static void fuzz_requests(int target, int pem, const unsigned char *file, size_t len)
+{
+    int rc;
+    if (target == 9) {
+        X509_REQ *req = NULL;
+        rc = tb_tls_req_load(file, len, pem, &req);
+        CHECK(known_status(rc) && (rc == TB_OK) == (req != NULL));
+        if (req != NULL) {
+            exercise_request(req);
+            X509_REQ_free(req);
+        }
+    } else if (target == 10) {
+        NETSCAPE_SPKI *spki = NULL;
+        rc = tb_tls_spki_decode((const char *)file, len, &spki);
+        CHECK(known_status(rc) && (rc == TB_OK) == (spki != NULL));
+        if (spki != NULL) {
+            exercise_spki(spki);
+            NETSCAPE_SPKI_free(spki);
+        }
+    } else {
+        PKCS7 *p7 = NULL;
+        rc = tb_tls_p7_load(file, len, pem, &p7);
+        CHECK(known_status(rc) && (rc == TB_OK) == (p7 != NULL));
+        if (p7 != NULL) {
+            CHECK(tb_tls_p7_type(p7) >= NID_undef);
+            PKCS7_free(p7);
+        }
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
-    int target = (data[0] & 0x7f) % 9;
+    int target = (data[0] & 0x7f) % 12;
     int allow_no_mac = data[0] >> 7;
     const char *password = passwords[data[1] % (sizeof(passwords) / sizeof(passwords[0]))];
     const unsigned char *file = data + 2;
     size_t len = size - 2;
     int rc;
 
-    if (target == 0) {
+    if (target >= 9) {
+        fuzz_requests(target, data[1] & 1, file, len);
+    } else if (target == 0) {
         tb_tls_p12 *p12 = NULL;
         rc = tb_tls_p12_parse(file, len, password, allow_no_mac ? TB_TLS_P12_ALLOW_NO_MAC : 0,
                               &p12);

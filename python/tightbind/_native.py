@@ -60,27 +60,29 @@ def available(area: str) -> bool:
 
 
 def checker(failures: Failures, *, unexpected: type[BaseException],
-            details: Callable[[], tuple[Any, ...]] = tuple) -> Callable[[int, str], int]:
-    """Return the area's ``check(rc, what)``.
+            details: Callable[[], tuple[Any, ...]] = tuple) -> Callable[..., int]:
+    """Return the area's ``check(rc, what, sentence=None)``.
 
     ``check`` returns ``rc`` when it is not negative (TB_OK or a status such as
     "arrays full"); otherwise it raises ``cls(f"{what}: {sentence}", *details())`` from
     ``failures[rc]``.  ``details`` adds constructor arguments every exception of the area
     takes (TLS passes OpenSSL's drained error queue).  A code missing from the table is a
     tightbind bug; it raises ``unexpected`` saying so rather than a bare number.
+    ``sentence`` replaces the table's where the caller knows the case better.
     """
 
-    def check(rc: int, what: str) -> int:
+    def check(rc: int, what: str, sentence: str | None = None) -> int:
         if rc >= 0:
             return rc
         extra = details()
         try:
-            cls, sentence = failures[rc]
+            cls, table_sentence = failures[rc]
         except KeyError:
             raise unexpected(f"{what}: the native code returned status {rc}, which "
                              "tightbind does not know (please report this bug)",
                              *extra) from None
-        text = sentence() if callable(sentence) else sentence
-        raise cls(f"{what}: {text}", *extra)
+        if sentence is None:
+            sentence = table_sentence() if callable(table_sentence) else table_sentence
+        raise cls(f"{what}: {sentence}", *extra)
 
     return check

@@ -130,3 +130,35 @@ def test_check_revoked_leaf(aia_pki: AiaPki, run_cli) -> None:
     assert [(r["kind"], r["status"], r["reason"]) for r in report["revocation"]] == [
         ("ocsp", "revoked", "keyCompromise"), ("crl", "revoked", "keyCompromise")]
     assert report["revocation_checked"] is True
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "1e300", "abc", "99999999999"])
+def test_nonsense_timeouts_are_refused_with_a_sentence(run_cli, value: str) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("chain", "127.0.0.1:1", "--timeout", value)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "--timeout" in result.stderr and ("timeout" in result.stderr.split("--timeout")[1]
+                                             or "seconds" in result.stderr)
+
+
+def test_json_of_a_certificate_with_a_huge_serial(pki: Pki, run_cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tightbind.tls import crypto
+
+    key = crypto.load_privatekey(crypto.FILETYPE_PEM, pki.files["leaf.key"].read_bytes())
+    cert = crypto.X509()
+    cert.set_version(2)
+    cert.set_serial_number(2**1200 + 7)  # 151 octets: OpenSSL's hex wraps every 35
+    cert.get_subject().CN = "localhost"
+    cert.set_issuer(cert.get_subject())
+    cert.gmtime_adj_notBefore(0)
+    cert.gmtime_adj_notAfter(3600)
+    cert.set_pubkey(key)
+    cert.sign(key, "sha256")
+    (tmp_path / "cert.pem").write_bytes(crypto.dump_certificate(crypto.FILETYPE_PEM, cert))
+    with TlsServer(tmp_path / "cert.pem", pki.files["leaf.key"]) as server:
+        result = run_cli("chain", f"127.0.0.1:{server.port}", "--servername", "localhost",
+                         "--json", "--timeout", "10")
+    assert "Traceback" not in result.stderr and result.returncode == 1  # not trusted
+    report = json.loads(result.stdout)
+    assert report["unverified"][0]["serial_number"] == f"{2**1200 + 7:X}"
+    assert report["unverified"][0]["decoded"]["serialNumber"] == f"{2**1200 + 7:X}".rjust(302, "0")

@@ -96,6 +96,44 @@ def exercise_crypto(pki: Path, password: str) -> None:
             fail()
         except (crypto.Error, IndexError, ValueError):
             pass
+    exercise_requests(pki, key)
+
+
+def exercise_requests(pki: Path, key: crypto.PKey) -> None:
+    """Every C function of csrc/tls_req.c once, failures included."""
+    pem, der = crypto.FILETYPE_PEM, crypto.FILETYPE_ASN1
+    req = crypto.X509Req()
+    req.get_subject().CN = "workload"
+    req.set_pubkey(key)
+    req.add_extensions([crypto.X509Extension(b"basicConstraints", True, b"CA:FALSE")])
+    req.add_extensions([crypto.X509Extension(b"keyUsage", False, b"digitalSignature")])
+    assert len(req.get_extensions()) == 2
+    req.sign(key, "sha256")
+    assert req.verify(req.get_pubkey())
+    for filetype in (pem, der, crypto.FILETYPE_TEXT):
+        crypto.dump_certificate_request(filetype, req)
+    crypto.load_certificate_request(der, crypto.dump_certificate_request(der, req))
+    spki = tls.SignedPublicKey()
+    spki.set_public_key(key)
+    spki.sign(key, "sha256")
+    again = tls.SignedPublicKey(spki.b64_encode())
+    assert again.verify(again.public_key())
+    signature = tls.sign_data(key, b"data", "sha256")
+    tls.verify_signature(key, signature, b"data", "sha256")
+    other = crypto.PKey()
+    other.generate_key(crypto.TYPE_RSA, 1024)
+    failures = (lambda: tls.verify_signature(key, signature, b"other", "sha256"),
+                lambda: tls.sign_data(key, b"x", "no-such-digest"),
+                lambda: req.verify(other),
+                lambda: spki.verify(other),
+                lambda: tls.SignedPublicKey(b"not base64 spki"),
+                lambda: crypto.load_certificate_request(pem, b"junk"),
+                lambda: tls.load_pkcs7(der, b"junk"))
+    for fail in failures:
+        try:
+            fail()
+        except (crypto.Error, ValueError):
+            pass
 
 
 def revocation_files(pki: Path) -> tuple[bytes, bytes]:
@@ -150,6 +188,7 @@ def main() -> None:
     ocsp, crl = revocation_files(pki)
     for _ in range(rounds):
         exercise_revocation(pki, ocsp, crl)
+        assert tls.load_pkcs7(tls.FILETYPE_ASN1, p7).type_name == "pkcs7-signedData"
         for name in ("aes", "legacy", "empty", "nokey", "plain"):
             p12 = tls.load_pkcs12(read(f"{name}.p12"), None if name == "empty" else password)
             for cert in [c for c in [p12.certificate] if c] + list(p12.ca_certificates):

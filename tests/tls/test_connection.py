@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from helpers.pki import Pki, TlsServer
@@ -287,19 +290,40 @@ def test_failed_handshake_closes_the_socket(pki: Pki, rsa_server: TlsServer) -> 
         assert sock.fileno() == -1
 
 
-@pytest.mark.parametrize("timeout, error", [(-1, ValueError), (float("nan"), ValueError),
-                                            ("5", TypeError), (True, TypeError)])
+# Every kind of nonsense timeout, refused with a sentence by every call that takes one.
+NONSENSE_TIMEOUTS = [(-1, ValueError), (-0.001, ValueError), (float("nan"), ValueError),
+                     (0, ValueError), (0.0, ValueError), (float("inf"), ValueError),
+                     (-float("inf"), ValueError), (1e300, ValueError), (10**400, ValueError),
+                     (366 * 24 * 3600 + 1, ValueError), ("5", TypeError), (True, TypeError),
+                     (object(), TypeError)]
+
+
+@pytest.mark.parametrize("timeout, error", NONSENSE_TIMEOUTS)
 def test_timeouts_are_checked(rsa_server: TlsServer, timeout: object,
                               error: type[Exception]) -> None:
     with pytest.raises(error, match="timeout"):
         tls.fetch_chain("127.0.0.1", rsa_server.port, timeout=timeout)  # type: ignore[arg-type]
+    with pytest.raises(error, match="timeout"):
+        tls.diagnose("127.0.0.1", rsa_server.port, timeout=timeout)  # type: ignore[arg-type]
     with connect(rsa_server) as sock, pytest.raises(error, match="timeout"):
         tls.TLSConnection(sock, "localhost", timeout=timeout)
+    with connect(rsa_server) as sock:
+        conn = tls.TLSConnection(sock, "localhost", verify=False, timeout=5)
+        with conn, pytest.raises(error, match="timeout"):
+            conn.settimeout(timeout)  # type: ignore[arg-type]
+        assert conn.gettimeout() is None or conn.gettimeout() == 5
 
 
-def test_infinite_timeout_means_none(pki: Pki, rsa_server: TlsServer) -> None:
+def test_a_non_blocking_socket_is_refused(rsa_server: TlsServer) -> None:
+    with connect(rsa_server) as sock:
+        sock.setblocking(False)
+        with pytest.raises(ValueError, match="non-blocking"):
+            tls.TLSConnection(sock, "localhost")
+
+
+def test_none_waits_without_a_limit(pki: Pki, rsa_server: TlsServer) -> None:
     with tls.TLSConnection(connect(rsa_server), "localhost", cafile=pki.files["root.pem"],
-                           timeout=float("inf")) as conn:
+                           timeout=None) as conn:
         assert conn.gettimeout() is None
         conn.sendall(b"ping")
         assert conn.recv(4) == b"ping"
@@ -317,3 +341,60 @@ def test_stapled_ocsp_response(aia_pki) -> None:  # type: ignore[no-untyped-def]
                                     cafile=root)
     assert asked.stapled_ocsp == staple.read_bytes()
     assert not_asked.stapled_ocsp is None
+
+
+@pytest.fixture(scope="module")
+def other_host_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+    """``openssl s_server`` on 127.0.0.1 whose self-signed certificate names only
+    other.example; yields its port and the certificate (to trust)."""
+    folder = tmp_path_factory.mktemp("other-host")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem", "-out",
+                    "cert.pem", "-days", "2", "-subj", "/CN=other.example", "-addext",
+                    "subjectAltName=DNS:other.example"], cwd=folder, check=True,
+                   capture_output=True, timeout=60)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert",
+                               "cert.pem", "-key", "key.pem", "-quiet"], cwd=folder,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, \
+                    "openssl s_server did not start"
+                time.sleep(0.05)
+        yield port, folder / "cert.pem"
+    finally:
+        server.kill()
+        server.wait(10)
+
+
+def test_verifying_without_a_name_is_refused(other_host_server: tuple[int, Path]) -> None:
+    port, cert = other_host_server
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    with sock, pytest.raises(ValueError, match="check_hostname requires server_hostname"):
+        tls.TLSConnection(sock, cafile=cert)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock, \
+            pytest.raises(ValueError, match="check_hostname requires server_hostname"):
+        tls.TLSConnection(sock, "", cafile=cert)
+    # The name the caller expects is checked: the certificate names another host.
+    with pytest.raises(tls.HostnameMismatch):
+        tls.TLSConnection(socket.create_connection(("127.0.0.1", port), timeout=5),
+                          "localhost", cafile=cert)
+    # Said explicitly, the chain alone is verified; and the name it does carry passes.
+    for name, check in ((None, False), ("other.example", True)):
+        with tls.TLSConnection(socket.create_connection(("127.0.0.1", port), timeout=5),
+                               name, cafile=cert, check_hostname=check) as conn:
+            assert conn.verify_error is None
+            assert conn.getpeercertchain()[0].subject_alt_names == (("DNS", "other.example"),)
+    # Without verification no name is needed (nothing is checked; verify_error says so).
+    with tls.TLSConnection(socket.create_connection(("127.0.0.1", port), timeout=5),
+                           verify=False) as conn:
+        assert conn.verify_error is not None  # the system store does not trust it

@@ -285,10 +285,24 @@ def test_x509req_keeps_a_subject_and_a_key(ca_key: crypto.PKey) -> None:
     assert req.get_version() == 0
     with pytest.raises(TypeError):
         req.set_pubkey(None)  # type: ignore[arg-type]
-    for call in (lambda: req.sign(ca_key, "sha256"), lambda: req.verify(ca_key),
-                 req.get_extensions, lambda: crypto.X509Req.from_cryptography(None)):
-        with pytest.raises(crypto.NotProvided, match="certificate signing requests"):
-            call()
+    req.sign(ca_key, "sha256")
+    assert req.verify(ca_key) and req.get_extensions() == []
+    with pytest.raises(TypeError):
+        crypto.X509Req.from_cryptography(None)
     cert = crypto.X509()
     cert.set_subject(req.get_subject())
     assert cert.get_subject().CN == "request"
+
+
+@pytest.mark.parametrize("value", ["\ud800", "ok\udfffok", "\udc80" * 3])
+def test_surrogates_in_a_name_value_are_a_clear_error(value: str) -> None:
+    name = crypto.X509().get_subject()
+    name.CN = "before"
+    with pytest.raises(crypto.Error, match="not valid Unicode") as info:
+        name.CN = value
+    assert isinstance(info.value, ValueError) and type(info.value) is tls.InvalidArgument
+    assert name.CN == "before"  # left as it was
+    request = tls.CertificateRequest()
+    with pytest.raises(tls.InvalidArgument, match="not valid Unicode"):
+        request.subject_set("CN", value)
+    assert request.subject_components == []

@@ -249,3 +249,33 @@ def test_reader_refuses_what_the_full_parse_refuses(pki: Pki) -> None:
                            (der + b"\0", tls.FILETYPE_PEM)]:
         with pytest.raises(tls.DecodeError):
             tls.load_certificate(filetype, data)
+
+
+def _signed_with_serial(pki: Pki, serial: int) -> bytes:
+    from tightbind.tls import crypto
+
+    key = crypto.load_privatekey(crypto.FILETYPE_PEM, pki.files["leaf.key"].read_bytes())
+    cert = crypto.X509()
+    cert.set_version(2)
+    cert.set_serial_number(serial)
+    cert.get_subject().CN = "serial"
+    cert.set_issuer(cert.get_subject())
+    cert.gmtime_adj_notBefore(0)
+    cert.gmtime_adj_notAfter(3600)
+    cert.set_pubkey(key)
+    cert.sign(key, "sha256")
+    return crypto.dump_certificate(crypto.FILETYPE_PEM, cert)
+
+
+# RFC 5280's 20 octets and far beyond (OpenSSL wraps its hex every 35 octets), the
+# smallest, and negative serials (which RFC 5280 forbids and OpenSSL parses).
+@pytest.mark.parametrize("serial", [0, 1, 2**159 - 1, 2**160, 2**279, 2**280, 2**1000 + 12345,
+                                    2**8000 - 1, -1, -(2**600)])
+def test_serials_of_any_size_decode(pki: Pki, serial: int) -> None:
+    pem = _signed_with_serial(pki, serial)
+    cert = tls.load_certificate(tls.FILETYPE_PEM, pem)
+    assert cert.serial_number == serial
+    assert repr(cert).endswith(f"serial={serial:#x}>")
+    text = pki.openssl("x509", "-noout", "-serial", input=pem).decode()
+    assert cert.to_dict()["serialNumber"] == text.strip().removeprefix("serial=").replace(
+        "\\\n", "")

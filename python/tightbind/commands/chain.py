@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="SNI name to send and check (default: HOST)")
     parser.add_argument("--cafile", metavar="F", help="trusted roots (default: system store)")
     parser.add_argument("--capath", metavar="DIR", help="hashed directory of trusted roots")
-    parser.add_argument("--timeout", type=float, default=10.0, metavar="S",
+    parser.add_argument("--timeout", type=seconds, default=10.0, metavar="S",
                         help="seconds for the connect and for the handshake (default 10)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--check", action="store_true",
@@ -50,6 +50,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(the stapled response is always checked)")
     parser.add_argument("--crl", action="store_true",
                         help="with --check: also fetch and check each certificate's CRL")
+
+
+def seconds(text: str) -> float:
+    """A --timeout value: a number of seconds above 0 and at most a year (argparse says
+    why not)."""
+    from tightbind._timeout import check_timeout
+
+    try:
+        value = check_timeout(float(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc) if "timeout" in str(exc) else
+                                         f"not a number of seconds: {text!r}") from None
+    assert value is not None  # check_timeout returns None only for None
+    return value
 
 
 def parse_target(target: str) -> tuple[str, int]:

@@ -6,7 +6,9 @@ One module per feature, each over one C file (declared for cffi in ``csrc/tls.h`
 :mod:`~tightbind.tls.verify` (offline verification and trust, ``csrc/tls_verify.c``) and
 :mod:`~tightbind.tls.connection` (the client, ``csrc/tls_conn.c``) and
 :mod:`~tightbind.tls.doctor` (:func:`diagnose`: what is wrong with a server's chain) with
-:mod:`~tightbind.tls.revocation` (OCSP responses and CRLs, ``csrc/tls_revoke.c``); the
+:mod:`~tightbind.tls.revocation` (OCSP responses and CRLs, ``csrc/tls_revoke.c``),
+:mod:`~tightbind.tls.request` (certificate signing requests, SPKI) and
+:mod:`~tightbind.tls.signing` (signatures over raw data, PKCS#7; both ``csrc/tls_req.c``); the
 exceptions are in :mod:`~tightbind.tls.errors`.  Import them all from here.
 
 PKCS#12 the way pyOpenSSL's ``load_pkcs12`` read it (removed from pyOpenSSL in 23.3)::
@@ -48,6 +50,7 @@ from tightbind.tls._native import MAX_INPUT, MAX_ITERATIONS, openssl_version
 from tightbind.tls.connection import PeerChain, TLSConnection, fetch_chain
 from tightbind.tls.doctor import ChainReport, Finding, RevocationCheck, diagnose
 from tightbind.tls.errors import (
+    BadSignature,
     CaLocationError,
     CertificateVerifyError,
     DecodeError,
@@ -55,9 +58,11 @@ from tightbind.tls.errors import (
     HostnameMismatch,
     InputTooLarge,
     InvalidArgument,
+    KeyMismatch,
     LegacyProviderUnavailable,
     MissingMac,
     NotPkcs12,
+    OpenSSLError,
     OutOfMemory,
     PasswordRequired,
     TlsConnectError,
@@ -74,12 +79,25 @@ from tightbind.tls.pkcs12 import (
     load_pkcs12,
     load_privatekey,
 )
+from tightbind.tls.request import (
+    CertificateRequest,
+    SignedPublicKey,
+    dump_certificate_request,
+    load_certificate_request,
+)
 from tightbind.tls.revocation import (
     RevocationStatus,
     check_crl,
     check_ocsp_response,
     must_staple,
     ocsp_request,
+)
+from tightbind.tls.signing import (
+    Pkcs7,
+    elliptic_curves,
+    load_pkcs7,
+    sign_data,
+    verify_signature,
 )
 from tightbind.tls.verify import verify_chain
 from tightbind.tls.x509 import (
@@ -98,8 +116,10 @@ __all__ = [
     "MAX_INPUT",
     "MAX_ITERATIONS",
     "PKCS12",
+    "BadSignature",
     "CaLocationError",
     "Certificate",
+    "CertificateRequest",
     "CertificateVerifyError",
     "ChainReport",
     "DecodeError",
@@ -108,16 +128,20 @@ __all__ = [
     "HostnameMismatch",
     "InputTooLarge",
     "InvalidArgument",
+    "KeyMismatch",
     "LegacyProviderUnavailable",
     "MissingMac",
     "Name",
     "NotPkcs12",
+    "OpenSSLError",
     "OutOfMemory",
     "PKey",
     "PasswordRequired",
     "PeerChain",
+    "Pkcs7",
     "RevocationCheck",
     "RevocationStatus",
+    "SignedPublicKey",
     "TLSConnection",
     "TlsConnectError",
     "TlsError",
@@ -129,14 +153,20 @@ __all__ = [
     "create_pkcs12",
     "diagnose",
     "dump_certificate",
+    "dump_certificate_request",
     "dump_privatekey",
+    "elliptic_curves",
     "fetch_chain",
     "load_certificate",
+    "load_certificate_request",
     "load_certificates",
+    "load_pkcs7",
     "load_pkcs12",
     "load_privatekey",
     "must_staple",
     "ocsp_request",
     "openssl_version",
+    "sign_data",
     "verify_chain",
+    "verify_signature",
 ]

@@ -33,6 +33,48 @@ def _content_length(head: bytes | bytearray) -> int | None:
     return None
 
 
+MAX_URL_SHOWN = 200
+"""The most characters of a URL a message quotes; longer ones are cut with an ellipsis."""
+
+
+def shown(url: str) -> str:
+    """``url`` quoted for a message, cut to :data:`MAX_URL_SHOWN` characters."""
+    text = url if len(url) <= MAX_URL_SHOWN else url[:MAX_URL_SHOWN] + "..."
+    return repr(text)
+
+
+def _parse(url: str) -> tuple[str, str, int, str]:
+    """(scheme, host, port, request target) of an http(s) URL; raises :class:`FetchError`
+    for any URL that cannot be fetched as it is: another scheme, no host, a bad port, an
+    unclosed ``[``, a host name IDNA refuses (an empty label or one over 63
+    characters, a name over 253), control characters or NUL bytes."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        scheme, host = parts.scheme.lower(), parts.hostname
+        port = parts.port
+    except ValueError as exc:
+        raise FetchError(f"{shown(url)} is not a usable URL ({exc})") from None
+    if scheme not in ("http", "https") or not host:
+        raise FetchError(f"only http:// and https:// URLs with a host are fetched, not "
+                         f"{shown(url)}")
+    if any(ord(char) < 0x21 or char == "\x7f" for char in url):
+        raise FetchError(f"{shown(url)} is not a usable URL (it holds spaces or control "
+                         "characters)")
+    try:
+        if not host.isascii():
+            host = host.encode("idna").decode("ascii")
+        labels = host.rstrip(".").split(".")
+        if len(host) > 253 or any(not 0 < len(label) <= 63 for label in labels):
+            raise UnicodeError("a host name label is empty or longer than 63 characters, "
+                               "or the name is longer than 253")
+    except UnicodeError as exc:
+        raise FetchError(f"{shown(url)} is not a usable URL: its host name is not valid "
+                         f"({exc})") from None
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    target = urllib.parse.quote(target, safe="/?=&%:@!$'()*+,;~-._")
+    return scheme, host, port or (80 if scheme == "http" else 443), target
+
+
 def _connect(url: str, scheme: str, host: str, port: int, remaining: Any) -> Any:
     """A connected socket, or for https:// a verified TLSConnection over one."""
     sock = socket.create_connection((host, port), timeout=remaining())
@@ -55,16 +97,8 @@ def http_fetch(url: str, deadline: float, cap: int, *, body: bytes | None = None
     ``deadline`` (monotonic) and at most ``cap`` bytes long; raises :class:`FetchError`
     saying why not (timed out, too large, refused, not HTTP, a status other than 200, an
     https:// certificate that does not verify)."""
-    parts = urllib.parse.urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError(f"only http:// and https:// URLs are fetched, not {url!r}")
-    try:
-        port = parts.port or (80 if scheme == "http" else 443)
-    except ValueError:
-        raise FetchError(f"bad port in {url!r}") from None
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    host = parts.hostname
+    scheme, host, port, target = _parse(url)
+    url = shown(url)[1:-1]  # messages below quote it cut to length
     lines = [f"{'GET' if body is None else 'POST'} {target} HTTP/1.0", f"Host: {host}",
              "Accept: */*", "User-Agent: tightbind-doctor", "Connection: close"]
     if body is not None:
@@ -106,7 +140,7 @@ def http_fetch(url: str, deadline: float, cap: int, *, body: bytes | None = None
         raise FetchError(f"fetching {url} timed out") from None
     except OSError as exc:
         raise FetchError(f"cannot fetch {url}: {exc.strerror or exc}") from None
-    except TlsError as exc:
+    except (TlsError, ValueError) as exc:
         raise FetchError(f"cannot fetch {url}: {exc}") from None
     head, sep, answer = bytes(data).partition(b"\r\n\r\n")
     status = head.split(b"\r\n", 1)[0].split()

@@ -15,22 +15,24 @@ from typing import Any
 
 from tightbind._native import Failures, checker, load
 from tightbind.tls.errors import (
+    BadSignature,
     CaLocationError,
     CertificateVerifyError,
     DecodeError,
+    ErrorQueue,
     HandshakeError,
     InputTooLarge,
     InvalidArgument,
+    KeyMismatch,
     LegacyProviderUnavailable,
     MissingMac,
     NotPkcs12,
+    OpenSSLError,
     OutOfMemory,
     PasswordRequired,
     TlsConnectError,
-    TlsError,
     UnsupportedAlgorithm,
     WrongPassword,
-    _OpenSSLReasons,
 )
 
 _module = load("tls")
@@ -39,16 +41,19 @@ lib = _module.lib
 
 Passphrase = str | bytes | None
 
-_DRAIN_CAPACITY = 4096
+_DRAIN_CAPACITY = 8192  # whole records only: a queue longer than this loses its newest
 
 
-def drain() -> list[str]:
-    """Return OpenSSL's queued reasons for this thread, oldest first; the queue is left
-    empty."""
+def drain() -> ErrorQueue:
+    """Take OpenSSL's queued errors off this thread's queue and return them, oldest
+    first, as ``(library, reason, data)`` each: the one drain every exception of
+    :mod:`tightbind.tls` and :mod:`tightbind.tls.crypto` is built from."""
     buf = ffi.new("char[]", _DRAIN_CAPACITY)
-    if lib.tb_tls_drain_errors(buf, _DRAIN_CAPACITY, ffi.NULL) == 0:
-        return []
-    return ffi.string(buf).decode("utf-8", "replace").split("\n")
+    if lib.tb_tls_drain_errors(buf, _DRAIN_CAPACITY) == 0:
+        return ErrorQueue()
+    records = ffi.string(buf).decode("utf-8", "replace").split("\x1e")
+    return ErrorQueue(tuple([*record.split("\x1f"), "", ""][:3])  # type: ignore[misc]
+                      for record in records if record)
 
 
 def modules_dir() -> str:
@@ -73,7 +78,7 @@ def _legacy_hint() -> str:
 FAILURES: Failures = {
     lib.TB_E_NOMEM: (OutOfMemory, "out of memory"),
     lib.TB_E_ARG: (InvalidArgument, "invalid argument"),
-    lib.TB_TLS_E_OPENSSL: (_OpenSSLReasons, "OpenSSL failed"),
+    lib.TB_TLS_E_OPENSSL: (OpenSSLError, "OpenSSL failed"),
     lib.TB_TLS_E_NOT_PKCS12: (NotPkcs12, "the data is not a PKCS#12 (.p12/.pfx) file, or "
                               "it is truncated"),
     lib.TB_TLS_E_PASSWORD: (WrongPassword, "wrong password or corrupted file"),
@@ -111,10 +116,18 @@ FAILURES: Failures = {
                               f"than tightbind does for one file ({lib.TB_TLS_MAX_ITERATIONS} "
                               "iterations in all; files in the wild ask for 2048 to 600000 "
                               "each), so it was refused before any of it was done"),
+    # Codes of requests, SPKI and signatures (csrc/tls_req.c).
+    lib.TB_TLS_E_SIGNATURE: (BadSignature, "the signature does not verify with this key (another "
+                             "key made it, or the data changed since)"),
+    lib.TB_TLS_E_KEY_MISMATCH: (KeyMismatch, "the private key does not match the "
+                                "certificate (it is not the key the certificate was "
+                                "issued for)"),
 }
-check = checker(FAILURES, unexpected=TlsError, details=lambda: (drain(),))
-"""``check(rc, what)``: return ``rc`` when it is not negative, else raise its exception
-with ``what``, the table's sentence and OpenSSL's drained reasons."""
+check = checker(FAILURES, unexpected=OpenSSLError, details=lambda: (drain(),))
+"""``check(rc, what, sentence=None)``: return ``rc`` when it is not negative, else raise
+its exception with ``what``, the table's sentence (or ``sentence``, when the caller knows
+better) and OpenSSL's drained reasons: the one check of :mod:`tightbind.tls` and its
+pyOpenSSL face."""
 
 check(lib.tb_tls_init(), "initialising OpenSSL")
 

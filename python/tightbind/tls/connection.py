@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from tightbind._timeout import check_timeout
 from tightbind.tls._native import c_text, check, drain, ffi, lib, take_buf
 from tightbind.tls.errors import HandshakeError, TlsConnectError, TlsError, TlsTimeout
 from tightbind.tls.verify import PathArg, trust_context, verify_exception
@@ -32,20 +33,6 @@ TIMEOUT_SLACK = 0.5
 """Seconds a timed call may run past its timeout (the last bounded C step, the wake-up)."""
 
 _POLL_MAX_MS = 60_000  # one poll() waits at most this long; the deadline is rechecked
-
-
-def check_timeout(timeout: Any) -> float | None:
-    """Return ``timeout`` as float seconds (None: wait forever); ValueError when it is
-    negative or not a number, TypeError for other types."""
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds or None, not "
-                        f"{type(timeout).__name__}")
-    value = float(timeout)
-    if not value >= 0:  # also NaN
-        raise ValueError(f"timeout must be 0 or more seconds, not {timeout!r}")
-    return None if math.isinf(value) else value
 
 
 class TLSConnection:
@@ -63,6 +50,9 @@ class TLSConnection:
     ``tightbind.framing``'s helpers.  The TLSConnection owns the socket: ``close()``
     closes both.
 
+    With ``verify`` and ``check_hostname`` (the defaults) the leaf must be valid for
+    ``server_hostname``, which must then be given (ValueError otherwise, as CPython's
+    ``wrap_socket``); ``check_hostname=False`` says explicitly that no name is checked.
     The constructor raises :class:`CaLocationError` when the trust files cannot be read,
     :class:`InvalidArgument` for a server name OpenSSL refuses (longer than 255 bytes,
     say) and, while handshaking, what :meth:`do_handshake` raises; a failed handshake
@@ -75,7 +65,16 @@ class TLSConnection:
                  check_hostname: bool = True, suppress_ragged_eofs: bool = True,
                  do_handshake_on_connect: bool = True, timeout: Any = _UNSET,
                  request_ocsp: bool = False) -> None:
+        if verify and check_hostname and not server_hostname:
+            # As CPython's SSLContext.wrap_socket: a verified chain for any host at all
+            # is not what a caller who left the defaults on asked for.
+            raise ValueError("check_hostname requires server_hostname: pass the host name "
+                             "the certificate must be valid for, or check_hostname=False "
+                             "to verify the chain without checking any name")
         self._sock = sock
+        if timeout is _UNSET and sock.gettimeout() == 0:
+            raise ValueError("the socket is non-blocking (timeout 0): TLSConnection blocks "
+                             "until done or timed out; give it a timeout, or None")
         self._timeout = check_timeout(sock.gettimeout() if timeout is _UNSET else timeout)
         self._verify = verify
         self._suppress_ragged_eofs = suppress_ragged_eofs
@@ -279,7 +278,8 @@ class TLSConnection:
         return self._timeout
 
     def settimeout(self, timeout: float | None) -> None:
-        """Set the per-operation timeout (seconds, or None); ValueError when negative."""
+        """Set the per-operation timeout (seconds, or None); ValueError for a negative,
+        zero, NaN, infinite or huge one (:func:`check_timeout`)."""
         self._timeout = check_timeout(timeout)
 
     def close(self) -> None:

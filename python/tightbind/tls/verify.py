@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from tightbind.tls._native import c_text, check, drain, ffi, lib
-from tightbind.tls.errors import CertificateVerifyError, HostnameMismatch
+from tightbind.tls.errors import CertificateVerifyError, ErrorQueue, HostnameMismatch
 from tightbind.tls.x509 import Certificate, certs_from_list
 
 PathArg = str | os.PathLike[str] | None
@@ -72,7 +72,7 @@ def trust_context(cafile: PathArg, capath: PathArg) -> Any:
 
 def verify_exception(code: int, depth: int, chain: Sequence[Certificate],
                      hostname: str | None,
-                     openssl_errors: Sequence[str] = ()) -> CertificateVerifyError:
+                     openssl_errors: Sequence[str] | ErrorQueue = ()) -> CertificateVerifyError:
     """Return the exception for OpenSSL's verify result ``code`` (an X509_V_ERR_*
     number): :class:`HostnameMismatch` for a name or IP mismatch, else
     :class:`CertificateVerifyError`, with OpenSSL's reason."""

@@ -214,7 +214,10 @@ class Certificate:
     @property
     def public_key_info(self) -> dict[str, Any]:
         """``{"algorithm": "RSA"|"EC"|..., "bits": int, "curve": str|None}``."""
-        return dict(self._decoded()["public_key"])
+        fields = self._decoded()
+        if "public_key" not in fields:
+            fields["public_key"] = _decode_key(self._reader)
+        return dict(fields["public_key"])
 
     @property
     def der(self) -> bytes:
@@ -372,78 +375,109 @@ def _utc(fields: list[int]) -> _dt.datetime:
     return _dt.datetime(year, month, day, hour, minute, second, tzinfo=_dt.timezone.utc)
 
 
-def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", "replace")
-
-
-def _items(info: Any, strings: bytes) -> list[tuple[int, int, int, bytes, bytes, bytes, bytes]]:
-    """Every tb_tls_cert_item as (kind, index, rdn, key, short key, value, raw), read
-    from the array in one copy."""
+def _rows(info: Any) -> Iterable[tuple[Any, ...]]:
+    """Every tb_tls_cert_item as (kind, index, rdn, key_off, key_len, short_off,
+    short_len, value_off, value_len, raw_off, raw_len), read from the array in one copy."""
     table = ffi.buffer(info.items, info.item_count * _ITEM_STRUCT.size)
     rows: Iterable[tuple[Any, ...]] = _ITEM_STRUCT.iter_unpack(table)
-    if _ITEM_ROW is not None:
-        rows = map(_ITEM_ROW, rows)
-    return [(kind, index, rdn, strings[k:k + kl], strings[s:s + sl], strings[v:v + vl],
-             strings[r:r + rl])
-            for kind, index, rdn, k, kl, s, sl, v, vl, r, rl in rows]
+    return rows if _ITEM_ROW is None else map(_ITEM_ROW, rows)
+
+
+def _name(entries: list[tuple[int, bytes, bytes, bytes, bytes]]) -> Name:
+    """A :class:`Name` from (rdn, long name, short name, value, raw) entries."""
+    rdns: list[list[tuple[str, str]]] = []
+    last = None
+    components = []
+    shorts = []
+    for rdn, key, short, value, raw in entries:
+        if rdn != last:
+            rdns.append([])
+            last = rdn
+        rdns[-1].append((key.decode("utf-8", "replace"), value.decode("utf-8", "replace")))
+        components.append((short, raw))
+        shorts.append((short if short != b"UNDEF" else key).decode("ascii", "replace"))
+    return Name(tuple(map(tuple, rdns)), components, shorts)
 
 
 def _decode(ptr: Any) -> dict[str, Any]:
+    """Every field but the public key (:func:`_decode_key`), in one C call and one pass
+    over its items."""
     out = ffi.new("tb_tls_cert_info **")
-    check(lib.tb_tls_cert_decode(ptr, out), "cannot decode the certificate")
+    check(lib.tb_tls_cert_decode(ptr, lib.TB_TLS_DECODE_FIELDS, out),
+          "cannot decode the certificate")
     info = out[0]
     try:
-        strings = bytes(ffi.buffer(info.strings, info.strings_len))
-        items = _items(info, strings)
-
-        def field(name: str) -> bytes:
-            off = getattr(info, f"{name}_off")
-            return strings[off:off + getattr(info, f"{name}_len")]
-
+        strings = ffi.unpack(info.strings, info.strings_len)
+        rows = list(_rows(info))
+        serial = strings[info.serial_off:info.serial_off + info.serial_len]
+        not_before = strings[info.not_before_off:info.not_before_off + info.not_before_len]
+        not_after = strings[info.not_after_off:info.not_after_off + info.not_after_len]
+        sig_alg = strings[info.sig_alg_off:info.sig_alg_off + info.sig_alg_len]
         fields: dict[str, Any] = {
             "version": info.version,
-            "serialNumber": field("serial").decode("ascii"),
-            "notBefore": field("not_before").decode("ascii"),
-            "notAfter": field("not_after").decode("ascii"),
+            "serialNumber": serial.decode("ascii"),
+            "notBefore": not_before.decode("ascii"),
+            "notAfter": not_after.decode("ascii"),
             "not_before": _utc(list(info.not_before_tm)),
             "not_after": _utc(list(info.not_after_tm)),
-            "signature_algorithm": field("sig_alg").decode("ascii", "replace"),
-            "public_key": {
-                "algorithm": field("key_type").decode("ascii", "replace"),
-                "bits": info.key_bits,
-                "curve": field("key_group").decode("ascii", "replace") or None,
-            },
+            "signature_algorithm": sig_alg.decode("ascii", "replace"),
         }
     finally:
         lib.tb_tls_cert_info_free(info)
 
-    for kind, name in ((lib.TB_TLS_CERT_SUBJECT, "subject"), (lib.TB_TLS_CERT_ISSUER, "issuer")):
-        entries = [i for i in items if i[0] == kind]
-        fields[name] = Name(
-            _group_rdns([(rdn, _text(key), _text(value)) for _, _, rdn, key, _, value, _ in
-                         entries]),
-            [(short, raw) for _, _, _, _, short, _, raw in entries],
-            [(short if short != b"UNDEF" else key).decode("ascii", "replace")
-             for _, _, _, key, short, _, _ in entries],
-        )
-    sans: list[tuple[str, Any]] = []
-    for kind, index, _, key, _, value, _ in items:
-        if kind != lib.TB_TLS_CERT_SAN:
-            continue
-        if key == b"DirName":
-            dirname = [(rdn, _text(k), _text(v)) for kd, ix, rdn, k, _, v, _ in items
-                       if kd == lib.TB_TLS_CERT_SAN_DIRNAME and ix == index]
-            sans.append(("DirName", _group_rdns(dirname)))
+    names: tuple[list[Any], list[Any]] = ([], [])
+    sans: list[tuple[int, bytes, bytes]] = []
+    dirnames: dict[int, list[tuple[int, str, str]]] = {}
+    urls: dict[int, list[str]] = {_OCSP: [], _CA_ISSUERS: [], _CRL_DP: []}
+    for kind, index, rdn, k, kl, sh, sl, v, vl, r, rl in rows:
+        if kind <= _ISSUER:
+            names[kind].append((rdn, strings[k:k + kl], strings[sh:sh + sl],
+                                strings[v:v + vl], strings[r:r + rl]))
+        elif kind == _SAN:
+            sans.append((index, strings[k:k + kl], strings[v:v + vl]))
+        elif kind == _SAN_DIRNAME:
+            dirnames.setdefault(index, []).append(
+                (rdn, strings[k:k + kl].decode("utf-8", "replace"),
+                 strings[v:v + vl].decode("utf-8", "replace")))
         else:
-            sans.append((_text(key), _text(value)))
+            urls[kind].append(strings[v:v + vl].decode("utf-8", "replace"))
+    fields["subject"] = _name(names[_SUBJECT])
+    fields["issuer"] = _name(names[_ISSUER])
     if sans:
-        fields["subjectAltName"] = tuple(sans)
-    for kind, name in ((lib.TB_TLS_CERT_OCSP, "OCSP"), (lib.TB_TLS_CERT_CA_ISSUERS, "caIssuers"),
-                       (lib.TB_TLS_CERT_CRL_DP, "crlDistributionPoints")):
-        urls = tuple(_text(value) for k, _, _, _, _, value, _ in items if k == kind)
-        if urls:
-            fields[name] = urls
+        fields["subjectAltName"] = tuple(
+            ("DirName", _group_rdns(dirnames.get(index, []))) if key == b"DirName"
+            else (key.decode("utf-8", "replace"), value.decode("utf-8", "replace"))
+            for index, key, value in sans)
+    for kind, name in ((_OCSP, "OCSP"), (_CA_ISSUERS, "caIssuers"),
+                       (_CRL_DP, "crlDistributionPoints")):
+        if urls[kind]:
+            fields[name] = tuple(urls[kind])
     return fields
+
+
+def _decode_key(ptr: Any) -> dict[str, Any]:
+    """``{"algorithm", "bits", "curve"}`` of the public key (a C call of its own: the
+    costly part of a decode, which only readers of the key pay)."""
+    out = ffi.new("tb_tls_cert_info **")
+    check(lib.tb_tls_cert_decode(ptr, lib.TB_TLS_DECODE_KEY, out),
+          "cannot decode the public key")
+    info = out[0]
+    try:
+        strings = ffi.unpack(info.strings, info.strings_len)
+        key_type = strings[info.key_type_off:info.key_type_off + info.key_type_len]
+        group = strings[info.key_group_off:info.key_group_off + info.key_group_len]
+        return {"algorithm": key_type.decode("ascii", "replace"), "bits": info.key_bits,
+                "curve": group.decode("ascii", "replace") or None}
+    finally:
+        lib.tb_tls_cert_info_free(info)
+
+
+_SUBJECT, _ISSUER = lib.TB_TLS_CERT_SUBJECT, lib.TB_TLS_CERT_ISSUER
+_SAN, _SAN_DIRNAME = lib.TB_TLS_CERT_SAN, lib.TB_TLS_CERT_SAN_DIRNAME
+_OCSP, _CA_ISSUERS, _CRL_DP = (lib.TB_TLS_CERT_OCSP, lib.TB_TLS_CERT_CA_ISSUERS,
+                               lib.TB_TLS_CERT_CRL_DP)
+if (_SUBJECT, _ISSUER) != (0, 1):  # names[kind] in _decode relies on it
+    raise ImportError("tightbind._tls: unexpected TB_TLS_CERT_SUBJECT/ISSUER values")
 
 
 # ------------------------------------------------------------------------- read, write

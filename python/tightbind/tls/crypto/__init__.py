@@ -35,6 +35,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from tightbind.tls.crypto import request as _request
 from tightbind.tls.crypto.constants import (
     FILETYPE_ASN1,
     FILETYPE_PEM,
@@ -55,11 +56,17 @@ from tightbind.tls.crypto.keys import (
     load_publickey,
 )
 from tightbind.tls.crypto.pkcs12 import PKCS12, load_pkcs12
+from tightbind.tls.crypto.request import (
+    X509Req,
+    dump_certificate_request,
+    load_certificate_request,
+    sign,
+    verify,
+)
 from tightbind.tls.crypto.x509 import (
     X509,
     X509Extension,
     X509Name,
-    X509Req,
     dump_certificate,
     load_certificate,
 )
@@ -82,42 +89,36 @@ __all__ = [
     "X509Name",
     "X509Req",
     "dump_certificate",
+    "dump_certificate_request",
     "dump_privatekey",
     "dump_publickey",
     "get_elliptic_curve",
     "get_elliptic_curves",
     "load_certificate",
+    "load_certificate_request",
     "load_pkcs12",
     "load_privatekey",
     "load_publickey",
+    "sign",
+    "verify",
 ]
 
 # ------------------------------------------------------------------ names not provided
 
-_CSR = "certificate signing requests (cryptography's x509.CertificateSigningRequestBuilder)"
 _CRL = "CRLs (cryptography's x509.CertificateRevocationListBuilder)"
-_PKCS7 = "PKCS#7 (cryptography's serialization.pkcs7)"
 _STORE = "certificate stores and verification (tightbind.tls.verify_chain)"
-_RAW = "signing and verifying raw data (cryptography's asymmetric keys)"
 
 # name -> (what it belongs to, kind): "class", "exception", "function", or "loader" /
 # "dumper" (functions whose first argument is a file type, checked first).
 _NOT_PROVIDED: dict[str, tuple[str, str]] = {
-    "load_certificate_request": (_CSR, "loader"),
-    "dump_certificate_request": (_CSR, "dumper"),
     "CRL": (_CRL, "class"),
     "Revoked": (_CRL, "class"),
     "load_crl": (_CRL, "loader"),
     "dump_crl": (_CRL, "dumper"),
-    "PKCS7": (_PKCS7, "class"),
-    "load_pkcs7_data": (_PKCS7, "loader"),
-    "NetscapeSPKI": ("Netscape SPKI", "class"),
     "X509Store": (_STORE, "class"),
     "X509StoreContext": (_STORE, "class"),
     "X509StoreFlags": (_STORE, "class"),
     "X509StoreContextError": (_STORE, "exception"),
-    "sign": (_RAW, "function"),
-    "verify": (_RAW, "function"),
 }
 _placeholders: dict[str, Any] = {}
 
@@ -154,9 +155,22 @@ def _make_placeholder(name: str) -> Any:
     return function
 
 
+# Names pyOpenSSL 23.2 deprecated: reading one warns (DeprecationWarning), as there.
+_DEPRECATED = {
+    "PKCS7": "PKCS#7 support in pyOpenSSL is deprecated; tightbind.tls.load_pkcs7 reads it",
+    "load_pkcs7_data": "PKCS#7 support in pyOpenSSL is deprecated; tightbind.tls.load_pkcs7 "
+                       "reads it",
+    "NetscapeSPKI": "NetscapeSPKI support in pyOpenSSL is deprecated; "
+                    "tightbind.tls.SignedPublicKey is the same object",
+}
+
+
 def __getattr__(name: str) -> Any:
-    """pyOpenSSL names outside this module's scope: a placeholder, with a
-    :class:`NotProvidedWarning`."""
+    """Names pyOpenSSL 23.2 deprecated (with its DeprecationWarning), and pyOpenSSL names
+    outside this module's scope: a placeholder, with a :class:`NotProvidedWarning`."""
+    if name in _DEPRECATED:
+        warnings.warn(_DEPRECATED[name], DeprecationWarning, stacklevel=2)
+        return getattr(_request, name)
     if name not in _NOT_PROVIDED:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     warnings.warn(_not_provided_message(name) + "; using it raises NotProvided",

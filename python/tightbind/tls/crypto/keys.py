@@ -26,6 +26,7 @@ from tightbind.tls.crypto.constants import (
     TYPE_RSA,
 )
 from tightbind.tls.crypto.errors import InvalidArgument, check, discard_queue, take_bytes
+from tightbind.tls.signing import elliptic_curves
 
 __all__ = ["PKey", "dump_privatekey", "dump_publickey", "get_elliptic_curve", "get_elliptic_curves",
            "load_privatekey", "load_publickey"]
@@ -302,17 +303,24 @@ class _EllipticCurve:
     def __repr__(self) -> str:
         return f"<Curve {self.name!r}>"
 
+    def _to_EC_KEY(self) -> Any:
+        """An ``EC_KEY *`` of this curve, freed with its Python object (pyOpenSSL's
+        private method, for code that hands it to its own cffi calls)."""
+        key = lib.tb_tls_curve_ec_key(self.name.encode("ascii"))
+        if key == ffi.NULL:
+            raise MemoryError(f"cannot make an EC_KEY of {self.name}")
+        return ffi.gc(key, lib.tb_tls_ec_key_free)
+
 
 _curves: set[_EllipticCurve] | None = None
 
 
 def get_elliptic_curves() -> set[_EllipticCurve]:
-    """The set of elliptic curves the OpenSSL in use has built in."""
+    """The set of elliptic curves the OpenSSL in use has built in
+    (:func:`tightbind.tls.elliptic_curves`, as pyOpenSSL's curve objects)."""
     global _curves
     if _curves is None:
-        out = ffi.new("tb_tls_buf **")
-        names = take_bytes(lib.tb_tls_curve_names(out), out, "cannot list the curves")
-        _curves = {_EllipticCurve(name) for name in names.decode("ascii").split()}
+        _curves = {_EllipticCurve(name) for name in elliptic_curves()}
     return _curves
 
 

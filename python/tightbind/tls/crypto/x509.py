@@ -1,7 +1,6 @@
 """Certificates the way pyOpenSSL's ``OpenSSL.crypto`` read and built them: :class:`X509`,
 :class:`X509Name`, :class:`X509Extension`, :func:`load_certificate` and
-:func:`dump_certificate` (C: ``csrc/tls_crypto_x509.c``), and the little of
-:class:`X509Req` that certificate-building code uses.
+:func:`dump_certificate` (C: ``csrc/tls_crypto_x509.c``).
 
 ``X509.get_subject()`` and ``get_issuer()`` return live views: setting ``name.CN``
 changes the certificate, and ``set_subject()`` copies into the certificate's own name,
@@ -22,17 +21,16 @@ from tightbind.tls._native import ffi, lib
 from tightbind.tls.crypto.constants import FILETYPE_ASN1, FILETYPE_PEM, FILETYPE_TEXT
 from tightbind.tls.crypto.errors import (
     InvalidArgument,
-    NotProvided,
     check,
     discard_queue,
     take_bytes,
     text_arg,
 )
-from tightbind.tls.crypto.keys import PKey, dump_publickey, load_publickey
+from tightbind.tls.crypto.keys import PKey
 from tightbind.tls.pkcs12 import PKey as TlsPKey
+from tightbind.tls.request import encode_value
 
-__all__ = ["X509", "X509Extension", "X509Name", "X509Req", "dump_certificate",
-           "load_certificate"]
+__all__ = ["X509", "X509Extension", "X509Name", "dump_certificate", "load_certificate"]
 
 _SIZE = struct.Struct("N")
 _SHORT_TEXT = 128  # the buffer most names, serials and times fit in; longer ones retry
@@ -118,12 +116,8 @@ class X509Name:
         nid = _nid(name)
         if not nid:
             raise AttributeError(f"No such attribute: {name!r} is not a name OpenSSL knows")
-        if isinstance(value, str):
-            value = value.encode("utf-8")
-        if not isinstance(value, (bytes, bytearray)):
-            raise TypeError(f"{name} must be str or bytes, not {type(value).__name__}")
-        check(lib.tb_tls_name_set(self._ptr, nid, bytes(value), len(value)),
-              f"cannot set {name}")
+        raw = encode_value(name, value)
+        check(lib.tb_tls_name_set(self._ptr, nid, raw, len(raw)), f"cannot set {name}")
         if self._owner is not None:
             self._owner._changed()
 
@@ -209,8 +203,13 @@ class X509Extension:
 
     @classmethod
     def _adopt(cls, ptr: Any) -> X509Extension:
+        return cls._wrap(ffi.gc(ptr, lib.X509_EXTENSION_free))
+
+    @classmethod
+    def _wrap(cls, owned: Any) -> X509Extension:
+        """An extension over an ``X509_EXTENSION *`` that already frees itself."""
         ext = cls.__new__(cls)
-        ext._ptr = ffi.gc(ptr, lib.X509_EXTENSION_free)
+        ext._ptr = owned
         return ext
 
     def __str__(self) -> str:
@@ -463,60 +462,6 @@ class X509(tls_x509.Certificate):
             raise IndexError("extension index out of bounds")
         check(rc, "cannot read the extension")
         return X509Extension._adopt(out[0])
-
-
-class X509Req:
-    """Only what certificate-building code takes from pyOpenSSL's ``X509Req``: a subject
-    and a public key to copy into an :class:`X509`.
-
-    Certificate requests themselves (sign, verify, extensions, encoding) are outside
-    :mod:`tightbind.tls.crypto`: those methods raise
-    :class:`~tightbind.tls.crypto.errors.NotProvided`.
-    """
-
-    __slots__ = ("_pubkey", "_subject", "_version")
-
-    def __init__(self) -> None:
-        self._subject = X509Name._new()
-        self._pubkey: TlsPKey | None = None
-        self._version = 0
-
-    def get_subject(self) -> X509Name:
-        """The subject (a live view)."""
-        return self._subject
-
-    def set_pubkey(self, pkey: PKey) -> None:
-        """Keep ``pkey``'s public half."""
-        if not isinstance(pkey, TlsPKey):
-            raise TypeError("pkey must be a PKey instance")
-        self._pubkey = pkey
-
-    def get_pubkey(self) -> PKey:
-        """The public key set, as a public-only :class:`PKey`."""
-        if self._pubkey is None:
-            raise InvalidArgument("the request has no public key")
-        return load_publickey(FILETYPE_ASN1, dump_publickey(FILETYPE_ASN1, self._pubkey))
-
-    def set_version(self, version: int) -> None:
-        """Keep the version number."""
-        self._version = _int(version, "version")
-
-    def get_version(self) -> int:
-        """The version number kept."""
-        return self._version
-
-    def _not_provided(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotProvided(_CSR_NOT_PROVIDED)
-
-    sign = verify = add_extensions = get_extensions = to_cryptography = _not_provided
-
-    @classmethod
-    def from_cryptography(cls, *args: Any, **kwargs: Any) -> Any:
-        raise NotProvided(_CSR_NOT_PROVIDED)
-
-
-_CSR_NOT_PROVIDED = ("certificate signing requests are outside tightbind.tls.crypto: build "
-                     "them with cryptography's x509.CertificateSigningRequestBuilder")
 
 
 # ------------------------------------------------------------------------ read, write
