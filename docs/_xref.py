@@ -127,6 +127,9 @@ def resolve(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     candidates = [name for name in objects
                   if name == target or name.endswith("." + target)
                   or (name.endswith("." + tail) and target.startswith("tightbind."))]
+    if not candidates and "." in target:
+        # A name through a module alias in an annotation (``tls_signing.Pkcs7``).
+        candidates = [name for name in objects if name.endswith("." + tail)]
     owner = node.get("py:class")
     module = node.get("py:module")
     if owner and module:

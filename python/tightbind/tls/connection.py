@@ -279,7 +279,7 @@ class TLSConnection:
 
     def settimeout(self, timeout: float | None) -> None:
         """Set the per-operation timeout (seconds, or None); ValueError for a negative,
-        zero, NaN, infinite or huge one (:func:`check_timeout`)."""
+        zero, NaN, infinite or huge one (the check every timeout-taking call makes)."""
         self._timeout = check_timeout(timeout)
 
     def close(self) -> None:
