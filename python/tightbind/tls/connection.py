@@ -17,6 +17,7 @@ import math
 import os
 import select
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +72,11 @@ class TLSConnection:
             raise ValueError("check_hostname requires server_hostname: pass the host name "
                              "the certificate must be valid for, or check_hostname=False "
                              "to verify the chain without checking any name")
+        # Serialises every C call on the SSL object, which OpenSSL allows one thread at a
+        # time (cffi drops the GIL around each call, and free-threaded CPython has none):
+        # a reader and a writer thread take turns step by step, never while waiting on
+        # the socket, and close() cannot free the SSL under a running step.
+        self._lock = threading.Lock()
         self._sock = sock
         if timeout is _UNSET and sock.gettimeout() == 0:
             raise ValueError("the socket is non-blocking (timeout 0): TLSConnection blocks "
@@ -126,14 +132,16 @@ class TLSConnection:
              deadline: float | None = _UNSET) -> int:
         """Bytes done, or -1 at end of stream; each C step is bounded work and the
         deadline (default: now + timeout) is checked between steps."""
-        if self._ssl is None:
-            raise ValueError("I/O on a closed TLSConnection")
         if deadline is _UNSET:
             deadline = self._deadline()
         while True:
-            rc = lib.tb_tls_step(self._ssl, op, buf, length, self._done, self._errno)
+            with self._lock:
+                if self._ssl is None:
+                    raise ValueError("I/O on a closed TLSConnection")
+                rc = lib.tb_tls_step(self._ssl, op, buf, length, self._done, self._errno)
+                done, code = int(self._done[0]), int(self._errno[0])
             if rc == lib.TB_TLS_IO_DONE:
-                return int(self._done[0])
+                return done
             if rc in (lib.TB_TLS_IO_WANT_READ, lib.TB_TLS_IO_WANT_WRITE):
                 self._wait(rc == lib.TB_TLS_IO_WANT_WRITE, deadline, what)
                 continue
@@ -145,7 +153,6 @@ class TLSConnection:
                 raise TlsConnectError(f"TLS {what}: the peer closed the connection without "
                                       "a TLS close_notify", drain())
             if rc == lib.TB_TLS_E_SYSCALL:
-                code = int(self._errno[0])
                 raise TlsConnectError(f"TLS {what}: {os.strerror(code)} (errno {code})",
                                       drain())
             check(rc, f"TLS {what}")  # TB_TLS_E_PROTOCOL, or any other failure
@@ -163,7 +170,10 @@ class TLSConnection:
         sent = ffi.new("tb_tls_x509_list **")
         verified = ffi.new("tb_tls_x509_list **")
         result = ffi.new("long *")
-        check(lib.tb_tls_peer_chains(self._ssl, sent, verified, result), "peer chain")
+        with self._lock:
+            if self._ssl is None:
+                raise ValueError("I/O on a closed TLSConnection")
+            check(lib.tb_tls_peer_chains(self._ssl, sent, verified, result), "peer chain")
         self._sent = certs_from_list(0, sent, "peer chain")
         self._verified = certs_from_list(0, verified, "peer chain")
         self._verify_code = int(result[0])
@@ -195,10 +205,11 @@ class TLSConnection:
     def stapled_ocsp(self) -> bytes | None:
         """The DER OCSP response the server stapled to the handshake (asked for with
         ``request_ocsp=True``), unchecked; None when it stapled none."""
-        if self._ssl is None:
-            return None
         out = ffi.new("tb_tls_buf **")
-        rc = lib.tb_tls_conn_stapled_ocsp(self._ssl, out)
+        with self._lock:
+            if self._ssl is None:
+                return None
+            rc = lib.tb_tls_conn_stapled_ocsp(self._ssl, out)
         if rc == lib.TB_TLS_ABSENT:
             return None
         return take_buf(rc, out, "stapled OCSP response")
@@ -213,19 +224,22 @@ class TLSConnection:
 
     def version(self) -> str | None:
         """The negotiated protocol, e.g. ``"TLSv1.3"``."""
-        if self._ssl is None:
-            return None
-        return ffi.string(lib.SSL_get_version(self._ssl)).decode()
+        with self._lock:
+            if self._ssl is None:
+                return None
+            return ffi.string(lib.SSL_get_version(self._ssl)).decode()
 
     def cipher(self) -> tuple[str, str, int] | None:
         """``(name, protocol, secret bits)`` as ``ssl.SSLSocket.cipher()``."""
-        if self._ssl is None:
-            return None
-        current = lib.SSL_get_current_cipher(self._ssl)
-        if current == ffi.NULL:
-            return None
-        name = ffi.string(lib.SSL_CIPHER_get_name(current)).decode()
-        return name, self.version() or "", int(lib.SSL_CIPHER_get_bits(current, ffi.NULL))
+        with self._lock:
+            if self._ssl is None:
+                return None
+            current = lib.SSL_get_current_cipher(self._ssl)
+            if current == ffi.NULL:
+                return None
+            name = ffi.string(lib.SSL_CIPHER_get_name(current)).decode()
+            version = ffi.string(lib.SSL_get_version(self._ssl)).decode()
+            return name, version, int(lib.SSL_CIPHER_get_bits(current, ffi.NULL))
 
     def recv(self, bufsize: int) -> bytes:
         """Up to ``bufsize`` bytes; b"" at end of stream."""
@@ -285,11 +299,13 @@ class TLSConnection:
     def close(self) -> None:
         """Send close_notify (without waiting for the peer's), free the TLS state and
         close the socket.  Safe to call twice."""
-        ssl, self._ssl = self._ssl, None
-        if ssl is not None:
-            lib.tb_tls_step(ssl, lib.TB_TLS_OP_SHUTDOWN, ffi.NULL, 0, self._done, self._errno)
-            lib.ERR_clear_error()
-            ffi.release(ssl)
+        with self._lock:
+            ssl, self._ssl = self._ssl, None
+            if ssl is not None:
+                lib.tb_tls_step(ssl, lib.TB_TLS_OP_SHUTDOWN, ffi.NULL, 0, self._done,
+                                self._errno)
+                lib.ERR_clear_error()
+                ffi.release(ssl)
         self._sock.close()
 
     def __enter__(self) -> TLSConnection:
