@@ -6,7 +6,9 @@ One module per feature, each over one C file (declared for cffi in ``csrc/tls.h`
 :mod:`~tightbind.tls.verify` (offline verification and trust, ``csrc/tls_verify.c``) and
 :mod:`~tightbind.tls.connection` (the client, ``csrc/tls_conn.c``) and
 :mod:`~tightbind.tls.doctor` (:func:`diagnose`: what is wrong with a server's chain) with
-:mod:`~tightbind.tls.revocation` (OCSP responses and CRLs, ``csrc/tls_revoke.c``); the
+:mod:`~tightbind.tls.revocation` (OCSP responses and CRLs, ``csrc/tls_revoke.c``),
+:mod:`~tightbind.tls.store` (:class:`TrustStore`: trust, CRL checks, flags, ``csrc/tls_store.c``)
+and :mod:`~tightbind.tls.crl` (CRLs read and built, ``csrc/tls_crl.c``); the
 exceptions are in :mod:`~tightbind.tls.errors`.  Import them all from here.
 
 PKCS#12 the way pyOpenSSL's ``load_pkcs12`` read it (removed from pyOpenSSL in 23.3)::
@@ -140,3 +142,10 @@ __all__ = [
     "openssl_version",
     "verify_chain",
 ]
+
+# Trust stores and CRLs (issue 22): verification against CRLs, CRLs read and built.
+from tightbind.tls.crl import CRL, REASONS, RevokedCertificate, build_crl, load_crl  # noqa: E402
+from tightbind.tls.store import TrustStore, VerifyFlags  # noqa: E402
+
+__all__ += ["CRL", "REASONS", "RevokedCertificate", "TrustStore", "VerifyFlags", "build_crl",
+            "load_crl"]
