@@ -191,7 +191,7 @@ class CRL:
         if not isinstance(crypto_crl, cryptography.x509.CertificateRevocationList):
             raise TypeError("Must be a certificate revocation list: a cryptography.x509."
                             f"CertificateRevocationList, not {type(crypto_crl).__name__}")
-        der = crypto_crl.public_bytes(cryptography.hazmat.primitives.serialization.Encoding.DER)
+        der = crypto_crl.public_bytes(cryptography.Encoding.DER)
         return cls.from_der(der)
 
     def __repr__(self) -> str:

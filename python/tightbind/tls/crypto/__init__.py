@@ -21,9 +21,12 @@ The modules: :mod:`~tightbind.tls.crypto.keys` (``PKey`` and key files),
 :mod:`~tightbind.tls.crypto.pkcs12` (``PKCS12``, ``load_pkcs12``) and
 :mod:`~tightbind.tls.crypto.errors` (``Error`` and its subclasses).
 
+Chain verification with CRLs and CRLs themselves: :mod:`~tightbind.tls.crypto.store`
+(``X509Store``, ``X509StoreContext``, ``X509StoreFlags``) and
+:mod:`~tightbind.tls.crypto.crl` (``CRL``, ``Revoked``, ``load_crl``, ``dump_crl``).
+
 Outside its scope: certificate requests (``X509Req`` keeps only a subject and a public
-key), CRLs, PKCS#7, ``X509Store``/``X509StoreContext``, ``NetscapeSPKI``, ``sign`` and
-``verify`` of raw data.  Their names still import, with a
+key), PKCS#7, ``NetscapeSPKI``, ``sign`` and ``verify`` of raw data.  Their names still import, with a
 :class:`~tightbind.tls.crypto.errors.NotProvidedWarning`, so that modules importing many
 names load; using one raises :class:`~tightbind.tls.crypto.errors.NotProvided` (after
 checking a file type argument, as every function here does first).
@@ -165,3 +168,20 @@ def __getattr__(name: str) -> Any:
         _placeholders[name] = _make_placeholder(name)
     return _placeholders[name]
 
+
+
+# ------------------------------------------------------------------ stores and CRLs (issue 22)
+
+from tightbind.tls.crypto.crl import CRL, Revoked, dump_crl, load_crl  # noqa: E402
+from tightbind.tls.crypto.store import (  # noqa: E402
+    X509Store,
+    X509StoreContext,
+    X509StoreContextError,
+    X509StoreFlags,
+)
+
+for _name in ("CRL", "Revoked", "load_crl", "dump_crl", "X509Store", "X509StoreContext",
+              "X509StoreFlags", "X509StoreContextError"):
+    del _NOT_PROVIDED[_name]
+__all__ += ["CRL", "Revoked", "X509Store", "X509StoreContext", "X509StoreContextError",
+            "X509StoreFlags", "dump_crl", "load_crl"]
