@@ -222,9 +222,11 @@ def _decode(ptr: Any) -> dict[str, Any]:
     info = out[0]
     try:
         count = info.count
-        serials = ffi.unpack(info.serials, info.serials_len).split(b"\0")[:count]
-        times = ffi.unpack(info.revocation_times, count) if count else []
-        reasons = ffi.unpack(info.reasons, count) if count else []
+        serials, times, reasons = [], [], []
+        if count:
+            serials = ffi.unpack(info.serials, info.serials_len).split(b"\0")[:count]
+            times = ffi.unpack(info.revocation_times, count)
+            reasons = ffi.unpack(info.reasons, count)
         number = ffi.string(info.crl_number) if info.crl_number != ffi.NULL else None
         return {
             "version": info.version,
