@@ -28,9 +28,13 @@ from tightbind.tls.x509 import FILETYPE_ASN1, FILETYPE_PEM, Certificate, check_f
 
 __all__ = ["CRL", "REASONS", "RevokedCertificate", "build_crl", "load_crl"]
 
-# The CRLReason names of RFC 5280 by code, as OpenSSL spells them (7 is unused).
-REASONS: dict[int, str] = {code: ffi.string(lib.OCSP_crl_reason_str(code)).decode()
-                           for code in (0, 1, 2, 3, 4, 5, 6, 8, 9, 10)}
+# The CRLReason names of RFC 5280 (section 5.3.1) by code; 7 is unused.  OpenSSL's own
+# table (OCSP_crl_reason_str) spells 0 to 8 the same and lacks 9 and 10.
+REASONS: dict[int, str] = {
+    0: "unspecified", 1: "keyCompromise", 2: "cACompromise", 3: "affiliationChanged",
+    4: "superseded", 5: "cessationOfOperation", 6: "certificateHold", 8: "removeFromCRL",
+    9: "privilegeWithdrawn", 10: "aACompromise",
+}
 """CRLReason code -> name (``"keyCompromise"``, ...), as :class:`RevocationStatus` and
 :class:`RevokedCertificate` spell them."""
 _REASON_CODES = {name.lower(): code for code, name in REASONS.items()}

@@ -117,7 +117,8 @@ class TrustStore:
             self.add_crl(crl)
         if cafile is not None or capath is not None:
             self.load_locations(cafile, capath)
-        self.flags = VerifyFlags(int(flags) | _crl_flags(check_crls))
+        self.flags = flags  # checked
+        self.flags = self.flags | _crl_flags(check_crls)
         if depth is not None:
             self.depth = depth
         if at_time is not None:
