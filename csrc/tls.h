@@ -383,7 +383,6 @@ int tb_tls_crl_build(X509 *issuer, EVP_PKEY *key, const char *digest,
                      int64_t next_update, const char *crl_number, X509_CRL **out);
 int tb_tls_crl_set_time(X509_CRL *crl, int which, const char *when); /* ASN.1 TIME text */
 int tb_tls_crl_set_posix_time(X509_CRL *crl, int which, int64_t seconds);
-int tb_tls_crl_time(X509_CRL *crl, int which, int64_t *seconds); /* TB_TLS_ABSENT: unset */
 int tb_tls_crl_sign(X509_CRL *crl, X509 *issuer, EVP_PKEY *key, const char *digest);
 /* Entries one at a time, for pyOpenSSL's CRL and Revoked: copies in and out. */
 int tb_tls_crl_revoked_count(const X509_CRL *crl);

@@ -183,12 +183,6 @@ int tb_tls_crl_decode(X509_CRL *crl, tb_tls_crl_info **out)
 
 /* ---------------------------------------------------------------- building, signing */
 
-static ASN1_TIME *crl_time(X509_CRL *crl, int which)
-{
-    return which == TB_TLS_CRL_NEXT_UPDATE ? (ASN1_TIME *)X509_CRL_get0_nextUpdate(crl)
-                                           : (ASN1_TIME *)X509_CRL_get0_lastUpdate(crl);
-}
-
 static int set_crl_time(X509_CRL *crl, int which, const ASN1_TIME *when)
 {
     return which == TB_TLS_CRL_NEXT_UPDATE ? X509_CRL_set1_nextUpdate(crl, when)
@@ -217,12 +211,6 @@ int tb_tls_crl_set_posix_time(X509_CRL *crl, int which, int64_t seconds)
     int rc = set_crl_time(crl, which, time) ? TB_OK : TB_E_NOMEM;
     ASN1_TIME_free(time);
     return rc;
-}
-
-int tb_tls_crl_time(X509_CRL *crl, int which, int64_t *seconds)
-{
-    *seconds = posix_time(crl_time(crl, which));
-    return *seconds == TB_TLS_NO_TIME ? TB_TLS_ABSENT : TB_OK;
 }
 
 int tb_tls_crl_sign(X509_CRL *crl, X509 *issuer, EVP_PKEY *key, const char *digest)

@@ -36,7 +36,7 @@ def make_cert(cn: str, serial: int, key: crypto.PKey, issuer: crypto.X509 | None
     cert.set_version(2)
     cert.set_serial_number(serial)
     cert.get_subject().CN = cn
-    cert.get_subject().O = "tightbind store tests"  # noqa: E741
+    cert.get_subject().O = "tightbind store tests"
     cert.set_issuer(issuer.get_subject() if issuer is not None else cert.get_subject())
     cert.gmtime_adj_notBefore(-DAY)
     cert.gmtime_adj_notAfter(days * DAY)

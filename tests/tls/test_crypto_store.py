@@ -129,7 +129,7 @@ def test_add_crl_takes_a_cryptography_crl(ca: Ca) -> None:
     store.add_crl(crl.to_cryptography())
     store.add_crl(face_crl(ca.inter, ca.inter_key, []).to_cryptography())
     store.set_flags(crypto.X509StoreFlags.CRL_CHECK | crypto.X509StoreFlags.CRL_CHECK_ALL)
-    with pytest.raises(crypto.X509StoreContextError, match="^certificate revoked$"):
+    with pytest.raises(crypto.X509StoreContextError, match=r"^certificate revoked$"):
         crypto.X509StoreContext(store, ca.leaf, [ca.inter]).verify_certificate()
     with pytest.raises(TypeError):
         store.add_crl(object())
@@ -144,7 +144,7 @@ def test_set_time_naive_is_utc_aware_is_converted(ca: Ca, aware: bool) -> None:
     if aware:  # the same instant, written in UTC+5
         at = at.replace(tzinfo=dt.timezone.utc).astimezone(dt.timezone(dt.timedelta(hours=5)))
     store.set_time(at)
-    with pytest.raises(crypto.X509StoreContextError, match="^certificate has expired$"):
+    with pytest.raises(crypto.X509StoreContextError, match=r"^certificate has expired$"):
         crypto.X509StoreContext(store, ca.inter).verify_certificate()
     store.set_time(at - dt.timedelta(seconds=10))
     crypto.X509StoreContext(store, ca.inter).verify_certificate()
@@ -191,7 +191,7 @@ def test_load_locations_errors(tmp_path: Path, ca: Ca) -> None:
     bundle.write_bytes(crypto.dump_certificate(PEM, ca.root) + crypto.dump_crl(PEM, crl))
     store.load_locations(bytes(bundle))  # certificates and CRLs from one file
     store.set_flags(crypto.X509StoreFlags.CRL_CHECK)
-    with pytest.raises(crypto.X509StoreContextError, match="^certificate revoked$"):
+    with pytest.raises(crypto.X509StoreContextError, match=r"^certificate revoked$"):
         crypto.X509StoreContext(store, ca.inter).verify_certificate()
 
 

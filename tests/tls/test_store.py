@@ -53,10 +53,10 @@ def test_revoked_intermediate(ca: Ca, tmp_path: Path, check: str, where: str) ->
     lists = crls(ca, inter_revoked=True)
     if where == "store":
         store = TrustStore([ca.root], crls=lists, check_crls=check)
-        run = lambda: store.verify(ca.leaf, [ca.inter])  # noqa: E731
+        run = lambda: store.verify(ca.leaf, [ca.inter])
     else:
         store = TrustStore([ca.root])
-        run = lambda: store.verify(ca.leaf, [ca.inter], crls=lists, check_crls=check)  # noqa: E731
+        run = lambda: store.verify(ca.leaf, [ca.inter], crls=lists, check_crls=check)
     files = {}
     for name, cert in (("root", ca.root), ("inter", ca.inter), ("leaf", ca.leaf)):
         files[name] = tmp_path / f"{name}.pem"

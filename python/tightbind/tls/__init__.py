@@ -144,8 +144,8 @@ __all__ = [
 ]
 
 # Trust stores and CRLs (issue 22): verification against CRLs, CRLs read and built.
-from tightbind.tls.crl import CRL, REASONS, RevokedCertificate, build_crl, load_crl  # noqa: E402
-from tightbind.tls.store import TrustStore, VerifyFlags  # noqa: E402
+from tightbind.tls.crl import CRL, REASONS, RevokedCertificate, build_crl, load_crl
+from tightbind.tls.store import TrustStore, VerifyFlags
 
 __all__ += ["CRL", "REASONS", "RevokedCertificate", "TrustStore", "VerifyFlags", "build_crl",
             "load_crl"]

@@ -23,8 +23,13 @@ from typing import Any
 
 from tightbind.tls._native import as_bytes, check, ffi, lib, take_buf
 from tightbind.tls.pkcs12 import PKey
-from tightbind.tls.x509 import FILETYPE_ASN1, FILETYPE_PEM, Certificate, check_filetype, \
-    require_cryptography
+from tightbind.tls.x509 import (
+    FILETYPE_ASN1,
+    FILETYPE_PEM,
+    Certificate,
+    check_filetype,
+    require_cryptography,
+)
 
 __all__ = ["CRL", "REASONS", "RevokedCertificate", "build_crl", "load_crl"]
 

@@ -26,9 +26,9 @@ Chain verification with CRLs and CRLs themselves: :mod:`~tightbind.tls.crypto.st
 :mod:`~tightbind.tls.crypto.crl` (``CRL``, ``Revoked``, ``load_crl``, ``dump_crl``).
 
 Outside its scope: certificate requests (``X509Req`` keeps only a subject and a public
-key), PKCS#7, ``NetscapeSPKI``, ``sign`` and ``verify`` of raw data.  Their names still import, with a
-:class:`~tightbind.tls.crypto.errors.NotProvidedWarning`, so that modules importing many
-names load; using one raises :class:`~tightbind.tls.crypto.errors.NotProvided` (after
+key), PKCS#7, ``NetscapeSPKI``, ``sign`` and ``verify`` of raw data.  Their names still
+import, with a :class:`~tightbind.tls.crypto.errors.NotProvidedWarning`, so that modules
+importing many names load; using one raises :class:`~tightbind.tls.crypto.errors.NotProvided` (after
 checking a file type argument, as every function here does first).
 """
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import builtins
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from tightbind.tls import crl as tls_crl
 from tightbind.tls import x509 as tls_x509
 from tightbind.tls._native import ffi, lib
 from tightbind.tls.crypto.constants import FILETYPE_ASN1, FILETYPE_PEM, FILETYPE_TEXT
-from tightbind.tls.crypto.errors import InvalidArgument, check, discard_queue, take_bytes, \
-    text_arg
+from tightbind.tls.crypto.errors import InvalidArgument, check, discard_queue, take_bytes, text_arg
 from tightbind.tls.crypto.x509 import X509Name
 from tightbind.tls.pkcs12 import PKey as TlsPKey
 
@@ -53,8 +52,9 @@ class Revoked:
     __slots__ = ("_ptr",)
 
     # The reasons pyOpenSSL offered (RFC 5280 codes 0 to 6), as it spelled them.
-    _crl_reasons = [b"unspecified", b"keyCompromise", b"CACompromise", b"affiliationChanged",
-                    b"superseded", b"cessationOfOperation", b"certificateHold"]
+    _crl_reasons: ClassVar[tuple[bytes, ...]] = (
+        b"unspecified", b"keyCompromise", b"CACompromise", b"affiliationChanged", b"superseded",
+        b"cessationOfOperation", b"certificateHold")
 
     def __init__(self) -> None:
         ptr = lib.X509_REVOKED_new()
