@@ -322,7 +322,8 @@ int tb_tls_must_staple(X509 *cert); /* 1: its TLS feature extension asks for a s
  * its X509_VERIFY_PARAM) and tb_tls_store_verify() verifies leaf with untrusted
  * intermediates and CRLs of its own (both only read, neither kept) against it, with
  * flags added to the store's for this call, hostname (NULL: none) and at_time (when
- * use_time).  On success *chain is leaf to root; on TB_TLS_E_VERIFY *failure says why:
+ * use_time).  On success *chain is leaf to root (chain NULL: not wanted); on
+ * TB_TLS_E_VERIFY *failure says why:
  * OpenSSL's X509_V_ERR_* code, the depth and the certificate at fault (a reference the
  * caller frees; NULL when OpenSSL names none).
  */

@@ -123,7 +123,7 @@ int tb_tls_store_verify(X509_STORE *store, X509 *leaf, X509 **untrusted, size_t 
     }
     int ok = X509_verify_cert(ctx);
     if (ok == 1) {
-        rc = tb_tls_list_from_stack(X509_STORE_CTX_get0_chain(ctx), chain);
+        rc = chain != NULL ? tb_tls_list_from_stack(X509_STORE_CTX_get0_chain(ctx), chain) : TB_OK;
     } else if (ok == 0 || X509_STORE_CTX_get_error(ctx) != X509_V_OK) {
         /* -1 with a verify code: OpenSSL gave up on a certificate it could not use (a
            public key that does not decode, say): a verify failure like any other.  The

@@ -25,7 +25,7 @@ from tightbind.tls._native import c_text, check, drain, ffi, lib
 from tightbind.tls.crl import CRL
 from tightbind.tls.errors import CertificateVerifyError
 from tightbind.tls.verify import verify_exception
-from tightbind.tls.x509 import Certificate, certs_from_list
+from tightbind.tls.x509 import Certificate
 
 __all__ = ["TrustStore", "VerifyFlags"]
 
@@ -207,7 +207,8 @@ class TrustStore:
 
     def _verify(self, leaf: Certificate, intermediates: Iterable[Certificate],
                 crls: Iterable[CRL], check_crls: str | None, hostname: str | None,
-                at_time: _dt.datetime | float | None, cls: type[Any]) -> list[Any]:
+                at_time: _dt.datetime | float | None, cls: type[Any],
+                want_chain: bool = True) -> list[Any]:
         if not isinstance(leaf, Certificate):
             raise TypeError(f"leaf must be a Certificate, not {type(leaf).__name__}")
         inters = _certificates(intermediates, "intermediates")
@@ -217,7 +218,7 @@ class TrustStore:
         certs = ffi.new("X509 *[]", [c._ptr for c in inters]) if inters else ffi.NULL
         crl_array = ffi.new("X509_CRL *[]", [c._ptr for c in extra_crls]) if extra_crls \
             else ffi.NULL
-        chain = ffi.new("tb_tls_x509_list **")
+        chain = ffi.new("tb_tls_x509_list **") if want_chain else ffi.NULL
         failure = ffi.new("tb_tls_verify_failure *")
         rc = lib.tb_tls_store_verify(self._ptr, leaf._ptr, certs, len(inters), crl_array,
                                      len(extra_crls), flags, c_text(hostname, "hostname"),
@@ -228,10 +229,14 @@ class TrustStore:
                 at_fault = cls._adopt(failure.cert, up_ref=False)
             raise verify_failure(failure.error, failure.depth, [leaf, *inters], hostname,
                                  at_fault)
-        if cls is Certificate:
-            return certs_from_list(rc, chain, "cannot verify the chain")
-        return [cls._adopt(cert._ptr, up_ref=True)
-                for cert in certs_from_list(rc, chain, "cannot verify the chain")]
+        check(rc, "cannot verify the chain")
+        if chain == ffi.NULL:
+            return []
+        listing = chain[0]
+        try:
+            return [cls._adopt(listing.certs[i], up_ref=True) for i in range(listing.count)]
+        finally:
+            lib.tb_tls_x509_list_free(listing)
 
     def __repr__(self) -> str:
         return (f"<TrustStore certificates={len(self._certs)} crls={len(self._crls)} "

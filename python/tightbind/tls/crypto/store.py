@@ -138,14 +138,17 @@ class X509StoreContext:
 
     def verify_certificate(self) -> None:
         """Verify; raises :class:`X509StoreContextError` when the chain does not."""
-        self.get_verified_chain()
+        self._verify(want_chain=False)
 
     def get_verified_chain(self) -> list[X509]:
         """Verify and return the chain, the certificate first and the trusted one last;
         raises :class:`X509StoreContextError` when it does not verify."""
+        return self._verify(want_chain=True)
+
+    def _verify(self, *, want_chain: bool) -> list[X509]:
         try:
             chain: list[X509] = self._store.trust_store._verify(
-                self._cert, self._chain, (), None, None, None, X509)
+                self._cert, self._chain, (), None, None, None, X509, want_chain)
         except tls_errors.CertificateVerifyError as exc:
             raise X509StoreContextError(exc.reason, [exc.verify_code, exc.depth, exc.reason],
                                         _copy(exc.certificate)) from None
