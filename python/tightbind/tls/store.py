@@ -19,7 +19,7 @@ import datetime as _dt
 import enum
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from tightbind.tls._native import c_text, check, drain, ffi, lib
 from tightbind.tls.crl import CRL
@@ -251,14 +251,8 @@ _ALL_FLAGS = int(VerifyFlags.CRL_CHECK | VerifyFlags.CRL_CHECK_ALL | VerifyFlags
 
 
 def _c_path(value: PathArg, what: str) -> Any:
-    """A ``char *`` holding a path (str in the file system encoding, bytes as given),
-    ffi.NULL for None; ValueError for NUL bytes."""
-    if value is None:
-        return ffi.NULL
-    raw = os.fsencode(value)
-    if b"\0" in raw:
-        raise ValueError(f"{what} must not contain NUL bytes")
-    return ffi.new("char[]", raw)
+    """:func:`c_text` for a path that may also be bytes (taken as given)."""
+    return c_text(cast(Any, value), what)
 
 
 def verify_failure(code: int, depth: int, presented: Sequence[Certificate],
