@@ -239,3 +239,74 @@ def test_export_sets_dates_from_days(ca: Ca) -> None:
 def test_made_cert_helper_issues_by_its_issuer(ca: Ca) -> None:
     other = make_cert("other", 7, ca.leaf_key, ca.root, ca.root_key, ca=False)
     assert TrustStore([ca.root]).verify(other)[-1].get_subject().CN == "store test root"
+
+
+def test_revoked_face_paths() -> None:
+    """Revoked's pyOpenSSL behaviours, in this process (pyOpenSSL's suite runs in a
+    child): serial prefixes, reasons by any spelling, dates, refusals."""
+    entry = crypto.Revoked()
+    assert (entry.get_serial(), entry.get_rev_date(), entry.get_reason()) == (b"00", None, None)
+    entry.set_serial(b"31ppp")
+    assert entry.get_serial() == b"31"
+    entry.set_serial(b"-10b")
+    assert entry.get_serial() == b"-010B"
+    for bad, error in ((b"pqrst", ValueError), (100, TypeError), ("10", TypeError)):
+        with pytest.raises(error):
+            entry.set_serial(bad)  # type: ignore[arg-type]
+    for reason in entry.all_reasons():
+        entry.set_reason(reason.upper())
+        printed = entry.get_reason()
+        assert printed is not None
+        entry.set_reason(printed)  # what get_reason says is taken back
+        assert entry.get_reason() == printed
+    assert entry.all_reasons() is not entry.all_reasons()
+    for bad, error in ((b"blue", ValueError), ("superseded", TypeError), (1, TypeError)):
+        with pytest.raises(error):
+            entry.set_reason(bad)  # type: ignore[arg-type]
+    entry.set_rev_date(b"20240229123456Z")
+    assert entry.get_rev_date() == b"20240229123456Z"
+    entry.set_rev_date(b"240229123456Z")  # UTCTime in, GeneralizedTime out
+    assert entry.get_rev_date() == b"20240229123456Z"
+    for bad, error in ((b"2024", ValueError), (b"2024\0", ValueError), ("2024", TypeError)):
+        with pytest.raises(error):
+            entry.set_rev_date(bad)  # type: ignore[arg-type]
+
+
+def test_crl_face_paths(ca: Ca) -> None:
+    crl = crypto.CRL()
+    assert crl.get_revoked() is None and crl.revoked == ()
+    with pytest.raises(TypeError):
+        crl.set_version("1")  # type: ignore[arg-type]
+    crl.set_version(0)
+    with pytest.raises(ValueError, match="type argument"):
+        crypto.dump_crl(99, crl)
+    with pytest.raises(ValueError, match="type argument"):
+        crypto.load_crl(crypto.FILETYPE_TEXT, b"")
+    with pytest.raises(crypto.Error):
+        crypto.load_crl(PEM, "not a CRL")  # str is read as ASCII
+    for args in ((None, ca.root_key), (ca.root, None)):
+        with pytest.raises(TypeError):
+            crl.sign(*args, b"sha256")  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            crl.export(*args, digest=b"sha256")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        crl.export(ca.root, ca.root_key, None, digest=b"sha256")  # type: ignore[arg-type]
+    with pytest.raises(crypto.Error):
+        crl.export(ca.root, crypto.PKey(), digest=b"sha256")
+    text = crl.export(ca.root, ca.root_key, crypto.FILETYPE_TEXT, digest="sha256")
+    assert b"Certificate Revocation List" in text
+    assert crypto.load_crl(PEM, crypto.dump_crl(PEM, crl)).version == 1
+
+
+def test_context_rejects_non_iterable_chain(ca: Ca) -> None:
+    store = crypto.X509Store()
+    with pytest.raises(TypeError):
+        crypto.X509StoreContext(store, ca.leaf, chain=42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not an X509"):
+        crypto.X509StoreContext(store, ca.leaf, chain=[ca.inter, "x"])  # type: ignore[list-item]
+    context = crypto.X509StoreContext(store, ca.leaf)
+    good = crypto.X509Store()
+    good.add_cert(ca.root)
+    context.set_store(good)
+    with pytest.raises(crypto.X509StoreContextError, match="unable to get local issuer"):
+        context.verify_certificate()
