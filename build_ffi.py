@@ -58,7 +58,7 @@ AREAS = {
         sources=("csrc/tls.c", "csrc/tls_x509.c", "csrc/tls_pkcs12.c", "csrc/tls_verify.c",
                  "csrc/tls_conn.c", "csrc/tls_crypto_keys.c", "csrc/tls_crypto_x509.c",
                  "csrc/tls_revoke.c", "csrc/tls_kdf.c", "csrc/tls_req.c",
-                 "csrc/tls_p12_write.c"),
+                 "csrc/tls_p12_write.c", "csrc/tls_store.c", "csrc/tls_crl.c"),
         pkgconfig=("libssl", "libcrypto"),
         apt_packages=("libssl-dev", "pkg-config"),
     ),

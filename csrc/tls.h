@@ -368,6 +368,86 @@ int tb_tls_sign_data(EVP_PKEY *key, const char *digest, const unsigned char *dat
                      size_t len, tb_tls_buf **out);
 int tb_tls_verify_data(EVP_PKEY *key, const char *digest, const unsigned char *signature,
                        size_t signature_len, const unsigned char *data, size_t len);
+/*
+ * csrc/tls_store.c: trust stores (tightbind/tls/store.py, the crypto face's X509Store).
+ * The caller fills a store (certificates, CRLs, locations; flags and depth straight on
+ * its X509_VERIFY_PARAM) and tb_tls_store_verify() verifies leaf with untrusted
+ * intermediates and CRLs of its own (both only read, neither kept) against it, with
+ * flags added to the store's for this call, hostname (NULL: none) and at_time (when
+ * use_time).  On success *chain is leaf to root (chain NULL: not wanted); on
+ * TB_TLS_E_VERIFY *failure says why:
+ * OpenSSL's X509_V_ERR_* code, the depth and the certificate at fault (a reference the
+ * caller frees; NULL when OpenSSL names none).
+ */
+typedef struct {
+    int error;
+    int depth;
+    X509 *cert;
+} tb_tls_verify_failure;
+
+int tb_tls_store_new(X509_STORE **out);
+int tb_tls_store_add_cert(X509_STORE *store, X509 *cert);
+int tb_tls_store_add_crl(X509_STORE *store, X509_CRL *crl);
+int tb_tls_store_load(X509_STORE *store, const char *cafile, const char *capath);
+int tb_tls_store_set_time(X509_STORE *store, int64_t at_time, int use_time);
+int tb_tls_store_verify(X509_STORE *store, X509 *leaf, X509 **untrusted, size_t count,
+                        X509_CRL **crls, size_t crl_count, unsigned long flags,
+                        const char *hostname, int64_t at_time, int use_time,
+                        tb_tls_x509_list **chain, tb_tls_verify_failure *failure);
+
+/*
+ * csrc/tls_crl.c: CRLs (tightbind/tls/crl.py, the crypto face's CRL and Revoked).
+ * Formats are TB_TLS_FORMAT_*; times POSIX seconds (UTC), TB_TLS_NO_TIME when absent.
+ * tb_tls_crl_decode() gives every field and entry in one call: serials as upper-case
+ * hex texts one after another (each NUL-terminated), revocation times and CRLReason
+ * codes (-1: none; -2: one that does not decode) in arrays.  tb_tls_crl_build() makes a
+ * v2 CRL of count entries (serials all hex, '-' allowed) issued and signed by issuer
+ * with key and digest (NULL: the key's own, for Ed25519), crl_number hex or NULL.
+ */
+#define TB_TLS_NO_TIME INT64_MIN
+#define TB_TLS_CRL_LAST_UPDATE 0
+#define TB_TLS_CRL_NEXT_UPDATE 1
+
+typedef struct {
+    const char *serial;
+    int64_t revocation_time;
+    int reason;
+} tb_tls_crl_entry;
+
+typedef struct {
+    int version;                     /* X509_CRL_get_version() + 1 */
+    int64_t last_update, next_update;
+    char *issuer;                    /* one line, as X509_NAME_oneline writes it */
+    const char *signature_algorithm; /* long name; "" when unknown */
+    char *crl_number;                /* hex; NULL when the CRL has none */
+    size_t count;
+    int64_t *revocation_times;
+    int *reasons;
+    char *serials;
+    size_t serials_len;
+} tb_tls_crl_info;
+
+int tb_tls_crl_load(const unsigned char *data, size_t len, int format, X509_CRL **out);
+int tb_tls_crl_dump(X509_CRL *crl, int format, tb_tls_buf **out);
+int tb_tls_crl_decode(X509_CRL *crl, tb_tls_crl_info **out);
+void tb_tls_crl_info_free(tb_tls_crl_info *info);
+int tb_tls_crl_build(X509 *issuer, EVP_PKEY *key, const char *digest,
+                     const tb_tls_crl_entry *entries, size_t count, int64_t last_update,
+                     int64_t next_update, const char *crl_number, X509_CRL **out);
+int tb_tls_crl_set_time(X509_CRL *crl, int which, const char *when); /* ASN.1 TIME text */
+int tb_tls_crl_set_posix_time(X509_CRL *crl, int which, int64_t seconds);
+int tb_tls_crl_sign(X509_CRL *crl, X509 *issuer, EVP_PKEY *key, const char *digest);
+/* Entries one at a time, for pyOpenSSL's CRL and Revoked: copies in and out. */
+int tb_tls_crl_revoked_count(const X509_CRL *crl);
+int tb_tls_crl_revoked(const X509_CRL *crl, int index, X509_REVOKED **out);
+int tb_tls_crl_add_revoked(X509_CRL *crl, const X509_REVOKED *entry);
+int tb_tls_revoked_set_serial(X509_REVOKED *entry, const char *hex, int whole); /* whole 0:
+                                                     the leading hex digits, as BN_hex2bn */
+int tb_tls_revoked_serial(const X509_REVOKED *entry, tb_tls_buf **out);
+int tb_tls_revoked_set_date(X509_REVOKED *entry, const char *when);
+int tb_tls_revoked_date(const X509_REVOKED *entry, tb_tls_buf **out);
+int tb_tls_revoked_set_reason(X509_REVOKED *entry, int reason); /* -1: remove */
+int tb_tls_revoked_reason(const X509_REVOKED *entry, tb_tls_buf **out);
 /* cffi:end */
 
 #endif /* TB_TLS_H */

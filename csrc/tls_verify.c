@@ -90,51 +90,11 @@ int tb_tls_verify_chain(X509_STORE *store, X509 *leaf, X509 **intermediates, siz
                         const char *hostname, int64_t at_time, int use_time,
                         tb_tls_x509_list **chain, int *error, int *depth)
 {
-    ERR_clear_error();
-    X509_STORE_CTX *ctx = NULL;
-    STACK_OF(X509) *untrusted = NULL;
-    int rc = tb_tls_init();
-
-    *error = 0;
-    *depth = -1;
-    if (rc != TB_OK)
-        return rc;
-    if ((ctx = X509_STORE_CTX_new()) == NULL || (untrusted = sk_X509_new_null()) == NULL) {
-        rc = TB_E_NOMEM;
-        goto done;
-    }
-    for (size_t i = 0; i < count; i++) {
-        if (!sk_X509_push(untrusted, intermediates[i])) {
-            rc = TB_E_NOMEM;
-            goto done;
-        }
-    }
-    if (!X509_STORE_CTX_init(ctx, store, leaf, untrusted)) {
-        rc = TB_TLS_E_OPENSSL;
-        goto done;
-    }
-    X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
-    if (use_time)
-        X509_VERIFY_PARAM_set_time(param, (time_t)at_time);
-    if (hostname != NULL && !tb_tls_set_expected_host(param, hostname)) {
-        rc = TB_E_ARG;
-        goto done;
-    }
-    int ok = X509_verify_cert(ctx);
-    if (ok == 1) {
-        rc = tb_tls_list_from_stack(X509_STORE_CTX_get0_chain(ctx), chain);
-    } else if (ok == 0 || X509_STORE_CTX_get_error(ctx) != X509_V_OK) {
-        /* -1 with a verify code: OpenSSL gave up on a certificate it could not use (a
-           public key that does not decode, say): a verify failure like any other. */
-        *error = X509_STORE_CTX_get_error(ctx);
-        *depth = X509_STORE_CTX_get_error_depth(ctx);
-        rc = TB_TLS_E_VERIFY; /* the queue keeps what OpenSSL said: a key that does not
-                                 decode, say, behind an "unspecified" verify code */
-    } else {
-        rc = TB_TLS_E_OPENSSL;
-    }
-done:
-    X509_STORE_CTX_free(ctx);
-    sk_X509_free(untrusted);
+    tb_tls_verify_failure failure;
+    int rc = tb_tls_store_verify(store, leaf, intermediates, count, NULL, 0, 0, hostname,
+                                 at_time, use_time, chain, &failure);
+    *error = failure.error;
+    *depth = failure.depth;
+    X509_free(failure.cert);
     return rc;
 }

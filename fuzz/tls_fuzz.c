@@ -14,6 +14,8 @@
  *      dumped three ways, read again, its extensions, key and signature checked
  *  10  tb_tls_spki_decode (base64 Netscape SPKI), re-encoded, key and signature checked
  *  11  tb_tls_p7_load (PKCS#7; PEM when the second byte is odd) and its type
+ *  12  tb_tls_crl_load (DER when the password byte is odd, else PEM), then the CRL is
+ *      decoded, written in every format, read back, and used in a store verification
  *
  * The OCSP and CRL targets check the bytes against a certificate made at start-up (its
  * own issuer, so a response about it may be signed by it) and the untrusted store.
@@ -145,6 +147,52 @@ static void exercise_key(EVP_PKEY *key)
     tb_tls_buf_free(buf);
 }
 
+/* A CRL from tb_tls_crl_load: the decode inside its arrays, every dump, the DER read back
+   as the same CRL, and a CRL-checked verification of the start-up certificate. */
+static void exercise_crl(X509_CRL *crl)
+{
+    tb_tls_crl_info *info = NULL;
+    int rc = tb_tls_crl_decode(crl, &info);
+    CHECK(known_status(rc) && (rc == TB_OK) == (info != NULL));
+    if (info != NULL) {
+        CHECK(info->issuer != NULL && info->signature_algorithm != NULL);
+        CHECK(info->count == 0 || (info->serials != NULL && info->serials_len > 0 &&
+                                   info->serials[info->serials_len - 1] == '\0'));
+        size_t texts = 0;
+        for (size_t i = 0; i < info->serials_len; i++)
+            texts += info->serials[i] == '\0';
+        CHECK(texts == info->count);
+        for (size_t i = 0; i < info->count; i++)
+            CHECK(info->reasons[i] >= -2);
+        tb_tls_crl_info_free(info);
+    }
+    for (int format = TB_TLS_FORMAT_PEM; format <= TB_TLS_FORMAT_TEXT; format++) {
+        tb_tls_buf *buf = NULL;
+        rc = tb_tls_crl_dump(crl, format, &buf);
+        CHECK(known_status(rc) && (rc == TB_OK) == (buf != NULL));
+        if (buf != NULL && format == TB_TLS_FORMAT_DER) {
+            X509_CRL *again = NULL;
+            rc = tb_tls_crl_load(buf->data, buf->len, TB_TLS_FORMAT_DER, &again);
+            CHECK(rc == TB_OK && X509_CRL_cmp(crl, again) == 0);
+            X509_CRL_free(again);
+        }
+        tb_tls_buf_free(buf);
+    }
+    X509_STORE *trusting = NULL;
+    CHECK(tb_tls_store_new(&trusting) == TB_OK);
+    CHECK(tb_tls_store_add_cert(trusting, self_signed) == TB_OK);
+    tb_tls_x509_list *chain = NULL;
+    tb_tls_verify_failure failure;
+    rc = tb_tls_store_verify(trusting, self_signed, NULL, 0, &crl, 1,
+                             X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL, NULL, 0, 0,
+                             &chain, &failure);
+    CHECK(known_status(rc) && (rc == TB_OK) == (chain != NULL));
+    CHECK(rc == TB_TLS_E_VERIFY || failure.cert == NULL);
+    tb_tls_x509_list_free(chain);
+    X509_free(failure.cert);
+    X509_STORE_free(trusting);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -241,14 +289,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
-    int target = (data[0] & 0x7f) % 12;
+    int target = (data[0] & 0x7f) % 13;
     int allow_no_mac = data[0] >> 7;
     const char *password = passwords[data[1] % (sizeof(passwords) / sizeof(passwords[0]))];
     const unsigned char *file = data + 2;
     size_t len = size - 2;
     int rc;
 
-    if (target >= 9) {
+    if (target >= 9 && target <= 11) {
         fuzz_requests(target, data[1] & 1, file, len);
     } else if (target == 0) {
         tb_tls_p12 *p12 = NULL;
@@ -291,6 +339,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                          : tb_tls_crl_check(file, len, self_signed, self_signed, &out);
         check_revocation(rc, &out);
         CHECK(tb_tls_must_staple(self_signed) == 0);
+    } else if (target == 12) {
+        X509_CRL *crl = NULL;
+        rc = tb_tls_crl_load(file, len, data[1] & 1 ? TB_TLS_FORMAT_DER : TB_TLS_FORMAT_PEM,
+                             &crl);
+        CHECK(known_status(rc) && (rc == TB_OK) == (crl != NULL));
+        if (crl != NULL) {
+            exercise_crl(crl);
+            X509_CRL_free(crl);
+        }
     } else {
         EVP_PKEY *key = NULL;
         rc = tb_tls_pkey_load(file, len, target == 4, password, &key);

@@ -178,6 +178,70 @@ def exercise_revocation(pki: Path, ocsp: bytes, crl: bytes) -> None:
                 pass
 
 
+def exercise_stores(pki: Path, crl_pem: bytes) -> None:
+    """Trust stores and CRLs (csrc/tls_store.c, csrc/tls_crl.c), failures included."""
+    leaf, inter = tls.load_certificates((pki / "leaf_chain.pem").read_bytes())
+    root = tls.load_certificate(tls.FILETYPE_PEM, (pki / "root.pem").read_bytes())
+    inter_key = tls.load_privatekey(tls.FILETYPE_PEM, (pki / "inter.key").read_bytes())
+    crl = tls.load_crl(tls.FILETYPE_PEM, crl_pem)
+    built = tls.build_crl(inter, inter_key, [tls.RevokedCertificate(
+        leaf.serial_number, None, "keyCompromise"), tls.RevokedCertificate(2**200, None)],
+        crl_number=7)
+    for made in (crl, built, tls.CRL.from_der(built.der)):
+        assert made.find(leaf.serial_number) is not None and made.pem and made.to_text()
+    store = tls.TrustStore([root], crls=[crl], check_crls="leaf", depth=5)
+    for call in (lambda: store.verify(leaf, [inter]),
+                 lambda: tls.TrustStore([root]).verify(leaf, [inter], crls=[built],
+                                                       check_crls="all"),
+                 lambda: tls.TrustStore([root]).verify(leaf, hostname="x.example")):
+        try:
+            call()
+        except tls.CertificateVerifyError as exc:
+            assert exc.reason
+    store.flags = tls.VerifyFlags.PARTIAL_CHAIN
+    store.set_time(1.7e9)
+    store.set_time(None)
+    tls.TrustStore(cafile=pki / "root.pem").verify(leaf, [inter], hostname="localhost")
+    for bad in (lambda: tls.TrustStore(cafile=pki / "leaf.key"),
+                lambda: tls.CRL.from_der(built.der[:-3]), lambda: tls.CRL.from_pem(b"junk")):
+        try:
+            bad()
+        except tls.TlsError:
+            pass
+    # The crypto face: X509Store/X509StoreContext, CRL and Revoked edited field by field.
+    x509_store = crypto.X509Store()
+    x509_store.add_cert(root)
+    x509_store.add_crl(crypto.load_crl(crypto.FILETYPE_PEM, crl_pem))
+    x509_store.set_flags(crypto.X509StoreFlags.CRL_CHECK)
+    try:
+        crypto.X509StoreContext(x509_store, leaf, [inter]).get_verified_chain()
+    except crypto.X509StoreContextError as exc:
+        assert exc.certificate is not None
+    face = crypto.CRL()
+    revoked = crypto.Revoked()
+    revoked.set_serial(b"10b")
+    revoked.set_rev_date(b"20240101000000Z")
+    for reason in (b"keyCompromise", b"superseded", None):
+        revoked.set_reason(reason)
+    face.add_revoked(revoked)
+    for entry in face.get_revoked() or ():
+        entry.get_serial(), entry.get_rev_date(), entry.get_reason()
+    face.set_lastUpdate(b"20240101000000Z")
+    face.set_nextUpdate(b"20340101000000Z")
+    face.sign(inter, crypto.load_privatekey(crypto.FILETYPE_PEM, (pki / "inter.key").read_bytes()),
+              b"sha256")
+    assert face.get_issuer().CN == inter.subject.CN
+    for filetype in (crypto.FILETYPE_PEM, crypto.FILETYPE_ASN1, crypto.FILETYPE_TEXT):
+        crypto.dump_crl(filetype, face)
+    for fail in (lambda: revoked.set_serial(b"zz"), lambda: revoked.set_rev_date(b"x"),
+                 lambda: face.sign(inter, crypto.PKey(), b"sha256"),
+                 lambda: crypto.load_crl(crypto.FILETYPE_ASN1, b"\x30\x03")):
+        try:
+            fail()
+        except (crypto.Error, ValueError):
+            pass
+
+
 def main() -> None:
     pki, password = Path(sys.argv[1]), sys.argv[2]
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 1
@@ -189,6 +253,7 @@ def main() -> None:
     for _ in range(rounds):
         exercise_revocation(pki, ocsp, crl)
         assert tls.load_pkcs7(tls.FILETYPE_ASN1, p7).type_name == "pkcs7-signedData"
+        exercise_stores(pki, crl)
         for name in ("aes", "legacy", "empty", "nokey", "plain"):
             p12 = tls.load_pkcs12(read(f"{name}.p12"), None if name == "empty" else password)
             for cert in [c for c in [p12.certificate] if c] + list(p12.ca_certificates):

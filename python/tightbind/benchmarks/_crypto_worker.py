@@ -45,7 +45,25 @@ def tasks(api, folder, password):
         "load_certificate + get_subject": lambda: crypto.load_certificate(
             crypto.FILETYPE_PEM, pem).get_subject(),
         "PKCS12.export": lambda: loaded.export(password),
+        **store_tasks(crypto, folder),
     }
+
+
+def store_tasks(crypto, folder):
+    """Chain verification with CRL checks: the same store, chain and CRLs on each side."""
+    def load(name, loader):
+        with open(f"{folder}/{name}", "rb") as fh:
+            return loader(crypto.FILETYPE_PEM, fh.read())
+
+    root, inter, leaf = (load(name, crypto.load_certificate)
+                         for name in ("root.pem", "inter.pem", "vleaf.pem"))
+    store = crypto.X509Store()
+    store.add_cert(root)
+    for name in ("root.crl.pem", "inter.crl.pem"):
+        store.add_crl(load(name, crypto.load_crl))
+    store.set_flags(crypto.X509StoreFlags.CRL_CHECK | crypto.X509StoreFlags.CRL_CHECK_ALL)
+    return {"X509StoreContext.verify_certificate": lambda: crypto.X509StoreContext(
+        store, leaf, [inter]).verify_certificate()}
 
 
 def versions(api):

@@ -29,6 +29,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from tightbind.benchmarks._crypto_worker import store_tasks
 from tightbind.benchmarks._report import Table, interleaved
 from tightbind.benchmarks._venvs import venv_python, wheel_python
 
@@ -59,6 +60,31 @@ def _make_inputs(folder: Path) -> None:
                  "-out", name)
     _openssl(folder, "pkcs12", "-export", "-in", "root.pem", "-inkey", "root.key", "-name",
              "bench", "-passout", f"pass:{PASSWORD}", "-out", "ec-aes.p12")
+
+
+def _make_store_inputs(folder: Path, revoked: int = 1000) -> None:
+    """An intermediate under the root and a leaf under it, and a CRL from each CA (the
+    intermediate's lists ``revoked`` other serials), for the verification row."""
+    (folder / "ca.ext").write_text("basicConstraints=critical,CA:TRUE\n"
+                                   "keyUsage=critical,keyCertSign,cRLSign\n")
+    for name, subject, issuer, extra in (
+            ("inter", "/CN=bench intermediate", "root", ("-extfile", "ca.ext")),
+            ("vleaf", "/CN=localhost", "inter", ())):
+        _openssl(folder, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                 "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject)
+        _openssl(folder, "x509", "-req", "-in", f"{name}.csr", "-CA", f"{issuer}.pem",
+                 "-CAkey", f"{issuer}.key", "-set_serial", str(0x7000 + len(name)), "-out",
+                 f"{name}.pem", "-days", "2", *extra)
+    for ca, count in (("root", 10), ("inter", revoked)):
+        (folder / f"{ca}.index").write_text("".join(
+            f"R\t301231000000Z\t250101000000Z,keyCompromise\t{0x100000 + i:X}\tunknown\t"
+            f"/CN=revoked {i}\n" for i in range(count)))
+        (folder / f"{ca}.crlnumber").write_text("1000\n")
+        (folder / f"{ca}.cnf").write_text(
+            f"[ca]\ndefault_ca=c\n[c]\ndatabase={ca}.index\ncrlnumber={ca}.crlnumber\n"
+            "default_md=sha256\ndefault_crl_days=2\n")
+        _openssl(folder, "ca", "-config", f"{ca}.cnf", "-gencrl", "-keyfile", f"{ca}.key",
+                 "-cert", f"{ca}.pem", "-out", f"{ca}.crl.pem")
 
 
 def _rows(task: str, timings: dict[str, float]) -> list[list[Any]]:
@@ -143,6 +169,9 @@ _PYOPENSSL_TASKS = {
     "load_pkcs12 3des": "load_pkcs12 3DES .p12 (as PKCS12.export writes it)",
     "load_certificate + get_subject": "load_certificate(PEM) + get_subject()",
     "PKCS12.export": "PKCS12.export(passphrase) of the aes.p12 contents",
+    "X509StoreContext.verify_certificate": "X509StoreContext(store, leaf, [intermediate])"
+                                           ".verify_certificate(), CRL_CHECK_ALL, 2 CRLs "
+                                           "(1000 + 10 entries)",
 }
 
 
@@ -220,6 +249,7 @@ def _pyopenssl_api(folder: Path, rounds: int, min_time: float) -> Table:
         "load_certificate + get_subject": lambda: crypto.load_certificate(
             crypto.FILETYPE_PEM, pem).get_subject(),
         "PKCS12.export": lambda: loaded.export(secret),
+        **store_tasks(crypto, folder),
     }
     table = Table("TLS: the pyOpenSSL API, tightbind.tls.crypto against pyOpenSSL 23.2.0 "
                   "(calls per second)", ["task", "contender", "per second", "speed vs tightbind"])
@@ -440,6 +470,7 @@ def run(quick: bool) -> list[Table]:
     with tempfile.TemporaryDirectory(prefix="tightbind-bench-tls-") as tmp:
         folder = Path(tmp)
         _make_inputs(folder)
+        _make_store_inputs(folder)
         os.chmod(folder / "leaf.key", 0o600)
         return [_add_headlines(_p12_and_decode(folder, rounds, min_time)),
                 _add_headlines(_pyopenssl_api(folder, rounds, min_time)),

@@ -7,8 +7,10 @@ One module per feature, each over one C file (declared for cffi in ``csrc/tls.h`
 :mod:`~tightbind.tls.connection` (the client, ``csrc/tls_conn.c``) and
 :mod:`~tightbind.tls.doctor` (:func:`diagnose`: what is wrong with a server's chain) with
 :mod:`~tightbind.tls.revocation` (OCSP responses and CRLs, ``csrc/tls_revoke.c``),
-:mod:`~tightbind.tls.request` (certificate signing requests, SPKI) and
-:mod:`~tightbind.tls.signing` (signatures over raw data, PKCS#7; both ``csrc/tls_req.c``); the
+:mod:`~tightbind.tls.request` (certificate signing requests, SPKI),
+:mod:`~tightbind.tls.signing` (signatures over raw data, PKCS#7; both ``csrc/tls_req.c``),
+:mod:`~tightbind.tls.store` (:class:`TrustStore`: trust, CRL checks, flags, ``csrc/tls_store.c``)
+and :mod:`~tightbind.tls.crl` (CRLs read and built, ``csrc/tls_crl.c``); the
 exceptions are in :mod:`~tightbind.tls.errors`.  Import them all from here.
 
 PKCS#12 the way pyOpenSSL's ``load_pkcs12`` read it (removed from pyOpenSSL in 23.3)::
@@ -170,3 +172,10 @@ __all__ = [
     "verify_chain",
     "verify_signature",
 ]
+
+# Trust stores and CRLs (issue 22): verification against CRLs, CRLs read and built.
+from tightbind.tls.crl import CRL, REASONS, RevokedCertificate, build_crl, load_crl
+from tightbind.tls.store import TrustStore, VerifyFlags
+
+__all__ += ["CRL", "REASONS", "RevokedCertificate", "TrustStore", "VerifyFlags", "build_crl",
+            "load_crl"]

@@ -157,17 +157,21 @@ class CertificateVerifyError(OpenSSLError):
     text (``"certificate has expired"``, ``"self-signed certificate in certificate
     chain"``, ``"unable to get local issuer certificate"``, ``"hostname mismatch"``;
     empty when unknown), ``depth`` the position in the chain of the certificate at fault
-    (-1 when unknown) and ``chain`` the certificates that were presented, leaf first.
+    (-1 when unknown), ``chain`` the certificates that were presented, leaf first, and
+    ``certificate`` the certificate at fault when OpenSSL names it (from a
+    :class:`~tightbind.tls.TrustStore`; else None).
     """
 
     def __init__(self, message: str, openssl_errors: Sequence[str] | ErrorQueue = (), *,
                  verify_code: int = -1, reason: str = "", depth: int = -1,
-                 chain: Sequence[Certificate] = ()) -> None:
+                 chain: Sequence[Certificate] = (),
+                 certificate: Certificate | None = None) -> None:
         super().__init__(message, openssl_errors)
         self.verify_code = verify_code
         self.reason = reason
         self.depth = depth
         self.chain = tuple(chain)
+        self.certificate = certificate
 
 
 class HostnameMismatch(CertificateVerifyError):
