@@ -28,7 +28,13 @@ from tightbind.ocr._native import c_string, ffi, lib, log_messages
 from tightbind.ocr.api import TessApi
 from tightbind.ocr.command_line import CommandLine, read_config_file
 from tightbind.ocr.constants import PSM
-from tightbind.ocr.errors import ImageError, OcrError, RecognitionTimeout, VariableError
+from tightbind.ocr.errors import (
+    ImageError,
+    LanguageNotFound,
+    OcrError,
+    RecognitionTimeout,
+    VariableError,
+)
 from tightbind.ocr.params import catalogue, check_value, is_init_only
 from tightbind.ocr.pix import Pix, _tiff_page, _wrap, check_image, pixel_limit
 from tightbind.ocr.tessdata import builtin_folder, default_data_path
@@ -138,14 +144,31 @@ def engine_for(line: CommandLine, at_init: Sequence[tuple[str, bytes]]) -> TessA
     key = (line.data_path, line.language, line.oem, tuple(at_init))
     api = engines.get(key)
     if api is None or api.closed:
-        variables = {name: value.decode() for name, value in at_init}
-        api = TessApi(line.data_path, line.language, oem=line.oem, psm=PSM.SINGLE_BLOCK,
-                      variables=variables)
+        api = _load(line, {name: value.decode() for name, value in at_init})
         engines[key] = api
         while len(engines) > MAX_ENGINES:
             engines.popitem(last=False)[1].close()
     engines.move_to_end(key)
     return api
+
+
+def _load(line: CommandLine, variables: dict[str, str]) -> TessApi:
+    """An engine as the command initialises one: a language that fails to load is left
+    out (with a warning) as long as another loads; CommandFailed for a language name
+    Tesseract could not take."""
+    language = line.language
+    while True:
+        try:
+            return TessApi(line.data_path, language, oem=line.oem, psm=PSM.SINGLE_BLOCK,
+                           variables=variables)
+        except LanguageNotFound as exc:
+            loaded = [lang for lang in exc.languages if lang not in exc.missing]
+            if not loaded or loaded == exc.languages:
+                raise
+            log.warning("Failed loading language %s", "+".join(exc.missing))
+            language = "+".join(loaded)
+        except ValueError as exc:  # a language name refused before Tesseract sees it
+            raise CommandFailed(1, f"{exc}. Could not initialize tesseract.") from None
 
 
 def forget_engine(api: TessApi) -> None:

@@ -35,7 +35,7 @@ from csv import QUOTE_NONE
 from typing import Any
 
 from tightbind.ocr.command_line import CommandLine, CommandLineError, parse_arguments
-from tightbind.ocr.command_run import CommandFailed, Page, decode_input, run_command
+from tightbind.ocr.command_run import CommandFailed, decode_input, run_command
 from tightbind.ocr.errors import LanguageNotFound, OcrError, RecognitionTimeout
 from tightbind.ocr.tessdata import list_languages
 
@@ -229,8 +229,7 @@ def _run(image: Any, extension: str, lang: Any, config: Any, nice: Any, timeout:
         else:
             with open(input_name, "wb") as fh:  # the PDF renderer embeds a JPEG as is
                 fh.write(data)
-        pages = decode_input(data, input_name)
-        osd = _command(line, pages, input_name, base, seconds)
+        osd = _command(line, data, input_name, base, seconds)
         outputs: dict[str, bytes] = {}
         if osd is not None:
             outputs["osd"] = osd.encode()
@@ -261,10 +260,11 @@ def _read_input(path: str) -> bytes:
                                 "Error during processing.") from None
 
 
-def _command(line: CommandLine, pages: list[Page], input_name: str, base: str,
+def _command(line: CommandLine, data: bytes, input_name: str, base: str,
              seconds: float | None) -> str | None:
-    """run_command, with its errors as pytesseract raises them."""
+    """decode_input and run_command, with their errors as pytesseract raises them."""
     try:
+        pages = decode_input(data, input_name)
         return run_command(line, pages, input_name, base, timeout=seconds)
     except RecognitionTimeout:
         raise RuntimeError("Tesseract process timeout") from None
