@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from helpers.images import multipage_tiff
 from helpers.limits import run_limited
 from helpers.pages import PARAGRAPH, render
+from PIL import Image
+
 from tightbind.ocr import command_run
 from tightbind.ocr import pytesseract as mine
 

@@ -152,7 +152,7 @@ def engine_for(line: CommandLine, at_init: Sequence[tuple[str, bytes]]) -> TessA
     return api
 
 
-def _load(line: CommandLine, variables: dict[str, str]) -> TessApi:
+def _load(line: CommandLine, variables: dict[str, object]) -> TessApi:
     """An engine as the command initialises one: a language that fails to load is left
     out (with a warning) as long as another loads; CommandFailed for a language name
     Tesseract could not take."""

@@ -226,9 +226,9 @@ def _run(image: Any, extension: str, lang: Any, config: Any, nice: Any, timeout:
     try:
         if data is None:
             data = _read_input(input_name)
-        else:
-            with open(input_name, "wb") as fh:  # the PDF renderer embeds a JPEG as is
-                fh.write(data)
+        elif input_name.endswith(".JPEG"):
+            with open(input_name, "wb") as output:  # the PDF renderer embeds it as is
+                output.write(data)
         osd = _command(line, data, input_name, base, seconds)
         outputs: dict[str, bytes] = {}
         if osd is not None:
@@ -307,7 +307,7 @@ def image_to_string(image: Any, lang: str | None = None, config: str = "", nice:
     """The recognised text, as the ``tesseract`` command writes it."""
     args = [image, "txt", lang, config, nice, timeout]
     return {
-        Output.BYTES: lambda: run_and_get_output(*(args + [True])),
+        Output.BYTES: lambda: run_and_get_output(*([*args, True])),
         Output.DICT: lambda: {"text": run_and_get_output(*args)},
         Output.STRING: lambda: run_and_get_output(*args),
     }[output_type]()
@@ -336,7 +336,7 @@ def image_to_boxes(image: Any, lang: str | None = None, config: str = "", nice: 
     config = f"{config.strip()} -c tessedit_create_boxfile=1 batch.nochop makebox"
     args = [image, "box", lang, config, nice, timeout]
     return {
-        Output.BYTES: lambda: run_and_get_output(*(args + [True])),
+        Output.BYTES: lambda: run_and_get_output(*([*args, True])),
         Output.DICT: lambda: file_to_dict(
             f"char left bottom right top page\n{run_and_get_output(*args)}", " ", 0),
         Output.STRING: lambda: run_and_get_output(*args),
@@ -350,10 +350,8 @@ def get_pandas_output(args: list[Any], config: Any = None) -> Any:
     except ModuleNotFoundError:
         raise PandasNotSupported() from None
     kwargs = {"quoting": QUOTE_NONE, "sep": "\t"}
-    try:
+    with contextlib.suppress(TypeError, ValueError):
         kwargs.update(config)
-    except (TypeError, ValueError):
-        pass
     return pd.read_csv(io.BytesIO(run_and_get_output(*args)), **kwargs)
 
 
@@ -364,8 +362,8 @@ def image_to_data(image: Any, lang: str | None = None, config: str = "", nice: i
     config = f"-c tessedit_create_tsv=1 {config.strip()}"
     args = [image, "tsv", lang, config, nice, timeout]
     return {
-        Output.BYTES: lambda: run_and_get_output(*(args + [True])),
-        Output.DATAFRAME: lambda: get_pandas_output(args + [True], pandas_config),
+        Output.BYTES: lambda: run_and_get_output(*([*args, True])),
+        Output.DATAFRAME: lambda: get_pandas_output([*args, True], pandas_config),
         Output.DICT: lambda: file_to_dict(run_and_get_output(*args), "\t", -1),
         Output.STRING: lambda: run_and_get_output(*args),
     }[output_type]()
@@ -377,7 +375,7 @@ def image_to_osd(image: Any, lang: str = "osd", config: str = "", nice: int = 0,
     config = f"--psm 0 {config.strip()}"
     args = [image, "osd", lang, config, nice, timeout]
     return {
-        Output.BYTES: lambda: run_and_get_output(*(args + [True])),
+        Output.BYTES: lambda: run_and_get_output(*([*args, True])),
         Output.DICT: lambda: osd_to_dict(run_and_get_output(*args)),
         Output.STRING: lambda: run_and_get_output(*args),
     }[output_type]()
@@ -402,10 +400,8 @@ def file_to_dict(tsv: str, cell_delimiter: str, str_col_idx: int) -> dict[str, l
                 continue
             value: Any = row[index]
             if index != str_col_idx:
-                try:
+                with contextlib.suppress(ValueError):
                     value = int(float(value))
-                except ValueError:
-                    pass
             column.append(value)
         result[head] = column
     return result
