@@ -347,7 +347,7 @@ def get_pandas_output(args: list[Any], config: Any = None) -> Any:
     """Tesseract's TSV as a pandas DataFrame (PandasNotSupported without pandas)."""
     try:
         import pandas as pd
-    except ModuleNotFoundError:
+    except ImportError:
         raise PandasNotSupported() from None
     kwargs = {"quoting": QUOTE_NONE, "sep": "\t"}
     with contextlib.suppress(TypeError, ValueError):
@@ -450,8 +450,10 @@ def get_tesseract_version(*, cached: bool = False) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    if name == "pandas_installed":
-        import importlib.util
-
-        return importlib.util.find_spec("pandas") is not None
+    if name == "pandas_installed":  # read when asked: importing pandas takes a while
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            return False
+        return True
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
