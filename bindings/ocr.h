@@ -93,6 +93,7 @@ TessPageSegMode TessBaseAPIGetPageSegMode(const TessBaseAPI *handle);
 void TessBaseAPIClearAdaptiveClassifier(TessBaseAPI *handle);
 void TessBaseAPISetImage2(TessBaseAPI *handle, PIX *pix);
 void TessBaseAPISetInputName(TessBaseAPI *handle, const char *name);
+void TessBaseAPISetOutputName(TessBaseAPI *handle, const char *name);
 void TessBaseAPISetSourceResolution(TessBaseAPI *handle, int ppi);
 PIX *TessBaseAPIGetThresholdedImage(TessBaseAPI *handle);
 BOXA *TessBaseAPIGetComponentImages(TessBaseAPI *handle, TessPageIteratorLevel level,
@@ -119,12 +120,15 @@ void TessPageIteratorDelete(TessPageIterator *handle);
 
 TessResultRenderer *TessTextRendererCreate(const char *outputbase);
 TessResultRenderer *TessHOcrRendererCreate(const char *outputbase);
+TessResultRenderer *TessHOcrRendererCreate2(const char *outputbase, int font_info);
 TessResultRenderer *TessAltoRendererCreate(const char *outputbase);
 TessResultRenderer *TessTsvRendererCreate(const char *outputbase);
 TessResultRenderer *TessPDFRendererCreate(const char *outputbase, const char *datadir,
                                           int textonly);
 TessResultRenderer *TessUnlvRendererCreate(const char *outputbase);
 TessResultRenderer *TessBoxTextRendererCreate(const char *outputbase);
+TessResultRenderer *TessLSTMBoxRendererCreate(const char *outputbase);
+TessResultRenderer *TessWordStrBoxRendererCreate(const char *outputbase);
 void TessDeleteResultRenderer(TessResultRenderer *renderer);
 void TessResultRendererInsert(TessResultRenderer *renderer, TessResultRenderer *next);
 int TessResultRendererBeginDocument(TessResultRenderer *renderer, const char *title);

@@ -20,6 +20,7 @@ APT_PACKAGES=(
     build-essential pkg-config
     libssl-dev openssl
     libtesseract-dev libleptonica-dev libjpeg-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
+    tesseract-ocr-deu tesseract-ocr-ara tesseract-ocr-chi-sim tesseract-ocr-chi-sim-vert
     fonts-dejavu-core
     debootstrap bubblewrap
     protobuf-compiler libprotobuf-dev g++ libprotobuf-java default-jdk-headless

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from tightbind.benchmarks._report import Table, interleaved
 from tightbind.benchmarks._venvs import venv_python, wheel_python
+from tightbind.benchmarks.ocr_faces import pytesseract_table
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
@@ -342,5 +343,6 @@ def run(quick: bool) -> list[Table]:
     with tempfile.TemporaryDirectory() as folder:
         path, label = _page_image(Path(folder))
         tables = [_per_page(path, label, quick), _words(path, quick), _threads(path, quick)]
-    _add_headlines(*tables)
+        _add_headlines(*tables)
+        tables.append(pytesseract_table(path, label, Path(folder), quick))
     return tables

@@ -4,4 +4,4 @@ A command module has ``HELP`` (one line), ``add_arguments(parser)`` and
 ``run(args) -> int``.  Commands whose module is absent are simply not offered.
 """
 
-COMMANDS = ("ocr", "chain", "p12", "bench", "info")
+COMMANDS = ("ocr", "models", "chain", "p12", "bench", "info")

@@ -111,6 +111,14 @@ def parse_variables(items: list[str]) -> dict[str, object]:
     return variables
 
 
+def _message(exc: BaseException) -> str:
+    """The error as this command's user reads it: a missing language's advice names
+    ``--tessdata``, the option here, not Python's ``data_path=``."""
+    from tightbind.ocr import LanguageNotFound
+
+    return exc.describe("--tessdata") if isinstance(exc, LanguageNotFound) else str(exc)
+
+
 def run_batch_mode(args: argparse.Namespace, variables: dict[str, object]) -> int:
     from tightbind.ocr import OcrError
     from tightbind.ocr.batch import run_batch
@@ -132,7 +140,7 @@ def run_batch_mode(args: argparse.Namespace, variables: dict[str, object]) -> in
                             progress=not args.quiet, variables=variables or None,
                             invert=not args.no_invert, max_dpi=args.max_dpi)
     except (OcrError, ValueError, OSError) as exc:
-        print(f"tightbind ocr: {exc}", file=sys.stderr)
+        print(f"tightbind ocr: {_message(exc)}", file=sys.stderr)
         return 2
     finally:
         if client is not None:
@@ -154,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
         variables = parse_variables(args.variable)
         check_max_dpi(args.max_dpi)
     except (OcrError, ValueError) as exc:
-        print(f"tightbind ocr: {exc}", file=sys.stderr)
+        print(f"tightbind ocr: {_message(exc)}", file=sys.stderr)
         return 2
     if args.out is not None:
         return run_batch_mode(args, variables)
@@ -175,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
         engines = EnginePool(args.tessdata, args.lang, psm=args.psm,
                              variables=speed_variables(variables, not args.no_invert) or None)
     except (OcrError, ValueError) as exc:
-        print(f"tightbind ocr: {exc}", file=sys.stderr)
+        print(f"tightbind ocr: {_message(exc)}", file=sys.stderr)
         return 2
 
     def work(name: str) -> tuple[str, list[Any] | None, str | None]:

@@ -38,16 +38,18 @@ class LanguageNotFound(OcrError, LookupError):
         self.folders = {path: list(held) for path, held in folders.items()}
         self.paths = list(self.folders)
         self.available = self.folders[self.paths[0]] if self.paths else []
+        super().__init__(self.describe("data_path="))
+
+    def describe(self, option: str) -> str:
+        """The message, naming the data path as the caller passes it: ``data_path=``
+        in Python (the exception's text), ``--tessdata`` on the command line."""
+        from tightbind.ocr.tessdata import explain_missing
+
         searched = "; ".join(f"{path} (holds {', '.join(held) if held else 'none'})"
                              for path, held in self.folders.items())
-        super().__init__(
-            f"Tesseract cannot load language {'+'.join(self.missing)!r} "
-            f"(asked for {'+'.join(self.languages)!r}); folders searched: {searched}. "
-            f"Install the model (Debian: apt-get install "
-            f"tesseract-ocr-{self.missing[0] if self.missing else 'LANG'}) "
-            "or pass data_path= / set TESSDATA_PREFIX to the folder holding "
-            "<lang>.traineddata."
-        )
+        return (f"Tesseract cannot load language {'+'.join(self.missing)!r} "
+                f"(asked for {'+'.join(self.languages)!r}); folders searched: {searched}. "
+                + explain_missing(self.missing, self.folders, option=option))
 
 
 class ImageError(OcrError, ValueError):

@@ -45,7 +45,7 @@ from tightbind.ocr.errors import VariableError
 
 __all__ = ["GATE", "MAX_CHARSET_LENGTH", "MAX_LANGUAGES", "MAX_STRING_LENGTH", "Kind",
            "Param", "catalogue", "check_languages", "check_value", "check_variable",
-           "check_word"]
+           "check_word", "is_init_only"]
 
 log = logging.getLogger("tightbind.ocr")
 
@@ -165,6 +165,24 @@ def catalogue() -> Mapping[str, Param]:
         DIAGNOSTICS.drain(None)
         _catalogue = found
         return found
+
+
+_init_only: dict[str, bool] = {}
+
+
+def is_init_only(name: str) -> bool:
+    """True when Tesseract takes parameter ``name`` only at initialisation (its
+    SetVariable refuses it afterwards), as ``load_system_dawg`` or ``user_words_file``;
+    False for others and for unknown names."""
+    if name not in catalogue():
+        return False
+    with _catalogue_lock:
+        if name not in _init_only:
+            key = name.encode()
+            _kind, value = _read_kind(_params_handle, key)
+            # Setting the value it already has changes nothing, even for a global one.
+            _init_only[name] = not lib.TessBaseAPISetVariable(_params_handle, key, value)
+        return _init_only[name]
 
 
 # ---- values --------------------------------------------------------------------------------
