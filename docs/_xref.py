@@ -61,9 +61,16 @@ def page(name: str) -> str:
                 links.append(f"- {{py:obj}}`{item} <{home}.{item}>`")
             else:
                 # Values, and names whose home is private: documented on this page.
-                kind = ("autoclass" if isinstance(obj, type)
-                        else "autofunction" if callable(obj) else "autodata")
-                here.append(f".. {kind}:: {name}.{item}")
+                if isinstance(obj, type) or callable(obj):
+                    kind = "autoclass" if isinstance(obj, type) else "autofunction"
+                    here.append(f".. {kind}:: {name}.{item}")
+                    continue
+                # A value: its type and, when short, the value itself (autodata would
+                # show the docstring of the value's type, dict's or int's).
+                here.append(f".. py:data:: {name}.{item}")
+                here.append(f"   :type: {type(obj).__name__}")
+                if isinstance(obj, (int, float, str, bool)) and len(repr(obj)) < 60:
+                    here.append(f"   :value: {obj!r}")
         if here:
             lines += ["## Defined here", "", "```{eval-rst}", *here, "```", ""]
         if links:
