@@ -91,6 +91,7 @@ char **TessBaseAPIGetAvailableLanguagesAsVector(const TessBaseAPI *handle);
 void TessBaseAPISetPageSegMode(TessBaseAPI *handle, TessPageSegMode mode);
 TessPageSegMode TessBaseAPIGetPageSegMode(const TessBaseAPI *handle);
 void TessBaseAPIClearAdaptiveClassifier(TessBaseAPI *handle);
+void TessBaseAPIClear(TessBaseAPI *handle);
 void TessBaseAPISetImage2(TessBaseAPI *handle, PIX *pix);
 void TessBaseAPISetInputName(TessBaseAPI *handle, const char *name);
 void TessBaseAPISetSourceResolution(TessBaseAPI *handle, int ppi);
@@ -115,7 +116,12 @@ int TessBaseAPIProcessPage(TessBaseAPI *handle, PIX *pix, int page_index,
                            const char *filename, const char *retry_config,
                            int timeout_millisec, TessResultRenderer *renderer);
 
+TessResultIterator *TessBaseAPIGetIterator(TessBaseAPI *handle);
+int TessBaseAPIGetThresholdedImageScaleFactor(const TessBaseAPI *handle);
+
 void TessPageIteratorDelete(TessPageIterator *handle);
+void TessResultIteratorDelete(TessResultIterator *handle);
+TessPageIterator *TessResultIteratorGetPageIterator(TessResultIterator *handle);
 
 TessResultRenderer *TessTextRendererCreate(const char *outputbase);
 TessResultRenderer *TessHOcrRendererCreate(const char *outputbase);
