@@ -210,6 +210,18 @@ typedef struct {
 int tb_ocr_page_read(TessPageIterator *iterator, int recognized, tb_ocr_page **out);
 void tb_ocr_page_free(tb_ocr_page *page);
 
+/* What TessBaseAPI::DetectOS() found (Tesseract's OSResults, best result). */
+typedef struct {
+    int orientation_id; /* 0..3: the page is turned 0, 270, 180, 90 degrees clockwise */
+    float orientation_confidence;
+    int script_id;      /* index of the best script in the OSD model's script table */
+    float script_confidence;
+} tb_ocr_osd;
+
+/* Detect orientation and script on an engine initialised with "osd" that has an image
+   (TessBaseAPI::DetectOS, C++ only).  TB_OCR_E_FAILED when it finds too little text. */
+int tb_ocr_detect_os(TessBaseAPI *api, tb_ocr_osd *out);
+
 /* OpenMP's thread limit in this process (omp_get_thread_limit), or -1 when no OpenMP
    runtime is loaded. */
 int tb_ocr_openmp_thread_limit(void);

@@ -17,10 +17,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <utility>
 #include <vector>
 
 #include <leptonica/allheaders.h>
+#include <tesseract/baseapi.h>
 #include <tesseract/capi.h>
+#include <tesseract/osdetect.h>
 #include <tesseract/ltrresultiterator.h>
 #include <tesseract/pageiterator.h>
 #include <tesseract/resultiterator.h>
@@ -182,16 +185,29 @@ bool read_symbol(PageBuilder &b, const tesseract::LTRResultIterator *it, tb_ocr_
     item->dropcap = it->SymbolIsDropcap();
     item->choice_offset = b.page->choice_count;
     item->choice_count = 0;
-    tesseract::ChoiceIterator choices(*it);
-    do {
-        const char *text = choices.GetUTF8Text();
-        if (text == nullptr)
-            break;
-        if (!b.choice(text, choices.Confidence()))
-            return false;
-        item->choice_count++;
-    } while (choices.Next());
-    return true;
+    /* A ChoiceIterator removes the spaces from the word's LSTM choices (filterSpaces), so
+       reading a page would change what the next reading finds: keep them and put them
+       back afterwards. */
+    auto *result = dynamic_cast<const tesseract::ResultIterator *>(it);
+    auto *steps = result ? result->GetBestLSTMSymbolChoices() : nullptr;
+    std::vector<std::vector<std::pair<const char *, float>>> saved;
+    if (steps != nullptr)
+        saved = *steps;
+    bool ok = true;
+    {
+        tesseract::ChoiceIterator choices(*it);
+        do {
+            const char *text = choices.GetUTF8Text();
+            if (text == nullptr)
+                break;
+            if (!(ok = b.choice(text, choices.Confidence())))
+                break;
+            item->choice_count++;
+        } while (choices.Next());
+    }
+    if (steps != nullptr)
+        *steps = std::move(saved);
+    return ok;
 }
 
 /* One element of `level` beginning at the iterator's position. */
@@ -326,4 +342,26 @@ extern "C" void tb_ocr_page_free(tb_ocr_page *page)
     std::free(page->choices);
     std::free(page->text);
     std::free(page);
+}
+
+extern "C" int tb_ocr_detect_os(TessBaseAPI *api, tb_ocr_osd *out)
+{
+    if (api == nullptr || out == nullptr)
+        return TB_E_ARG;
+    try {
+        tesseract::OSResults results;
+        if (!reinterpret_cast<tesseract::TessBaseAPI *>(api)->DetectOS(&results))
+            return TB_OCR_E_FAILED;
+        const tesseract::OSBestResult &best = results.best_result;
+        out->orientation_id = best.orientation_id;
+        out->orientation_confidence = best.oconfidence;
+        out->script_id = results.get_best_script(best.orientation_id);
+        out->script_confidence = best.sconfidence;
+    } catch (const std::bad_alloc &) {
+        return TB_E_NOMEM;
+    } catch (...) {
+        tb_ocr_note("Tesseract failed while detecting orientation and script");
+        return TB_OCR_E_FAILED;
+    }
+    return TB_OK;
 }

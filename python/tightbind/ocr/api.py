@@ -196,8 +196,8 @@ class TessApi:
     def _config_array(self) -> tuple[Any, int]:
         if not self._configs:
             return ffi.NULL, 0
-        return ffi.new("char *[]", [ffi.new("char[]", c) for c in self._configs]), \
-            len(self._configs)
+        self._config_cdata = [ffi.new("char[]", c) for c in self._configs]  # kept alive
+        return ffi.new("char *[]", self._config_cdata), len(self._configs)
 
     @contextlib.contextmanager
     def _call(self, deadline: float | None = None) -> Iterator[None]:
