@@ -41,6 +41,8 @@ PIX *pixDeskew(PIX *pixs, l_int32 redsearch);
 PIX *pixScale(PIX *pixs, l_float32 scalex, l_float32 scaley);
 PIX *pixRotateOrth(PIX *pixs, l_int32 quads);
 void lept_free(void *ptr);
+char *getLeptonicaVersion(void);
+char *getImagelibVersions(void);
 
 /* ---- Tesseract 5 C API ---- */
 typedef ... TessBaseAPI;
@@ -64,6 +66,8 @@ typedef enum { ORIENTATION_PAGE_UP, ORIENTATION_PAGE_RIGHT, ORIENTATION_PAGE_DOW
                ORIENTATION_PAGE_LEFT, ... } TessOrientation;
 typedef enum { WRITING_DIRECTION_LEFT_TO_RIGHT, WRITING_DIRECTION_RIGHT_TO_LEFT,
                WRITING_DIRECTION_TOP_TO_BOTTOM, ... } TessWritingDirection;
+typedef enum { JUSTIFICATION_UNKNOWN, JUSTIFICATION_LEFT, JUSTIFICATION_CENTER,
+               JUSTIFICATION_RIGHT, ... } TessParagraphJustification;
 typedef enum { TEXTLINE_ORDER_LEFT_TO_RIGHT, TEXTLINE_ORDER_RIGHT_TO_LEFT,
                TEXTLINE_ORDER_TOP_TO_BOTTOM, ... } TessTextlineOrder;
 

@@ -29,7 +29,8 @@ def test_words_agree_with_results(rows) -> None:
     elements = api.results(RIL_WORD)
     assert [w.text for w in words] == [e.text for e in elements]
     assert [w.box for w in words] == [e.box for e in elements]
-    assert all(abs(w.confidence - e.confidence) < 1e-3 for w, e in zip(words, elements))
+    assert all(abs(w.confidence - e.confidence) < 1e-3
+               for w, e in zip(words, elements, strict=True))
 
 
 def test_positions_begin_every_level(rows) -> None:
@@ -46,7 +47,7 @@ def test_level_rows(rows) -> None:
     block = page.item(RIL_BLOCK, 0)
     assert block.block_type is PolyBlockType.FLOWING_TEXT
     assert len(block.polygon) >= 4
-    xs, ys = zip(*block.polygon)
+    xs, ys = zip(*block.polygon, strict=True)
     left, top, right, bottom = block.box
     assert left - 10 <= min(xs) and max(xs) <= right + 10
     assert top - 10 <= min(ys) and max(ys) <= bottom + 10
@@ -88,7 +89,7 @@ def test_rectangle_shifts_rows() -> None:
         api.recognize()
         part = api.page_rows().item(RIL_WORD, 0)
     assert part.text == whole.text
-    assert all(abs(a - b) <= 3 for a, b in zip(part.box, whole.box))
+    assert all(abs(a - b) <= 3 for a, b in zip(part.box, whole.box, strict=True))
 
 
 def test_blank_page_has_no_positions() -> None:

@@ -53,10 +53,10 @@ def test_iterator_rows(recognized) -> None:
     assert it.WordFontAttributes() is None  # LSTM models give no font
     left, top, right, bottom = it.BoundingBox(RIL.WORD)
     assert it.BoundingBox(RIL.WORD, padding=5) == (left - 5, top - 5, right + 5, bottom + 5)
-    (x1, y1), (x2, y2) = it.Baseline(RIL.TEXTLINE)
+    (x1, _), (x2, _) = it.Baseline(RIL.TEXTLINE)
     assert x2 > x1
     choices = it.GetChoiceIterator()
-    assert [c.GetUTF8Text() for c in choices][0] == "T"
+    assert next(iter(choices)).GetUTF8Text() == "T"
     assert it.IsAtFinalElement(RIL.WORD, RIL.SYMBOL) is False
     it.Next(RIL.SYMBOL)
     it.Next(RIL.SYMBOL)

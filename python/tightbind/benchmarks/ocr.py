@@ -10,11 +10,11 @@ Tables:
    environments, made once under ``TIGHTBIND_BENCH_VENVS``, default
    ``~/.cache/tightbind/bench``), in interleaved rounds; the figure is the median page
    time, and each row's ratio is given against tesserocr's wheel and against the
-   system-library build.  The tesserocr face (``tightbind.ocr.tesserocr``: SetImageFile +
-   GetUTF8Text, the same calls as tesserocr's row) runs beside them, against tesserocr
+   system-library build.  The tesserocr face (``tightbind.ocr.tesserocr``: SetImageFile
+   and GetUTF8Text, the same calls as tesserocr's row) runs beside them, against tesserocr
    compiled from its sdist on the system's Tesseract (same Tesseract as this install)
-   and tesserocr's wheel against tightbind's wheel.  The wheel is ``TIGHTBIND_BENCH_WHEEL``, else the newest
-   ``wheelhouse/tightbind-*manylinux*.whl`` under the current folder; without one, or
+   and tesserocr's wheel against tightbind's wheel.  The wheel is
+   ``TIGHTBIND_BENCH_WHEEL``, else the newest ``wheelhouse/tightbind-*manylinux*.whl`` under the current folder; without one, or
    without network access for tesserocr's wheel, those rows are left out with a note.
 2. Words with boxes: what ``results(RIL_WORD)`` adds to recognition, and the same
    extraction in tesserocr (a Python loop over its iterator) and pytesseract

@@ -103,7 +103,7 @@ def _configs(configs: object) -> list[str]:
             for config in tuple(configs)]
 
 
-def _variables(variables: object) -> dict[str, str]:
+def _variables(variables: object) -> dict[str, object]:
     if variables is None:
         return {}
     if not isinstance(variables, dict):
@@ -194,8 +194,8 @@ class PyTessBaseAPI:
         self.End()
         try:
             with _as_tesserocr():
-                self._api = TessApi(data_path, lang, oem=oem, psm=psm, variables=values,
-                                    configs=config_files)
+                self._api = TessApi(data_path, lang, oem=oem, psm=psm,
+                                    variables=dict(values), configs=config_files)
         except RuntimeError as exc:
             raise RuntimeError(f"Failed to init API, possibly an invalid tessdata path: "
                                f"{path}: {exc}") from exc
@@ -360,8 +360,12 @@ class PyTessBaseAPI:
         with _as_tesserocr():
             found = self._engine().get_component_images(_int(level, "level"), bool(text_only),
                                                         images=True)
-        return [(_to_pil(pix), {"x": left, "y": top, "w": right - left, "h": bottom - top})
-                for (left, top, right, bottom), pix in found]  # type: ignore[misc]
+        out = []
+        for box, pix in found:  # type: ignore[misc]
+            left, top, right, bottom = box
+            out.append((_to_pil(pix), {"x": left, "y": top, "w": right - left,
+                                       "h": bottom - top}))
+        return out
 
     def GetComponentImages(self, level: int, text_only: bool, raw_image: bool = False,
                            raw_padding: int = 0, blockids: bool = True,
@@ -385,7 +389,7 @@ class PyTessBaseAPI:
         engine = self._engine()
         with _as_tesserocr():
             rows = engine.analyse_layout(None)
-        return PyPageIterator._create(rows, engine._image_size)
+        return PyPageIterator._create(rows, engine._image_size)  # type: ignore[arg-type]
 
     # ---- recognition -------------------------------------------------------------------
 
@@ -438,7 +442,7 @@ class PyTessBaseAPI:
         return [word.GetBestLSTMSymbolChoices()  # type: ignore[attr-defined]
                 for word in iterate_level(iterator, RIL.WORD)]
 
-    def _text(self, getter: str, *args: Any) -> str:
+    def _text(self, getter: str, *args: Any) -> Any:
         engine = self._recognized()
         with _as_tesserocr():
             return getattr(engine, getter)(*args)  # type: ignore[no-any-return]
@@ -459,7 +463,7 @@ class PyTessBaseAPI:
         return int(self._text("mean_text_confidence"))
 
     def AllWordConfidences(self) -> list[int]:
-        return list(self._text("all_word_confidences"))
+        return [int(value) for value in self._text("all_word_confidences")]
 
     def AllWords(self) -> list[str]:
         """The text of every word of the recognised page ([] before Recognize)."""
@@ -473,7 +477,7 @@ class PyTessBaseAPI:
 
     def MapWordConfidences(self) -> list[tuple[str, int]]:
         try:
-            return list(zip(self.AllWords(), self.AllWordConfidences()))
+            return list(zip(self.AllWords(), self.AllWordConfidences(), strict=False))
         except RuntimeError:
             return []
 
