@@ -14,8 +14,8 @@ Tables:
    and GetUTF8Text, the same calls as tesserocr's row) runs beside them, against tesserocr
    compiled from its sdist on the system's Tesseract (same Tesseract as this install)
    and tesserocr's wheel against tightbind's wheel.  The wheel is
-   ``TIGHTBIND_BENCH_WHEEL``, else the newest ``wheelhouse/tightbind-*manylinux*.whl`` under the current folder; without one, or
-   without network access for tesserocr's wheel, those rows are left out with a note.
+   ``TIGHTBIND_BENCH_WHEEL``, else the newest ``wheelhouse/tightbind-*manylinux*.whl``
+   under the current folder; without one, or without network access for tesserocr's wheel, those rows are left out with a note.
 2. Words with boxes: what ``results(RIL_WORD)`` adds to recognition, and the same
    extraction in tesserocr (a Python loop over its iterator) and pytesseract
    (``image_to_data``).
