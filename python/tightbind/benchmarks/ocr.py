@@ -15,7 +15,8 @@ Tables:
    compiled from its sdist on the system's Tesseract (same Tesseract as this install)
    and tesserocr's wheel against tightbind's wheel.  The wheel is
    ``TIGHTBIND_BENCH_WHEEL``, else the newest ``wheelhouse/tightbind-*manylinux*.whl``
-   under the current folder; without one, or without network access for tesserocr's wheel, those rows are left out with a note.
+   under the current folder; without one, or without network access for tesserocr's
+   wheel, those rows are left out with a note.
 2. Words with boxes: what ``results(RIL_WORD)`` adds to recognition, and the same
    extraction in tesserocr (a Python loop over its iterator) and pytesseract
    (``image_to_data``).
