@@ -20,6 +20,11 @@ from tightbind.ocr.constants import PageIteratorLevel, PolyBlockType
 __all__ = ["Item", "PageRows", "read_rows"]
 
 LEVELS = tuple(PageIteratorLevel)
+if len(LEVELS) != lib.TB_OCR_LEVELS:  # pragma: no cover - a shim built for other levels
+    raise ImportError("tightbind's OCR shim and PageIteratorLevel disagree on the levels")
+#: The arrays tb_ocr_page_read fills, as the shim declares them (sizes from ffi).
+ROW_TYPES = {name: ffi.typeof(name) for name in
+             ("tb_ocr_position", "tb_ocr_item", "tb_ocr_timestep", "tb_ocr_choice")}
 Box = tuple[int, int, int, int]
 
 
