@@ -48,10 +48,12 @@ AREAS = {
     "frame": Area("frame", sources=("csrc/frame.c",)),
     "ocr": Area(
         "ocr",
-        sources=("csrc/ocr.c", "csrc/ocr_image.c", "csrc/ocr_raster.c"),
+        sources=("csrc/ocr.c", "csrc/ocr_image.c", "csrc/ocr_raster.c",
+                 "csrc/ocr_layout.cpp"),
         pkgconfig=("tesseract", "lept", "libjpeg", "zlib"),
         apt_packages=("libtesseract-dev", "libleptonica-dev", "libjpeg-dev", "zlib1g-dev",
                       "pkg-config"),
+        libraries=("stdc++",),  # ocr_layout.cpp uses Tesseract's C++ iterators
     ),
     "tls": Area(
         "tls",

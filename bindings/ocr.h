@@ -41,6 +41,8 @@ PIX *pixDeskew(PIX *pixs, l_int32 redsearch);
 PIX *pixScale(PIX *pixs, l_float32 scalex, l_float32 scaley);
 PIX *pixRotateOrth(PIX *pixs, l_int32 quads);
 void lept_free(void *ptr);
+char *getLeptonicaVersion(void);
+char *getImagelibVersions(void);
 
 /* ---- Tesseract 5 C API ---- */
 typedef ... TessBaseAPI;
@@ -64,6 +66,8 @@ typedef enum { ORIENTATION_PAGE_UP, ORIENTATION_PAGE_RIGHT, ORIENTATION_PAGE_DOW
                ORIENTATION_PAGE_LEFT, ... } TessOrientation;
 typedef enum { WRITING_DIRECTION_LEFT_TO_RIGHT, WRITING_DIRECTION_RIGHT_TO_LEFT,
                WRITING_DIRECTION_TOP_TO_BOTTOM, ... } TessWritingDirection;
+typedef enum { JUSTIFICATION_UNKNOWN, JUSTIFICATION_LEFT, JUSTIFICATION_CENTER,
+               JUSTIFICATION_RIGHT, ... } TessParagraphJustification;
 typedef enum { TEXTLINE_ORDER_LEFT_TO_RIGHT, TEXTLINE_ORDER_RIGHT_TO_LEFT,
                TEXTLINE_ORDER_TOP_TO_BOTTOM, ... } TessTextlineOrder;
 
@@ -91,6 +95,7 @@ char **TessBaseAPIGetAvailableLanguagesAsVector(const TessBaseAPI *handle);
 void TessBaseAPISetPageSegMode(TessBaseAPI *handle, TessPageSegMode mode);
 TessPageSegMode TessBaseAPIGetPageSegMode(const TessBaseAPI *handle);
 void TessBaseAPIClearAdaptiveClassifier(TessBaseAPI *handle);
+void TessBaseAPIClear(TessBaseAPI *handle);
 void TessBaseAPISetImage2(TessBaseAPI *handle, PIX *pix);
 void TessBaseAPISetInputName(TessBaseAPI *handle, const char *name);
 void TessBaseAPISetOutputName(TessBaseAPI *handle, const char *name);
@@ -116,7 +121,12 @@ int TessBaseAPIProcessPage(TessBaseAPI *handle, PIX *pix, int page_index,
                            const char *filename, const char *retry_config,
                            int timeout_millisec, TessResultRenderer *renderer);
 
+TessResultIterator *TessBaseAPIGetIterator(TessBaseAPI *handle);
+int TessBaseAPIGetThresholdedImageScaleFactor(const TessBaseAPI *handle);
+
 void TessPageIteratorDelete(TessPageIterator *handle);
+void TessResultIteratorDelete(TessResultIterator *handle);
+TessPageIterator *TessResultIteratorGetPageIterator(TessResultIterator *handle);
 
 TessResultRenderer *TessTextRendererCreate(const char *outputbase);
 TessResultRenderer *TessHOcrRendererCreate(const char *outputbase);

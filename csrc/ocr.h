@@ -136,6 +136,92 @@ void tb_ocr_pix_free(PIX *pix);
 void tb_ocr_pixa_free(PIXA *pixa);
 void tb_ocr_boxa_free(BOXA *boxa);
 
+/* ---- tb_ocr_page_read (ocr_layout.cpp): every row of a page iterator at once ---- */
+#define TB_OCR_LEVELS 5 /* RIL_BLOCK .. RIL_SYMBOL */
+
+/* One position of the iterator: Begin(), then each Next(RIL_SYMBOL). */
+typedef struct {
+    int element[5]; /* per level, the index into tb_ocr_page.items[level] of the element
+                       holding this position */
+    int begins;     /* bit (1 << level) set: an element of that level begins here */
+} tb_ocr_position;
+
+/* One block, paragraph, line, word or symbol; fields beyond the first group are those of
+   its level (zero elsewhere).  Text is at tb_ocr_page.text[offset:offset + length]. */
+typedef struct {
+    int empty;                      /* PageIterator::Empty(level) */
+    int has_box, left, top, right, bottom;
+    int has_baseline, baseline[4];  /* x1, y1, x2, y2 */
+    int block_type;                 /* TessPolyBlockType of the enclosing block */
+    int has_text;                   /* recognised pages: GetUTF8Text(level) */
+    size_t text_offset, text_length;
+    float confidence;               /* recognised pages, else -1 */
+    /* block */
+    int orientation, writing_direction, textline_order;
+    float deskew_angle;
+    size_t polygon_offset, polygon_count; /* points (x, y) in tb_ocr_page.polygon */
+    /* paragraph */
+    int justification, is_list_item, is_crown, first_line_indent;
+    /* text line */
+    float row_height, descenders, ascenders;
+    /* word (recognised pages) */
+    int has_font, is_bold, is_italic, is_underlined, is_monospace, is_serif, is_smallcaps;
+    int pointsize, font_id;
+    size_t font_offset, font_length;
+    int from_dictionary, numeric, blanks_before, has_language;
+    size_t language_offset, language_length;
+    size_t timestep_offset, timestep_count; /* LSTM symbol choices: tb_ocr_page.timesteps */
+    /* symbol (recognised pages) */
+    int superscript, subscript, dropcap;
+    size_t choice_offset, choice_count;   /* its choice iterator: tb_ocr_page.choices */
+} tb_ocr_item;
+
+typedef struct {
+    size_t choice_offset, choice_count; /* alternatives in tb_ocr_page.choices */
+} tb_ocr_timestep;
+
+typedef struct {
+    size_t text_offset, text_length;
+    float value; /* confidence (choice iterator) or probability (LSTM choices) */
+} tb_ocr_choice;
+
+/* What tb_ocr_page_read() found; owned by the shim, freed by tb_ocr_page_free(). */
+typedef struct {
+    tb_ocr_position *positions;
+    size_t position_count;
+    tb_ocr_item *items[5];
+    size_t item_count[5];
+    int *polygon; /* x, y, x, y, ... */
+    size_t polygon_count;
+    tb_ocr_timestep *timesteps;
+    size_t timestep_count;
+    tb_ocr_choice *choices;
+    size_t choice_count;
+    char *text;
+    size_t text_length;
+    int recognized;
+} tb_ocr_page;
+
+/* Walk `iterator` from its beginning (it is left at its end) and record every position
+   and every element of every level with its rows (see ocr_layout.cpp) into a new
+   *out.  `recognized` non-zero: the iterator is a result iterator (TessBaseAPIGetIterator),
+   so text, confidences, fonts and choices are read too.  Returns TB_OK, TB_E_NOMEM,
+   TB_E_ARG (NULL, or not a result iterator when `recognized`) or TB_OCR_E_FAILED. */
+int tb_ocr_page_read(TessPageIterator *iterator, int recognized, tb_ocr_page **out);
+void tb_ocr_page_free(tb_ocr_page *page);
+
+/* What TessBaseAPI::DetectOS() found (Tesseract's OSResults, best result). */
+typedef struct {
+    int orientation_id; /* 0..3: the page is turned 0, 270, 180, 90 degrees clockwise */
+    float orientation_confidence;
+    int script_id;      /* index of the best script in the OSD model's script table */
+    float script_confidence;
+} tb_ocr_osd;
+
+/* Detect orientation and script on an engine initialised with "osd" that has an image
+   (TessBaseAPI::DetectOS, C++ only).  TB_OCR_E_FAILED when it finds too little text. */
+int tb_ocr_detect_os(TessBaseAPI *api, tb_ocr_osd *out);
+
 /* OpenMP's thread limit in this process (omp_get_thread_limit), or -1 when no OpenMP
    runtime is loaded. */
 int tb_ocr_openmp_thread_limit(void);

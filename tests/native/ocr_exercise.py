@@ -97,6 +97,16 @@ with TessApi(psm=PSM.SINGLE_BLOCK if quick else None) as api:
     api.analyse_layout(RIL_TEXTLINE)
     api.recognize()
     api.analyse_layout(RIL_WORD)
+    # Every row of a page in one call (ocr_layout.cpp): layout only, then recognised with
+    # LSTM choices and each symbol's choice iterator; twice (choices are put back).
+    api.analyse_layout(None).items(RIL_WORD)
+    api.set_variable("lstm_choice_mode", 2)
+    api.set_image(image)
+    api.recognize()
+    for _ in range(2):
+        rows = api.page_rows()
+        [rows.items(level) for level in range(5)]
+    api.set_variable("lstm_choice_mode", 0)
     if quick:
         print("ok")
         sys.exit(0)

@@ -10,9 +10,13 @@ Tables:
    environments, made once under ``TIGHTBIND_BENCH_VENVS``, default
    ``~/.cache/tightbind/bench``), in interleaved rounds; the figure is the median page
    time, and each row's ratio is given against tesserocr's wheel and against the
-   system-library build.  The wheel is ``TIGHTBIND_BENCH_WHEEL``, else the newest
-   ``wheelhouse/tightbind-*manylinux*.whl`` under the current folder; without one, or
-   without network access for tesserocr's wheel, those rows are left out with a note.
+   system-library build.  The tesserocr face (``tightbind.ocr.tesserocr``: SetImageFile
+   and GetUTF8Text, the same calls as tesserocr's row) runs beside them, against tesserocr
+   compiled from its sdist on the system's Tesseract (same Tesseract as this install)
+   and tesserocr's wheel against tightbind's wheel.  The wheel is
+   ``TIGHTBIND_BENCH_WHEEL``, else the newest ``wheelhouse/tightbind-*manylinux*.whl``
+   under the current folder; without one, or without network access for tesserocr's
+   wheel, those rows are left out with a note.
 2. Words with boxes: what ``results(RIL_WORD)`` adds to recognition, and the same
    extraction in tesserocr (a Python loop over its iterator) and pytesseract
    (``image_to_data``).
@@ -54,8 +58,11 @@ if kind == "tightbind":
         api.set_image(path)
         api.recognize()
         return api.get_utf8_text()
-elif kind == "tesserocr":
-    import tesserocr
+elif kind in ("tesserocr", "tightbind-tesserocr"):
+    if kind == "tesserocr":
+        import tesserocr
+    else:
+        from tightbind.ocr import tesserocr
     api = tesserocr.PyTessBaseAPI(path=tessdata)
     version = tesserocr.tesseract_version().split()[1]
     def page():
@@ -78,6 +85,7 @@ print(json.dumps({"times": times, "words": len(text.split()), "version": version
 
 # The tesserocr release whose PyPI wheel (with its own Tesseract) is compared.
 TESSEROCR_WHEEL = "tesserocr==2.13.0"
+TESSEROCR_SYSTEM = "tesserocr-system"
 
 
 def _page_image(folder: Path) -> tuple[Path, str]:
@@ -135,12 +143,26 @@ def _contenders() -> tuple[list[_Contender], list[str]]:
     python = wheel_python(notes)
     if python is not None:
         contenders.append(_Contender("tightbind wheel", str(python), "tightbind"))
+    contenders.append(_Contender("tightbind.ocr.tesserocr, this install (OMP=1)", here,
+                                 "tightbind-tesserocr", "1"))
+    if python is not None:
+        contenders.append(_Contender("tightbind wheel, tesserocr face", str(python),
+                                     "tightbind-tesserocr"))
     python, why = venv_python("tesserocr-wheel",
                                ["--only-binary", "tesserocr", TESSEROCR_WHEEL])
     if python is None:
         notes.append(f"could not install tesserocr's wheel ({TESSEROCR_WHEEL}): {why}")
     else:
         contenders.append(_Contender("tesserocr wheel", str(python), "tesserocr"))
+    # tesserocr compiled from its sdist against the system's Tesseract: the same
+    # Tesseract as this install, for the tesserocr face's row.
+    python, why = venv_python(TESSEROCR_SYSTEM,
+                              ["--no-binary", "tesserocr", TESSEROCR_WHEEL])
+    if python is None:
+        notes.append(f"could not build tesserocr on the system Tesseract: {why}")
+    else:
+        contenders.append(_Contender("tesserocr on system Tesseract (OMP=1)", str(python),
+                                     "tesserocr", "1"))
     for peer in ("tesserocr", "pytesseract"):
         if _installed(peer):
             label = "tesserocr, system Tesseract" if peer == "tesserocr" else peer
@@ -319,6 +341,17 @@ def _add_headlines(per_page: Table, words: Table, threads: Table) -> None:
         per_page.headlines.append([f"one page: tightbind wheel vs {ours[0]}",
                                    f"{wheel[2]:.1f} ms/page", ours[0],
                                    f"{ours[2] / wheel[2]:.2f}x"])
+    face = rows.get("tightbind.ocr.tesserocr, this install (OMP=1)")
+    peer_system = rows.get("tesserocr on system Tesseract (OMP=1)")
+    if face is not None and peer_system is not None:
+        per_page.headlines.append(["tesserocr face vs tesserocr, same Tesseract (OMP=1)",
+                                   f"{face[2]:.1f} ms/page", peer_system[0],
+                                   f"{peer_system[2] / face[2]:.3f}x"])
+    face_wheel = rows.get("tightbind wheel, tesserocr face")
+    if face_wheel is not None and "tesserocr wheel" in rows:
+        per_page.headlines.append(["tesserocr face (wheel) vs tesserocr wheel",
+                                   f"{face_wheel[2]:.1f} ms/page", "tesserocr wheel",
+                                   f"{rows['tesserocr wheel'][2] / face_wheel[2]:.3f}x"])
     for name, ms, ratio in words.rows:
         if name == "results(RIL_WORD) alone":
             words.headlines.append(["results(RIL_WORD) on top of recognize()",

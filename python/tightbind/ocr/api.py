@@ -32,6 +32,7 @@ from tightbind.ocr.errors import (
     RecognitionTimeout,
     VariableError,
 )
+from tightbind.ocr.layout import PageRows, read_rows
 from tightbind.ocr.params import GATE, catalogue, check_languages, check_variable, check_word
 from tightbind.ocr.pix import MAX_SIDE, Pix, to_pix
 from tightbind.ocr.results import (
@@ -105,7 +106,9 @@ class TessApi:
     Tesseract parameters set at initialisation (init-only ones work).
 
     Raises :class:`LanguageNotFound` when a language's model is missing and
-    :class:`VariableError` for an unknown variable.  Use as a context manager or call
+    :class:`VariableError` for an unknown variable.  ``configs`` are Tesseract config
+    files (``name value`` lines) read at initialisation, a name alone looked up in the
+    tessdata folder's ``configs``.  Use as a context manager or call
     :meth:`close`; an engine shared between threads serialises their calls.
     """
 
@@ -117,6 +120,7 @@ class TessApi:
         oem: int | None = None,
         psm: int | None = None,
         variables: dict[str, object] | None = None,
+        configs: Sequence[str | os.PathLike[str]] = (),
     ) -> None:
         self._lock = threading.RLock()
         self._handle: Any = None
@@ -148,6 +152,7 @@ class TessApi:
         self._data_path = data_path
         self._path_bytes = None if data_path is None else c_string(data_path, "data_path")
         self._language_bytes = language_bytes
+        self._configs = [c_string(config, "config") for config in configs]
         self._oem = int(OEM.DEFAULT if oem is None else OEM(oem))
         catalogue()  # once per process, before any engine: routes Tesseract's diagnostics
         for name, value in (variables or {}).items():
@@ -170,7 +175,7 @@ class TessApi:
         with _init_lock, GATE.passage({}, None):
             rc = lib.TessBaseAPIInit4(
                 handle, self._path_bytes or ffi.NULL, self._language_bytes, self._oem,
-                ffi.NULL, 0, ffi.new("char *[]", names) if names else ffi.NULL,
+                *self._config_array(), ffi.new("char *[]", names) if names else ffi.NULL,
                 ffi.new("char *[]", values) if values else ffi.NULL, len(names), 0)
         log_messages()
         loaded = _take_string_array(lib.TessBaseAPIGetLoadedLanguagesAsVector(handle)) \
@@ -187,6 +192,12 @@ class TessApi:
                                    searched_folders(searched.rstrip("/") or "/",
                                                     chosen_by_tesseract=data_path is None))
         return handle
+
+    def _config_array(self) -> tuple[Any, int]:
+        if not self._configs:
+            return ffi.NULL, 0
+        self._config_cdata = [ffi.new("char[]", c) for c in self._configs]  # kept alive
+        return ffi.new("char *[]", self._config_cdata), len(self._configs)
 
     @contextlib.contextmanager
     def _call(self, deadline: float | None = None) -> Iterator[None]:
@@ -619,12 +630,35 @@ class TessApi:
             return None
         return TextDirection(int(offset[0]), float(slope[0]))
 
+    @_locked
+    def page_rows(self) -> PageRows:
+        """Every row of the recognised page (see :mod:`tightbind.ocr.layout`), one C call."""
+        self._require_result()
+        iterator = lib.TessBaseAPIGetIterator(self._handle)
+        if iterator == ffi.NULL:
+            raise NotRecognized("Tesseract has no result iterator for this page")
+        iterator = ffi.gc(iterator, lib.TessResultIteratorDelete)
+        try:
+            return read_rows(lib.TessResultIteratorGetPageIterator(iterator), True,
+                             self._offset)
+        finally:
+            ffi.release(iterator)
+
+    @_locked
+    def clear(self) -> None:
+        """Forget the image and its results (the engine stays loaded)."""
+        lib.TessBaseAPIClear(self._handle)
+        self._image = self._part = None
+        self._recognized = self._page_held = False
+
     # ---- layout ------------------------------------------------------------------------
 
     @_locked
-    def analyse_layout(self, level: int = PageIteratorLevel.BLOCK) -> list[Element]:
-        """Layout analysis only (no recognition): the boxes and block types at ``level``."""
-        level = page_level(level)
+    def analyse_layout(self, level: int | None = PageIteratorLevel.BLOCK
+                       ) -> list[Element] | PageRows:
+        """Layout analysis only (no recognition): the boxes and block types at ``level``,
+        or with ``level=None`` every row of the layout (:class:`PageRows`)."""
+        level = None if level is None else page_level(level)
         self._require_image()
         if self._page_held:
             self._apply_image()
@@ -635,6 +669,8 @@ class TessApi:
             return []
         iterator = ffi.gc(iterator, lib.TessPageIteratorDelete)
         try:
+            if level is None:
+                return read_rows(iterator, False, self._offset)
             return self._walker.walk_layout(iterator, level, self._offset)
         finally:
             ffi.release(iterator)

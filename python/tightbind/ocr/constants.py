@@ -66,6 +66,15 @@ class TextlineOrder(IntEnum):
     TOP_TO_BOTTOM = lib.TEXTLINE_ORDER_TOP_TO_BOTTOM
 
 
+class Justification(IntEnum):
+    """How a paragraph's lines are aligned (Tesseract's ``JUSTIFICATION_*``)."""
+
+    UNKNOWN = lib.JUSTIFICATION_UNKNOWN
+    LEFT = lib.JUSTIFICATION_LEFT
+    CENTER = lib.JUSTIFICATION_CENTER
+    RIGHT = lib.JUSTIFICATION_RIGHT
+
+
 class PolyBlockType(IntEnum):
     """What a layout block holds (Tesseract's ``PT_*``)."""
 
@@ -100,6 +109,7 @@ __all__ = [
     "RIL_SYMBOL",
     "RIL_TEXTLINE",
     "RIL_WORD",
+    "Justification",
     "Orientation",
     "PageIteratorLevel",
     "PolyBlockType",

@@ -1,0 +1,175 @@
+"""tesserocr's own tests as the judge of tightbind.ocr.tesserocr.
+
+tesserocr 2.13.0 ships its tests in its sdist.  This test downloads that sdist from PyPI
+at test time (into ``~/.cache/tightbind/tesserocr``, or ``$TIGHTBIND_CACHE/tesserocr``;
+never into the clone), checks its SHA-256, extracts ``tests/`` and runs it twice, test
+bodies untouched:
+
+- against the real tesserocr: its PyPI wheel (its own Tesseract 5.5) in a cached virtual
+  environment, each test in its own process, because the wheel aborts the interpreter in
+  ``test_detect_os`` with Debian's osd model; an abort is recorded as a crash;
+- against the stand-in: a ``tesserocr`` package whose module *is*
+  ``tightbind.ocr.tesserocr``, in one child pytest.
+
+Every test the real tesserocr passes here must pass against the stand-in.  Both pass
+counts are printed (``-s``, or the captured output of a failure) for the README.
+``tests/test_build.py`` checks tesserocr's own build templates (not extracted: it skips).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+VERSION = "2.13.0"
+SDIST = f"tesserocr-{VERSION}.tar.gz"
+SDIST_SHA256 = "475460f736e5ac23dfcfbd414435581fa6eb0e849e80c816da2ff1b4af7d88ed"
+WHEEL = [f"tesserocr=={VERSION}", "--only-binary", "tesserocr", "Pillow==13.0.0",
+         "pytest==9.0.3"]
+STANDIN = '''\
+"""Stand-in tesserocr for its own test suite: the module is tightbind.ocr.tesserocr."""
+import sys
+
+from tightbind.ocr import tesserocr
+
+sys.modules[__name__] = tesserocr
+'''
+
+pytestmark = pytest.mark.slow
+
+
+def system_tessdata() -> str | None:
+    """Debian's tessdata folder: both runs read their models from it (tesserocr's wheel
+    has no models of its own)."""
+    found = sorted(Path("/usr/share/tesseract-ocr").glob("*/tessdata/eng.traineddata"))
+    return str(found[-1].parent) if found else None
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("TIGHTBIND_CACHE") or Path.home() / ".cache" / "tightbind"
+    return Path(base) / "tesserocr"
+
+
+def fetch_sdist() -> Path:
+    """tesserocr's sdist from PyPI (cached), its SHA-256 checked."""
+    folder = cache_dir()
+    path = folder / SDIST
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+             "--disable-pip-version-check", "-d", str(folder), f"tesserocr=={VERSION}"],
+            capture_output=True, text=True, timeout=600, check=False)
+        assert path.exists(), f"cannot download {SDIST} from PyPI:\n{done.stdout}\n{done.stderr}"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert digest == SDIST_SHA256, f"{path} has SHA-256 {digest}, not {SDIST_SHA256}"
+    return path
+
+
+def extract_tests(sdist: Path, into: Path) -> Path:
+    prefix = f"tesserocr-{VERSION}/tests/"
+    with tarfile.open(sdist) as archive:
+        for member in archive.getmembers():
+            if member.name.startswith(prefix) and member.isfile():
+                target = into / "tests" / member.name[len(prefix):]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                source = archive.extractfile(member)
+                assert source is not None
+                target.write_bytes(source.read())
+    return into / "tests"
+
+
+def _outcomes(junit: Path) -> dict[str, str]:
+    """Test id -> passed/failed/skipped from a JUnit XML report."""
+    found = {}
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        name = f"{case.get('classname')}::{case.get('name')}"
+        if case.find("skipped") is not None:
+            found[name] = "skipped"
+        elif case.find("failure") is not None or case.find("error") is not None:
+            found[name] = "failed"
+        else:
+            found[name] = "passed"
+    return found
+
+
+def run_real(python: str, folder: Path, tessdata: str) -> dict[str, str]:
+    """Each test in its own process against the real tesserocr; cached per wheel and
+    tessdata folder (the real package's results do not change between runs)."""
+    key = hashlib.sha256(f"{python}:{tessdata}".encode()).hexdigest()[:12]
+    cached = cache_dir() / f"real-{VERSION}-{key}.json"
+    if cached.exists():
+        return dict(json.loads(cached.read_text()))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
+    env.update(OMP_THREAD_LIMIT="1", TESSDATA_PREFIX=tessdata)
+    listed = subprocess.run([python, "-m", "pytest", "--collect-only", "-q", "tests"],
+                            cwd=folder, env=env, capture_output=True, text=True, timeout=300,
+                            check=False)
+    ids = [line for line in listed.stdout.splitlines() if "::" in line]
+    assert ids, listed.stdout + listed.stderr
+    results = {}
+    for test_id in ids:
+        junit = folder / "real.xml"
+        junit.unlink(missing_ok=True)
+        done = subprocess.run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                               f"--junitxml={junit}", test_id], cwd=folder, env=env,
+                              capture_output=True, text=True, timeout=600, check=False)
+        name = test_id.replace("/", ".").replace(".py::", ".", 1)
+        if done.returncode < 0 or not junit.exists():
+            results[name] = f"crashed (signal {-done.returncode})"
+        else:
+            results.update(_outcomes(junit))
+    if any(outcome == "passed" for outcome in results.values()):  # never cache a broken set-up
+        cached.write_text(json.dumps(results, indent=1))
+    return results
+
+
+def run_standin(folder: Path, tessdata: str) -> dict[str, str]:
+    package = folder / "standin" / "tesserocr"
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text(STANDIN)
+    env = dict(os.environ, OMP_THREAD_LIMIT="1", TESSDATA_PREFIX=tessdata,
+               PYTHONPATH=os.pathsep.join([str(folder / "standin"), str(ROOT / "python"),
+                                           str(folder)]))
+    junit = folder / "standin.xml"
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "-p", "no:randomly", f"--junitxml={junit}", "tests"],
+                          cwd=folder, env=env, capture_output=True, text=True, timeout=1800,
+                          check=False)
+    assert junit.exists(), done.stdout[-3000:] + done.stderr[-3000:]
+    return _outcomes(junit)
+
+
+def test_tesserocr_suite_against_the_standin(tmp_path: Path) -> None:
+    from tightbind.benchmarks._venvs import venv_python
+
+    tessdata = system_tessdata()
+    if tessdata is None:
+        pytest.skip("no system tessdata folder with eng (apt-get install tesseract-ocr-eng)")
+    sdist = fetch_sdist()
+    extract_tests(sdist, tmp_path)
+    python, why = venv_python("tesserocr-suite", WHEEL)
+    if python is None:
+        pytest.skip(f"cannot install tesserocr's wheel: {why}")
+    real = run_real(str(python), tmp_path, tessdata)
+    ours = run_standin(tmp_path, tessdata)
+    counts = {label: sum(v == "passed" for v in results.values())
+              for label, results in (("real tesserocr", real), ("stand-in", ours))}
+    print(f"tesserocr {VERSION} suite: {len(real)} tests; real tesserocr wheel passes "
+          f"{counts['real tesserocr']}, tightbind.ocr.tesserocr passes {counts['stand-in']}")
+    for name in sorted(real):
+        print(f"  {name}: real {real[name]}, stand-in {ours.get(name, 'missing')}")
+    missed = [name for name, outcome in real.items()
+              if outcome == "passed" and ours.get(name) != "passed"]
+    assert not missed, f"the real tesserocr passes these, the stand-in does not: {missed}"
+    assert counts["stand-in"] >= counts["real tesserocr"]
