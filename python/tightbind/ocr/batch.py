@@ -20,7 +20,7 @@ from tightbind.ocr.api import Element, TessApi
 from tightbind.ocr.constants import PageIteratorLevel
 from tightbind.ocr.deadline import SLACK, deadline_ms
 from tightbind.ocr.errors import ImageError, RecognitionTimeout
-from tightbind.ocr.inputs import describe, list_inputs, page_count
+from tightbind.ocr.inputs import describe, list_inputs, page_locations
 from tightbind.ocr.isolation import ProcessPages, ProcessPool
 from tightbind.ocr.pix import to_pix
 from tightbind.ocr.progress import Progress
@@ -445,7 +445,8 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _
             continue
         summary.documents += 1
         try:
-            pages = page_count(document)
+            locations = page_locations(document)
+            pages = len(locations)
             if pages < 1:
                 raise ImageError("the document has no pages")
         except Exception as exc:  # an unreadable TIFF or PDF is recorded like a page
@@ -464,7 +465,8 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _
             while len(in_flight) >= runner.capacity:
                 collect()
             task = PageTask(document.path, document.kind, index, formats, dpi, page_timeout,
-                            options, max_dpi)
+                            options, max_dpi, locations[index] if document.kind == "tiff"
+                            else None)
             in_flight[runner.submit(task, f"tightbind-page-{key}-{index}")] = (key, index)
     while in_flight:
         collect()

@@ -10,25 +10,26 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tightbind.ocr._native import ffi
-from tightbind.ocr.errors import ImageError, OcrError
-from tightbind.ocr.pix import Pix, pix_read_pages
+from tightbind.ocr.errors import ImageError
+from tightbind.ocr.pix import MAX_PAGES, Pix
+from tightbind.ocr.sources import (
+    PdfSupportMissing,
+    pdf_page_count,
+    read_tiff_page,
+    render_pdf_page,
+    tiff_directories,
+)
 
 __all__ = ["DEFAULT_INCLUDE", "Document", "PdfSupportMissing", "describe", "list_inputs",
-           "load_page", "page_count"]
+           "load_page", "page_count", "page_locations"]
 
 #: File name patterns a folder walk picks up when no ``include`` is given.
 DEFAULT_INCLUDE = ("*.png", "*.jpg", "*.jpeg", "*.tif", "*.tiff", "*.bmp", "*.pnm", "*.pbm",
                    "*.pgm", "*.ppm", "*.gif", "*.webp", "*.jp2", "*.pdf")
 _CHUNK = 1 << 20
-
-
-class PdfSupportMissing(OcrError, ImportError):
-    """A PDF input needs pypdfium2, which is not installed."""
 
 
 @dataclass(frozen=True)
@@ -90,92 +91,40 @@ def describe(path: str, name: str) -> Document:
     return Document(path, name.replace(os.sep, "/"), _kind(path, head), digest.hexdigest())
 
 
-def _pdfium():  # type: ignore[no-untyped-def]
-    try:
-        import pypdfium2
-    except ImportError:
-        raise PdfSupportMissing("PDF inputs need pypdfium2: pip install 'tightbind[pdf]'") \
-            from None
-    return pypdfium2
-
-
-def _tiff_page_count(data: bytes) -> int | None:
-    """Count a classic TIFF's pages by walking its IFD chain (None: let Leptonica count)."""
-    order = {b"II": "<", b"MM": ">"}.get(data[:2])
-    if order is None or struct.unpack(order + "H", data[2:4])[0] != 42:
-        return None
-    offset = struct.unpack(order + "I", data[4:8])[0]
-    count = 0
-    seen = set()
-    while offset and offset not in seen and offset + 2 <= len(data):
-        seen.add(offset)
-        entries = struct.unpack(order + "H", data[offset:offset + 2])[0]
-        end = offset + 2 + 12 * entries
-        if end + 4 > len(data):
-            return None
-        count += 1
-        offset = struct.unpack(order + "I", data[end:end + 4])[0]
-    return count or None
+def page_locations(document: Document) -> list[int]:
+    """Where each page of ``document`` is: a TIFF's directory offsets (listed without
+    decoding a page), else the page numbers from 0.  ImageError for a TIFF or PDF that
+    cannot be read or has more than ``MAX_PAGES`` pages, PdfSupportMissing without
+    pypdfium2."""
+    if document.kind == "image":
+        return [0]
+    if document.kind == "tiff":
+        return tiff_directories(document.path)
+    count = pdf_page_count(document.path)
+    if count > MAX_PAGES:
+        raise ImageError(f"the PDF has {count:,} pages, more than MAX_PAGES ({MAX_PAGES:,})")
+    return list(range(count))
 
 
 def page_count(document: Document) -> int:
-    """How many pages ``document`` has.  Raises :class:`ImageError` for a TIFF or PDF
-    that cannot be read, :class:`PdfSupportMissing` without pypdfium2."""
-    if document.kind == "image":
-        return 1
-    if document.kind == "pdf":
-        pdfium = _pdfium()
-        try:
-            pdf = pdfium.PdfDocument(document.path)
-        except pdfium.PdfiumError as exc:
-            raise ImageError(f"cannot open the PDF: {exc}") from None
-        try:
-            return len(pdf)
-        finally:
-            pdf.close()
-    with open(document.path, "rb") as file:
-        data = file.read()
-    return _tiff_page_count(data) or len(pix_read_pages(data))
+    """How many pages ``document`` has (raises as :func:`page_locations`)."""
+    return len(page_locations(document))
 
 
-def load_page(path: str, kind: str, index: int, dpi: int = 300) -> Pix:
-    """Page ``index`` (from 0) of the file at ``path`` as a Pix; a PDF page is rendered
-    in grey at ``dpi``.  Raises ImageError, ImageFileNotFound or PdfSupportMissing."""
+def load_page(path: str, kind: str, index: int, dpi: int = 300,
+              location: int | None = None) -> Pix:
+    """Page ``index`` (from 0) of the file at ``path`` as a Pix: a TIFF's page read alone
+    from its directory at ``location`` (found when not given), a PDF page rendered in
+    grey at ``dpi`` or at the largest resolution below it that fits ``MAX_IMAGE_PIXELS``
+    (the Pix's resolution says which).  Raises ImageError, ImageFileNotFound or
+    PdfSupportMissing."""
     if kind == "pdf":
-        return _render_pdf_page(path, index, dpi)
+        return render_pdf_page(path, index, dpi).pix
     if kind == "tiff":
-        pages = pix_read_pages(path)
-        if index >= len(pages):
-            raise ImageError(f"the TIFF has no page {index + 1}")
-        return pages[index]
+        if location is None:
+            directories = tiff_directories(path)
+            if index >= len(directories):
+                raise ImageError(f"the TIFF has no page {index + 1}")
+            location = directories[index]
+        return read_tiff_page(path, location, index)
     return Pix.from_file(path)
-
-
-def _render_pdf_page(path: str, index: int, dpi: int) -> Pix:
-    pdfium = _pdfium()
-    try:
-        pdf = pdfium.PdfDocument(path)
-    except pdfium.PdfiumError as exc:
-        raise ImageError(f"cannot open the PDF: {exc}") from None
-    try:
-        page = pdf[index]
-        try:
-            width, height = page.get_size()
-            scale = dpi / 72
-            if max(width, height) * scale > 32767:
-                raise ImageError(f"PDF page {index + 1} is {width:.0f}x{height:.0f} points: "
-                                 f"too large at {dpi} dpi")
-            bitmap = page.render(scale=scale, grayscale=True)
-            try:
-                pix = Pix._from_raw(ffi.from_buffer(bitmap.buffer), bitmap.width, bitmap.height,
-                                    bitmap.n_channels, bitmap.stride)
-            finally:
-                bitmap.close()
-        finally:
-            page.close()
-    except pdfium.PdfiumError as exc:
-        raise ImageError(f"cannot render PDF page {index + 1}: {exc}") from None
-    finally:
-        pdf.close()
-    pix.resolution = (dpi, dpi)
-    return pix

@@ -34,7 +34,8 @@ from typing import Any
 
 from tightbind.ocr._native import c_string, ffi, lib
 from tightbind.ocr.errors import OcrError
-from tightbind.ocr.inputs import Document, PdfSupportMissing, _pdfium
+from tightbind.ocr.inputs import Document
+from tightbind.ocr.sources import PdfSupportMissing, pdfium
 from tightbind.ocr.workers import FORMAT_EXTENSIONS, PageOutcome
 
 __all__ = ["MANIFEST", "OutputStore", "document_key"]
@@ -111,24 +112,28 @@ def pin_pdf(data: bytes, epoch: float, key: str) -> bytes:
 
 def _merge_pdfs(pages: Sequence[bytes]) -> bytes:
     try:
-        pdfium = _pdfium()
+        session = pdfium()
+        module = session.__enter__()
     except PdfSupportMissing:
         raise PdfSupportMissing("a searchable PDF of several pages needs pypdfium2: "
                                 "pip install 'tightbind[pdf]'") from None
-    merged = pdfium.PdfDocument.new()
-    sources = []
-    try:
-        for data in pages:
-            source = pdfium.PdfDocument(data)
-            sources.append(source)
-            merged.import_pages(source)
-        buffer = io.BytesIO()
-        merged.save(buffer)
-        return buffer.getvalue()
+    try:  # under the PDFium lock: worker threads may be rendering pages meanwhile
+        merged = module.PdfDocument.new()
+        sources = []
+        try:
+            for data in pages:
+                source = module.PdfDocument(data)
+                sources.append(source)
+                merged.import_pages(source)
+            buffer = io.BytesIO()
+            merged.save(buffer)
+            return buffer.getvalue()
+        finally:
+            merged.close()
+            for source in sources:
+                source.close()
     finally:
-        merged.close()
-        for source in sources:
-            source.close()
+        session.__exit__(None, None, None)
 
 
 class OutputStore:
@@ -212,6 +217,8 @@ class OutputStore:
                   "seconds": round(outcome.seconds, 3)}
         if not outcome.ok:
             record["error"] = {"class": outcome.error_class, "message": outcome.error_message}
+        if outcome.dpi is not None:
+            record["rendered_dpi"] = outcome.dpi
         write_atomically(os.path.join(folder, f"{outcome.index}.done"),
                          json.dumps(record).encode())
 
