@@ -70,3 +70,51 @@ def a4_page(text: str, dpi: int = 300) -> Image.Image:
 def write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def tiff_directory_offsets(data: bytes) -> list[int]:
+    """The directory offsets of a little-endian classic TIFF (test-side oracle)."""
+    import struct
+
+    offsets = []
+    offset = struct.unpack_from("<I", data, 4)[0]
+    while offset and offset not in offsets:
+        offsets.append(offset)
+        entries = struct.unpack_from("<H", data, offset)[0]
+        offset = struct.unpack_from("<I", data, offset + 2 + 12 * entries)[0]
+    return offsets
+
+
+def damage_tiff_page(data: bytes, page: int) -> bytes:
+    """``data`` with page ``page``'s (from 0) strip byte count made to run past the end."""
+    import struct
+
+    out = bytearray(data)
+    offset = tiff_directory_offsets(data)[page]
+    entries = struct.unpack_from("<H", data, offset)[0]
+    for entry in range(entries):
+        at = offset + 2 + 12 * entry
+        tag, kind, count = struct.unpack_from("<HHI", data, at)
+        if tag == 279:
+            assert count == 1, "one strip per page expected"
+            if kind == 3:
+                struct.pack_into("<H", out, at + 8, 0xFFFF)
+            else:
+                struct.pack_into("<I", out, at + 8, 0xFFFFFFF0)
+            return bytes(out)
+    raise AssertionError("no StripByteCounts")
+
+
+def empty_directories_tiff(count: int, *, loop_to: int | None = None) -> bytes:
+    """A TIFF of ``count`` one-entry directories (no page is decodable), the last one
+    pointing back to directory ``loop_to`` when given: a page bomb of a few bytes each."""
+    import struct
+
+    size = 18
+    out = bytearray(b"II*\0" + struct.pack("<I", 8))
+    for index in range(count):
+        at = 8 + index * size
+        following = at + size if index + 1 < count else (
+            0 if loop_to is None else 8 + loop_to * size)
+        out += struct.pack("<HHHII", 1, 256, 4, 1, 1) + struct.pack("<I", following)
+    return bytes(out)

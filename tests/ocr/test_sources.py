@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers.documents import a4_page, text_pdf, tiff_pages
+from helpers.documents import (
+    damage_tiff_page,
+    empty_directories_tiff,
+    text_pdf,
+    tiff_directory_offsets,
+    tiff_pages,
+)
 from helpers.limits import run_limited
 from helpers.pages import render
 
@@ -95,3 +101,106 @@ def test_render_pdf_page_errors(tmp_path):
     (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.4 nothing")
     with pytest.raises(ImageError, match="cannot open the PDF"):
         render_pdf_page(str(tmp_path / "bad.pdf"), 0, 72)
+
+
+def pages_of_widths(widths: list[int]) -> list:
+    """Bilevel pages told apart by their widths, each with a line of text."""
+    from PIL import Image
+
+    pages = []
+    for number, width in enumerate(widths, 1):
+        line = render([f"Page {number} words"])[0]
+        page = Image.new("L", (width, line.height + 40), 255)
+        page.paste(line, (0, 20))
+        pages.append(page.convert("1"))
+    return pages
+
+
+def test_tiff_pages_are_read_alone_from_every_position(tmp_path):
+    widths = [900 + 10 * k for k in range(12)]
+    data = tiff_pages(pages_of_widths(widths), compression="group4", dpi=(300, 300))
+    path = tmp_path / "many.tif"
+    path.write_bytes(data)
+    offsets = tiff_directories(str(path))
+    assert offsets == tiff_directory_offsets(data)
+    for index in reversed(range(len(widths))):
+        assert read_tiff_page(str(path), offsets[index], index).width == widths[index]
+
+
+@pytest.mark.parametrize("damaged", [0, 1, 2, 3])
+def test_a_damaged_tiff_page_fails_alone_at_every_position(tmp_path, damaged):
+    """Before: one damaged page failed all four and nothing was written."""
+    data = tiff_pages(pages_of_widths([800, 810, 820, 830]), compression="group4",
+                      dpi=(300, 300))
+    (tmp_path / "four.tif").write_bytes(damage_tiff_page(data, damaged))
+    summary = run_batch(tmp_path / "four.tif", tmp_path / "out", workers=2)
+    records = manifest(tmp_path / "out")
+    assert [r["status"] for r in records] == ["failed" if k == damaged else "ok"
+                                              for k in range(4)]
+    assert "runs past the end" in records[damaged]["error"]["message"]
+    assert summary.failed == 1
+    text = (tmp_path / "out" / "four.tif.txt").read_text()
+    assert [f"Page {k + 1}" in text for k in range(4)] == [k != damaged for k in range(4)]
+
+
+def test_tiff_pages_judged_alone_against_the_pixel_limit(tmp_path):
+    """Before: every page of a 22-page A4 TIFF failed, its pages together being over
+    MAX_IMAGE_PIXELS (here: three pages, the limit lowered to hold one)."""
+    data = tiff_pages(pages_of_widths([1000, 1000, 1000]), compression="group4")
+    (tmp_path / "three.tif").write_bytes(data)
+    result = run_limited(f"""
+        import tightbind.ocr
+        from tightbind.ocr.batch import run_batch
+        tightbind.ocr.MAX_IMAGE_PIXELS = 300_000
+        print(run_batch({str(tmp_path / "three.tif")!r}, {str(tmp_path / "out")!r}).failed)
+        """, seconds=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0"
+
+
+def test_a_tiff_page_over_the_pixel_limit_fails_alone(tmp_path):
+    data = tiff_pages(pages_of_widths([800, 3000]), compression="group4")
+    path = tmp_path / "two.tif"
+    path.write_bytes(data)
+    offsets = tiff_directories(str(path))
+    import tightbind.ocr
+
+    limit = tightbind.ocr.MAX_IMAGE_PIXELS
+    tightbind.ocr.MAX_IMAGE_PIXELS = 200_000
+    try:
+        assert read_tiff_page(str(path), offsets[0], 0).width == 800
+        with pytest.raises(ImageError, match="page 2 of the TIFF is 3000x"):
+            read_tiff_page(str(path), offsets[1], 1)
+    finally:
+        tightbind.ocr.MAX_IMAGE_PIXELS = limit
+
+
+def test_a_tiff_page_bomb_is_refused_past_max_pages(tmp_path):
+    """Before: 200,000 empty directories in 1.2 MB left 134,782 .done files after 60 s."""
+    (tmp_path / "bomb.tif").write_bytes(empty_directories_tiff(200_000))
+    result = run_limited(f"""
+        from tightbind.ocr.batch import run_batch
+        summary = run_batch({str(tmp_path / "bomb.tif")!r}, {str(tmp_path / "out")!r})
+        print(summary.failed, summary.failures[0]["error"]["message"])
+        """, seconds=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"1 cannot read the TIFF: TIFF with more than {MAX_PAGES} pages"
+    assert not list((tmp_path / "out" / ".tightbind" / "pages").iterdir())
+
+
+def test_tiff_directories_of_damaged_chains(tmp_path):
+    path = tmp_path / "x.tif"
+    path.write_bytes(empty_directories_tiff(MAX_PAGES))
+    assert len(tiff_directories(str(path))) == MAX_PAGES
+    path.write_bytes(empty_directories_tiff(5, loop_to=2))
+    assert len(tiff_directories(str(path))) == 5
+    path.write_bytes(empty_directories_tiff(3)[:-10])  # the last directory cut
+    assert len(tiff_directories(str(path))) == 3
+    for data, message in [(b"II*\0\xff\xff\0\0", "first directory"),
+                          (b"MM\0+" + b"\0" * 12, "BigTIFF"), (b"GIF89a", "not a TIFF"),
+                          (b"", "not a TIFF")]:
+        path.write_bytes(data)
+        with pytest.raises(ImageError, match=message):
+            tiff_directories(str(path))
+    with pytest.raises(ImageError, match="cannot read page 1"):
+        read_tiff_page(str(path), 8, 0)
