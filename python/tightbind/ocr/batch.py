@@ -19,8 +19,14 @@ from typing import Any
 from tightbind.ocr.api import Element, TessApi
 from tightbind.ocr.constants import PageIteratorLevel
 from tightbind.ocr.deadline import SLACK, deadline_ms
-from tightbind.ocr.errors import ImageError, RecognitionTimeout
-from tightbind.ocr.inputs import describe, list_inputs, page_locations
+from tightbind.ocr.errors import ImageError, OcrError, RecognitionTimeout
+from tightbind.ocr.inputs import (
+    DEFAULT_MAX_INPUT_BYTES,
+    check_names,
+    describe,
+    list_inputs,
+    page_locations,
+)
 from tightbind.ocr.isolation import ProcessPages, ProcessPool
 from tightbind.ocr.pix import to_pix
 from tightbind.ocr.progress import Progress
@@ -326,6 +332,7 @@ def run_batch(
     callback: Callable[[dict[str, Any]], None] | None = None,
     invert: bool = True,
     max_dpi: int | None = None,
+    max_input_bytes: int | None = DEFAULT_MAX_INPUT_BYTES,
 ) -> BatchSummary:
     """Recognise every page of ``inputs`` (files; folders, recursively, their files
     matching ``include``; multi-page TIFFs; PDFs rendered at ``dpi``) and write each
@@ -346,6 +353,12 @@ def run_batch(
     Speed settings, as for :func:`ocr_many`: ``invert=False`` (no inverted-text retry)
     and ``max_dpi`` (pages above it scaled down to it; PDF pages rendered at
     ``min(dpi, max_dpi)``).  Both are part of the options a re-run compares.
+
+    Inputs are refused one by one, each with a record: anything but a regular file (a
+    FIFO, device or socket is never opened to wait), and files over ``max_input_bytes``
+    (default 1 GiB; None for no limit).  Two inputs that would write the same outputs
+    (the same name from different folders) are a ValueError before anything runs.  Output
+    names too long for the filesystem are shortened with a stable hash.
     """
     started = time.monotonic()
     sources = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
@@ -368,7 +381,11 @@ def run_batch(
     variables = speed_variables(variables, invert)
     options = EngineOptions(language, None if data_path is None else os.fspath(data_path), psm,
                             tuple(sorted((str(k), str(v)) for k, v in variables.items())))
+    if max_input_bytes is not None and (isinstance(max_input_bytes, bool) or not isinstance(
+            max_input_bytes, int) or max_input_bytes < 1):
+        raise ValueError(f"max_input_bytes must be None or a positive int: {max_input_bytes!r}")
     found = list_inputs(sources, include, exclude=out_dir)
+    check_names(found)
     store = OutputStore(out_dir, formats)
     summary = BatchSummary(store.root, store.manifest_path)
     fingerprint = _fingerprint(formats, dpi, options, max_dpi)
@@ -376,7 +393,7 @@ def run_batch(
     bar = Progress(len(found), enabled=progress)
     try:
         _drive(found, store, runner, bar, summary, callback, fingerprint,
-               formats, dpi, page_timeout, options, max_dpi)
+               formats, dpi, page_timeout, options, max_dpi, max_input_bytes)
     finally:
         runner.close()
         bar.close()
@@ -400,7 +417,7 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _
            bar: Progress, summary: BatchSummary,
            callback: Callable[[dict[str, Any]], None] | None, fingerprint: str,
            formats: tuple[str, ...], dpi: int, page_timeout: float | None,
-           options: EngineOptions, max_dpi: int | None) -> None:
+           options: EngineOptions, max_dpi: int | None, max_bytes: int | None) -> None:
     open_documents: dict[str, list[Any]] = {}  # key -> [document, pages, pages left]
     in_flight: dict[Any, tuple[str, int]] = {}
 
@@ -434,8 +451,8 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _
 
     for path, name in found:
         try:
-            document = describe(path, name)
-        except OSError as exc:
+            document = describe(path, name, max_bytes)
+        except (OSError, OcrError) as exc:
             _fail_whole(store.fail_document(None, None, name, exc), summary, bar, record)
             continue
         key = document_key(document, fingerprint)

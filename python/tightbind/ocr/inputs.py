@@ -10,10 +10,11 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tightbind.ocr.errors import ImageError
+from tightbind.ocr.errors import ImageError, OcrError
 from tightbind.ocr.pix import MAX_PAGES, Pix
 from tightbind.ocr.sources import (
     PdfSupportMissing,
@@ -23,13 +24,20 @@ from tightbind.ocr.sources import (
     tiff_directories,
 )
 
-__all__ = ["DEFAULT_INCLUDE", "Document", "PdfSupportMissing", "describe", "list_inputs",
-           "load_page", "page_count", "page_locations"]
+__all__ = ["DEFAULT_INCLUDE", "DEFAULT_MAX_INPUT_BYTES", "Document", "InputRefused",
+           "PdfSupportMissing", "check_names", "describe", "list_inputs", "load_page",
+           "page_count", "page_locations", "printable"]
 
 #: File name patterns a folder walk picks up when no ``include`` is given.
 DEFAULT_INCLUDE = ("*.png", "*.jpg", "*.jpeg", "*.tif", "*.tiff", "*.bmp", "*.pnm", "*.pbm",
                    "*.pgm", "*.ppm", "*.gif", "*.webp", "*.jp2", "*.pdf")
 _CHUNK = 1 << 20
+#: The largest input file a batch reads, unless told otherwise (``max_input_bytes``).
+DEFAULT_MAX_INPUT_BYTES = 1 << 30
+
+
+class InputRefused(OcrError):
+    """An input that a batch does not read: not a regular file, or too large."""
 
 
 @dataclass(frozen=True)
@@ -55,10 +63,12 @@ def list_inputs(sources: Sequence[str | os.PathLike[str]],
                 include: Sequence[str] | None = None,
                 exclude: str | os.PathLike[str] | None = None) -> list[tuple[str, str]]:
     """The files of ``sources`` as (path, name) pairs: files named directly, and the
-    files of folders (walked recursively, in sorted order) whose name matches one of
-    ``include`` (default :data:`DEFAULT_INCLUDE`, case-insensitive).  ``name`` is the
-    path relative to the folder given (a file's own name for a file): outputs mirror it.
-    A folder walk does not enter ``exclude`` (the output folder, when inside an input).
+    entries of folders (walked recursively, in sorted order, symbolic links to folders
+    not entered) whose name matches one of ``include`` (default :data:`DEFAULT_INCLUDE`,
+    case-insensitive), whatever they are: :func:`describe` refuses what is not a regular
+    file.  ``name`` is the path relative to the folder given (a file's own name for a
+    file): outputs mirror it.  A folder walk does not enter ``exclude`` (the output
+    folder, when inside an input).  A file reached twice is listed once.
     """
     skip = os.path.realpath(exclude) if exclude is not None else None
     patterns = [p.lower() for p in (include or DEFAULT_INCLUDE)]
@@ -73,22 +83,80 @@ def list_inputs(sources: Sequence[str | os.PathLike[str]],
                                    if os.path.realpath(os.path.join(folder, name)) != skip)
             for file_name in sorted(files):
                 path = os.path.join(folder, file_name)
-                if any(fnmatch.fnmatchcase(file_name.lower(), p) for p in patterns) \
-                        and os.path.isfile(path):
+                if any(fnmatch.fnmatchcase(file_name.lower(), p) for p in patterns):
                     found.append((path, os.path.relpath(path, source)))
-    return found
+    unique: dict[str, tuple[str, str]] = {}
+    for path, name in found:
+        unique.setdefault(os.path.realpath(path), (path, name))
+    return list(unique.values())
 
 
-def describe(path: str, name: str) -> Document:
-    """Read the file at ``path`` once for its kind and content hash (raises OSError)."""
-    digest = hashlib.sha256()
-    head = b""
-    with open(path, "rb") as file:
+def check_names(found: Sequence[tuple[str, str]]) -> None:
+    """ValueError naming the inputs when two of ``found`` (path, name) would write the
+    same outputs (the same name from different folders given)."""
+    seen: dict[str, str] = {}
+    clashes = []
+    for path, name in found:
+        key = os.path.normcase(name.replace(os.sep, "/"))
+        if key in seen:
+            clashes.append(f"{printable(seen[key])} and {printable(path)}")
+        else:
+            seen[key] = path
+    if clashes:
+        raise ValueError(f"inputs that would write the same outputs: {'; '.join(clashes[:5])}"
+                         f"{' and more' if len(clashes) > 5 else ''}; give their folders "
+                         "instead of the files (outputs then mirror the folders), or rename one")
+
+
+def printable(name: str) -> str:
+    """``name`` with any bytes that are not UTF-8 (kept as surrogates) shown as \\xNN."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def describe(path: str, name: str, max_bytes: int | None = DEFAULT_MAX_INPUT_BYTES) -> Document:
+    """Read the regular file at ``path`` once for its kind and content hash.  Raises
+    InputRefused for anything else (a FIFO, device or socket, opened without waiting)
+    or a file over ``max_bytes``, and OSError."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:  # a socket cannot be opened at all (ENXIO): say what it is
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            mode = stat.S_IFREG
+        if not stat.S_ISREG(mode):
+            raise InputRefused(f"not a regular file ({_file_type(mode)}): only files are "
+                               "read") from None
+        raise
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise InputRefused(f"not a regular file ({_file_type(status.st_mode)}): only "
+                               "files are read")
+        if max_bytes is not None and status.st_size > max_bytes:
+            raise InputRefused(f"the file has {status.st_size:,} bytes, more than the "
+                               f"{max_bytes:,} allowed (max_input_bytes, --max-input-size)")
+        file = open(descriptor, "rb")  # noqa: SIM115 (closed by the with below)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    with file:
+        digest = hashlib.sha256()
+        head = b""
         while chunk := file.read(_CHUNK):
             if not head:
                 head = chunk[:8]
             digest.update(chunk)
     return Document(path, name.replace(os.sep, "/"), _kind(path, head), digest.hexdigest())
+
+
+def _file_type(mode: int) -> str:
+    for test, what in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return what
+    return "not a file"
 
 
 def page_locations(document: Document) -> list[int]:

@@ -34,7 +34,7 @@ from typing import Any
 
 from tightbind.ocr._native import c_string, ffi, lib
 from tightbind.ocr.errors import OcrError
-from tightbind.ocr.inputs import Document
+from tightbind.ocr.inputs import Document, printable
 from tightbind.ocr.sources import PdfSupportMissing, pdfium
 from tightbind.ocr.workers import FORMAT_EXTENSIONS, PageOutcome
 
@@ -53,8 +53,40 @@ _PDF_ID = re.compile(rb"/ID\s*\[<[0-9A-Fa-f]{32}>\s*<[0-9A-Fa-f]{32}>\]")
 
 def document_key(document: Document, fingerprint: str) -> str:
     """What identifies a document's work: its name, its content and the options."""
-    text = "\0".join((document.name, document.sha256, fingerprint))
-    return hashlib.sha256(text.encode()).hexdigest()[:40]
+    text = b"\0".join((os.fsencode(document.name), document.sha256.encode(),
+                        fingerprint.encode()))
+    return hashlib.sha256(text).hexdigest()[:40]
+
+
+def _json_line(record: dict[str, Any]) -> str:
+    """``record`` as one JSON line: UTF-8 as it is, escaped when a name holds bytes that
+    are not UTF-8 (so that the line can be written)."""
+    line = json.dumps(record, ensure_ascii=False)
+    try:
+        line.encode()
+    except UnicodeEncodeError:
+        line = json.dumps(record)
+    return line + "\n"
+
+
+def shorten(name: str, extension: str, name_max: int = 255) -> str:
+    """``name + "." + extension`` with its last part cut to ``name_max`` bytes, when
+    longer, keeping its start and a stable hash of the whole (``~<12 hex>``)."""
+    folder, _, last = name.rpartition("/")
+    wanted = f"{last}.{extension}"
+    encoded = os.fsencode(wanted)
+    if len(encoded) <= name_max:
+        return name + "." + extension
+    tail = "~" + hashlib.sha256(os.fsencode(name)).hexdigest()[:12] + "." + extension
+    keep = os.fsencode(last)[:name_max - len(tail.encode())]
+    while True:  # do not cut a UTF-8 character in half
+        try:
+            start = keep.decode()
+            break
+        except UnicodeDecodeError:
+            keep = keep[:-1]
+    short = start + tail
+    return f"{folder}/{short}" if folder else short
 
 
 def write_atomically(path: str, data: bytes) -> None:
@@ -223,7 +255,9 @@ class OutputStore:
                          json.dumps(record).encode())
 
     def output_name(self, document: Document, fmt: str) -> str:
-        return f"{document.name}.{FORMAT_EXTENSIONS[fmt]}"
+        """The output's name in the folder: the input's name and the format's extension,
+        shortened (with a stable hash) when longer than a file name may be."""
+        return shorten(document.name, FORMAT_EXTENSIONS[fmt])
 
     def finish(self, document: Document, key: str, pages: int) -> list[dict[str, Any]]:
         """Write the outputs of a document whose ``pages`` are all done, append one
@@ -244,9 +278,11 @@ class OutputStore:
                 for index in good:
                     with open(os.path.join(folder, f"{index}.{fmt}"), "rb") as file:
                         parts.append(file.read())
+                name = self.output_name(document, fmt)
                 try:
                     data = self._assemble(document, key, fmt, parts)
-                except OcrError as exc:
+                    write_atomically(os.path.join(self.root, name), data)
+                except (OcrError, OSError) as exc:  # e.g. a folder where the output goes
                     for index, record in enumerate(records):
                         if index in good:
                             record.update(status="failed", error={
@@ -254,8 +290,6 @@ class OutputStore:
                     good = []
                     outputs = []
                     break
-                name = self.output_name(document, fmt)
-                write_atomically(os.path.join(self.root, name), data)
                 outputs.append(name)
         for record in records:
             record["outputs"] = outputs if record["status"] == "ok" else []
@@ -288,7 +322,7 @@ class OutputStore:
             offset = os.path.getsize(self.manifest_path)
         except FileNotFoundError:
             offset = 0
-        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        lines = "".join(_json_line(r) for r in records)
         commit = {"key": key, "done": done, "offset": offset, "lines": lines}
         write_atomically(os.path.join(self._state, _COMMIT), json.dumps(commit).encode())
         self._apply(commit)
@@ -297,12 +331,12 @@ class OutputStore:
         if fmt == "txt":
             return b"\f".join(parts)
         if fmt == "json":
-            head = json.dumps({"input": document.name, "sha256": document.sha256},
-                              ensure_ascii=False)[:-1].encode()
+            head = _json_line({"input": document.name,
+                               "sha256": document.sha256})[:-2].encode()
             return head + b', "pages": [' + b", ".join(parts) + b"]}\n"
         if fmt == "pdf":
             epoch = os.stat(document.path).st_mtime
             data = parts[0] if len(parts) == 1 else _merge_pdfs(parts)
             return pin_pdf(data, epoch, key)
-        header, footer = _document_frame(fmt, document.name)
+        header, footer = _document_frame(fmt, printable(document.name))
         return header + b"".join(parts) + footer
