@@ -397,6 +397,7 @@ def run_batch(
     finally:
         runner.close()
         bar.close()
+        store.close()
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -433,7 +434,7 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _
             key, index = in_flight.pop(future)
             outcome = _outcome_of(future, index)
             store.save_page(key, outcome)
-            document, pages, _ = entry = open_documents[key]
+            document, pages, _, kept = entry = open_documents[key]
             entry[2] -= 1
             summary.pages += 1
             bar.update(failed=not outcome.ok)
@@ -447,7 +448,7 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _
                 callback(event)
             if entry[2] == 0:
                 del open_documents[key]
-                record(store.finish(document, key, pages))
+                record(store.finish(document, key, pages, kept))
 
     for path, name in found:
         try:
@@ -456,7 +457,8 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _
             _fail_whole(store.fail_document(None, None, name, exc), summary, bar, record)
             continue
         key = document_key(document, fingerprint)
-        if store.finished(key) is not None:
+        earlier = store.finished(key)
+        if earlier is not None and not earlier["failed"]:
             summary.skipped += 1
             bar.grow(-1)
             continue
@@ -469,12 +471,13 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _
         except Exception as exc:  # an unreadable TIFF or PDF is recorded like a page
             _fail_whole(store.fail_document(document, key, name, exc), summary, bar, record)
             continue
-        done = store.finished_pages(key)
+        done = store.finished_pages(key, pages)
+        kept = done if earlier is not None else set()  # in the manifest already
         bar.grow(pages - 1 - len(done))
-        open_documents[key] = [document, pages, pages - len(done)]
+        open_documents[key] = [document, pages, pages - len(done), kept]
         if len(done) == pages:
             del open_documents[key]
-            record(store.finish(document, key, pages))
+            record(store.finish(document, key, pages, kept))
             continue
         for index in range(pages):
             if index in done:
