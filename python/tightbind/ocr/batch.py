@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tightbind.ocr.api import Element, TessApi
+from tightbind.ocr.cluster import DaskRunner
 from tightbind.ocr.constants import PageIteratorLevel
 from tightbind.ocr.deadline import SLACK, deadline_ms
 from tightbind.ocr.errors import ImageError, OcrError, RecognitionTimeout
@@ -37,7 +38,6 @@ from tightbind.ocr.workers import (
     PageOutcome,
     PageTask,
     check_max_dpi,
-    dask_page,
     hard_deadline,
     limit_resolution,
     recognise_page,
@@ -273,28 +273,6 @@ class _Runner:
         self._closing()
 
 
-class _DaskRunner:
-    """Pages as tasks on a Dask cluster; each worker thread keeps its own engine."""
-
-    def __init__(self, client: Any) -> None:
-        import distributed
-
-        self._client = client
-        self._distributed = distributed
-        self.capacity = 2 * max(1, sum(client.nthreads().values()))
-
-    def submit(self, task: PageTask, name: str) -> Any:
-        return self._client.submit(dask_page, task, key=name, pure=False)
-
-    def wait(self, futures: Iterable[Any]) -> set[Any]:
-        done: set[Any] = self._distributed.wait(list(futures),
-                                                 return_when="FIRST_COMPLETED").done
-        return done
-
-    def close(self) -> None:
-        pass
-
-
 def _fingerprint(formats: Sequence[str], dpi: int, options: EngineOptions,
                  max_dpi: int | None) -> str:
     settings: dict[str, Any] = {"formats": list(formats), "dpi": dpi}
@@ -333,6 +311,7 @@ def run_batch(
     invert: bool = True,
     max_dpi: int | None = None,
     max_input_bytes: int | None = DEFAULT_MAX_INPUT_BYTES,
+    connect_timeout: float = 30.0,
 ) -> BatchSummary:
     """Recognise every page of ``inputs`` (files; folders, recursively, their files
     matching ``include``; multi-page TIFFs; PDFs rendered at ``dpi``) and write each
@@ -358,7 +337,10 @@ def run_batch(
     FIFO, device or socket is never opened to wait), and files over ``max_input_bytes``
     (default 1 GiB; None for no limit).  Two inputs that would write the same outputs
     (the same name from different folders) are a ValueError before anything runs.  Output
-    names too long for the filesystem are shortened with a stable hash.
+    names too long for the filesystem are shortened with a stable hash.  With ``client``,
+    a scheduler out of reach for ``connect_timeout`` seconds mid-run raises
+    :class:`~tightbind.ocr.cluster.SchedulerLost` (the pages finished are kept: the next
+    run resumes); FolderBusy when another live run holds ``out_dir``.
     """
     started = time.monotonic()
     sources = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
@@ -389,7 +371,7 @@ def run_batch(
     store = OutputStore(out_dir, formats)
     summary = BatchSummary(store.root, store.manifest_path)
     fingerprint = _fingerprint(formats, dpi, options, max_dpi)
-    runner = _make_runner(options, workers, page_timeout, client)
+    runner = _make_runner(options, workers, page_timeout, client, connect_timeout)
     bar = Progress(len(found), enabled=progress)
     try:
         _drive(found, store, runner, bar, summary, callback, fingerprint,
@@ -403,9 +385,9 @@ def run_batch(
 
 
 def _make_runner(options: EngineOptions, workers: int, page_timeout: float | None,
-                 client: Any) -> _Runner | _DaskRunner:
+                 client: Any, connect_timeout: float) -> _Runner | DaskRunner:
     if client is not None:
-        return _DaskRunner(client)
+        return DaskRunner(client, connect_timeout)
     if page_timeout is not None:
         processes = ProcessPages(options, workers, hard_deadline(page_timeout))
         return _Runner(processes.run, workers, processes.close)
@@ -414,7 +396,7 @@ def _make_runner(options: EngineOptions, workers: int, page_timeout: float | Non
     return _Runner(lambda task: recognise_page(engines.engine(), task), workers, engines.close)
 
 
-def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _DaskRunner,
+def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | DaskRunner,
            bar: Progress, summary: BatchSummary,
            callback: Callable[[dict[str, Any]], None] | None, fingerprint: str,
            formats: tuple[str, ...], dpi: int, page_timeout: float | None,
