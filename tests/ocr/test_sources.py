@@ -204,3 +204,23 @@ def test_tiff_directories_of_damaged_chains(tmp_path):
             tiff_directories(str(path))
     with pytest.raises(ImageError, match="cannot read page 1"):
         read_tiff_page(str(path), 8, 0)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+@pytest.mark.parametrize("count", [1, 3, 300, pytest.param(3000, marks=pytest.mark.slow)])
+def test_every_page_of_pdfs_of_any_length_at_any_workers(tmp_path, count, workers):
+    """PDFs of 1 to 3,000 pages, every page rendered from ``workers`` threads at once
+    (at 20 dpi: the renderer's discipline is under test, not recognition)."""
+    (tmp_path / "doc.pdf").write_bytes(text_pdf(count))
+    result = run_limited(f"""
+        from concurrent.futures import ThreadPoolExecutor
+        from tightbind.ocr.inputs import Document, load_page, page_count
+
+        path = {str(tmp_path / "doc.pdf")!r}
+        count = page_count(Document(path, "doc.pdf", "pdf", ""))
+        with ThreadPoolExecutor({workers}) as pool:
+            sizes = set(pool.map(lambda i: load_page(path, "pdf", i, 20).width, range(count)))
+        print(count, sorted(sizes))
+        """, seconds=300, memory_mib=1024)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == [str(count), "[170]"]
