@@ -54,8 +54,7 @@ def connect(address: str, timeout: float) -> Any:
 
     def make() -> None:
         try:
-            made["client"] = distributed.Client(address, timeout=timeout,
-                                                set_as_default=False)
+            made["client"] = distributed.Client(address, timeout=timeout)
         except BaseException as exc:  # reported by the caller's thread
             made["error"] = exc
 
