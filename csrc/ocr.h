@@ -120,6 +120,21 @@ int tb_ocr_pix_to_raw(PIX *pix, int channels, uint8_t *out, size_t size);
 int tb_ocr_image_check(const uint8_t *data, size_t size, uint64_t max_pixels,
                        tb_ocr_image_info *info, uint64_t *page_offsets, size_t capacity);
 
+/* Walk a classic TIFF's chain of directories without checking or decoding any page:
+   their offsets (the first `capacity`) to offsets[], their number to *count
+   (TB_OCR_FULL when larger than capacity).  A directory whose entries cannot be read is
+   listed and ends the walk (its page then fails alone) unless it is the first
+   (TB_OCR_E_IMAGE); a loop ends the walk too.  More than
+   TB_OCR_MAX_PAGES directories is TB_OCR_E_IMAGE, not a TIFF TB_OCR_E_FORMAT. */
+int tb_ocr_tiff_directories(const uint8_t *data, size_t size, uint64_t *offsets,
+                            size_t capacity, size_t *count);
+
+/* Check the one TIFF page whose directory is at `offset` (page `page` from 0, for
+   messages) as tb_ocr_image_check() checks each: size within max_pixels (else
+   TB_OCR_E_TOO_LARGE with info->width/height), strips and tiles inside the data. */
+int tb_ocr_check_tiff_page(const uint8_t *data, size_t size, uint64_t offset, int page,
+                           uint64_t max_pixels, tb_ocr_image_info *info);
+
 /* Decode a JPEG with libjpeg, its warnings and errors going to the message buffer
    (Leptonica's own JPEG reader lets libjpeg print them on stderr).  Gray JPEGs give
    8 bpp, colour and CMYK ones 32 bpp RGB; the resolution is kept.  Returns

@@ -399,6 +399,85 @@ done:
     return rc;
 }
 
+/* The directory chain alone, for reading pages one at a time (see ocr.h). */
+int tb_ocr_tiff_directories(const uint8_t *data, size_t size, uint64_t *offsets,
+                            size_t capacity, size_t *count)
+{
+    tiff_file t = {data, size, size > 0 && data[0] == 'M'};
+    uint32_t *seen, offset;
+    size_t pages = 0;
+    int rc = TB_OK;
+
+    *count = 0;
+    if (size < 8 || !((data[0] == 'I' && data[1] == 'I') || (data[0] == 'M' && data[1] == 'M')))
+        return tb_ocr_unsupported("not a TIFF");
+    if (tiff16(&t, 2) != 42)
+        return tb_ocr_unsupported("not a classic TIFF (BigTIFF is not supported)");
+    seen = malloc(sizeof *seen * TB_OCR_MAX_PAGES);
+    if (seen == NULL)
+        return TB_E_NOMEM;
+    for (offset = tiff32(&t, 4); offset != 0;) {
+        uint32_t entries;
+        bool loop = false;
+
+        for (size_t k = 0; k < pages && !loop; k++)
+            loop = seen[k] == offset;
+        if (loop)
+            break; /* every directory met so far is a page; the loop adds none */
+        if (pages == TB_OCR_MAX_PAGES) {
+            rc = tb_ocr_damaged("TIFF with more than %d pages", TB_OCR_MAX_PAGES);
+            break;
+        }
+        if (pages < capacity)
+            offsets[pages] = offset;
+        seen[pages++] = offset;
+        /* A directory that cannot be read is the last page listed: it fails alone. */
+        if (offset < 8 || offset > size || size - offset < 2)
+            entries = 0;
+        else
+            entries = tiff16(&t, offset);
+        if (entries == 0 || (size - offset - 2) / 12 < entries ||
+            size - offset - 2 - 12 * (size_t)entries < 4) {
+            if (pages == 1) /* not even a first page: the file is damaged */
+                rc = tb_ocr_damaged("truncated TIFF (its first directory runs past the end)");
+            break;
+        }
+        offset = tiff32(&t, offset + 2 + 12 * (size_t)entries);
+    }
+    free(seen);
+    *count = pages;
+    if (rc == TB_OK && pages == 0)
+        rc = tb_ocr_damaged("damaged TIFF (no directory)");
+    if (rc == TB_OK && pages > capacity)
+        rc = TB_OCR_FULL;
+    return rc;
+}
+
+int tb_ocr_check_tiff_page(const uint8_t *data, size_t size, uint64_t offset, int page,
+                           uint64_t max_pixels, tb_ocr_image_info *info)
+{
+    tiff_file t = {data, size, size > 0 && data[0] == 'M'};
+    tiff_entry tags[TIFF_TAGS];
+    uint32_t next;
+    uint64_t pixels = 0;
+    int rc;
+
+    memset(info, 0, sizeof *info);
+    if (size < 8 || offset > UINT32_MAX)
+        return tb_ocr_damaged("truncated TIFF (directory of page %d lies past the end)",
+                              page + 1);
+    rc = tiff_read_directory(&t, (size_t)offset, page, tags, &next);
+    if (rc == TB_OK) {
+        info->width = (uint32_t)tiff_value(&t, &tags[TIFF_WIDTH], 0, 0);
+        info->height = (uint32_t)tiff_value(&t, &tags[TIFF_HEIGHT], 0, 0);
+        rc = tiff_check_page(&t, tags, page, max_pixels, info, &pixels);
+    }
+    info->format = IFF_TIFF;
+    info->pages = 1;
+    info->total_pixels = pixels;
+    return rc;
+}
+
 /* ---- BMP --------------------------------------------------------------------------- */
 
 int tb_ocr_check_bmp(const uint8_t *data, size_t size, uint64_t max_pixels,

@@ -104,6 +104,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (max_pixels <= (1u << 22))
             decode(image, size, &info, offsets, max_pixels);
     }
+    if (size >= 4 && (image[0] == 'I' || image[0] == 'M')) {
+        /* The batch's way through a TIFF: its chain, then each page checked alone. */
+        uint64_t chain[CAPACITY];
+        size_t count = 0;
+        int walk = tb_ocr_tiff_directories(image, size, chain, CAPACITY, &count);
+        CHECK(walk == TB_OK || walk == TB_OCR_FULL || walk == TB_OCR_E_IMAGE ||
+              walk == TB_OCR_E_FORMAT || walk == TB_E_NOMEM);
+        CHECK(count <= TB_OCR_MAX_PAGES && (walk != TB_OK || count >= 1));
+        CHECK((walk == TB_OCR_FULL) == (walk != TB_OCR_E_IMAGE && count > CAPACITY));
+        reason();
+        for (size_t page = 0; walk == TB_OK && page < count; page++) {
+            tb_ocr_image_info one;
+            int checked = tb_ocr_check_tiff_page(image, size, chain[page], (int)page,
+                                                 max_pixels, &one);
+            CHECK(checked == TB_OK || checked == TB_OCR_E_TOO_LARGE ||
+                  checked == TB_OCR_E_IMAGE || checked == TB_OCR_E_FORMAT);
+            CHECK((checked == TB_OK) == (reason() == 0));
+            if (checked == TB_OK && max_pixels <= (1u << 22)) {
+                size_t cursor = (size_t)chain[page];
+                PIX *pix = pixReadMemFromMultipageTiff(image, size, &cursor);
+                pixDestroy(&pix);
+                reason();
+            }
+        }
+    }
     free(image);
     return 0;
 }

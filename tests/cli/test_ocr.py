@@ -50,9 +50,10 @@ def test_command_batch_mixed_folder_then_all_done(mixed_folder, tmp_path, run_cl
     assert str(out / "manifest.jsonl") in done.stderr
     assert (out / "scans" / "two.tif.hocr").exists() and (out / "two.pdf.pdf").exists()
     assert not (out / "corrupt.png.txt").exists()
+    # Before: the same command again printed "all done" and exited 0, hiding the failure.
     again = run_cli("ocr", str(mixed_folder), "--out", str(out), "--format", "txt,hocr,pdf")
-    assert again.returncode == 0
-    assert again.stderr.startswith("tightbind ocr: all done")
+    assert again.returncode == 1, again.stderr
+    assert "1 pages of 1 documents" in again.stderr and "1 pages FAILED" in again.stderr
     quiet = run_cli("ocr", str(mixed_folder / "line.png"), "--out", str(tmp_path / "q"),
                     "--quiet", "--page-timeout", "60", "--dpi", "200", "--include", "*.png")
     assert (quiet.returncode, quiet.stderr) == (0, "")

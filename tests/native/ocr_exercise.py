@@ -89,6 +89,21 @@ with TessApi(psm=PSM.SINGLE_BLOCK if quick else None) as api:
     small.save(pages_data, "TIFF", save_all=True, append_images=[small.convert("1")] * 2,
                compression="packbits")
     assert len(pix_read_pages(pages_data.getvalue())) == 3
+    # The batch's TIFF reading: the directory chain, then each page alone, whole and cut.
+    import tempfile
+
+    from tightbind.ocr.sources import read_tiff_page, tiff_directories
+    with tempfile.NamedTemporaryFile(suffix=".tif") as tiff:
+        for data in (pages_data.getvalue(), pages_data.getvalue()[:-40]):
+            tiff.seek(0)
+            tiff.truncate()
+            tiff.write(data)
+            tiff.flush()
+            for page, offset in enumerate(tiff_directories(tiff.name)):
+                try:
+                    read_tiff_page(tiff.name, offset, page)
+                except OcrError:
+                    pass
     # Layout after layout or recognition: Tesseract's AnalyseLayout() would overwrite
     # (leak) the page it holds unless the image is set again first.
     api.set_image(image)

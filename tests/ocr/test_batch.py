@@ -146,9 +146,19 @@ def test_run_batch_mixed_folder_then_all_done(mixed_folder, tmp_path):
     assert len(pdf) == 2
     assert "And page two" in pdf[1].get_textpage().get_text_range()
     again = run_batch(mixed_folder, out, formats=ALL_FORMATS, workers=2)
-    assert again.all_done and (again.pages, again.skipped) == (0, 4)
-    assert again.describe().startswith("all done")
-    assert len(read_manifest(out)) == len(records)
+    # The corrupt file is retried (and fails again): failures stay visible.
+    assert not again.all_done
+    assert (again.documents, again.pages, again.failed, again.skipped) == (1, 1, 1, 3)
+    assert "1 pages FAILED" in again.describe()
+    assert read_manifest(out)[len(records):] == [{**bad, "seconds": again.failures[0][
+        "seconds"]}]
+    (mixed_folder / "corrupt.png").rename(tmp_path / "corrupt.png")
+    try:
+        last = run_batch(mixed_folder, out, formats=ALL_FORMATS, workers=2)
+    finally:
+        (tmp_path / "corrupt.png").rename(mixed_folder / "corrupt.png")
+    assert last.all_done and (last.pages, last.skipped) == (0, 3)
+    assert last.describe().startswith("all done")
 
 
 def test_run_batch_matches_the_tesseract_command(mixed_folder, tmp_path):

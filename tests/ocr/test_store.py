@@ -31,13 +31,14 @@ def test_a_torn_finish_is_completed_once(tmp_path):
     store = OutputStore(out, ["txt"])
     (out / "manifest.jsonl").write_text('{"input": "a.png", "page": 1}\n{"inp')
     record = {"input": "b.png", "page": 1, "status": "ok"}
-    commit = {"key": "k" * 40, "done": {"input": "b.png", "outputs": []}, "offset": 30,
+    commit = {"key": "a" * 40, "done": {"input": "b.png", "outputs": [], "pages": 1,
+                                             "failed": 0}, "offset": 30,
               "lines": json.dumps(record) + "\n"}
     (out / ".tightbind" / "commit.json").write_text(json.dumps(commit))
     del store
     OutputStore(out, ["txt"])
     assert manifest_pages(out) == [("a.png", 1), ("b.png", 1)]
-    assert json.loads((out / ".tightbind" / "done" / f"{'k' * 40}.json").read_text())[
+    assert json.loads((out / ".tightbind" / "done" / f"{'a' * 40}.json").read_text())[
         "input"] == "b.png"
     assert not (out / ".tightbind" / "commit.json").exists()
 

@@ -8,6 +8,7 @@ manifest out, resumable (see :func:`tightbind.ocr.batch.run_batch`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -68,7 +69,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="run pages on a Dask cluster, e.g. tcp://HOST:8786 (workers "
                        "read inputs by path: use a shared filesystem)")
     batch.add_argument("--connect-timeout", type=float, default=30.0, metavar="SECONDS",
-                       help="how long to try reaching --scheduler (default 30)")
+                       help="how long to try reaching --scheduler, at the start or when "
+                       "it goes away mid-run (then exit 2; a re-run resumes) (default 30)")
+    batch.add_argument("--max-input-size", type=int, default=1 << 30, metavar="BYTES",
+                       help="refuse (with a record) input files larger than this; 0 for no "
+                       "limit (default 1 GiB)")
     batch.add_argument("-q", "--quiet", action="store_true",
                        help="no progress and no summary line")
     parser.add_argument("--tessdata", default=None,
@@ -126,25 +131,29 @@ def run_batch_mode(args: argparse.Namespace, variables: dict[str, object]) -> in
     client = None
     try:
         if args.scheduler:
+            from tightbind.ocr.cluster import connect
+
             try:
-                from distributed import Client
+                client = connect(args.scheduler, args.connect_timeout)
             except ImportError:
                 print("tightbind ocr: --scheduler needs Dask distributed: "
                       "pip install 'tightbind[dask]'", file=sys.stderr)
                 return 2
-            client = Client(args.scheduler, timeout=args.connect_timeout)
         summary = run_batch(args.files, args.out, formats=(args.format or "txt").split(","),
                             include=args.include, dpi=args.dpi, language=args.lang,
                             data_path=args.tessdata, psm=args.psm, workers=args.jobs,
                             page_timeout=args.page_timeout, client=client,
                             progress=not args.quiet, variables=variables or None,
-                            invert=not args.no_invert, max_dpi=args.max_dpi)
+                            invert=not args.no_invert, max_dpi=args.max_dpi,
+                            max_input_bytes=args.max_input_size or None,
+                            connect_timeout=args.connect_timeout)
     except (OcrError, ValueError, OSError) as exc:
         print(f"tightbind ocr: {_message(exc)}", file=sys.stderr)
         return 2
     finally:
         if client is not None:
-            client.close()
+            with contextlib.suppress(Exception):
+                client.close(timeout=args.connect_timeout)
     if not args.quiet or summary.failed:
         print(f"tightbind ocr: {summary.describe()}", file=sys.stderr)
     return 1 if summary.failed else 0

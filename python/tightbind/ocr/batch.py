@@ -17,10 +17,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tightbind.ocr.api import Element, TessApi
+from tightbind.ocr.cluster import DaskRunner
 from tightbind.ocr.constants import PageIteratorLevel
 from tightbind.ocr.deadline import SLACK, deadline_ms
-from tightbind.ocr.errors import ImageError, RecognitionTimeout
-from tightbind.ocr.inputs import describe, list_inputs, page_count
+from tightbind.ocr.errors import ImageError, OcrError, RecognitionTimeout
+from tightbind.ocr.inputs import (
+    DEFAULT_MAX_INPUT_BYTES,
+    check_names,
+    describe,
+    list_inputs,
+    page_locations,
+)
 from tightbind.ocr.isolation import ProcessPages, ProcessPool
 from tightbind.ocr.pix import to_pix
 from tightbind.ocr.progress import Progress
@@ -31,7 +38,6 @@ from tightbind.ocr.workers import (
     PageOutcome,
     PageTask,
     check_max_dpi,
-    dask_page,
     hard_deadline,
     limit_resolution,
     recognise_page,
@@ -267,28 +273,6 @@ class _Runner:
         self._closing()
 
 
-class _DaskRunner:
-    """Pages as tasks on a Dask cluster; each worker thread keeps its own engine."""
-
-    def __init__(self, client: Any) -> None:
-        import distributed
-
-        self._client = client
-        self._distributed = distributed
-        self.capacity = 2 * max(1, sum(client.nthreads().values()))
-
-    def submit(self, task: PageTask, name: str) -> Any:
-        return self._client.submit(dask_page, task, key=name, pure=False)
-
-    def wait(self, futures: Iterable[Any]) -> set[Any]:
-        done: set[Any] = self._distributed.wait(list(futures),
-                                                 return_when="FIRST_COMPLETED").done
-        return done
-
-    def close(self) -> None:
-        pass
-
-
 def _fingerprint(formats: Sequence[str], dpi: int, options: EngineOptions,
                  max_dpi: int | None) -> str:
     settings: dict[str, Any] = {"formats": list(formats), "dpi": dpi}
@@ -326,6 +310,8 @@ def run_batch(
     callback: Callable[[dict[str, Any]], None] | None = None,
     invert: bool = True,
     max_dpi: int | None = None,
+    max_input_bytes: int | None = DEFAULT_MAX_INPUT_BYTES,
+    connect_timeout: float = 30.0,
 ) -> BatchSummary:
     """Recognise every page of ``inputs`` (files; folders, recursively, their files
     matching ``include``; multi-page TIFFs; PDFs rendered at ``dpi``) and write each
@@ -346,6 +332,15 @@ def run_batch(
     Speed settings, as for :func:`ocr_many`: ``invert=False`` (no inverted-text retry)
     and ``max_dpi`` (pages above it scaled down to it; PDF pages rendered at
     ``min(dpi, max_dpi)``).  Both are part of the options a re-run compares.
+
+    Inputs are refused one by one, each with a record: anything but a regular file (a
+    FIFO, device or socket is never opened to wait), and files over ``max_input_bytes``
+    (default 1 GiB; None for no limit).  Two inputs that would write the same outputs
+    (the same name from different folders) are a ValueError before anything runs.  Output
+    names too long for the filesystem are shortened with a stable hash.  With ``client``,
+    a scheduler out of reach for ``connect_timeout`` seconds mid-run raises
+    :class:`~tightbind.ocr.cluster.SchedulerLost` (the pages finished are kept: the next
+    run resumes); FolderBusy when another live run holds ``out_dir``.
     """
     started = time.monotonic()
     sources = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
@@ -368,26 +363,31 @@ def run_batch(
     variables = speed_variables(variables, invert)
     options = EngineOptions(language, None if data_path is None else os.fspath(data_path), psm,
                             tuple(sorted((str(k), str(v)) for k, v in variables.items())))
+    if max_input_bytes is not None and (isinstance(max_input_bytes, bool) or not isinstance(
+            max_input_bytes, int) or max_input_bytes < 1):
+        raise ValueError(f"max_input_bytes must be None or a positive int: {max_input_bytes!r}")
     found = list_inputs(sources, include, exclude=out_dir)
+    check_names(found)
     store = OutputStore(out_dir, formats)
     summary = BatchSummary(store.root, store.manifest_path)
     fingerprint = _fingerprint(formats, dpi, options, max_dpi)
-    runner = _make_runner(options, workers, page_timeout, client)
+    runner = _make_runner(options, workers, page_timeout, client, connect_timeout)
     bar = Progress(len(found), enabled=progress)
     try:
         _drive(found, store, runner, bar, summary, callback, fingerprint,
-               formats, dpi, page_timeout, options, max_dpi)
+               formats, dpi, page_timeout, options, max_dpi, max_input_bytes)
     finally:
         runner.close()
         bar.close()
+        store.close()
     summary.seconds = time.monotonic() - started
     return summary
 
 
 def _make_runner(options: EngineOptions, workers: int, page_timeout: float | None,
-                 client: Any) -> _Runner | _DaskRunner:
+                 client: Any, connect_timeout: float) -> _Runner | DaskRunner:
     if client is not None:
-        return _DaskRunner(client)
+        return DaskRunner(client, connect_timeout)
     if page_timeout is not None:
         processes = ProcessPages(options, workers, hard_deadline(page_timeout))
         return _Runner(processes.run, workers, processes.close)
@@ -396,11 +396,11 @@ def _make_runner(options: EngineOptions, workers: int, page_timeout: float | Non
     return _Runner(lambda task: recognise_page(engines.engine(), task), workers, engines.close)
 
 
-def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _DaskRunner,
+def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | DaskRunner,
            bar: Progress, summary: BatchSummary,
            callback: Callable[[dict[str, Any]], None] | None, fingerprint: str,
            formats: tuple[str, ...], dpi: int, page_timeout: float | None,
-           options: EngineOptions, max_dpi: int | None) -> None:
+           options: EngineOptions, max_dpi: int | None, max_bytes: int | None) -> None:
     open_documents: dict[str, list[Any]] = {}  # key -> [document, pages, pages left]
     in_flight: dict[Any, tuple[str, int]] = {}
 
@@ -416,7 +416,7 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _
             key, index = in_flight.pop(future)
             outcome = _outcome_of(future, index)
             store.save_page(key, outcome)
-            document, pages, _ = entry = open_documents[key]
+            document, pages, _, kept = entry = open_documents[key]
             entry[2] -= 1
             summary.pages += 1
             bar.update(failed=not outcome.ok)
@@ -430,33 +430,36 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _
                 callback(event)
             if entry[2] == 0:
                 del open_documents[key]
-                record(store.finish(document, key, pages))
+                record(store.finish(document, key, pages, kept))
 
     for path, name in found:
         try:
-            document = describe(path, name)
-        except OSError as exc:
+            document = describe(path, name, max_bytes)
+        except (OSError, OcrError) as exc:
             _fail_whole(store.fail_document(None, None, name, exc), summary, bar, record)
             continue
         key = document_key(document, fingerprint)
-        if store.finished(key) is not None:
+        earlier = store.finished(key)
+        if earlier is not None and not earlier["failed"]:
             summary.skipped += 1
             bar.grow(-1)
             continue
         summary.documents += 1
         try:
-            pages = page_count(document)
+            locations = page_locations(document)
+            pages = len(locations)
             if pages < 1:
                 raise ImageError("the document has no pages")
         except Exception as exc:  # an unreadable TIFF or PDF is recorded like a page
             _fail_whole(store.fail_document(document, key, name, exc), summary, bar, record)
             continue
-        done = store.finished_pages(key)
+        done = store.finished_pages(key, pages)
+        kept = done if earlier is not None else set()  # in the manifest already
         bar.grow(pages - 1 - len(done))
-        open_documents[key] = [document, pages, pages - len(done)]
+        open_documents[key] = [document, pages, pages - len(done), kept]
         if len(done) == pages:
             del open_documents[key]
-            record(store.finish(document, key, pages))
+            record(store.finish(document, key, pages, kept))
             continue
         for index in range(pages):
             if index in done:
@@ -464,7 +467,8 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | _
             while len(in_flight) >= runner.capacity:
                 collect()
             task = PageTask(document.path, document.kind, index, formats, dpi, page_timeout,
-                            options, max_dpi)
+                            options, max_dpi, locations[index] if document.kind == "tiff"
+                            else None)
             in_flight[runner.submit(task, f"tightbind-page-{key}-{index}")] = (key, index)
     while in_flight:
         collect()

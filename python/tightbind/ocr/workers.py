@@ -103,17 +103,21 @@ class PageTask:
     timeout: float | None = None
     options: EngineOptions = field(default_factory=EngineOptions)
     max_dpi: int | None = None
+    location: int | None = None  # a TIFF page's directory offset
 
 
 @dataclass(frozen=True)
 class PageOutcome:
-    """A page's parts (format -> bytes) and seconds, or its error class and message."""
+    """A page's parts (format -> bytes) and seconds, or its error class and message;
+    ``dpi`` when a PDF page was rendered below the asked resolution to fit the pixel
+    limit."""
 
     index: int
     seconds: float
     parts: dict[str, bytes] | None = None
     error_class: str | None = None
     error_message: str | None = None
+    dpi: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -160,7 +164,10 @@ def recognise_page(api: TessApi, task: PageTask) -> PageOutcome:
         dpi = task.dpi  # a PDF page is rendered at max_dpi at most
         if task.kind == "pdf" and task.max_dpi is not None:
             dpi = min(dpi, task.max_dpi)
-        pix = limit_resolution(load_page(task.path, task.kind, task.index, dpi), task.max_dpi)
+        page = load_page(task.path, task.kind, task.index, dpi, task.location)
+        rendered = page.resolution[0] if task.kind == "pdf" and \
+            page.resolution[0] < dpi else None
+        pix = limit_resolution(page, task.max_dpi)
         api.set_image_pix(pix)
         if pix.resolution[0] <= 0:
             api.set_source_resolution(task.dpi)
@@ -184,7 +191,7 @@ def recognise_page(api: TessApi, task: PageTask) -> PageOutcome:
     except Exception as exc:  # a page's failure is recorded, never ends the run
         return PageOutcome(task.index, time.monotonic() - started,
                            error_class=type(exc).__name__, error_message=str(exc))
-    return PageOutcome(task.index, time.monotonic() - started, parts)
+    return PageOutcome(task.index, time.monotonic() - started, parts, dpi=rendered)
 
 
 # ---- Dask workers: one engine per worker thread, loaded on its first page ----------------
