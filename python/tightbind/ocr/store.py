@@ -22,19 +22,18 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import os
 import re
 import shutil
 import tempfile
-import time
 from collections.abc import Sequence
 from typing import Any
 
 from tightbind.ocr._native import c_string, ffi, lib
 from tightbind.ocr.errors import OcrError
-from tightbind.ocr.inputs import Document, PdfSupportMissing, _pdfium
+from tightbind.ocr.inputs import Document
+from tightbind.ocr.pdfgraft import searchable_pdf
 from tightbind.ocr.workers import FORMAT_EXTENSIONS, PageOutcome
 
 __all__ = ["MANIFEST", "OutputStore", "document_key"]
@@ -46,8 +45,6 @@ _TEMPORARY = ".tightbind-tmp-"
 _FOOTERS = {"hocr": b" </body>\n</html>\n", "alto": b"\t</Layout>\n</alto>\n", "tsv": b""}
 _RENDERERS = {"hocr": lib.TessHOcrRendererCreate, "alto": lib.TessAltoRendererCreate,
               "tsv": lib.TessTsvRendererCreate}
-_PDF_DATE = re.compile(rb"\(D:\d{14}")
-_PDF_ID = re.compile(rb"/ID\s*\[<[0-9A-Fa-f]{32}>\s*<[0-9A-Fa-f]{32}>\]")
 
 
 def document_key(document: Document, fingerprint: str) -> str:
@@ -95,40 +92,6 @@ def _document_frame(fmt: str, title: str) -> tuple[bytes, bytes]:
     if not empty.endswith(footer):
         raise OcrError(f"unexpected end of Tesseract's {fmt} document")
     return empty[:len(empty) - len(footer)], footer
-
-
-def _pdf_date(epoch: float) -> bytes:
-    return time.strftime("(D:%Y%m%d%H%M%S", time.gmtime(epoch)).encode()
-
-
-def pin_pdf(data: bytes, epoch: float, key: str) -> bytes:
-    """Make a PDF reproducible: its dates become ``epoch`` and its ID derives from
-    ``key`` (same lengths, so the cross-reference offsets stay right)."""
-    data = _PDF_DATE.sub(_pdf_date(epoch), data)
-    file_id = hashlib.md5(key.encode(), usedforsecurity=False).hexdigest().upper().encode()
-    return _PDF_ID.sub(b"/ID[<" + file_id + b"><" + file_id + b">]", data)
-
-
-def _merge_pdfs(pages: Sequence[bytes]) -> bytes:
-    try:
-        pdfium = _pdfium()
-    except PdfSupportMissing:
-        raise PdfSupportMissing("a searchable PDF of several pages needs pypdfium2: "
-                                "pip install 'tightbind[pdf]'") from None
-    merged = pdfium.PdfDocument.new()
-    sources = []
-    try:
-        for data in pages:
-            source = pdfium.PdfDocument(data)
-            sources.append(source)
-            merged.import_pages(source)
-        buffer = io.BytesIO()
-        merged.save(buffer)
-        return buffer.getvalue()
-    finally:
-        merged.close()
-        for source in sources:
-            source.close()
 
 
 class OutputStore:
@@ -212,6 +175,7 @@ class OutputStore:
                   "seconds": round(outcome.seconds, 3)}
         if not outcome.ok:
             record["error"] = {"class": outcome.error_class, "message": outcome.error_message}
+        record.update(outcome.notes or {})
         write_atomically(os.path.join(folder, f"{outcome.index}.done"),
                          json.dumps(record).encode())
 
@@ -238,7 +202,11 @@ class OutputStore:
                     with open(os.path.join(folder, f"{index}.{fmt}"), "rb") as file:
                         parts.append(file.read())
                 try:
-                    data = self._assemble(document, key, fmt, parts)
+                    if fmt == "pdf":  # the original, its pages' text layers grafted on
+                        data = searchable_pdf(document.path, document.kind,
+                                              dict(zip(good, parts, strict=True)), records)
+                    else:
+                        data = self._assemble(document, key, fmt, parts)
                 except OcrError as exc:
                     for index, record in enumerate(records):
                         if index in good:
@@ -293,9 +261,5 @@ class OutputStore:
             head = json.dumps({"input": document.name, "sha256": document.sha256},
                               ensure_ascii=False)[:-1].encode()
             return head + b', "pages": [' + b", ".join(parts) + b"]}\n"
-        if fmt == "pdf":
-            epoch = os.stat(document.path).st_mtime
-            data = parts[0] if len(parts) == 1 else _merge_pdfs(parts)
-            return pin_pdf(data, epoch, key)
         header, footer = _document_frame(fmt, document.name)
         return header + b"".join(parts) + footer
