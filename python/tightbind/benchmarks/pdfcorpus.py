@@ -18,11 +18,12 @@ from typing import Any
 __all__ = ["WORDS", "DrawnPage", "draw_page", "scanned_pdf", "vector_pdf"]
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-WORDS = tuple(
+_WORD_LIST = (
     "archive record letter invoice council library harbour station market railway county "
     "meeting minutes annual district general special evening treasurer committee report "
     "number between during ordinary summer winter garden village bridge river mountain "
-    "yellow orange purple window kitchen theatre museum hospital school college".split())
+    "yellow orange purple window kitchen theatre museum hospital school college")
+WORDS = tuple(_WORD_LIST.split(" "))
 A4_POINTS = (595.276, 841.89)
 
 
@@ -66,8 +67,9 @@ def draw_page(seed: int, *, dpi: int = 300, size: tuple[float, float] = A4_POINT
             if box[2] > width - margin:
                 break
             draw.text((x, y), word, font=font, fill=colour)
-            words.append((word, (box[0], box[1], box[2], box[3])))
-            x = box[2] + round(dpi * 0.09)
+            left, top, right, bottom = (round(v) for v in box)
+            words.append((word, (left, top, right, bottom)))
+            x = right + round(dpi * 0.09)
         y += line_height
     if skew:
         image = image.rotate(skew, resample=Image.Resampling.BICUBIC, fillcolor=paper)
@@ -156,7 +158,7 @@ def vector_pdf(text_lines: Sequence[str], *, invisible: bool = False,
     else:
         width, height = A4_POINTS
         resources = pikepdf.Dictionary()
-        page = pdf.pages.append(pikepdf.Page(pikepdf.Dictionary(
+        pdf.pages.append(pikepdf.Page(pikepdf.Dictionary(
             Type=pikepdf.Name.Page, MediaBox=[0, 0, width, height], Resources=resources)))
         page = pdf.pages[-1]
     resources.Font = pikepdf.Dictionary(F1=pikepdf.Dictionary(

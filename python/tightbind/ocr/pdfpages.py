@@ -166,9 +166,10 @@ def _render(page: Any, index: int, dpi: int, colour: bool) -> Pix:
 def prepare_page(path: str | os.PathLike[str], index: int, *, dpi: int = 300,
                  max_dpi: int | None = None, mode: str = "skip") -> PreparedPage:
     """Open page ``index`` (from 0) of the PDF at ``path`` and make it ready for
-    recognition under ``mode`` (one of :data:`PDF_TEXT_MODES`): a page with visible text
-    (or an earlier OCR layer) is skipped in "skip" mode (its own text returned instead); in "redo" mode its text
-    objects are left out of the rendering, so only what is not text yet is recognised;
+    recognition under ``mode`` (one of :data:`PDF_TEXT_MODES`): a page with text (or an
+    earlier OCR layer) is skipped in "skip" mode (its own text returned instead); in
+    "redo" mode its text objects are left out of the rendering, so only what is not text
+    yet is recognised;
     in "force" mode everything is rendered.  Raises ValueError for an unknown mode,
     :class:`ImageError` for a page that cannot be opened or rendered."""
     if mode not in PDF_TEXT_MODES:
