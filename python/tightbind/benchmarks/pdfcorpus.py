@@ -69,7 +69,7 @@ def draw_page(seed: int, *, dpi: int = 300, size: tuple[float, float] = A4_POINT
             draw.text((x, y), word, font=font, fill=colour)
             left, top, right, bottom = (round(v) for v in box)
             words.append((word, (left, top, right, bottom)))
-            x = right + round(dpi * 0.09)
+            x = right + round(font.getlength(" "))  # the font's own word space
         y += line_height
     if skew:
         image = image.rotate(skew, resample=Image.Resampling.BICUBIC, fillcolor=paper)

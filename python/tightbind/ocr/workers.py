@@ -22,6 +22,7 @@ from tightbind.ocr.api import TessApi
 from tightbind.ocr.errors import OcrError, RecognitionTimeout
 from tightbind.ocr.inputs import load_page
 from tightbind.ocr.params import catalogue
+from tightbind.ocr.pdfgraft import layout_text_page
 from tightbind.ocr.pdfpages import orient_page, prepare_page
 from tightbind.ocr.pix import Pix
 
@@ -196,7 +197,10 @@ def recognise_page(api: TessApi, task: PageTask) -> PageOutcome:
             elif fmt == "json":
                 parts[fmt] = _json_page(api, task, pix.width, pix.height)
             elif fmt == "pdf":
-                parts[fmt] = _pdf_page(api, textonly=True)
+                words = [(w.text, w.box, (w.block_num, w.par_num, w.line_num))
+                         for w in api.results()]
+                parts[fmt] = layout_text_page(_pdf_page(api, textonly=True), words,
+                                              pix.width, pix.height)
             else:
                 raise ValueError(f"unknown output format {fmt!r}")
     except Exception as exc:  # a page's failure is recorded, never ends the run
