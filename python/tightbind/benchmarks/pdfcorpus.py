@@ -89,8 +89,11 @@ def _jpeg(image: Any, quality: int = 75) -> bytes:
 def _g4_page(page: DrawnPage) -> bytes:
     import img2pdf
 
+    image = page.image
+    if image.mode != "1":
+        image = image.convert("L").point(lambda v: 255 if v > 128 else 0).convert("1")
     tiff = io.BytesIO()
-    page.image.save(tiff, "TIFF", compression="group4", dpi=(page.dpi, page.dpi))
+    image.save(tiff, "TIFF", compression="group4", dpi=(page.dpi, page.dpi))
     data = img2pdf.convert(tiff.getvalue())
     assert isinstance(data, bytes)
     return data

@@ -308,11 +308,14 @@ def graft_text_layer(source: str | os.PathLike[str] | io.BytesIO, layers: Mappin
                 _graft_page(grafter, page, index, layer)
             except Exception as exc:
                 fallbacks[index] = _fallback(grafter, page, index, layer, rotate, exc)
-        encrypted = bool(pdf.is_encrypted)  # kept as it was (an owner password only)
+        # An encrypted original (an owner password only) stays encrypted as it was: its
+        # streams are then encrypted again, so qpdf must decode them.
+        encrypted = bool(pdf.is_encrypted)
+        options: dict[str, Any] = {"encryption": True} if encrypted else {
+            "deterministic_id": True, "stream_decode_level": pikepdf.StreamDecodeLevel.none}
         try:
-            pdf.save(out, deterministic_id=not encrypted, encryption=encrypted,
-                     stream_decode_level=pikepdf.StreamDecodeLevel.none,
-                     compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+            pdf.save(out, compress_streams=True,
+                     object_stream_mode=pikepdf.ObjectStreamMode.generate, **options)
         except pikepdf.PdfError as exc:
             raise OcrError(f"cannot write the searchable PDF: {exc}") from None
     return fallbacks
@@ -323,7 +326,8 @@ def _fallback(grafter: _Grafter, page: Any, index: int, layer: PageLayer, rotate
     """Rasterise a page the graft could not write back (its text layer over it); the
     manifest's note for it."""
     if rotate is None:
-        page.obj.pop("/Rotate", None)
+        if "/Rotate" in page.obj:
+            del page.obj["/Rotate"]
     else:
         page.obj.Rotate = rotate
     try:

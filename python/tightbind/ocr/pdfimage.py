@@ -79,7 +79,8 @@ def image_pdf(path: str | os.PathLike[str], default_dpi: int = 300) -> bytes:
     except Exception as exc:
         raise ImageError(f"cannot read the image: {exc}") from None
     data = _bilevel_as_g4(data) or data
-    layout = None if has_dpi else img2pdf.get_fixed_dpi_layout_fun((default_dpi, default_dpi))
+    layout = (img2pdf.default_layout_fun if has_dpi
+              else img2pdf.get_fixed_dpi_layout_fun((default_dpi, default_dpi)))
     for attempt in (data, None):
         try:
             result = img2pdf.convert(attempt if attempt is not None else _lossless(data),
