@@ -21,6 +21,7 @@ APT_PACKAGES=(
     libssl-dev openssl
     libtesseract-dev libleptonica-dev libjpeg-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
     fonts-dejavu-core
+    qpdf poppler-utils
     debootstrap bubblewrap
     protobuf-compiler libprotobuf-dev g++ libprotobuf-java default-jdk-headless
     ${TIGHTBIND_EXTRA_APT:-}
