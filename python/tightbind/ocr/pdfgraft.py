@@ -398,8 +398,8 @@ def layout_text_page(text_pdf: bytes, words: list[tuple[str, tuple[int, int, int
     pixels, line key), keeping its font: each line at the font size of its height on
     its bottom edge, each word stretched over its box, and a space stretched over each
     gap between words, so text extractors read whole lines in order and selecting a
-    word highlights its box."""
-    import pikepdf
+    word highlights its box.  Raises :class:`PdfWriteMissing` without pikepdf."""
+    pikepdf = _pikepdf()
 
     lines: dict[tuple[int, int, int], list[tuple[str, tuple[int, int, int, int]]]] = {}
     for text, box, line in words:
