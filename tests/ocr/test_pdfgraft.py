@@ -395,3 +395,49 @@ def test_graft_errors(tmp_path):
     (tmp_path / "one.pdf").write_bytes(_zero_pages())
     with pytest.raises(ValueError, match="no page 1"):
         graft_text_layer(tmp_path / "one.pdf", {0: PageLayer()}, tmp_path / "out.pdf")
+
+
+def test_redo_on_a_grafted_output_replaces_its_layer(grafted, tmp_path):
+    """Our own layer (a form XObject of invisible text) counts as an earlier OCR layer:
+    skip leaves it, redo removes it and lays a new one, the text once either way."""
+    cases, _, out, _ = grafted
+    source = tmp_path / "again.pdf"
+    source.write_bytes((out / "jpeg-grey.pdf.pdf").read_bytes())
+    truth = cases["jpeg-grey"].drawn[0].text
+    for mode in ("skip", "redo"):
+        summary = run_batch(source, tmp_path / mode, formats=("pdf",), workers=1,
+                            pdf_text=mode)
+        assert summary.failed == 0
+        result = tmp_path / mode / "again.pdf.pdf"
+        qpdf_check(result)
+        text = _tool("pdftotext", str(result), "-")
+        assert error_rates(truth, text)[0] < 0.1
+        assert len(text.split()) <= len(truth.split()) + 2
+        record = json.loads((tmp_path / mode / "manifest.jsonl").read_text().splitlines()[0])
+        assert record["pdf"]["action"] == {"skip": "skipped", "redo": "redo"}[mode]
+    with pikepdf.open(tmp_path / "redo" / "again.pdf.pdf") as pdf:
+        names = [str(name) for name in pdf.pages[0].obj.Resources.XObject.keys()]
+        assert sum(name.startswith("/TbOCR") for name in names) == 2  # old kept, unused
+        content = b"".join(s.read_bytes() for s in _contents(pdf.pages[0]))
+        assert content.count(b" Do") == 2  # the image and the new layer
+
+
+def test_image_pdf_takes_odd_modes_losslessly(tmp_path):
+    from PIL import Image
+
+    from tightbind.ocr.pdfimage import image_pdf
+
+    rgba = Image.new("RGBA", (400, 200), (255, 255, 255, 0))
+    rgba.save(tmp_path / "alpha.png", dpi=(200, 200))
+    Image.new("I;16", (300, 100), 500).save(tmp_path / "deep.png")
+    palette = Image.new("P", (300, 100), 3)
+    palette.info["transparency"] = 3
+    palette.save(tmp_path / "palette.gif", transparency=3)
+    for name in ("alpha.png", "deep.png", "palette.gif"):
+        with pikepdf.open(io.BytesIO(image_pdf(tmp_path / name))) as pdf:
+            assert len(pdf.pages) == 1
+            [image] = pdf.pages[0].get_images().values()
+            assert "/DCTDecode" not in repr(image.get("/Filter"))  # lossless
+    (tmp_path / "junk.png").write_bytes(b"not an image")
+    with pytest.raises(OcrError, match="cannot read the image"):
+        image_pdf(tmp_path / "junk.png")
