@@ -79,7 +79,7 @@ CASES = ("ccitt", "jpeg-grey", "jpeg-colour", "jpeg-cmyk", "flate-grey", "skewed
 
 @pytest.mark.parametrize("name", CASES)
 def test_graft_keeps_the_original(grafted, name):
-    cases, inputs, out, _ = grafted
+    _cases, inputs, out, _ = grafted
     source, result = inputs / f"{name}.pdf", out / f"{name}.pdf.pdf"
     qpdf_check(result)
     assert image_list(result) == image_list(source)
@@ -416,7 +416,7 @@ def test_redo_on_a_grafted_output_replaces_its_layer(grafted, tmp_path):
         record = json.loads((tmp_path / mode / "manifest.jsonl").read_text().splitlines()[0])
         assert record["pdf"]["action"] == {"skip": "skipped", "redo": "redo"}[mode]
     with pikepdf.open(tmp_path / "redo" / "again.pdf.pdf") as pdf:
-        names = [str(name) for name in pdf.pages[0].obj.Resources.XObject.keys()]
+        names = [str(name) for name in pdf.pages[0].obj.Resources.XObject]
         assert sum(name.startswith("/TbOCR") for name in names) == 2  # old kept, unused
         content = b"".join(s.read_bytes() for s in _contents(pdf.pages[0]))
         assert content.count(b" Do") == 2  # the image and the new layer
