@@ -441,3 +441,24 @@ def test_image_pdf_takes_odd_modes_losslessly(tmp_path):
     (tmp_path / "junk.png").write_bytes(b"not an image")
     with pytest.raises(OcrError, match="cannot read the image"):
         image_pdf(tmp_path / "junk.png")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ("ccitt", "jpeg-colour", "jpeg-cmyk", "outline", "form-links",
+                                  "vector"))
+def test_bytes_within_target_of_ocrmypdf(grafted, tmp_path, name):
+    """Output bytes at most 1.1x OCRmyPDF 17's on the same file (its own cached venv,
+    the same system Tesseract; --skip-text as our default)."""
+    from tightbind.benchmarks._venvs import venv_python
+    from tightbind.benchmarks.pdf import OCRMYPDF
+
+    python, why = venv_python("ocrmypdf", [OCRMYPDF])
+    if python is None:
+        pytest.skip(f"OCRmyPDF could not be installed: {why}")
+    _, inputs, out, _ = grafted
+    theirs = tmp_path / "theirs.pdf"
+    subprocess.run([str(python.parent / "ocrmypdf"), "-q", "-j", "1", "--output-type", "pdf",
+                    "--optimize", "0", "--skip-text", str(inputs / f"{name}.pdf"), str(theirs)],
+                   check=True, timeout=600, env={"OMP_THREAD_LIMIT": "1", "PATH": "/usr/bin:/bin"})
+    ours = (out / f"{name}.pdf.pdf").stat().st_size
+    assert ours <= 1.1 * theirs.stat().st_size, (ours, theirs.stat().st_size)
