@@ -46,7 +46,8 @@ def _scan(drawn: list[tuple[DrawnPage, str]]) -> pikepdf.Pdf:
 def build_cases() -> list[Case]:
     cases = []
     for name, seed, encoding, options in (
-            ("ccitt", 1, "g4", {"mode": "1"}), ("jpeg-grey", 2, "jpeg", {}),
+            ("ccitt", 1, "g4", {"mode": "1"}), ("jbig2", 7, "jbig2", {"mode": "1"}),
+            ("jpeg-grey", 2, "jpeg", {}),
             ("jpeg-colour", 3, "jpeg", {"mode": "RGB", "colour": (30, 40, 150),
                                         "paper": (250, 240, 210)}),
             ("jpeg-cmyk", 4, "cmyk-jpeg", {"mode": "RGB", "colour": (120, 20, 20)}),

@@ -73,8 +73,9 @@ def grafted(tmp_path_factory):
     return cases, inputs, folder / "out", records
 
 
-CASES = ("ccitt", "jpeg-grey", "jpeg-colour", "jpeg-cmyk", "flate-grey", "skewed", "outline",
-         "form-links", "rotated-90", "rotated-180", "cropped-userunit", "vector", "ocr-layer")
+CASES = ("ccitt", "jbig2", "jpeg-grey", "jpeg-colour", "jpeg-cmyk", "flate-grey", "skewed",
+         "outline", "form-links", "rotated-90", "rotated-180", "cropped-userunit", "vector",
+         "ocr-layer")
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -120,7 +121,7 @@ def test_text_once(grafted, name):
     assert len(text.split()) <= len(truth.split()) + 2
 
 
-@pytest.mark.parametrize("name", ("ccitt", "jpeg-grey", "jpeg-colour", "outline"))
+@pytest.mark.parametrize("name", ("ccitt", "jbig2", "jpeg-grey", "jpeg-colour", "outline"))
 def test_word_boxes_where_they_were_drawn(grafted, name):
     """pdftotext -bbox boxes within 2 pt of the recognised boxes (json output) and
     on the drawn words."""
@@ -444,8 +445,8 @@ def test_image_pdf_takes_odd_modes_losslessly(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ("ccitt", "jpeg-colour", "jpeg-cmyk", "outline", "form-links",
-                                  "vector"))
+@pytest.mark.parametrize("name", ("ccitt", "jbig2", "jpeg-colour", "jpeg-cmyk", "outline",
+                                  "form-links", "vector"))
 def test_bytes_within_target_of_ocrmypdf(grafted, tmp_path, name):
     """Output bytes at most 1.1x OCRmyPDF 17's on the same file (its own cached venv,
     the same system Tesseract; --skip-text as our default)."""

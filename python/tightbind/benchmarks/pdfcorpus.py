@@ -2,7 +2,8 @@
 searchable-PDF tests and ``tightbind bench pdf``.
 
 Pages are drawn with Pillow (DejaVu Sans, 300 dpi A4 unless said) and embedded with
-pikepdf: 1-bit pages as CCITT G4 (through img2pdf), grey, colour and CMYK pages as JPEG,
+pikepdf: 1-bit pages as CCITT G4 (through img2pdf) or JBIG2 (a generic region, MMR-coded,
+written here), grey, colour and CMYK pages as JPEG,
 vector pages as text in a font; the kinds the tests need (rotated, offset CropBox,
 UserUnit, links, a form field, an outline, an earlier OCR layer) are built on those.
 """
@@ -99,9 +100,39 @@ def _g4_page(page: DrawnPage) -> bytes:
     return data
 
 
+def _jbig2(page: DrawnPage) -> bytes:
+    """``page`` as a JBIG2 embedded stream (as PDF holds it): a page information segment
+    and one immediate lossless generic region, MMR-coded (the T.6 data of a G4 encoding
+    whose 0 bits are the paper), and an end of page."""
+    import struct
+
+    import img2pdf
+    import pikepdf
+    from PIL import ImageOps
+
+    inverted = ImageOps.invert(page.image.convert("L")).point(
+        lambda v: 255 if v > 128 else 0).convert("1")
+    tiff = io.BytesIO()
+    inverted.save(tiff, "TIFF", compression="group4")
+    single = img2pdf.convert(tiff.getvalue())
+    assert isinstance(single, bytes)
+    with pikepdf.open(io.BytesIO(single)) as pdf:
+        [stream] = pdf.pages[0].get_images().values()
+        mmr = stream.read_raw_bytes()
+
+    def segment(number: int, kind: int, data: bytes) -> bytes:
+        return struct.pack(">IBBBI", number, kind, 0, 1, len(data)) + data
+
+    width, height = page.image.size
+    per_metre = round(page.dpi / 0.0254)
+    info = struct.pack(">IIIIBH", width, height, per_metre, per_metre, 0, 0)
+    region = struct.pack(">IIIIB", width, height, 0, 0, 0) + b"\x01" + mmr  # MMR on
+    return segment(0, 48, info) + segment(1, 39, region) + segment(2, 49, b"")
+
+
 def _image_page(pdf: Any, page: DrawnPage, encoding: str) -> Any:
     """A new page of ``pdf`` showing ``page`` as one image encoded as ``encoding``
-    ("g4", "jpeg", "cmyk-jpeg", "flate")."""
+    ("g4", "jbig2", "jpeg", "cmyk-jpeg", "flate")."""
     import pikepdf
 
     image = page.image
@@ -110,7 +141,11 @@ def _image_page(pdf: Any, page: DrawnPage, encoding: str) -> Any:
         with pikepdf.open(io.BytesIO(_g4_page(page))) as single:
             pdf.pages.append(single.pages[0])
         return pdf.pages[-1]
-    if encoding == "cmyk-jpeg":
+    bits = 8
+    if encoding == "jbig2":
+        stream = pikepdf.Stream(pdf, _jbig2(page))
+        space, filters, bits = pikepdf.Name.DeviceGray, pikepdf.Name.JBIG2Decode, 1
+    elif encoding == "cmyk-jpeg":
         cmyk = image.convert("CMYK")
         stream = pikepdf.Stream(pdf, _jpeg(cmyk))
         space, filters = pikepdf.Name.DeviceCMYK, pikepdf.Name.DCTDecode
@@ -124,7 +159,7 @@ def _image_page(pdf: Any, page: DrawnPage, encoding: str) -> Any:
         stream = pikepdf.Stream(pdf, zlib.compress(image.convert("L").tobytes()))
         space, filters = pikepdf.Name.DeviceGray, pikepdf.Name.FlateDecode
     stream.Type, stream.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
-    stream.Width, stream.Height, stream.BitsPerComponent = image.width, image.height, 8
+    stream.Width, stream.Height, stream.BitsPerComponent = image.width, image.height, bits
     stream.ColorSpace, stream.Filter = space, filters
     content = f"q {width_pt:.4f} 0 0 {height_pt:.4f} 0 0 cm /Im0 Do Q".encode()
     new = pikepdf.Dictionary(
