@@ -234,8 +234,13 @@ class _Grafter:
         self._dedupe_fonts(form)
         width, height = abs(tbox[2] - tbox[0]), abs(tbox[3] - tbox[1])
         matrix = page_matrix(_box(page.obj), _rotation(page.obj), width, height)
-        name = page.add_resource(form, pikepdf.Name.XObject, prefix="TbOCR",
-                                 replace_existing=False)
+        resources = _inherited(page.obj, "/Resources")
+        taken = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+        number = 0  # the first free name: the same input gives the same output
+        while isinstance(taken, pikepdf.Dictionary) and f"/TbOCR{number}" in taken:
+            number += 1
+        name = page.add_resource(form, pikepdf.Name.XObject,
+                                 name=pikepdf.Name(f"/TbOCR{number}"), replace_existing=False)
         self._wrap(page)
         page.contents_add(self.pdf.make_stream(b"q " + _cm(matrix) + b" " + str(name).encode()
                                                + b" Do Q\n"), prepend=False)

@@ -13,7 +13,7 @@ import io
 import os
 
 from tightbind.ocr.errors import ImageError
-from tightbind.ocr.pdfgraft import PdfWriteMissing
+from tightbind.ocr.pdfgraft import PdfWriteMissing, _pikepdf
 
 __all__ = ["image_pdf"]
 
@@ -59,6 +59,18 @@ def _lossless(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _without_id(data: bytes) -> bytes:
+    """``data`` without its random /ID, so the same image gives the same PDF."""
+    pikepdf = _pikepdf()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        if "/ID" in pdf.trailer:
+            del pdf.trailer["/ID"]
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True,
+                 stream_decode_level=pikepdf.StreamDecodeLevel.none)
+        return out.getvalue()
+
+
 def image_pdf(path: str | os.PathLike[str], default_dpi: int = 300) -> bytes:
     """A PDF of the image file at ``path``, one page per frame, each page the size of
     the image at its resolution (``default_dpi`` when it has none).  Raises
@@ -87,7 +99,7 @@ def image_pdf(path: str | os.PathLike[str], default_dpi: int = 300) -> bytes:
                                      layout_fun=layout, creationdate=stamp, moddate=stamp,
                                      rotation=img2pdf.Rotation.none)
             if isinstance(result, bytes):
-                return result
+                return _without_id(result)
         except Exception as exc:
             if attempt is None:
                 raise ImageError(f"cannot embed the image in a PDF: {exc}") from None
