@@ -22,6 +22,7 @@ APT_PACKAGES=(
     libtesseract-dev libleptonica-dev libjpeg-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
     tesseract-ocr-deu tesseract-ocr-ara tesseract-ocr-chi-sim tesseract-ocr-chi-sim-vert
     fonts-dejavu-core
+    qpdf poppler-utils
     debootstrap bubblewrap
     protobuf-compiler libprotobuf-dev g++ libprotobuf-java default-jdk-headless
     ${TIGHTBIND_EXTRA_APT:-}

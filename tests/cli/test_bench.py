@@ -63,6 +63,7 @@ def test_bench_framing_json_report(run_cli):
 @pytest.mark.parametrize("hidden, area, says", [
     ("tightbind._tls", "tls", "libssl-dev"),                    # the native module
     ("google", "framing", "pip install 'tightbind[protobuf]'"),  # a peer, from an extra
+    ("pikepdf", "pdf", "pip install 'tightbind[pdf]'"),
 ])
 def test_bench_skips_an_area_it_cannot_run_and_says_why(hidden, area, says):
     code = (f"import sys; sys.modules[{hidden!r}] = None\n"

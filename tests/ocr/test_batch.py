@@ -210,8 +210,10 @@ def test_run_batch_pdf_needs_the_extra(mixed_folder, tmp_path, monkeypatch):
     assert summary.failures[0]["error"]["class"] == "PdfSupportMissing"
     assert "tightbind[pdf]" in summary.failures[0]["error"]["message"]
     tiff = mixed_folder / "scans" / "two.tif"
+    monkeypatch.setitem(sys.modules, "pikepdf", None)  # the searchable PDF's writer
     summary = run_batch([tiff], tmp_path / "tiff", formats=["pdf"])
     assert summary.failed == 2
+    assert summary.failures[0]["error"]["class"] == "PdfWriteMissing"
     assert "tightbind[pdf]" in summary.failures[0]["error"]["message"]
 
 

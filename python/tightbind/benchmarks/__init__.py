@@ -4,4 +4,4 @@ Each area module has ``run(quick: bool) -> list[Table]``.  Speed is measured her
 the benchmark command, and never asserted by a timed test.
 """
 
-AREAS = ("framing", "ocr", "tls", "batch")
+AREAS = ("framing", "ocr", "tls", "batch", "pdf")

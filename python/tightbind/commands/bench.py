@@ -17,7 +17,7 @@ HELP = "measure tightbind against pure-Python paths and installed peers"
 
 # A benchmark's missing import -> the extra of tightbind that brings it.
 _EXTRAS = {"google": "protobuf", "PIL": "images", "numpy": "images",
-           "pypdfium2": "pdf", "distributed": "dask"}
+           "pypdfium2": "pdf", "pikepdf": "pdf", "img2pdf": "pdf", "distributed": "dask"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

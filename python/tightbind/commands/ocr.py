@@ -61,7 +61,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="file name pattern to pick in folders, repeatable "
                        "(default: common image types and *.pdf)")
     batch.add_argument("--dpi", type=int, default=300,
-                       help="resolution PDF pages are rendered at (default 300)")
+                       help="the most a PDF page is rendered at for recognition (its largest "
+                       "image's resolution when lower; pages without images at DPI; "
+                       "default 300)")
+    batch.add_argument("--pdf-text", choices=("skip", "redo", "force"), default="skip",
+                       help="PDF pages that already have text: skip (default: kept as they "
+                       "are, recorded as skipped), redo (an earlier invisible OCR layer "
+                       "replaced, visible text kept) or force (every page rasterised and "
+                       "OCRed, as OCRmyPDF's --force-ocr: vector content becomes an image)")
+    batch.add_argument("--rotate-pages", action="store_true",
+                       help="turn pages that lie sideways or upside down (Tesseract's "
+                       "orientation detection, at least 14 confident, as OCRmyPDF's "
+                       "--rotate-pages): the searchable PDF's page gets a /Rotate")
     batch.add_argument("--page-timeout", type=float, default=None, metavar="SECONDS",
                        help="recognition deadline per page; pages then run in worker "
                        "processes, killed and replaced when a page hangs")
@@ -146,7 +157,8 @@ def run_batch_mode(args: argparse.Namespace, variables: dict[str, object]) -> in
                             progress=not args.quiet, variables=variables or None,
                             invert=not args.no_invert, max_dpi=args.max_dpi,
                             max_input_bytes=args.max_input_size or None,
-                            connect_timeout=args.connect_timeout)
+                            connect_timeout=args.connect_timeout,
+                            pdf_text=args.pdf_text, rotate_pages=args.rotate_pages)
     except (OcrError, ValueError, OSError) as exc:
         print(f"tightbind ocr: {_message(exc)}", file=sys.stderr)
         return 2

@@ -29,6 +29,7 @@ from tightbind.ocr.inputs import (
     page_locations,
 )
 from tightbind.ocr.isolation import ProcessPages, ProcessPool
+from tightbind.ocr.pdfpages import PDF_TEXT_MODES
 from tightbind.ocr.pix import to_pix
 from tightbind.ocr.progress import Progress
 from tightbind.ocr.store import OutputStore, document_key
@@ -274,10 +275,13 @@ class _Runner:
 
 
 def _fingerprint(formats: Sequence[str], dpi: int, options: EngineOptions,
-                 max_dpi: int | None) -> str:
-    settings: dict[str, Any] = {"formats": list(formats), "dpi": dpi}
+                 max_dpi: int | None, pdf_text: str = "skip",
+                 rotate_pages: bool = False) -> str:
+    settings: dict[str, Any] = {"formats": list(formats), "dpi": dpi, "graft": 1}
     if max_dpi is not None:  # absent when unset, so earlier runs' outputs still count
         settings["max_dpi"] = max_dpi
+    if pdf_text != "skip" or rotate_pages:
+        settings["pdf_text"], settings["rotate_pages"] = pdf_text, rotate_pages
     described = json.dumps({**settings, "language": options.language,
                             "psm": options.psm, "variables": list(options.variables),
                             "tesseract": TessApi.version()})
@@ -312,6 +316,8 @@ def run_batch(
     max_dpi: int | None = None,
     max_input_bytes: int | None = DEFAULT_MAX_INPUT_BYTES,
     connect_timeout: float = 30.0,
+    pdf_text: str = "skip",
+    rotate_pages: bool = False,
 ) -> BatchSummary:
     """Recognise every page of ``inputs`` (files; folders, recursively, their files
     matching ``include``; multi-page TIFFs; PDFs rendered at ``dpi``) and write each
@@ -341,6 +347,14 @@ def run_batch(
     a scheduler out of reach for ``connect_timeout`` seconds mid-run raises
     :class:`~tightbind.ocr.cluster.SchedulerLost` (the pages finished are kept: the next
     run resumes); FolderBusy when another live run holds ``out_dir``.
+
+    The searchable PDF (format "pdf") of a PDF input is the original file with an
+    invisible text layer grafted onto each recognised page (:mod:`tightbind.ocr.pdfgraft`);
+    a PDF page is rendered for recognition at its largest image's resolution (at most
+    ``dpi``).  ``pdf_text`` says what happens to PDF pages that already have text: "skip"
+    (kept as they are, their own text in txt and json), "redo" (an earlier invisible OCR
+    layer replaced) or "force" (rasterised and OCRed).  ``rotate_pages`` turns pages
+    lying sideways or upside down (Tesseract's orientation detection).
     """
     started = time.monotonic()
     sources = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
@@ -360,6 +374,8 @@ def run_batch(
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive int: {workers!r}")
     check_max_dpi(max_dpi)
+    if pdf_text not in PDF_TEXT_MODES:
+        raise ValueError(f"pdf_text must be one of {', '.join(PDF_TEXT_MODES)}: {pdf_text!r}")
     variables = speed_variables(variables, invert)
     options = EngineOptions(language, None if data_path is None else os.fspath(data_path), psm,
                             tuple(sorted((str(k), str(v)) for k, v in variables.items())))
@@ -370,12 +386,13 @@ def run_batch(
     check_names(found)
     store = OutputStore(out_dir, formats)
     summary = BatchSummary(store.root, store.manifest_path)
-    fingerprint = _fingerprint(formats, dpi, options, max_dpi)
+    fingerprint = _fingerprint(formats, dpi, options, max_dpi, pdf_text, rotate_pages)
     runner = _make_runner(options, workers, page_timeout, client, connect_timeout)
     bar = Progress(len(found), enabled=progress)
     try:
         _drive(found, store, runner, bar, summary, callback, fingerprint,
-               formats, dpi, page_timeout, options, max_dpi, max_input_bytes)
+               formats, dpi, page_timeout, options, max_dpi, max_input_bytes,
+               (pdf_text, rotate_pages))
     finally:
         runner.close()
         bar.close()
@@ -400,7 +417,8 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | D
            bar: Progress, summary: BatchSummary,
            callback: Callable[[dict[str, Any]], None] | None, fingerprint: str,
            formats: tuple[str, ...], dpi: int, page_timeout: float | None,
-           options: EngineOptions, max_dpi: int | None, max_bytes: int | None) -> None:
+           options: EngineOptions, max_dpi: int | None, max_bytes: int | None,
+           pdf: tuple[str, bool] = ("skip", False)) -> None:
     open_documents: dict[str, list[Any]] = {}  # key -> [document, pages, pages left]
     in_flight: dict[Any, tuple[str, int]] = {}
 
@@ -468,7 +486,7 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | D
                 collect()
             task = PageTask(document.path, document.kind, index, formats, dpi, page_timeout,
                             options, max_dpi, locations[index] if document.kind == "tiff"
-                            else None)
+                            else None, *pdf)
             in_flight[runner.submit(task, f"tightbind-page-{key}-{index}")] = (key, index)
     while in_flight:
         collect()

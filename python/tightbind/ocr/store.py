@@ -32,21 +32,19 @@ import contextlib
 import errno
 import fcntl
 import hashlib
-import io
 import json
 import logging
 import os
 import re
 import shutil
 import tempfile
-import time
 from collections.abc import Sequence
 from typing import Any
 
 from tightbind.ocr._native import c_string, ffi, lib
 from tightbind.ocr.errors import OcrError
 from tightbind.ocr.inputs import Document, printable
-from tightbind.ocr.sources import PdfSupportMissing, pdfium
+from tightbind.ocr.pdfgraft import searchable_pdf
 from tightbind.ocr.workers import FORMAT_EXTENSIONS, PageOutcome
 
 __all__ = ["MANIFEST", "FolderBusy", "OutputStore", "document_key"]
@@ -65,8 +63,6 @@ log = logging.getLogger("tightbind.ocr")
 _FOOTERS = {"hocr": b" </body>\n</html>\n", "alto": b"\t</Layout>\n</alto>\n", "tsv": b""}
 _RENDERERS = {"hocr": lib.TessHOcrRendererCreate, "alto": lib.TessAltoRendererCreate,
               "tsv": lib.TessTsvRendererCreate}
-_PDF_DATE = re.compile(rb"\(D:\d{14}")
-_PDF_ID = re.compile(rb"/ID\s*\[<[0-9A-Fa-f]{32}>\s*<[0-9A-Fa-f]{32}>\]")
 
 
 def document_key(document: Document, fingerprint: str) -> str:
@@ -164,44 +160,6 @@ def _document_frame(fmt: str, title: str) -> tuple[bytes, bytes]:
     if not empty.endswith(footer):
         raise OcrError(f"unexpected end of Tesseract's {fmt} document")
     return empty[:len(empty) - len(footer)], footer
-
-
-def _pdf_date(epoch: float) -> bytes:
-    return time.strftime("(D:%Y%m%d%H%M%S", time.gmtime(epoch)).encode()
-
-
-def pin_pdf(data: bytes, epoch: float, key: str) -> bytes:
-    """Make a PDF reproducible: its dates become ``epoch`` and its ID derives from
-    ``key`` (same lengths, so the cross-reference offsets stay right)."""
-    data = _PDF_DATE.sub(_pdf_date(epoch), data)
-    file_id = hashlib.md5(key.encode(), usedforsecurity=False).hexdigest().upper().encode()
-    return _PDF_ID.sub(b"/ID[<" + file_id + b"><" + file_id + b">]", data)
-
-
-def _merge_pdfs(pages: Sequence[bytes]) -> bytes:
-    try:
-        session = pdfium()
-        module = session.__enter__()
-    except PdfSupportMissing:
-        raise PdfSupportMissing("a searchable PDF of several pages needs pypdfium2: "
-                                "pip install 'tightbind[pdf]'") from None
-    try:  # under the PDFium lock: worker threads may be rendering pages meanwhile
-        merged = module.PdfDocument.new()
-        sources = []
-        try:
-            for data in pages:
-                source = module.PdfDocument(data)
-                sources.append(source)
-                merged.import_pages(source)
-            buffer = io.BytesIO()
-            merged.save(buffer)
-            return buffer.getvalue()
-        finally:
-            merged.close()
-            for source in sources:
-                source.close()
-    finally:
-        session.__exit__(None, None, None)
 
 
 class OutputStore:
@@ -391,6 +349,7 @@ class OutputStore:
             record["error"] = {"class": outcome.error_class, "message": outcome.error_message}
         if outcome.dpi is not None:
             record["rendered_dpi"] = outcome.dpi
+        record.update(outcome.notes or {})
         write_atomically(os.path.join(folder, f"{outcome.index}.done"),
                          json.dumps(record).encode())
 
@@ -424,8 +383,12 @@ class OutputStore:
                 for index in good:
                     with open(os.path.join(folder, f"{index}.{fmt}"), "rb") as file:
                         parts.append(file.read())
-                write_atomically(os.path.join(self.root, name),
-                                 self._assemble(document, key, fmt, parts))
+                if fmt == "pdf":  # the original, its pages' text layers grafted on
+                    data = searchable_pdf(document.path, document.kind,
+                                          dict(zip(good, parts, strict=True)), records)
+                else:
+                    data = self._assemble(document, key, fmt, parts)
+                write_atomically(os.path.join(self.root, name), data)
             except (OcrError, OSError) as exc:  # e.g. a folder where the output goes
                 for index in good:
                     records[index].update(status="failed", error={
@@ -477,9 +440,5 @@ class OutputStore:
             head = _json_line({"input": document.name,
                                "sha256": document.sha256})[:-2].encode()
             return head + b', "pages": [' + b", ".join(parts) + b"]}\n"
-        if fmt == "pdf":
-            epoch = os.stat(document.path).st_mtime
-            data = parts[0] if len(parts) == 1 else _merge_pdfs(parts)
-            return pin_pdf(data, epoch, key)
         header, footer = _document_frame(fmt, printable(document.name))
         return header + b"".join(parts) + footer

@@ -22,6 +22,8 @@ from tightbind.ocr.api import TessApi
 from tightbind.ocr.errors import OcrError, RecognitionTimeout
 from tightbind.ocr.inputs import load_page
 from tightbind.ocr.params import catalogue
+from tightbind.ocr.pdfgraft import layout_text_page
+from tightbind.ocr.pdfpages import orient_page, prepare_page
 from tightbind.ocr.pix import Pix
 
 __all__ = ["EngineOptions", "PageOutcome", "PageTask", "PageTimeout", "check_max_dpi",
@@ -104,6 +106,8 @@ class PageTask:
     options: EngineOptions = field(default_factory=EngineOptions)
     max_dpi: int | None = None
     location: int | None = None  # a TIFF page's directory offset
+    pdf_text: str = "skip"
+    rotate_pages: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,18 +122,21 @@ class PageOutcome:
     error_class: str | None = None
     error_message: str | None = None
     dpi: int | None = None
+    notes: dict[str, object] | None = None
 
     @property
     def ok(self) -> bool:
         return self.parts is not None
 
 
-def _pdf_page(api: TessApi) -> bytes:
-    """The recognised page as a one-page searchable PDF, through Tesseract's renderer."""
+def _pdf_page(api: TessApi, textonly: bool = False) -> bytes:
+    """The recognised page as a one-page searchable PDF, through Tesseract's renderer
+    (``textonly``: its invisible text layer alone, to graft over the original)."""
     datadir = c_string(api.data_path, "data_path")
     with tempfile.TemporaryDirectory(prefix="tightbind-page-") as folder:
         base = os.path.join(folder, "page")
-        renderer = lib.TessPDFRendererCreate(c_string(base, "outputbase"), datadir, 0)
+        renderer = lib.TessPDFRendererCreate(c_string(base, "outputbase"), datadir,
+                                             1 if textonly else 0)
         if renderer == ffi.NULL:
             raise OcrError("cannot create the pdf renderer")
         try:
@@ -161,13 +168,26 @@ def recognise_page(api: TessApi, task: PageTask) -> PageOutcome:
     the outcome's error, never raised."""
     started = time.monotonic()
     try:
-        dpi = task.dpi  # a PDF page is rendered at max_dpi at most
-        if task.kind == "pdf" and task.max_dpi is not None:
-            dpi = min(dpi, task.max_dpi)
-        page = load_page(task.path, task.kind, task.index, dpi, task.location)
-        rendered = page.resolution[0] if task.kind == "pdf" and \
-            page.resolution[0] < dpi else None
-        pix = limit_resolution(page, task.max_dpi)
+        notes: dict[str, object] | None = None
+        rendered = None
+        if task.kind == "pdf":  # at the page's own resolution; pages with text per pdf_text
+            prepared = prepare_page(task.path, task.index, dpi=task.dpi,
+                                    max_dpi=task.max_dpi, mode=task.pdf_text)
+            notes = {"pdf": prepared.notes(task.pdf_text)}
+            if prepared.dpi < prepared.planned:  # the pixel cap bit
+                rendered = prepared.dpi
+            if prepared.pix is None:
+                return PageOutcome(task.index, time.monotonic() - started,
+                                   prepared.skipped_parts(task.formats, task.index),
+                                   dpi=rendered, notes=notes)
+            pix = prepared.pix
+        else:
+            pix = limit_resolution(load_page(task.path, task.kind, task.index, task.dpi,
+                                             task.location), task.max_dpi)
+        if task.rotate_pages:
+            pix, turned = orient_page(api, pix)
+            notes = notes or {"pdf": {}}
+            notes["pdf"]["rotate"] = turned  # type: ignore[index]
         api.set_image_pix(pix)
         if pix.resolution[0] <= 0:
             api.set_source_resolution(task.dpi)
@@ -185,13 +205,17 @@ def recognise_page(api: TessApi, task: PageTask) -> PageOutcome:
             elif fmt == "json":
                 parts[fmt] = _json_page(api, task, pix.width, pix.height)
             elif fmt == "pdf":
-                parts[fmt] = _pdf_page(api)
+                words = [(w.text, w.box, (w.block_num, w.par_num, w.line_num))
+                         for w in api.results()]
+                parts[fmt] = layout_text_page(_pdf_page(api, textonly=True), words,
+                                              pix.width, pix.height)
             else:
                 raise ValueError(f"unknown output format {fmt!r}")
     except Exception as exc:  # a page's failure is recorded, never ends the run
         return PageOutcome(task.index, time.monotonic() - started,
                            error_class=type(exc).__name__, error_message=str(exc))
-    return PageOutcome(task.index, time.monotonic() - started, parts, dpi=rendered)
+    return PageOutcome(task.index, time.monotonic() - started, parts, dpi=rendered,
+                       notes=notes)
 
 
 # ---- Dask workers: one engine per worker thread, loaded on its first page ----------------

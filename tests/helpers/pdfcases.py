@@ -1,0 +1,123 @@
+"""The PDFs the searchable-PDF tests run on, made here: scans in each encoding, born-digital
+pages, rotated, cropped and UserUnit pages, links, a form, an outline, an OCR layer."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pikepdf
+
+from tightbind.benchmarks.pdfcorpus import DrawnPage, _image_page, draw_page, vector_pdf
+
+SMALL = (300.0, 220.0)  # points: a few lines a page, so the tests stay quick
+
+
+@dataclass
+class Case:
+    """A generated PDF: what was drawn (to be recognised) and its own text."""
+
+    name: str
+    data: bytes
+    drawn: list[DrawnPage] = field(default_factory=list)
+    own_text: str = ""
+    #: whether the drawn pages lie in the page's own coordinates (no turn, no offset)
+    plain_layout: bool = True
+
+
+def _page(seed: int, **options: object) -> DrawnPage:
+    return draw_page(seed, size=SMALL, lines=5, **options)  # type: ignore[arg-type]
+
+
+def _save(pdf: pikepdf.Pdf) -> bytes:
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True)
+    return out.getvalue()
+
+
+def _scan(drawn: list[tuple[DrawnPage, str]]) -> pikepdf.Pdf:
+    pdf = pikepdf.new()
+    for page, encoding in drawn:
+        _image_page(pdf, page, encoding)
+    return pdf
+
+
+def build_cases() -> list[Case]:
+    cases = []
+    for name, seed, encoding, options in (
+            ("ccitt", 1, "g4", {"mode": "1"}), ("jbig2", 7, "jbig2", {"mode": "1"}),
+            ("jpeg-grey", 2, "jpeg", {}),
+            ("jpeg-colour", 3, "jpeg", {"mode": "RGB", "colour": (30, 40, 150),
+                                        "paper": (250, 240, 210)}),
+            ("jpeg-cmyk", 4, "cmyk-jpeg", {"mode": "RGB", "colour": (120, 20, 20)}),
+            ("flate-grey", 5, "flate", {}), ("skewed", 6, "jpeg", {"skew": 2.5})):
+        page = _page(seed, **options)
+        cases.append(Case(name, _save(_scan([(page, encoding)])), [page],
+                          plain_layout=name != "skewed"))
+
+    pages = [_page(10), _page(11)]
+    pdf = _scan([(pages[0], "jpeg"), (pages[1], "g4")])
+    with pdf.open_outline() as outline:
+        outline.root.append(pikepdf.OutlineItem("First page", 0))
+        outline.root.append(pikepdf.OutlineItem("Second page", 1))
+    pdf.docinfo["/Title"] = "An outlined document"
+    pdf.docinfo["/CreationDate"] = "D:19991231235959Z"
+    cases.append(Case("outline", _save(pdf), pages))
+
+    page = _page(12)
+    pdf = _scan([(page, "jpeg")])
+    link = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link,
+                              Rect=[10, 10, 120, 30], Border=[0, 0, 0],
+                              A=pikepdf.Dictionary(S=pikepdf.Name.URI,
+                                                   URI=pikepdf.String("https://example.org/")))
+    field_ = pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Widget, FT=pikepdf.Name.Tx,
+        T=pikepdf.String("reference"), V=pikepdf.String("A-4711"), Rect=[150, 10, 290, 30],
+        P=pdf.pages[0].obj))
+    pdf.pages[0].obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(link),
+                                                               field_]))
+    pdf.Root.AcroForm = pdf.make_indirect(pikepdf.Dictionary(Fields=pikepdf.Array([field_])))
+    cases.append(Case("form-links", _save(pdf), [page]))
+
+    for rotate in (90, 180):
+        page = _page(20 + rotate // 90)
+        pdf = _scan([(page, "jpeg")])
+        # The scan was stored turned the other way, so the page shows it upright.
+        image = page.image.rotate(rotate, expand=True)
+        stream = pdf.pages[0].obj.Resources.XObject.Im0
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=75)
+        stream.write(buffer.getvalue(), filter=pikepdf.Name.DCTDecode)
+        stream.Width, stream.Height = image.width, image.height
+        width, height = (image.width * 72 / 300, image.height * 72 / 300)
+        pdf.pages[0].obj.MediaBox = [0, 0, width, height]
+        pdf.pages[0].obj.Contents = pdf.make_stream(
+            f"q {width:.4f} 0 0 {height:.4f} 0 0 cm /Im0 Do Q".encode())
+        pdf.pages[0].obj.Rotate = rotate
+        cases.append(Case(f"rotated-{rotate}", _save(pdf), [page], plain_layout=False))
+
+    page = _page(30)
+    pdf = _scan([(page, "jpeg")])
+    media = [float(v) for v in pdf.pages[0].mediabox]
+    # Offset MediaBox, a CropBox inside it, and UserUnit 2: the page shows as before.
+    pdf.pages[0].obj.MediaBox = [-50, -40, media[2] + 50, media[3] + 40]
+    pdf.pages[0].obj.CropBox = [0, 0, media[2], media[3]]
+    pdf.pages[0].obj.UserUnit = 2
+    cases.append(Case("cropped-userunit", _save(pdf), [page], plain_layout=False))
+
+    cases.append(Case("vector", vector_pdf(["born digital words here",
+                                            "a second line of text"]),
+                      own_text="born digital words here"))
+    under = _page(40)
+    cases.append(Case("ocr-layer", vector_pdf(["earlier layer words"], invisible=True,
+                                              under_image=under),
+                      [under], own_text="earlier layer words"))
+    return cases
+
+
+def write_cases(folder: Path) -> dict[str, Case]:
+    cases = {case.name: case for case in build_cases()}
+    for case in cases.values():
+        (folder / f"{case.name}.pdf").write_bytes(case.data)
+    return cases
