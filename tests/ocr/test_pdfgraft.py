@@ -357,14 +357,19 @@ def test_owner_password_only_stays_encrypted(tmp_path):
     assert error_rates(page.text, _tool("pdftotext", str(result), "-"))[0] < 0.1
 
 
-def test_huge_page_is_recorded_and_kept(tmp_path):
+def test_huge_page_is_rendered_to_fit_and_kept(tmp_path):
+    """A page too large for MAX_IMAGE_PIXELS at the asked resolution is rendered at the
+    largest that fits (issue 17), recorded, and its original kept in the graft."""
     pdf = pikepdf.new()
     pdf.add_blank_page(page_size=(14000, 14000))
     pdf.pages[0].obj.UserUnit = 10
     pdf.save(tmp_path / "huge.pdf")
     summary = run_batch(tmp_path / "huge.pdf", tmp_path / "out", formats=("pdf",), workers=1)
     record = json.loads((tmp_path / "out" / "manifest.jsonl").read_text().splitlines()[0])
-    assert summary.failed == 1 and "too large" in record["error"]["message"]
+    assert summary.failed == 0 and record["status"] == "ok", record
+    assert record["rendered_dpi"] < 72 and record["pdf"]["dpi"] == record["rendered_dpi"]
+    with pikepdf.open(tmp_path / "out" / "huge.pdf.pdf") as out:
+        assert float(out.pages[0].obj.UserUnit) == 10
 
 
 def test_page_the_writer_refuses_is_rasterised(tmp_path):

@@ -2,11 +2,11 @@
 paragraph info, row attributes, word fonts, LSTM symbol choices, symbol alternatives.
 
 :meth:`TessApi.page_rows` (a recognised page) and :meth:`TessApi.analyse_layout` with
-``level=None`` (layout analysis only) return a :class:`PageRows`: ``tb_ocr_page_read``
-walks Tesseract's iterator once, at every position (each symbol, and once in each block
-without text), and records the elements of every level beginning there.  :class:`PageRows` then answers
-from those arrays, so moving over a page never calls back into Tesseract and stays valid
-after the engine moves on, is cleared or is closed.
+``level=None`` (layout analysis only) return a :class:`PageRows`: ``tb_ocr_page_read`` walks
+Tesseract's iterator once, at every position (each symbol, and once in each block without
+text), and records the elements of every level beginning there. :class:`PageRows` then
+answers from those arrays, so moving over a page never calls back into Tesseract and stays
+valid after the engine moves on, is cleared or is closed.
 """
 
 from __future__ import annotations

@@ -262,7 +262,8 @@ class _Grafter:
             try:
                 source_page = document[index]
                 try:
-                    dpi = fitting_dpi(*source_page.get_size(), dpi)  # the pixel cap
+                    width, height = source_page.get_size()
+                    dpi = fitting_dpi(width, height, dpi)  # the pixel cap
                     bitmap = source_page.render(scale=dpi / 72, grayscale=not colour)
                     image = bitmap.to_pil()
                 finally:

@@ -200,7 +200,8 @@ def prepare_page(path: str | os.PathLike[str], index: int, *, dpi: int = 300,
                 planned, colour = render_plan(page, dpi, max_dpi)
                 # Checked against MAX_IMAGE_PIXELS before a pixel is allocated: a page too
                 # large at the planned resolution is rendered at the largest that fits.
-                render_dpi = fitting_dpi(*page.get_size(), planned)
+                width, height = page.get_size()
+                render_dpi = fitting_dpi(width, height, planned)
                 if text != "none" and mode == "skip":
                     textpage = page.get_textpage()
                     try:
