@@ -115,7 +115,8 @@ def test_revocation_error_is_a_tightbind_verify_error(ca: Ca) -> None:
     exc = info.value
     assert isinstance(exc, crypto.X509StoreContextError) and isinstance(exc, TlsError)
     # pyOpenSSL's is not an OpenSSL.crypto.Error; here every TLS failure is one (crypto.Error
-    # is tightbind.tls.OpenSSLError, the base of them all: README, "What differs").
+    # is tightbind.tls.OpenSSLError, the base of them all: docs/guides/from-pyopenssl.md,
+    # "What differs").
     assert isinstance(exc, crypto.Error)
     assert str(exc) == "certificate revoked" and exc.errors == [23, 1, "certificate revoked"]
     assert isinstance(exc.certificate, crypto.X509)

@@ -140,10 +140,10 @@ def ocr_many(
     the program.  Workers take about a second to start (all at once, at the call; a
     replacement before the next image; deadlines count from when a worker is ready).
 
-    Speed settings (the README's Throughput section has what they buy and cost on the
-    benchmark's pages): ``invert=False`` turns off Tesseract's retry of each text line as
-    white-on-black text (loses inverted text); ``max_dpi=N`` scales images whose
-    resolution is above N dpi down to N first (small print suffers first).
+    Speed settings (the docs' benchmarks page, "Batch OCR throughput", has what they buy
+    and cost on the benchmark's pages): ``invert=False`` turns off Tesseract's retry of
+    each text line as white-on-black text (loses inverted text); ``max_dpi=N`` scales
+    images whose resolution is above N dpi down to N first (small print suffers first).
     """
     deadline_ms(timeout)
     check_max_dpi(max_dpi)
