@@ -196,6 +196,10 @@ int tb_tls_spki_decode(const char *b64, size_t len, NETSCAPE_SPKI **out)
     ERR_clear_error();
     if (len > INT_MAX)
         return TB_TLS_E_TOO_LARGE;
+    /* OpenSSL takes a length of 0 to mean "NUL-terminated" and calls strlen(), which
+     * would read past a caller's buffer: nothing to decode is a decode error here. */
+    if (len == 0)
+        return TB_TLS_E_DECODE;
     NETSCAPE_SPKI *spki = NETSCAPE_SPKI_b64_decode(b64, (int)len);
     if (spki == NULL)
         return TB_TLS_E_DECODE;

@@ -166,3 +166,11 @@ def test_pkcs7_types(pki: Pki) -> None:
         tls.load_pkcs7(tls.FILETYPE_ASN1, der[:-10])
     with pytest.raises(ValueError):
         tls.load_pkcs7(3, der)
+
+
+@pytest.mark.parametrize("b64", [b"", ""])
+def test_empty_spki_is_a_decode_error(b64):
+    """OpenSSL reads a zero length as "NUL-terminated" and calls strlen(): the shim refuses
+    an empty input itself (the TLS fuzzer found the overread through the C entry point)."""
+    with pytest.raises(tls.DecodeError):
+        tls.SignedPublicKey(b64)

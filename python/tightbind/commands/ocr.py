@@ -142,10 +142,19 @@ def run_batch_mode(args: argparse.Namespace, variables: dict[str, object]) -> in
     client = None
     try:
         if args.scheduler:
+            import logging
+
             from tightbind.ocr.cluster import connect
+
 
             try:
                 client = connect(args.scheduler, args.connect_timeout)
+                # Dask's client logs each failed reconnection with a traceback; the
+                # command says in one sentence when the scheduler is lost.  (Set once
+                # distributed is imported: its configuration sets its loggers' levels.)
+                for name in ["distributed", *(name for name in logging.root.manager.loggerDict
+                                              if name.startswith("distributed."))]:
+                    logging.getLogger(name).setLevel(logging.CRITICAL)
             except ImportError:
                 print("tightbind ocr: --scheduler needs Dask distributed: "
                       "pip install 'tightbind[dask]'", file=sys.stderr)
