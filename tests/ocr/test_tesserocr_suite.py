@@ -29,8 +29,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-
 VERSION = "2.13.0"
 SDIST = f"tesserocr-{VERSION}.tar.gz"
 SDIST_SHA256 = "475460f736e5ac23dfcfbd414435581fa6eb0e849e80c816da2ff1b4af7d88ed"
@@ -138,8 +136,12 @@ def run_standin(folder: Path, tessdata: str) -> dict[str, str]:
     package = folder / "standin" / "tesserocr"
     package.mkdir(parents=True, exist_ok=True)
     (package / "__init__.py").write_text(STANDIN)
+    # The tightbind this process runs (the installed one, or the tree's in the --fast
+    # loop through the inherited PYTHONPATH), never the tree's sources by themselves:
+    # without their in-place build they have no native modules.
+    inherited = [entry for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry]
     env = dict(os.environ, OMP_THREAD_LIMIT="1", TESSDATA_PREFIX=tessdata,
-               PYTHONPATH=os.pathsep.join([str(folder / "standin"), str(ROOT / "python"),
+               PYTHONPATH=os.pathsep.join([str(folder / "standin"), *inherited,
                                            str(folder)]))
     junit = folder / "standin.xml"
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
