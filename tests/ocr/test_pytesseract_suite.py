@@ -58,6 +58,7 @@ DIFFERENT: dict[str, str] = {
     "tests/pytesseract_test.py::test_proper_oserror_exception_handling": _NO_COMMAND,
     "tests/pytesseract_test.py::test_main_not_found_cases": _NO_COMMAND + " (its second part)",
     "tests/test_error_handling.py::TestTesseractNotFound": _NO_COMMAND,
+    # test_get_tesseract_version and test_get_tesseract_version_invalid
     "tests/pytesseract_test.py::test_get_tesseract_version": _MOCKED.format("check_output"),
     "tests/test_error_handling.py::TestInvalidVersionHandling": _MOCKED.format("check_output"),
     "tests/test_error_handling.py::TestSubprocessErrors::test_tesseract_returns_error":
