@@ -343,6 +343,27 @@ def test_helpers_named_as_pytesseract_names_them(tmp_path):
     assert mine.prepare(image)[0].mode == real.pytesseract.prepare(image)[0].mode
 
 
+def test_devices_and_pipes_are_refused(tmp_path):
+    """Read as a path or from a file list, /dev/zero and a pipe without a writer raise
+    at once (a plain read would never end); in a limited child, should that regress."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    listing = tmp_path / "images.txt"
+    listing.write_text("/dev/zero\n")
+    result = run_limited(f"""
+        from tightbind.ocr import pytesseract
+        for path in ("/dev/zero", {str(fifo)!r}, {str(listing)!r}):
+            try:
+                pytesseract.image_to_string(path)
+            except pytesseract.TesseractError as exc:
+                assert "not a regular file" in str(exc), exc
+            else:
+                raise AssertionError(path)
+        print("refused")
+        """, seconds=60)
+    assert result.stdout.strip() == "refused", result.stderr
+
+
 @pytest.mark.parametrize("argv", [["x", "{word}"], ["x", "-l", "eng", "{word}"],
                                   ["x", "{missing}"], ["x"], ["x", "-l", "{word}"]])
 def test_main(images, tmp_path, monkeypatch, capsys, argv):

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import errno
 import logging
 import os
+import stat
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -107,14 +109,22 @@ def decode_input(data: bytes, name: str, *, listed: bool = False) -> list[Page]:
     return [Page(_wrap(pix, "cannot decode the image"), 0)]
 
 
+def read_regular_file(path: str) -> bytes:
+    """The contents of the file ``path``; OSError for a folder, a device or a pipe
+    (``/dev/zero`` would never end; a pipe is opened without waiting for a writer)."""
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as source:
+        if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        return source.read()
+
+
 def _file_list(text: str) -> list[Page]:
     """The pages of a file list (the command's ProcessPagesFileList)."""
     pages = []
     for index, line in enumerate(text.splitlines()):
         path = line.rstrip()
         try:
-            with open(path, "rb") as image:
-                data = image.read()
+            data = read_regular_file(path)
         except OSError as exc:
             raise CommandFailed(1, f"Image file {path} cannot be read! ({exc.strerror}) "
                                    "Error during processing.") from None

@@ -40,7 +40,12 @@ from csv import QUOTE_NONE
 from typing import Any, TypeVar
 
 from tightbind.ocr.command_line import CommandLine, CommandLineError, parse_arguments
-from tightbind.ocr.command_run import CommandFailed, decode_input, run_command
+from tightbind.ocr.command_run import (
+    CommandFailed,
+    decode_input,
+    read_regular_file,
+    run_command,
+)
 from tightbind.ocr.errors import LanguageNotFound, OcrError, RecognitionTimeout
 from tightbind.ocr.tessdata import list_languages
 
@@ -267,8 +272,7 @@ def _run(image: Any, extension: str, lang: Any, config: Any, nice: Any, timeout:
 
 def _read_input(path: str) -> bytes:
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        return read_regular_file(path)
     except OSError as exc:
         raise TesseractError(1, f"Error, cannot read input file {path}: {exc.strerror} "
                                 "Error during processing.") from None
