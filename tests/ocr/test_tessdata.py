@@ -27,7 +27,8 @@ def test_missing_language_is_explained():
     assert "eng" in error.available and "osd" in error.available
     assert error.paths and Path(error.paths[0], "eng.traineddata").exists()
     message = str(error)
-    assert "'xyz'" in message and error.paths[0] in message and "eng, osd" in message
+    assert "'xyz'" in message and error.paths[0] in message and "eng" in message \
+        and "osd" in message
 
 
 def test_missing_data_path_is_explained(tmp_path):
