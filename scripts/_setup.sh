@@ -20,7 +20,7 @@ APT_PACKAGES=(
     build-essential pkg-config
     libssl-dev openssl
     libtesseract-dev libleptonica-dev libjpeg-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
-    tesseract-ocr-deu tesseract-ocr-ara tesseract-ocr-chi-sim tesseract-ocr-chi-sim-vert
+    tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-ara tesseract-ocr-chi-sim tesseract-ocr-chi-sim-vert
     fonts-dejavu-core
     qpdf poppler-utils
     debootstrap bubblewrap

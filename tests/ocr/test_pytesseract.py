@@ -290,6 +290,91 @@ def test_get_languages_and_version():
     assert mine.get_languages("--tessdata-dir /nowhere") == []
 
 
+# What ``tesseract --list-langs CONFIG`` makes of each: unknown words are file names to it,
+# an option it refuses lists nothing.
+LIST_CONFIGS = ["--tessdata-dir /usr/share/tesseract-ocr/5/tessdata/", "--tessdata-dir /dev/null",
+                "--tessdata-dir=elsewhere/", "--bogus", "-l", "--psm 99", "--oem 9",
+                "-c novalue", "--psm 6 --tessdata-dir /nowhere", "--tessdata-dir",
+                "image.png --tessdata-dir /nowhere", "--bogus --tessdata-dir /nowhere",
+                "image.png out --tessdata-dir /nowhere", "--tessdata-dir /nowhere image.png"]
+
+
+@pytest.mark.parametrize("config", LIST_CONFIGS)
+def test_get_languages_reads_config_as_the_command(config):
+    expected = real.get_languages.__wrapped__(config)
+    got = mine.get_languages.__wrapped__(config)
+    if "ara" in expected:  # the system's folder: ours lists every folder reachable
+        assert set(expected) <= set(got)
+    else:
+        assert got == expected
+
+
+def test_get_languages_cached():
+    first = mine.get_languages("--tessdata-dir /nowhere")
+    assert mine.get_languages(cached=True) is first
+    assert mine.get_tesseract_version(cached=True) == mine.get_tesseract_version()
+
+
+def test_a_file_list_is_read_as_the_command_reads_it(images, tmp_path, monkeypatch):
+    monkeypatch.chdir(images["line"].parent)
+    listing = tmp_path / "images.txt"
+    listing.write_text(f"{images['line'].name}\n{images['word']}\n")
+    for call in ("image_to_string", "image_to_data", "image_to_boxes"):
+        same(call, str(listing))
+    listing.write_text(f"{images['line'].name}\nmissing.png\n")
+    error = same("image_to_string", str(listing))
+    assert "missing.png" in str(error)
+
+
+def test_helpers_named_as_pytesseract_names_them(tmp_path):
+    assert mine.pytesseract is mine  # pytesseract.pytesseract.tesseract_cmd = ... works
+    assert mine.numpy_installed is True and mine.pandas_installed is True
+    assert mine.get_errors(b"Error one\nError two\n") == real.pytesseract.get_errors(
+        b"Error one\nError two\n")
+    for value, kind in [("12", int), ("1.5", int), ("1.5", float), ("x", float), ("", str)]:
+        assert mine.is_valid(value, kind) is real.pytesseract.is_valid(value, kind)
+    for name in ("tess_a.txt", "tess_a.tsv", "other.txt"):
+        (tmp_path / name).write_text("x")
+    mine.cleanup(str(tmp_path / "tess_a"))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["other.txt"]
+    mine.cleanup(str(tmp_path / "nothing"))
+    image = Image.new("LA", (8, 8))
+    assert mine.prepare(image)[1] == real.pytesseract.prepare(image)[1] == "PNG"
+    assert mine.prepare(image)[0].mode == real.pytesseract.prepare(image)[0].mode
+
+
+def test_devices_and_pipes_are_refused(tmp_path):
+    """Read as a path or from a file list, /dev/zero and a pipe without a writer raise
+    at once (a plain read would never end); in a limited child, should that regress."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    listing = tmp_path / "images.txt"
+    listing.write_text("/dev/zero\n")
+    result = run_limited(f"""
+        from tightbind.ocr import pytesseract
+        for path in ("/dev/zero", {str(fifo)!r}, {str(listing)!r}):
+            try:
+                pytesseract.image_to_string(path)
+            except pytesseract.TesseractError as exc:
+                assert "not a regular file" in str(exc), exc
+            else:
+                raise AssertionError(path)
+        print("refused")
+        """, seconds=60)
+    assert result.stdout.strip() == "refused", result.stderr
+
+
+@pytest.mark.parametrize("argv", [["x", "{word}"], ["x", "-l", "eng", "{word}"],
+                                  ["x", "{missing}"], ["x"], ["x", "-l", "{word}"]])
+def test_main(images, tmp_path, monkeypatch, capsys, argv):
+    names = {"word": str(images["word"]), "missing": str(tmp_path / "missing.png")}
+    outcomes = []
+    for package in (real, mine):
+        monkeypatch.setattr("sys.argv", [arg.format(**names) for arg in argv])
+        outcomes.append((package.pytesseract.main(), *capsys.readouterr()))
+    assert outcomes[0] == outcomes[1]
+
+
 # ---- bad input --------------------------------------------------------------------------
 
 BAD_IMAGES = [b"\x89PNG", 42, None, Path("x.png"), [1, 2], np.zeros((0, 0), np.uint8),

@@ -24,10 +24,10 @@ import os
 import subprocess
 import sys
 import tarfile
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from helpers import peer_suites
 
 VERSION = "2.13.0"
 SDIST = f"tesserocr-{VERSION}.tar.gz"
@@ -54,24 +54,12 @@ def system_tessdata() -> str | None:
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("TIGHTBIND_CACHE") or Path.home() / ".cache" / "tightbind"
-    return Path(base) / "tesserocr"
+    return peer_suites.cache_dir("tesserocr")
 
 
 def fetch_sdist() -> Path:
     """tesserocr's sdist from PyPI (cached), its SHA-256 checked."""
-    folder = cache_dir()
-    path = folder / SDIST
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-             "--disable-pip-version-check", "-d", str(folder), f"tesserocr=={VERSION}"],
-            capture_output=True, text=True, timeout=600, check=False)
-        assert path.exists(), f"cannot download {SDIST} from PyPI:\n{done.stdout}\n{done.stderr}"
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert digest == SDIST_SHA256, f"{path} has SHA-256 {digest}, not {SDIST_SHA256}"
-    return path
+    return peer_suites.fetch_sdist("tesserocr", VERSION, SDIST, SDIST_SHA256, cache_dir())
 
 
 def extract_tests(sdist: Path, into: Path) -> Path:
@@ -89,16 +77,7 @@ def extract_tests(sdist: Path, into: Path) -> Path:
 
 def _outcomes(junit: Path) -> dict[str, str]:
     """Test id -> passed/failed/skipped from a JUnit XML report."""
-    found = {}
-    for case in ET.parse(junit).getroot().iter("testcase"):
-        name = f"{case.get('classname')}::{case.get('name')}"
-        if case.find("skipped") is not None:
-            found[name] = "skipped"
-        elif case.find("failure") is not None or case.find("error") is not None:
-            found[name] = "failed"
-        else:
-            found[name] = "passed"
-    return found
+    return {case.id: case.outcome for case in peer_suites.junit_cases(junit)}
 
 
 def run_real(python: str, folder: Path, tessdata: str) -> dict[str, str]:
@@ -136,12 +115,8 @@ def run_standin(folder: Path, tessdata: str) -> dict[str, str]:
     package = folder / "standin" / "tesserocr"
     package.mkdir(parents=True, exist_ok=True)
     (package / "__init__.py").write_text(STANDIN)
-    # The tightbind this process runs (the installed one, or the tree's in the --fast
-    # loop through the inherited PYTHONPATH), never the tree's sources by themselves:
-    # without their in-place build they have no native modules.
-    inherited = [entry for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry]
     env = dict(os.environ, OMP_THREAD_LIMIT="1", TESSDATA_PREFIX=tessdata,
-               PYTHONPATH=os.pathsep.join([str(folder / "standin"), *inherited,
+               PYTHONPATH=os.pathsep.join([peer_suites.child_pythonpath(folder / "standin"),
                                            str(folder)]))
     junit = folder / "standin.xml"
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import errno
 import logging
 import os
+import stat
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -72,19 +74,30 @@ class CommandFailed(OcrError):
 
 @dataclass
 class Page:
-    """A decoded page: its image, its index in the file, whether the file is a TIFF."""
+    """A decoded page: its image, its index in the file, whether the file is a TIFF,
+    and for a page of a file list, the image file it comes from."""
 
     pix: Pix
     index: int
     tiff: bool = False
+    name: str | None = None
 
 
-def decode_input(data: bytes, name: str) -> list[Page]:
+def decode_input(data: bytes, name: str, *, listed: bool = False) -> list[Page]:
     """The pages the command reads from image file contents ``data`` (every page of a
-    TIFF; the one image of other formats), decoded by Leptonica as it decodes them."""
+    TIFF; the one image of other formats), decoded by Leptonica as it decodes them.
+    Text that is no image is, as for the command, a list of image files, one a line
+    (relative names from the current folder), each giving its first page."""
     try:
         checked = check_image(data, pixel_limit())
     except ImageError as exc:
+        if not listed and b"\0" not in data:
+            try:
+                text = data.decode()
+            except UnicodeDecodeError:
+                pass
+            else:
+                return _file_list(text)
         raise CommandFailed(1, f"Image file {name} cannot be read! ({exc})") from None
     if checked.format == lib.IFF_TIFF:
         return [Page(_tiff_page(data, offset, index), index, True)
@@ -94,6 +107,30 @@ def decode_input(data: bytes, name: str) -> list[Page]:
     if pix == ffi.NULL:
         raise CommandFailed(1, f"Image file {name} cannot be read!")
     return [Page(_wrap(pix, "cannot decode the image"), 0)]
+
+
+def read_regular_file(path: str) -> bytes:
+    """The contents of the file ``path``; OSError for a folder, a device or a pipe
+    (``/dev/zero`` would never end; a pipe is opened without waiting for a writer)."""
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as source:
+        if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        return source.read()
+
+
+def _file_list(text: str) -> list[Page]:
+    """The pages of a file list (the command's ProcessPagesFileList)."""
+    pages = []
+    for index, line in enumerate(text.splitlines()):
+        path = line.rstrip()
+        try:
+            data = read_regular_file(path)
+        except OSError as exc:
+            raise CommandFailed(1, f"Image file {path} cannot be read! ({exc.strerror}) "
+                                   "Error during processing.") from None
+        first = decode_input(data, path, listed=True)[0]
+        pages.append(Page(first.pix, index, False, path))
+    return pages
 
 
 def _data_folder(line: CommandLine, languages: list[str]) -> str | None:
@@ -306,7 +343,8 @@ def _render(api: TessApi, pages: list[Page], input_name: str, outputbase: str,
                 if page.tiff:
                     lib.TessBaseAPISetVariable(handle, b"applybox_page",
                                                str(page.index).encode())
-                lib.TessBaseAPISetInputName(handle, name)
+                lib.TessBaseAPISetInputName(handle, name if page.name is None else
+                                            c_string(page.name, "input name"))
                 lib.TessBaseAPISetImage2(handle, page.pix.ptr)
                 api._run_recognition(milliseconds, timeout, started,
                                      "tesseract" if timeout is None

@@ -20,6 +20,10 @@ pytesseract does), and file names inside hOCR/ALTO output name a private tempora
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
+import glob
+import importlib.util
 import io
 import itertools
 import logging
@@ -28,14 +32,20 @@ import re
 import shlex
 import shutil
 import string
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
 from csv import QUOTE_NONE
-from typing import Any
+from typing import Any, TypeVar
 
 from tightbind.ocr.command_line import CommandLine, CommandLineError, parse_arguments
-from tightbind.ocr.command_run import CommandFailed, decode_input, run_command
+from tightbind.ocr.command_run import (
+    CommandFailed,
+    decode_input,
+    read_regular_file,
+    run_command,
+)
 from tightbind.ocr.errors import LanguageNotFound, OcrError, RecognitionTimeout
 from tightbind.ocr.tessdata import list_languages
 
@@ -51,6 +61,10 @@ __version__ = "0.3.13"
 
 #: Accepted for compatibility; no command is run.
 tesseract_cmd = "tesseract"
+
+#: Whether numpy is installed (found, not imported); ``pandas_installed`` likewise,
+#: looked up when read.
+numpy_installed = importlib.util.find_spec("numpy") is not None
 
 LOGGER = logging.getLogger("pytesseract")
 DEFAULT_ENCODING = "utf-8"
@@ -72,6 +86,9 @@ EXTENTION_TO_CONFIG = {
     "hocr": "tessedit_create_hocr=1",
     "tsv": "tessedit_create_tsv=1",
 }
+# The command's options that take a value (the next word).
+_VALUE_OPTIONS = {"-l", "--tessdata-dir", "--dpi", "--loglevel", "--user-words",
+                  "--user-patterns", "--psm", "--oem", "-c"}
 # Extensions pytesseract does not pass to the command as config file names.
 _NOT_CONFIGS = {"box", "osd", "tsv", "xml"}
 
@@ -116,8 +133,10 @@ class ALTONotSupported(EnvironmentError):
 # ---- the image, as pytesseract saves it ------------------------------------------------
 
 
-def _prepare(image: Any) -> tuple[Any, str]:
-    """The image pytesseract saves and its format (alpha flattened on white)."""
+def prepare(image: Any) -> tuple[Any, str]:
+    """The Pillow image pytesseract saves for ``image`` (a Pillow image or a numpy
+    array) and its format name, alpha flattened on white; TypeError for anything else
+    or a format the command cannot read."""
     from PIL import Image
 
     try:
@@ -215,7 +234,7 @@ def _run(image: Any, extension: str, lang: Any, config: Any, nice: Any, timeout:
         input_name = os.path.realpath(os.path.normpath(os.path.normcase(image)))
         data: bytes | None = None
     else:
-        prepared, image_format = _prepare(image)
+        prepared, image_format = prepare(image)
         input_name = f"{base}_input{os.extsep}{image_format}"
         data = _encode(prepared, image_format)
     words = _words(lang, config, extension)
@@ -253,8 +272,7 @@ def _run(image: Any, extension: str, lang: Any, config: Any, nice: Any, timeout:
 
 def _read_input(path: str) -> bytes:
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        return read_regular_file(path)
     except OSError as exc:
         raise TesseractError(1, f"Error, cannot read input file {path}: {exc.strerror} "
                                 "Error during processing.") from None
@@ -407,7 +425,8 @@ def file_to_dict(tsv: str, cell_delimiter: str, str_col_idx: int) -> dict[str, l
     return result
 
 
-def _is_valid(value: str, kind: type) -> bool:
+def is_valid(value: str, kind: type) -> bool:
+    """Whether ``value`` reads as ``kind`` (int: digits only; float; str: always)."""
     if kind is int:
         return value.isdigit()
     if kind is float:
@@ -423,22 +442,73 @@ def osd_to_dict(osd: str) -> dict[str, Any]:
     return {OSD_KEYS[pair[0]][0]: OSD_KEYS[pair[0]][1](pair[1])  # type: ignore[operator]
             for pair in (line.split(": ") for line in osd.split("\n"))
             if len(pair) == 2 and pair[0] in OSD_KEYS
-            and _is_valid(pair[1], OSD_KEYS[pair[0]][1])}  # type: ignore[arg-type]
+            and is_valid(pair[1], OSD_KEYS[pair[0]][1])}  # type: ignore[arg-type]
 
 
-def get_languages(config: str = "", *, cached: bool = False) -> list[str]:
-    """The languages the command would list (``tesseract --list-langs``), for the data
-    path in ``config`` (``--tessdata-dir``) if any.  Without one, every language
-    reachable (see :func:`tightbind.ocr.tessdata.list_languages`)."""
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def run_once(function: _Function) -> _Function:
+    """pytesseract's memo: ``cached=True`` returns the last result instead of asking
+    again; the undecorated function is ``__wrapped__``."""
+    missing = object()
+    last: list[Any] = [missing]
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, cached: bool = False, **kwargs: Any) -> Any:
+        if not cached or last[0] is missing:
+            last[0] = function(*args, **kwargs)
+        return last[0]
+
+    return wrapper  # type: ignore[return-value]
+
+
+def get_errors(error_string: bytes) -> str:
+    """The command's stderr as one line (its lines joined by spaces)."""
+    return " ".join(error_string.decode(DEFAULT_ENCODING).splitlines()).strip()
+
+
+def cleanup(temp_name: str) -> None:
+    """Remove the files whose names start with ``temp_name`` (missing ones are fine)."""
+    for name in glob.iglob(f"{temp_name}*" if temp_name else temp_name):
+        try:
+            os.remove(name)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                raise
+
+
+@run_once
+def get_languages(config: str = "") -> list[str]:
+    """The languages ``tesseract --list-langs CONFIG`` lists: those of the data path in
+    ``config`` (``--tessdata-dir``) if any; without one, every language reachable (see
+    :func:`tightbind.ocr.tessdata.list_languages`).  As for the command, words it does
+    not know are taken for file names, and an option it refuses lists nothing."""
     words = shlex.split(config) if config else []
-    try:
-        line = parse_arguments(words)
-    except CommandLineError as exc:
-        raise TesseractError(1, str(exc)) from None
-    return [lang for lang in list_languages(line.data_path) if LANG_PATTERN.match(lang)]
+    data_path = image = outputbase = None
+    index = 0
+    # The command's ParseArgs: a word that is no option is the image, the word after
+    # the image the output base (whatever it is), and after both the first word that
+    # is no option ends the options.
+    while index < len(words) and (outputbase is None or words[index].startswith("-")):
+        word = words[index]
+        if image is not None and outputbase is None:
+            outputbase = word
+        elif word in _VALUE_OPTIONS and index + 1 < len(words):
+            try:
+                parsed = parse_arguments(words[index:index + 2])
+            except CommandLineError:
+                return []  # the command exits 1 with its complaint and no list
+            data_path = parsed.data_path if word == "--tessdata-dir" else data_path
+            index += 1
+        elif image is None:
+            image = word
+        index += 1
+    return [lang for lang in list_languages(data_path) if LANG_PATTERN.match(lang)]
 
 
-def get_tesseract_version(*, cached: bool = False) -> Any:
+@run_once
+def get_tesseract_version() -> Any:
     """The loaded Tesseract's version as a ``packaging.version.Version``."""
     from packaging.version import Version
 
@@ -449,11 +519,38 @@ def get_tesseract_version(*, cached: bool = False) -> Any:
     return Version(text)
 
 
+def main() -> int | None:
+    """``python -m tightbind.ocr.pytesseract [-l LANG] IMAGE``: print the text, as
+    ``pytesseract [-l LANG] IMAGE`` does; None once printed, 2 for a wrong command line,
+    1 for an image that cannot be read or recognised."""
+    from PIL import Image
+
+    if len(sys.argv) == 2:
+        filename, lang = sys.argv[1], None
+    elif len(sys.argv) == 4 and sys.argv[1] == "-l":
+        filename, lang = sys.argv[3], sys.argv[2]
+    else:
+        print("Usage: pytesseract [-l lang] input_file\n", file=sys.stderr)
+        return 2
+    try:
+        with Image.open(filename) as img:
+            print(image_to_string(img, lang=lang))
+    except (OSError, TesseractError) as exc:
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return None
+
+
+#: ``pytesseract.pytesseract``: code written as ``pytesseract.pytesseract.tesseract_cmd
+#: = ...`` reaches this module the same way.
+pytesseract = sys.modules[__name__]
+
+
 def __getattr__(name: str) -> Any:
-    if name == "pandas_installed":  # read when asked: importing pandas takes a while
-        try:
-            import pandas  # noqa: F401
-        except ImportError:
-            return False
-        return True
+    if name == "pandas_installed":  # looked up when read, so a test can hide pandas
+        return importlib.util.find_spec("pandas") is not None
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through a child process
+    raise SystemExit(main())
