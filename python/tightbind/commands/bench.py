@@ -10,8 +10,8 @@ import sys
 from typing import Any
 
 from tightbind import __version__
-from tightbind.benchmarks import AREAS
-from tightbind.benchmarks._report import SUMMARY_COLUMNS, Table, machine, steady_malloc
+from tightbind.bench import AREAS
+from tightbind.bench._report import SUMMARY_COLUMNS, Table, machine, steady_malloc
 
 HELP = "measure tightbind against pure-Python paths and installed peers"
 
@@ -39,7 +39,7 @@ def versions(areas: list[str]) -> dict[str, str]:
 
     found = {"tightbind": __version__, "cffi": cffi.__version__}
     for area in areas:
-        module = importlib.import_module(f"tightbind.benchmarks.{area}")
+        module = importlib.import_module(f"tightbind.bench.{area}")
         try:
             found.update(getattr(module, "versions", dict)())
         except ImportError:
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     summary = Table("summary", SUMMARY_COLUMNS)
     status = 0
     for area in areas:
-        module = importlib.import_module(f"tightbind.benchmarks.{area}")
+        module = importlib.import_module(f"tightbind.bench.{area}")
         try:
             tables = module.run(quick=args.quick)
         except ImportError as exc:

@@ -39,9 +39,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tightbind.benchmarks._report import Table, interleaved
-from tightbind.benchmarks._venvs import venv_python, wheel_python
-from tightbind.benchmarks.ocr_faces import pytesseract_table
+from tightbind.bench._report import Table, interleaved
+from bench._venvs import venv_python, wheel_python
+from bench.ocr_faces import pytesseract_table
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
@@ -94,7 +94,7 @@ def _page_image(folder: Path) -> tuple[Path, str]:
         return Path(override), Path(override).name
     candidates = [Path.cwd().parent / "shared" / "ocr" / "phototest.tif",
                   Path(sys.prefix).parent.parent / "shared" / "ocr" / "phototest.tif",
-                  Path(__file__).resolve().parents[3].parent / "shared" / "ocr" /
+                  Path(__file__).resolve().parents[1].parent / "shared" / "ocr" /
                   "phototest.tif"]
     for candidate in candidates:
         if candidate.is_file():

@@ -29,9 +29,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from tightbind.benchmarks._crypto_worker import store_tasks
-from tightbind.benchmarks._report import Table, interleaved
-from tightbind.benchmarks._venvs import venv_python, wheel_python
+from bench._crypto_worker import store_tasks
+from tightbind.bench._report import Table, interleaved
+from bench._venvs import venv_python, wheel_python
 
 PASSWORD = "bench password"
 
@@ -177,7 +177,7 @@ _PYOPENSSL_TASKS = {
 
 class _CryptoWorker:
     """Another interpreter timing ``api`` ("OpenSSL": pyOpenSSL, or "tightbind") through
-    benchmarks/_crypto_worker.py."""
+    bench/_crypto_worker.py."""
 
     def __init__(self, python: str, folder: Path, api: str = "OpenSSL") -> None:
         worker = Path(__file__).with_name("_crypto_worker.py")

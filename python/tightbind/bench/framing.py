@@ -22,8 +22,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from tightbind.benchmarks import _protobufp024
-from tightbind.benchmarks._report import Table, interleaved
+from bench import _protobufp024
+from tightbind.bench._report import Table, interleaved
 from tightbind.framing import Processor
 
 CHUNK = 64 * 1024

@@ -44,7 +44,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from tightbind.benchmarks._report import Table
+from tightbind.bench._report import Table
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 WORKERS = 2
