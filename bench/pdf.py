@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tightbind.bench._report import Table
 from bench._venvs import venv_python
+from tightbind.bench._report import Table
 from tightbind.bench.batch import error_rates
 
 __all__ = ["run", "versions"]
