@@ -29,6 +29,7 @@ def _pytesseract_page(job: tuple[str, str]) -> None:
 
 class _Pytesseract(batch.Contender):
     name = "multiprocessing.Pool + pytesseract"
+    label = "Pool+pytesseract"
 
     def available(self) -> bool:
         return importlib.util.find_spec("pytesseract") is not None
@@ -52,6 +53,7 @@ class _Pytesseract(batch.Contender):
 
 class _Tesserocr(batch.Contender):
     name = "tesserocr, one PyTessBaseAPI per thread"
+    label = "tesserocr"
 
     def available(self) -> bool:
         return importlib.util.find_spec("tesserocr") is not None

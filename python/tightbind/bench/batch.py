@@ -153,10 +153,6 @@ def text_path(out: Path, path: str) -> str:
     return str(out / (Path(path).name + ".txt"))
 
 
-# The contenders of tightbind itself, first in every throughput table.
-OWN_CONTENDERS = 3
-
-
 # ---- contenders: start() once, run(paths, out) per round, close() ---------------------------
 
 Done = Callable[[], None]
@@ -168,6 +164,7 @@ def _ignore() -> None:
 
 class Contender:
     name = ""
+    label = ""  # short, for the summary and the column of ratios when it is the reference
 
     def available(self) -> bool:
         return True
@@ -188,6 +185,7 @@ class Contender:
 
 class _Threads(Contender):
     name = "tightbind run_batch, threads"
+    label = "threads"
 
     def __init__(self, **options: Any) -> None:
         self.options = options
@@ -250,15 +248,15 @@ def _steady_rate(finished: list[float], begin: float) -> float:
 
 
 def _throughput(title: str, pages: list[tuple[Path, str]], warm: list[Path],
-                contenders: list[Contender], rounds: int, folder: Path) -> Table:
+                contenders: list[Contender], rounds: int, folder: Path,
+                reference: Contender | None = None) -> Table:
+    """Every contender on ``pages``, interleaved; ratios against ``reference`` (another
+    package's way, in the repository's bench), else against run_batch on threads."""
     paths = [path for path, _ in pages]
     truths = {path.name: truth for path, truth in pages}
-    # The row every other is compared with: the first other package's contender when
-    # there is one (pytesseract's Pool in the repository's bench), else run_batch on threads.
-    reference, short = ((contenders[OWN_CONTENDERS].name, "pytesseract")
-                        if len(contenders) > OWN_CONTENDERS else (_Threads.name, "threads"))
+    base = reference or _Threads()
     table = Table(title, ["contender", "s", "steady pages/s", "pages/s/core", "CPU s/page",
-                          "start-up s", f"vs {short}", "WER"])
+                          "start-up s", f"vs {base.label}", "WER"])
     started: list[Contender] = []
     startup: dict[str, float] = {}
     try:
@@ -295,7 +293,7 @@ def _throughput(title: str, pages: list[tuple[Path, str]], warm: list[Path],
             contender.close()
     medians = {name: statistics.median(values) for name, values in walls.items()}
     rates = {name: statistics.median(values) for name, values in steady.items()}
-    peer = rates.get(reference)
+    peer = rates.get(base.name)
     for contender in started:
         seconds = medians[contender.name]
         rate = rates[contender.name]
@@ -312,18 +310,18 @@ def _throughput(title: str, pages: list[tuple[Path, str]], warm: list[Path],
                        f"{max(loads):.2f} on {os.cpu_count()} cores")
     table.notes.append(f"s: the whole call; steady pages/s: pages after the first {WORKERS} "
                        f"over the time from the {WORKERS}th page's end to the last's (start-"
-                       f"up, engine loading and process starts left out); vs {short}: "
-                       f"steady pages/s over {reference}'s (above 1: faster); start-up s: "
+                       f"up, engine loading and process starts left out); vs {base.label}: "
+                       f"steady pages/s over {base.name}'s (above 1: faster); start-up s: "
                        "pools, cluster, imports and two small pages, before the rounds")
     threads = rates.get(_Threads.name)
     label = title.split(":")[0]
-    if threads and peer and reference != _Threads.name:
-        table.headlines.append([f"{label}: steady pages/s, threads vs Pool+pytesseract",
-                                f"{threads:.2f}", reference, f"{threads / peer:.2f}x"])
+    if threads and peer and reference is not None:
+        table.headlines.append([f"{label}: steady pages/s, threads vs {base.label}",
+                                f"{threads:.2f}", base.name, f"{threads / peer:.2f}x"])
         cpu_threads = statistics.median(cpus[_Threads.name])
-        cpu_peer = statistics.median(cpus[reference])
-        table.headlines.append([f"{label}: CPU s/page, Pool+pytesseract over threads",
-                                f"{cpu_threads / len(paths):.2f}", reference,
+        cpu_peer = statistics.median(cpus[base.name])
+        table.headlines.append([f"{label}: CPU s/page, {base.label} over threads",
+                                f"{cpu_threads / len(paths):.2f}", base.name,
                                 f"{cpu_peer / cpu_threads:.2f}x"])
     dask = rates.get(_Dask.name)
     if threads and dask:
@@ -446,13 +444,14 @@ def run(quick: bool, peers: Sequence[Callable[[], Contender]] = ()) -> list[Tabl
         strips = render_pages(folder, 8 if quick else 40, seed=3, size="strip")
         warm = [path for path, _ in strips[:WORKERS]]
 
-        def contenders() -> list[Contender]:
-            return [_Threads(), _Dask(), _Deadline(), *(make() for make in peers)]
+        def throughput(title: str, pages: list[tuple[Path, str]], out: Path) -> Table:
+            others = [make() for make in peers]
+            return _throughput(title, pages, warm, [_Threads(), _Dask(), _Deadline(), *others],
+                               rounds, out, reference=others[0] if others else None)
 
-        tables = [_throughput(f"batch: {len(pages)} A4 pages at 300 dpi", pages, warm,
-                              contenders(), rounds, folder / "a4")]
-        tables.append(_throughput(f"batch small pages: {len(strips)} strips of a few lines",
-                                  strips, warm, contenders(), rounds, folder / "strips"))
+        tables = [throughput(f"batch: {len(pages)} A4 pages at 300 dpi", pages, folder / "a4"),
+                  throughput(f"batch small pages: {len(strips)} strips of a few lines", strips,
+                             folder / "strips")]
         if not given:
             tables.append(_settings(pages[:max(2, min(len(pages), 4))]))
         if rss_pages:
