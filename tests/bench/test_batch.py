@@ -9,7 +9,7 @@ pytest.importorskip("numpy")
 pytest.importorskip("PIL")
 pytest.importorskip("psutil")
 
-from tightbind.bench import batch  # noqa: E402
+from tightbind.bench import batch
 
 
 def test_error_rates_and_steady_rate():
