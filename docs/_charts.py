@@ -4,8 +4,8 @@ Each ``_data/bench-*.json`` is one run's report, committed as ``bash scripts/ben
 (or ``tightbind bench --json``) printed it (its ``machine`` block says the command, the
 date and the machine).  For every report, one horizontal bar chart per area of the
 summary's ratios (tightbind's speed over the other path's; 1.0 is parity) is written to
-``_generated/`` when the build starts, and ``benchmarks.md`` includes them.  Charts are never committed: they are redrawn from the
-data on every build.
+``_generated/`` when the build starts, and ``benchmarks.md`` includes them.  Charts are
+never committed: they are redrawn from the data on every build.
 """
 
 from __future__ import annotations
