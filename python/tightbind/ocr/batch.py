@@ -29,6 +29,7 @@ from tightbind.ocr.inputs import (
     page_locations,
 )
 from tightbind.ocr.isolation import ProcessPages, ProcessPool
+from tightbind.ocr.pdfgraft import require_pdf_writers
 from tightbind.ocr.pdfpages import PDF_TEXT_MODES
 from tightbind.ocr.pix import to_pix
 from tightbind.ocr.progress import Progress
@@ -365,6 +366,8 @@ def run_batch(
     if unknown or not formats:
         raise ValueError(f"unknown output formats {unknown!r}; choose from "
                          f"{', '.join(FORMAT_EXTENSIONS)}")
+    if "pdf" in formats:
+        require_pdf_writers()
     if not isinstance(dpi, int) or not 10 <= dpi <= 2400:
         raise ValueError(f"dpi must be an int from 10 to 2400: {dpi!r}")
     if page_timeout is not None and not (isinstance(page_timeout, (int, float))
