@@ -47,6 +47,13 @@ def test_bench_says_where_the_contests_live(run_cli):
     assert result.returncode == 2
     assert "bash scripts/bench pdf" in result.stderr and "OCRmyPDF" in result.stderr
     assert "bash scripts/bench" in run_cli("bench", "--help").stdout
+    # The text report ends saying so too (a skipped area still prints it).
+    code = ("import sys; sys.modules['google'] = None\n"
+            "from tightbind.__main__ import main\n"
+            "sys.exit(main(['bench', 'framing', '--quick']))")
+    skipped = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=120, check=False)
+    assert skipped.returncode == 1 and "'bash scripts/bench'" in skipped.stdout
 
 
 @pytest.mark.slow

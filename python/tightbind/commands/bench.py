@@ -71,7 +71,10 @@ def run(args: argparse.Namespace) -> int:
                   "source repository", file=sys.stderr)
             return 2
     command = " ".join([os.path.basename(sys.executable), "-m", "tightbind", *sys.argv[1:]])
-    return report(args, "tightbind.bench", AREAS, command, prog="tightbind bench")
+    status = report(args, "tightbind.bench", AREAS, command, prog="tightbind bench")
+    if not args.json:
+        print(f"\n{EPILOG}")
+    return status
 
 
 def report(args: argparse.Namespace, package: str, known: Sequence[str], command: str,
