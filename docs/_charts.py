@@ -1,11 +1,11 @@
-"""Draw the benchmark charts of the docs from ``tightbind bench --json`` reports.
+"""Draw the benchmark charts of the docs from ``bash scripts/bench --json`` reports.
 
-Each ``_data/bench-*.json`` is one run's report, committed as ``tightbind bench --json``
-printed it (its ``machine`` block says the command, the date and the machine).  For every
-report, one horizontal bar chart per area of the summary's ratios (tightbind's speed over
-the other path's; 1.0 is parity) is written to ``_generated/`` when the build starts, and
-``benchmarks.md`` includes them.  Charts are never committed: they are redrawn from the
-data on every build.
+Each ``_data/bench-*.json`` is one run's report, committed as ``bash scripts/bench --json``
+(or ``tightbind bench --json``) printed it (its ``machine`` block says the command, the
+date and the machine).  For every report, one horizontal bar chart per area of the
+summary's ratios (tightbind's speed over the other path's; 1.0 is parity) is written to
+``_generated/`` when the build starts, and ``benchmarks.md`` includes them.  Charts are
+never committed: they are redrawn from the data on every build.
 """
 
 from __future__ import annotations

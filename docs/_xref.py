@@ -25,8 +25,8 @@ from sphinx.domains import python
 HERE = Path(__file__).resolve().parent
 API = HERE / "reference" / "api"
 TOP = ["tightbind", "protobufp", "tightocr"]
-# Tooling and entry points, not API: the CLI is documented in the guides.
-SKIP = ("tightbind.benchmarks", "tightbind.commands", "tightbind.__main__")
+# Entry points, not API: the CLI (tightbind bench included) is documented in the guides.
+SKIP = ("tightbind.bench", "tightbind.commands", "tightbind.__main__")
 
 
 def public_modules() -> list[str]:

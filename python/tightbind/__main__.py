@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
         if importlib.util.find_spec(f"tightbind.commands.{name}") is None:
             continue
         module = importlib.import_module(f"tightbind.commands.{name}")
-        command = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        command = sub.add_parser(name, help=module.HELP, description=module.HELP,
+                                 epilog=getattr(module, "EPILOG", None))
         module.add_arguments(command)
         command.set_defaults(handler=module.run)
     return parser

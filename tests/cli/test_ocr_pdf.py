@@ -1,5 +1,5 @@
 """``tightbind ocr --out DIR --format pdf`` with --pdf-text and --rotate-pages, and
-``tightbind bench pdf`` on its own corpus."""
+the repository's ``bench pdf`` on its own corpus."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 pikepdf = pytest.importorskip("pikepdf")
 
-from tightbind.benchmarks.pdfcorpus import draw_page, vector_pdf  # noqa: E402
+from bench.pdfcorpus import draw_page, vector_pdf  # noqa: E402
 
 
 def test_pdf_text_option(tmp_path, run_cli):
@@ -43,7 +43,7 @@ def test_help_says_force_rasterises(run_cli):
 
 @pytest.mark.slow
 def test_bench_pdf_measures_tightbind(monkeypatch):
-    from tightbind.benchmarks import pdf
+    from bench import pdf
 
     monkeypatch.setenv("TIGHTBIND_BENCH_PAGES", "1")
     monkeypatch.setenv("TIGHTBIND_BENCH_ROUNDS", "1")
@@ -56,7 +56,7 @@ def test_bench_pdf_measures_tightbind(monkeypatch):
 
 
 def test_bench_corpus(tmp_path):
-    from tightbind.benchmarks.pdf import make_corpus
+    from bench.pdf import make_corpus
 
     corpus = make_corpus(tmp_path, 1)
     assert sorted(path.name for path in corpus) == ["colour.pdf", "g4.pdf", "jpeg.pdf"]

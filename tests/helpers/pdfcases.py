@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pikepdf
 
-from tightbind.benchmarks.pdfcorpus import DrawnPage, _image_page, draw_page, vector_pdf
+from bench.pdfcorpus import DrawnPage, _image_page, draw_page, vector_pdf
 
 SMALL = (300.0, 220.0)  # points: a few lines a page, so the tests stay quick
 

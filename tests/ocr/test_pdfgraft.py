@@ -19,8 +19,8 @@ pytest.importorskip("img2pdf")
 
 from helpers.pdfcases import SMALL, write_cases  # noqa: E402
 
-from tightbind.benchmarks.batch import error_rates  # noqa: E402
-from tightbind.benchmarks.pdfcorpus import draw_page, scanned_pdf  # noqa: E402
+from bench.pdfcorpus import draw_page, scanned_pdf  # noqa: E402
+from tightbind.bench.batch import error_rates  # noqa: E402
 from tightbind.ocr import OcrError  # noqa: E402
 from tightbind.ocr.batch import run_batch  # noqa: E402
 from tightbind.ocr.pdfgraft import PageLayer, graft_text_layer, page_matrix  # noqa: E402
@@ -455,8 +455,8 @@ def test_image_pdf_takes_odd_modes_losslessly(tmp_path):
 def test_bytes_within_target_of_ocrmypdf(grafted, tmp_path, name):
     """Output bytes at most 1.1x OCRmyPDF 17's on the same file (its own cached venv,
     the same system Tesseract; --skip-text as our default)."""
-    from tightbind.benchmarks._venvs import venv_python
-    from tightbind.benchmarks.pdf import OCRMYPDF
+    from bench._venvs import venv_python
+    from bench.pdf import OCRMYPDF
 
     python, why = venv_python("ocrmypdf", [OCRMYPDF])
     if python is None:

@@ -128,7 +128,7 @@ def run_standin(folder: Path, tessdata: str) -> dict[str, str]:
 
 
 def test_tesserocr_suite_against_the_standin(tmp_path: Path) -> None:
-    from tightbind.benchmarks._venvs import venv_python
+    from bench._venvs import venv_python
 
     tessdata = system_tessdata()
     if tessdata is None:

@@ -57,7 +57,7 @@ def test_relative_links_point_at_files(path):
 def test_every_environment_variable_is_documented():
     """docs/environment.md lists every TIGHTBIND_* variable the tree reads, and no other."""
     read: set[str] = set()
-    for folder in ("python", "scripts", "tests", "vendor", ".ci"):
+    for folder in ("python", "bench", "scripts", "tests", "vendor", ".ci"):
         for path in (ROOT / folder).rglob("*"):
             if path.is_file() and path.suffix in ("", ".py", ".sh", ".txt", ".md") \
                     and "__pycache__" not in path.parts:

@@ -19,12 +19,13 @@ def run_tool(*args: str) -> subprocess.CompletedProcess[str]:
 def test_ruff_clean():
     if shutil.which("ruff") is None and run_tool("ruff", "--version").returncode:
         pytest.skip("ruff is not installed (requirements/test.txt pins it)")
-    result = run_tool("ruff", "check", "python", "tests", "docs", "build_ffi.py", "setup.py")
+    result = run_tool("ruff", "check", "python", "bench", "tests", "docs", "build_ffi.py",
+                      "setup.py")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_mypy_clean():
     if run_tool("mypy", "--version").returncode:
         pytest.skip("mypy is not installed (requirements/test.txt pins it)")
-    result = run_tool("mypy", "python/tightbind", "python/protobufp")
+    result = run_tool("mypy", "python/tightbind", "python/protobufp", "bench")
     assert result.returncode == 0, result.stdout + result.stderr

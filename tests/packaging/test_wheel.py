@@ -162,6 +162,17 @@ def test_wheel_is_lean():
         assert [n for n in names if n.startswith(needed + "-")], (needed, names)
 
 
+def test_wheel_ships_the_package_and_no_repository_tooling():
+    """tightbind.bench (the installed `tightbind bench`) is in the wheel; the repository's
+    bench/ (contests against other packages, their venvs) and tests are not."""
+    with zipfile.ZipFile(WHEELS[-1]) as archive:
+        tops = {name.split("/")[0] for name in archive.namelist()}
+        names = set(archive.namelist())
+    assert "tightbind/bench/__init__.py" in names and "tightbind/commands/bench.py" in names
+    assert not {"bench", "tests", "scripts", "docs"} & tops, sorted(tops)
+    assert not [n for n in names if n.startswith("tightbind/benchmarks/")]
+
+
 def test_auditwheel_confirms_the_platform_tag():
     result = subprocess.run([sys.executable, "-m", "auditwheel", "show", str(WHEELS[-1])],
                             capture_output=True, text=True, check=True, timeout=300)
@@ -240,10 +251,13 @@ def run_suite(python: Path, tmp_path: Path, *args: str) -> subprocess.CompletedP
     # path a glob matches only with a trailing separator.
     ignore = [f"--ignore={path}" for name in SOURCE_ONLY for path in tests.rglob(name)]
     assert any(path.endswith("packaging") for path in ignore), ignore
+    # tests/ for the helpers; the root for the repository's bench/ (its PDF corpus, the
+    # peers' venvs), which is tooling and not in the wheel.  The tree's own tightbind,
+    # under python/, stays off the path: the wheel's is the one tested.
     return subprocess.run(
         [str(python), "-m", "pytest", "-p", "no:cacheprovider", f"--rootdir={ROOT}",
          "-c", os.devnull, "--strict-markers", "--import-mode=importlib",
-         "-o", f"pythonpath={tests}", str(tests), *ignore, *args],
+         "-o", f"pythonpath={tests} {ROOT}", str(tests), *ignore, *args],
         capture_output=True, text=True, cwd=tmp_path, env=clean_env(**{NESTED: "1"}),
         check=False, timeout=3600,
     )

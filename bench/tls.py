@@ -1,7 +1,7 @@
-"""``tightbind bench tls``: PKCS#12 loads and certificate decodes per second against
-``cryptography`` (when installed) and CPython's decoder; the pyOpenSSL API
-(``tightbind.tls.crypto``) against pyOpenSSL 23.2.0 itself; a loopback chain fetch against
-one ``openssl s_client -showcerts`` process.
+"""``bash scripts/bench tls``: tightbind's TLS tables (``tightbind.bench.tls``) with
+the contests against other packages: PKCS#12 loads and certificate decodes against
+``cryptography`` (when installed); the pyOpenSSL API (``tightbind.tls.crypto``) against
+pyOpenSSL 23.2.0 itself; a whole chain diagnosis against sslyze (in its own venv).
 
 Every input is made here with the ``openssl`` command in a temporary folder; the server
 is ``openssl s_server`` on 127.0.0.1.  pyOpenSSL 23.2 cannot share a venv with
@@ -17,49 +17,31 @@ from __future__ import annotations
 import gc
 import json
 import os
-import shutil
-import socket
-import ssl
 import statistics
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from tightbind.benchmarks._crypto_worker import store_tasks
-from tightbind.benchmarks._report import Table, interleaved
-from tightbind.benchmarks._venvs import venv_python, wheel_python
+from bench._crypto_worker import store_tasks
+from bench._venvs import venv_python, wheel_python
+from tightbind.bench._report import Table
+from tightbind.bench.tls import (
+    PASSWORD,
+    add_headlines,
+    chain_fetch,
+    inputs_folder,
+    openssl,
+    p12_and_decode,
+    rounds_for,
+    rows,
+    serve,
+    versions,
+)
 
-PASSWORD = "bench password"
-
-
-def _openssl(folder: Path, *args: str) -> None:
-    subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True, timeout=120)
-
-
-def _make_inputs(folder: Path) -> None:
-    """An EC root, an RSA-2048 leaf for localhost, and .p12 files (AES and legacy)."""
-    (folder / "san.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-                                    "authorityInfoAccess=OCSP;URI:http://ocsp.bench/\n"
-                                    "crlDistributionPoints=URI:http://crl.bench/r.crl\n")
-    _openssl(folder, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-             "-nodes", "-keyout", "root.key", "-out", "root.pem", "-days", "2",
-             "-subj", "/C=NZ/O=tightbind bench/CN=bench root",
-             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    _openssl(folder, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key",
-             "-out", "leaf.csr", "-subj", "/C=NZ/O=tightbind bench/CN=localhost")
-    _openssl(folder, "x509", "-req", "-in", "leaf.csr", "-CA", "root.pem", "-CAkey",
-             "root.key", "-CAcreateserial", "-out", "leaf.pem", "-days", "2",
-             "-extfile", "san.cnf")
-    for name, extra in (("aes.p12", ()), ("legacy.p12", ("-legacy",))):
-        _openssl(folder, "pkcs12", "-export", *extra, "-in", "leaf.pem", "-inkey", "leaf.key",
-                 "-certfile", "root.pem", "-name", "bench", "-passout", f"pass:{PASSWORD}",
-                 "-out", name)
-    _openssl(folder, "pkcs12", "-export", "-in", "root.pem", "-inkey", "root.key", "-name",
-             "bench", "-passout", f"pass:{PASSWORD}", "-out", "ec-aes.p12")
+__all__ = ["run", "versions"]
 
 
 def _make_store_inputs(folder: Path, revoked: int = 1000) -> None:
@@ -70,9 +52,9 @@ def _make_store_inputs(folder: Path, revoked: int = 1000) -> None:
     for name, subject, issuer, extra in (
             ("inter", "/CN=bench intermediate", "root", ("-extfile", "ca.ext")),
             ("vleaf", "/CN=localhost", "inter", ())):
-        _openssl(folder, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+        openssl(folder, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
                  "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject)
-        _openssl(folder, "x509", "-req", "-in", f"{name}.csr", "-CA", f"{issuer}.pem",
+        openssl(folder, "x509", "-req", "-in", f"{name}.csr", "-CA", f"{issuer}.pem",
                  "-CAkey", f"{issuer}.key", "-set_serial", str(0x7000 + len(name)), "-out",
                  f"{name}.pem", "-days", "2", *extra)
     for ca, count in (("root", 10), ("inter", revoked)):
@@ -83,14 +65,8 @@ def _make_store_inputs(folder: Path, revoked: int = 1000) -> None:
         (folder / f"{ca}.cnf").write_text(
             f"[ca]\ndefault_ca=c\n[c]\ndatabase={ca}.index\ncrlnumber={ca}.crlnumber\n"
             "default_md=sha256\ndefault_crl_days=2\n")
-        _openssl(folder, "ca", "-config", f"{ca}.cnf", "-gencrl", "-keyfile", f"{ca}.key",
+        openssl(folder, "ca", "-config", f"{ca}.cnf", "-gencrl", "-keyfile", f"{ca}.key",
                  "-cert", f"{ca}.pem", "-out", f"{ca}.crl.pem")
-
-
-def _rows(task: str, timings: dict[str, float]) -> list[list[Any]]:
-    base = timings["tightbind"]
-    return [[task, name, 1.0 / seconds, f"{base / seconds:.2f}x"]
-            for name, seconds in timings.items()]
 
 
 def _cryptography() -> Any:
@@ -103,33 +79,21 @@ def _cryptography() -> Any:
 
 
 def _p12_and_decode(folder: Path, rounds: int, min_time: float) -> Table:
+    """tightbind's PKCS#12 and decode table with cryptography's calls interleaved."""
     from tightbind import tls
 
-    table = Table("TLS: PKCS#12 load and certificate decode (calls per second)",
-                  ["task", "contender", "per second", "speed vs tightbind"])
     peers = _cryptography()
-    for name in ("aes.p12", "legacy.p12", "ec-aes.p12"):
-        data = (folder / name).read_bytes()
-        contenders: dict[str, Callable[[], Any]] = {
-            "tightbind": partial(tls.load_pkcs12, data, PASSWORD)}
-        if peers is not None:
-            contenders["cryptography"] = partial(peers[1].load_key_and_certificates, data,
-                                                 PASSWORD.encode())
-        table.rows += _rows(f"load_pkcs12 {name}", interleaved(contenders, rounds=rounds,
-                                                                min_time=min_time))
-    pem = (folder / "leaf.pem").read_bytes()
-    path = str(folder / "leaf.pem")
+    if peers is None:
+        table = p12_and_decode(folder, rounds, min_time)
+        table.notes.append("cryptography is not installed: its rows are missing")
+        return table
+    x509, pkcs12 = peers
 
-    def tightbind_decode() -> Any:
-        return tls.load_certificate(tls.FILETYPE_PEM, pem).to_dict()
+    def cryptography_load(data: bytes) -> Callable[[], Any]:
+        return partial(pkcs12.load_key_and_certificates, data, PASSWORD.encode())
 
-    contenders = {"tightbind": tightbind_decode,
-                  "CPython ssl._test_decode_cert (reads the file)":
-                  lambda: ssl._ssl._test_decode_cert(path)}  # type: ignore[attr-defined]
-    if peers is not None:
-        x509 = peers[0]
-
-        def cryptography_decode() -> Any:
+    def cryptography_decode(pem: bytes) -> Callable[[], Any]:
+        def decode() -> Any:
             cert = x509.load_pem_x509_certificate(pem)
             san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
             aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess)
@@ -137,24 +101,19 @@ def _p12_and_decode(folder: Path, rounds: int, min_time: float) -> Table:
             return (cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(),
                     cert.serial_number, cert.not_valid_before_utc, cert.not_valid_after_utc,
                     list(san.value), list(aia.value), list(crl.value), cert.version)
+        return decode
 
-        contenders["cryptography (same fields)"] = cryptography_decode
-    table.rows += _rows("decode certificate (PEM to all fields)",
-                        interleaved(contenders, rounds=rounds, min_time=min_time))
-    if peers is None:
-        table.notes.append("cryptography is not installed: its rows are missing")
-    else:
-        import cryptography
-        from cryptography.hazmat.backends.openssl.backend import backend
+    table = p12_and_decode(folder, rounds, min_time,
+                           load_peers={"cryptography": cryptography_load},
+                           decode_peers={"cryptography (same fields)": cryptography_decode})
+    import cryptography
+    from cryptography.hazmat.backends.openssl.backend import backend
 
-        table.notes.append(f"cryptography {cryptography.__version__} runs on its bundled "
-                           f"{backend.openssl_version_text()}; tightbind on the system's "
-                           f"{tls.openssl_version()}")
-        table.notes.append("cryptography checks an RSA private key (primes) on every load, "
-                           "tightbind does not: ec-aes.p12 (EC P-256 key) has no such check")
-    table.notes.append("inputs: RSA-2048 leaf with SANs, AIA and CRL DP, EC P-256 root, "
-                       "made by the openssl command; .p12 from openssl pkcs12 -export "
-                       "(AES-256-CBC/PBKDF2 and -legacy RC2-40/3DES)")
+    table.notes.append(f"cryptography {cryptography.__version__} runs on its bundled "
+                       f"{backend.openssl_version_text()}; tightbind on the system's "
+                       f"{tls.openssl_version()}")
+    table.notes.append("cryptography checks an RSA private key (primes) on every load, "
+                       "tightbind does not: ec-aes.p12 (EC P-256 key) has no such check")
     return table
 
 
@@ -177,7 +136,7 @@ _PYOPENSSL_TASKS = {
 
 class _CryptoWorker:
     """Another interpreter timing ``api`` ("OpenSSL": pyOpenSSL, or "tightbind") through
-    benchmarks/_crypto_worker.py."""
+    bench/_crypto_worker.py."""
 
     def __init__(self, python: str, folder: Path, api: str = "OpenSSL") -> None:
         worker = Path(__file__).with_name("_crypto_worker.py")
@@ -285,7 +244,7 @@ def _pyopenssl_api(folder: Path, rounds: int, min_time: float) -> Table:
                     return float(worker.ask(op="time", task=task, repeats=n)["seconds"])
 
                 contenders[name] = (remote, repeats)
-            table.rows += _rows(label, _interleaved_batches(contenders, rounds))
+            table.rows += rows(label, _interleaved_batches(contenders, rounds))
     finally:
         for worker in workers.values():
             worker.close()
@@ -298,79 +257,7 @@ def _pyopenssl_api(folder: Path, rounds: int, min_time: float) -> Table:
     return table
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _chain_fetch(folder: Path, rounds: int, min_time: float) -> Table:
-    from tightbind import tls
-
-    server, port = _serve(folder)
-    try:
-        cafile = str(folder / "root.pem")
-
-        def tightbind_fetch() -> Any:
-            chain = tls.fetch_chain("127.0.0.1", port, server_hostname="localhost",
-                                    cafile=cafile, timeout=10)
-            if not chain.trusted or len(chain.unverified) != 2:
-                raise RuntimeError(f"unexpected chain: {chain}")
-            return chain
-
-        def s_client() -> Any:
-            return subprocess.run(
-                ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername",
-                 "localhost", "-showcerts", "-CAfile", cafile], input=b"",
-                capture_output=True, timeout=30, check=True)
-
-        context = ssl.create_default_context(cafile=cafile)
-
-        def python_ssl() -> Any:
-            with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
-                    context.wrap_socket(raw, server_hostname="localhost") as conn:
-                return conn.getpeercert(True)
-
-        timings = interleaved({"tightbind": tightbind_fetch,
-                               "openssl s_client -showcerts (one process)": s_client,
-                               "Python ssl handshake (leaf only, no chain)": python_ssl},
-                              rounds=rounds, min_time=min_time)
-    finally:
-        server.kill()
-        server.wait(10)
-    table = Table("TLS: fetch a chain from openssl s_server on 127.0.0.1 (fetches per second)",
-                  ["task", "contender", "per second", "speed vs tightbind"],
-                  rows=_rows("connect + TLS 1.3 handshake + chain", timings))
-    table.notes.append("server: openssl s_server with an RSA-2048 leaf and its EC root; "
-                       "every fetch is a new TCP connection and a full handshake")
-    table.notes.append("fetch_chain shares one SSL_CTX per trust file (rebuilt when it "
-                       "changes); the Python ssl row reuses one context and returns only "
-                       "the leaf")
-    return table
-
-
 SSLYZE = "sslyze==6.3.1"
-
-
-def _serve(folder: Path, *extra: str) -> tuple[subprocess.Popen[bytes], int]:
-    """openssl s_server on 127.0.0.1 with the bench's leaf and root; returns it and its
-    port once it accepts."""
-    port = _free_port()
-    server = subprocess.Popen(
-        ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", "leaf.pem",
-         "-cert_chain", "root.pem", "-key", "leaf.key", "-quiet", "-naccept", "100000",
-         *extra],
-        cwd=folder, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return server, port
-        except OSError:
-            if time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError("openssl s_server did not start") from None
-            time.sleep(0.05)
 
 
 def _diagnosis(folder: Path, rounds: int, min_time: float) -> Table:
@@ -380,7 +267,7 @@ def _diagnosis(folder: Path, rounds: int, min_time: float) -> Table:
 
     table = Table("TLS: diagnose a server's chain on 127.0.0.1 (diagnoses per second)",
                   ["task", "contender", "per second", "speed vs tightbind"])
-    server, port = _serve(folder)
+    server, port = serve(folder)
     cafile = str(folder / "root.pem")
     worker = None
     try:
@@ -422,7 +309,7 @@ def _diagnosis(folder: Path, rounds: int, min_time: float) -> Table:
 
             contenders[f"sslyze {setup['versions']['sslyze']} --certinfo (library)"] = (
                 remote, _calibrate(remote, min_time))
-        table.rows += _rows("full chain diagnosis of one server",
+        table.rows += rows("full chain diagnosis of one server",
                             _interleaved_batches(contenders, rounds))
     finally:
         if worker is not None:
@@ -441,38 +328,14 @@ def _diagnosis(folder: Path, rounds: int, min_time: float) -> Table:
     return table
 
 
-def _add_headlines(table: Table) -> Table:
-    """Summary rows: the rate of each tightbind build (this install, the wheel) on each
-    task against every other contender's."""
-    ours = [(row[1], row[0], row[2]) for row in table.rows if row[1].startswith("tightbind")]
-    for name, ours_task, ours_rate in ours:
-        label = ours_task if name == "tightbind" else f"{ours_task} [{name}]"
-        for task, contender, rate, _ in table.rows:
-            if task == ours_task and not contender.startswith("tightbind"):
-                table.headlines.append([label, f"{ours_rate:,.0f}/s", contender,
-                                        f"{ours_rate / rate:.2f}x"])
-    return table
-
-
-def versions() -> dict[str, str]:
-    from tightbind import tls
-
-    return {"OpenSSL": tls.openssl_version()}
-
-
 def run(quick: bool) -> list[Table]:
-    """The TLS tables; ImportError when tightbind._tls is missing."""
-    from tightbind import tls  # noqa: F401  (ImportError says what to install)
-
-    if shutil.which("openssl") is None:
-        raise ImportError("the openssl command is needed to make the benchmark inputs")
-    rounds, min_time = (3, 0.02) if quick else (7, 0.2)
-    with tempfile.TemporaryDirectory(prefix="tightbind-bench-tls-") as tmp:
+    """tightbind's TLS tables with the contests against cryptography, pyOpenSSL and
+    sslyze; ImportError when tightbind._tls is missing."""
+    rounds, min_time = rounds_for(quick)
+    with inputs_folder() as tmp:
         folder = Path(tmp)
-        _make_inputs(folder)
         _make_store_inputs(folder)
-        os.chmod(folder / "leaf.key", 0o600)
-        return [_add_headlines(_p12_and_decode(folder, rounds, min_time)),
-                _add_headlines(_pyopenssl_api(folder, rounds, min_time)),
-                _add_headlines(_chain_fetch(folder, rounds, min_time)),
-                _add_headlines(_diagnosis(folder, rounds, min_time))]
+        return [add_headlines(_p12_and_decode(folder, rounds, min_time)),
+                add_headlines(_pyopenssl_api(folder, rounds, min_time)),
+                add_headlines(chain_fetch(folder, rounds, min_time)),
+                add_headlines(_diagnosis(folder, rounds, min_time))]

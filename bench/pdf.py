@@ -1,6 +1,6 @@
 """Searchable-PDF benchmark: ``tightbind ocr --out DIR --format pdf`` against OCRmyPDF.
 
-Three scanned PDFs are drawn here (:mod:`tightbind.benchmarks.pdfcorpus`, 300 dpi A4,
+Three scanned PDFs are drawn here (:mod:`bench.pdfcorpus`, 300 dpi A4,
 lines of DejaVu Sans words): 1-bit pages stored as CCITT G4, grey JPEG pages and colour
 JPEG pages (coloured text on tinted paper).  Both contenders run as commands on the same
 files, with the same system Tesseract (English, ``OMP_THREAD_LIMIT=1``) and 2 jobs:
@@ -28,9 +28,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tightbind.benchmarks._report import Table
-from tightbind.benchmarks._venvs import venv_python
-from tightbind.benchmarks.batch import error_rates
+from bench._venvs import venv_python
+from tightbind.bench._report import Table
+from tightbind.bench.batch import error_rates
 
 __all__ = ["run", "versions"]
 
@@ -47,7 +47,7 @@ def versions() -> dict[str, str]:
 
 def make_corpus(folder: Path, pages: int) -> dict[Path, str]:
     """The three scanned PDFs (``pages`` pages each) and the words drawn on each."""
-    from tightbind.benchmarks.pdfcorpus import draw_page, scanned_pdf
+    from bench.pdfcorpus import draw_page, scanned_pdf
 
     corpus = {}
     for number, (kind, _) in enumerate(KINDS):

@@ -13,7 +13,7 @@ import importlib.util
 import os
 from pathlib import Path
 
-from tightbind.benchmarks._report import Table, interleaved
+from tightbind.bench._report import Table, interleaved
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 

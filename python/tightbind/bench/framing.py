@@ -10,7 +10,8 @@ come from one run on one machine:
   messages each chunk completes, dropped before the next), because how many messages
   are alive at once changes what Python's garbage collector costs;
 - native and pure Processors, the stream pushed as one block and as 64 KiB chunks;
-- the read path of protobufp 0.2.4 (see ``_protobufp024``), in 64 KiB chunks;
+- readers of other packages passed in by the caller (the repository's ``bench/framing.py``
+  adds protobufp 0.2.4's read path), in 64 KiB chunks, on the 15-byte table;
 - for 1 MiB payloads, a memmove of the whole stream into a preallocated buffer: the
   machine's copy bandwidth (a Python framing layer must copy each payload once, since
   upb parses only whole ``bytes`` objects without copying).
@@ -22,11 +23,14 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from tightbind.benchmarks import _protobufp024
-from tightbind.benchmarks._report import Table, interleaved
+from tightbind.bench._report import Table, interleaved
 from tightbind.framing import Processor
 
 CHUNK = 64 * 1024
+
+# Another package's reader, for a row of its own: (label for the summary, a function of
+# (message type, the 64 KiB chunks, the message count) returning the call to time).
+Peer = tuple[str, Callable[[Any, list[bytes], int], Callable[[], Any]]]
 
 
 def message_types() -> tuple[Any, Any]:
@@ -56,7 +60,7 @@ def message_types() -> tuple[Any, Any]:
     )
 
 
-def _contenders(message_type: Any, messages: list[Any], with_original: bool,
+def _contenders(message_type: Any, messages: list[Any], peers: dict[str, Peer],
                 with_memcpy: bool) -> tuple[dict[str, Callable[[], Any]], int]:
     serializer = Processor([message_type]).serializer
     frames = [serializer.serialize(m) for m in messages]
@@ -98,15 +102,6 @@ def _contenders(message_type: Any, messages: list[Any], with_original: bool,
             assert got == count
         return run
 
-    def original_chunks() -> None:
-        processor = _protobufp024.Processor([message_type])
-        got = 0
-        for chunk in chunks:
-            processor.push(chunk)
-            while processor.read_message() is not None:
-                got += 1
-        assert got == count
-
     source = bytearray(stream)
     target = bytearray(len(stream))
 
@@ -124,8 +119,8 @@ def _contenders(message_type: Any, messages: list[Any], with_original: bool,
         "native, 64 KiB chunks": processor_chunks("native"),
         "pure, 64 KiB chunks": processor_chunks("pure"),
     })
-    if with_original:
-        contenders["protobufp 0.2.4 read path, 64 KiB chunks"] = original_chunks
+    for name, (_, make) in peers.items():
+        contenders[name] = make(message_type, chunks, count)
     return contenders, len(stream)
 
 
@@ -133,8 +128,8 @@ MEMCPY = "memmove of the stream (bandwidth)"
 
 
 def _table(title: str, message_type: Any, messages: list[Any], *, rounds: int,
-           with_original: bool, with_memcpy: bool) -> Table:
-    contenders, stream_size = _contenders(message_type, messages, with_original, with_memcpy)
+           peers: dict[str, Peer], with_memcpy: bool) -> Table:
+    contenders, stream_size = _contenders(message_type, messages, peers, with_memcpy)
     # Each way of feeding is timed as its own interleaved group, chunked first: the
     # one-block paths keep every message alive at once, and the heap they leave behind
     # (hundreds of thousands of objects allocated and freed) slows the chunked paths'
@@ -173,12 +168,11 @@ def _table(title: str, message_type: Any, messages: list[Any], *, rounds: int,
                                 "parse-only", f"{seconds[f'parse-only, {mode}'] / native:.2f}x"])
         table.headlines.append([f"{size}, {mode}: native vs pure", rate, "pure",
                                 f"{seconds[f'pure, {mode}'] / native:.2f}x"])
-    original = seconds.get("protobufp 0.2.4 read path, 64 KiB chunks")
-    if original is not None:
+    for name, (label, _) in peers.items():
         native = seconds["native, 64 KiB chunks"]
-        table.headlines.append([f"{size}, 64 KiB chunks: native vs protobufp 0.2.4",
-                                f"{count / native:,.0f} msgs/s", "protobufp 0.2.4",
-                                f"{original / native:.2f}x"])
+        table.headlines.append([f"{size}, 64 KiB chunks: native vs {label}",
+                                f"{count / native:,.0f} msgs/s", label,
+                                f"{seconds[name] / native:.2f}x"])
     if MEMCPY in seconds:
         native = seconds["native, one block"]
         table.headlines.append([f"{size}, one block: native vs memmove",
@@ -194,7 +188,9 @@ def versions() -> dict[str, str]:
     return {"protobuf": f"{protobuf_version} ({api_implementation.Type()})"}
 
 
-def run(quick: bool = False) -> list[Table]:
+def run(quick: bool = False, peers: dict[str, Peer] | None = None) -> list[Table]:
+    """The two framing tables; ``peers`` (row name -> :data:`Peer`) join the 15-byte
+    table, fed in 64 KiB chunks."""
     test_msg, blob = message_types()
     rng = random.Random(1)
     small_count = 20_000 if quick else 200_000
@@ -206,7 +202,7 @@ def run(quick: bool = False) -> list[Table]:
     rounds = 3 if quick else 7
     return [
         _table("framing: 15-byte payloads (protobufp codec)", test_msg, small, rounds=rounds,
-               with_original=True, with_memcpy=False),
+               peers=peers or {}, with_memcpy=False),
         _table("framing: 1 MiB payloads (protobufp codec)", blob, big, rounds=rounds,
-               with_original=False, with_memcpy=True),
+               peers={}, with_memcpy=True),
     ]

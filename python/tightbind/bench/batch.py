@@ -8,10 +8,11 @@ set before any Tesseract loads), each page's text written to its own ``.txt`` fi
 
 1. Throughput at 2 workers, contenders interleaved (one run of each per round, the
    order rotated every round, medians reported): ``run_batch`` on local threads;
-   ``run_batch`` on a Dask LocalCluster (2 worker processes of 1 thread); the usual
-   pattern, a ``multiprocessing.Pool`` calling ``pytesseract.image_to_string`` (a
-   ``tesseract`` process per page); tesserocr with one ``PyTessBaseAPI`` per thread; and
-   ``run_batch`` with a page deadline (worker processes).  Each contender's start-up
+   ``run_batch`` on a Dask LocalCluster (2 worker processes of 1 thread); ``run_batch``
+   with a page deadline (worker processes); and contenders of other packages the caller
+   passes in (the repository's ``bench/batch.py``: the usual pattern, a
+   ``multiprocessing.Pool`` calling ``pytesseract.image_to_string``, and tesserocr with
+   one ``PyTessBaseAPI`` per thread).  Each contender's start-up
    (pool or cluster start, imports, engines loaded on two small pages) is timed apart
    and reported on its own; ``run_batch`` loads its engines (and, with a deadline, starts
    its worker processes) inside every call, so that is in its time.  CPU seconds per
@@ -37,14 +38,12 @@ import os
 import random
 import statistics
 import tempfile
-import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tightbind.benchmarks._report import Table
+from tightbind.bench._report import Table
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 WORKERS = 2
@@ -149,7 +148,8 @@ def _tree_cpu() -> float:
     return total
 
 
-def _text_path(out: Path, path: str) -> str:
+def text_path(out: Path, path: str) -> str:
+    """Where a contender writes the text of the page at ``path``."""
     return str(out / (Path(path).name + ".txt"))
 
 
@@ -164,6 +164,7 @@ def _ignore() -> None:
 
 class Contender:
     name = ""
+    label = ""  # short, for the summary and the column of ratios when it is the reference
 
     def available(self) -> bool:
         return True
@@ -184,6 +185,7 @@ class Contender:
 
 class _Threads(Contender):
     name = "tightbind run_batch, threads"
+    label = "threads"
 
     def __init__(self, **options: Any) -> None:
         self.options = options
@@ -229,79 +231,6 @@ class _Dask(Contender):
         self.cluster.close()
 
 
-def _pytesseract_page(job: tuple[str, str]) -> None:
-    import pytesseract
-
-    path, text_path = job
-    text = pytesseract.image_to_string(path, lang=LANGUAGE, config=f"--psm {PSM}")
-    with open(text_path, "w", encoding="utf-8") as file:
-        file.write(text)
-
-
-class _Pytesseract(Contender):
-    name = "multiprocessing.Pool + pytesseract"
-
-    def available(self) -> bool:
-        return importlib.util.find_spec("pytesseract") is not None
-
-    def start(self, warm: list[Path]) -> None:
-        import multiprocessing
-
-        self.pool = multiprocessing.get_context("spawn").Pool(WORKERS)
-        super().start(warm)
-
-    def run(self, paths: list[Path], out: Path, done: Done) -> None:
-        out.mkdir(parents=True, exist_ok=True)
-        for _ in self.pool.imap_unordered(
-                _pytesseract_page, [(str(p), _text_path(out, str(p))) for p in paths]):
-            done()
-
-    def close(self) -> None:
-        self.pool.close()
-        self.pool.join()
-
-
-class _Tesserocr(Contender):
-    name = "tesserocr, one PyTessBaseAPI per thread"
-
-    def available(self) -> bool:
-        return importlib.util.find_spec("tesserocr") is not None
-
-    def start(self, warm: list[Path]) -> None:
-        self.local = threading.local()
-        self.apis: list[Any] = []
-        self.pool = ThreadPoolExecutor(WORKERS)
-        barrier = threading.Barrier(WORKERS)
-        list(self.pool.map(lambda _: (self._api(), barrier.wait()), range(WORKERS)))
-        super().start(warm)
-
-    def _api(self) -> Any:
-        import tesserocr
-
-        assert tesserocr.PSM.AUTO == PSM
-        api = getattr(self.local, "api", None)
-        if api is None:
-            api = self.local.api = tesserocr.PyTessBaseAPI(lang=LANGUAGE, psm=PSM)
-            self.apis.append(api)
-        return api
-
-    def _page(self, path: Path, out: Path, done: Done) -> None:
-        api = self._api()
-        api.SetImageFile(str(path))
-        with open(_text_path(out, str(path)), "w", encoding="utf-8") as file:
-            file.write(api.GetUTF8Text())
-        done()
-
-    def run(self, paths: list[Path], out: Path, done: Done) -> None:
-        out.mkdir(parents=True, exist_ok=True)
-        list(self.pool.map(lambda path: self._page(path, out, done), paths))
-
-    def close(self) -> None:
-        self.pool.shutdown()
-        for api in self.apis:
-            api.End()
-
-
 def _texts(out: Path) -> dict[str, str]:
     return {path.name.rsplit(".", 1)[0]: path.read_text(encoding="utf-8")
             for path in out.rglob("*.txt")}
@@ -319,11 +248,15 @@ def _steady_rate(finished: list[float], begin: float) -> float:
 
 
 def _throughput(title: str, pages: list[tuple[Path, str]], warm: list[Path],
-                contenders: list[Contender], rounds: int, folder: Path) -> Table:
+                contenders: list[Contender], rounds: int, folder: Path,
+                reference: Contender | None = None) -> Table:
+    """Every contender on ``pages``, interleaved; ratios against ``reference`` (another
+    package's way, in the repository's bench), else against run_batch on threads."""
     paths = [path for path, _ in pages]
     truths = {path.name: truth for path, truth in pages}
+    base = reference or _Threads()
     table = Table(title, ["contender", "s", "steady pages/s", "pages/s/core", "CPU s/page",
-                          "start-up s", "vs pytesseract", "WER"])
+                          "start-up s", f"vs {base.label}", "WER"])
     started: list[Contender] = []
     startup: dict[str, float] = {}
     try:
@@ -360,7 +293,7 @@ def _throughput(title: str, pages: list[tuple[Path, str]], warm: list[Path],
             contender.close()
     medians = {name: statistics.median(values) for name, values in walls.items()}
     rates = {name: statistics.median(values) for name, values in steady.items()}
-    peer = rates.get(_Pytesseract.name)
+    peer = rates.get(base.name)
     for contender in started:
         seconds = medians[contender.name]
         rate = rates[contender.name]
@@ -377,18 +310,18 @@ def _throughput(title: str, pages: list[tuple[Path, str]], warm: list[Path],
                        f"{max(loads):.2f} on {os.cpu_count()} cores")
     table.notes.append(f"s: the whole call; steady pages/s: pages after the first {WORKERS} "
                        f"over the time from the {WORKERS}th page's end to the last's (start-"
-                       "up, engine loading and process starts left out); vs pytesseract: "
-                       "steady pages/s over the Pool's (above 1: faster); start-up s: "
+                       f"up, engine loading and process starts left out); vs {base.label}: "
+                       f"steady pages/s over {base.name}'s (above 1: faster); start-up s: "
                        "pools, cluster, imports and two small pages, before the rounds")
     threads = rates.get(_Threads.name)
     label = title.split(":")[0]
-    if threads and peer:
-        table.headlines.append([f"{label}: steady pages/s, threads vs Pool+pytesseract",
-                                f"{threads:.2f}", _Pytesseract.name, f"{threads / peer:.2f}x"])
+    if threads and peer and reference is not None:
+        table.headlines.append([f"{label}: steady pages/s, threads vs {base.label}",
+                                f"{threads:.2f}", base.name, f"{threads / peer:.2f}x"])
         cpu_threads = statistics.median(cpus[_Threads.name])
-        cpu_peer = statistics.median(cpus[_Pytesseract.name])
-        table.headlines.append([f"{label}: CPU s/page, Pool+pytesseract over threads",
-                                f"{cpu_threads / len(paths):.2f}", _Pytesseract.name,
+        cpu_peer = statistics.median(cpus[base.name])
+        table.headlines.append([f"{label}: CPU s/page, {base.label} over threads",
+                                f"{cpu_threads / len(paths):.2f}", base.name,
                                 f"{cpu_peer / cpu_threads:.2f}x"])
     dask = rates.get(_Dask.name)
     if threads and dask:
@@ -491,7 +424,9 @@ def _rss(count: int, folder: Path) -> Table:
     return table
 
 
-def run(quick: bool) -> list[Table]:
+def run(quick: bool, peers: Sequence[Callable[[], Contender]] = ()) -> list[Table]:
+    """The batch tables; ``peers`` make contenders of other packages (each table gets
+    fresh ones), compared in the throughput tables; the first is the reference."""
     pages_setting = os.environ.get("TIGHTBIND_BENCH_PAGES")
     count = int(pages_setting) if pages_setting else (2 if quick else 6)
     rounds = int(os.environ.get("TIGHTBIND_BENCH_ROUNDS") or (1 if quick else 3))
@@ -509,13 +444,14 @@ def run(quick: bool) -> list[Table]:
         strips = render_pages(folder, 8 if quick else 40, seed=3, size="strip")
         warm = [path for path, _ in strips[:WORKERS]]
 
-        def contenders() -> list[Contender]:
-            return [_Threads(), _Dask(), _Pytesseract(), _Tesserocr(), _Deadline()]
+        def throughput(title: str, pages: list[tuple[Path, str]], out: Path) -> Table:
+            others = [make() for make in peers]
+            return _throughput(title, pages, warm, [_Threads(), _Dask(), _Deadline(), *others],
+                               rounds, out, reference=others[0] if others else None)
 
-        tables = [_throughput(f"batch: {len(pages)} A4 pages at 300 dpi", pages, warm,
-                              contenders(), rounds, folder / "a4")]
-        tables.append(_throughput(f"batch small pages: {len(strips)} strips of a few lines",
-                                  strips, warm, contenders(), rounds, folder / "strips"))
+        tables = [throughput(f"batch: {len(pages)} A4 pages at 300 dpi", pages, folder / "a4"),
+                  throughput(f"batch small pages: {len(strips)} strips of a few lines", strips,
+                             folder / "strips")]
         if not given:
             tables.append(_settings(pages[:max(2, min(len(pages), 4))]))
         if rss_pages:

@@ -1,4 +1,5 @@
-"""OCR benchmark: tightbind.ocr against tesserocr and pytesseract on the same Tesseract.
+"""``bash scripts/bench ocr``: tightbind.ocr against tesserocr and pytesseract on the same
+Tesseract.
 
 Tables:
 1. Per page, on the same page and the same tessdata: this interpreter's tightbind (for a
@@ -17,10 +18,11 @@ Tables:
    ``TIGHTBIND_BENCH_WHEEL``, else the newest ``wheelhouse/tightbind-*manylinux*.whl``
    under the current folder; without one, or without network access for tesserocr's
    wheel, those rows are left out with a note.
-2. Words with boxes: what ``results(RIL_WORD)`` adds to recognition, and the same
-   extraction in tesserocr (a Python loop over its iterator) and pytesseract
-   (``image_to_data``).
-3. Threads: pages per second with one engine per thread, 1 vs 2 (or more) threads.
+2. Words with boxes (``tightbind.bench.ocr``'s table): what ``results(RIL_WORD)`` adds
+   to recognition, with the same extraction in tesserocr (a Python loop over its
+   iterator) and pytesseract (``image_to_data``) added here.
+3. Threads (``tightbind.bench.ocr``'s table): one engine per thread, 1 vs 2 threads.
+4. The pytesseract face against pytesseract, per call (``ocr_faces``).
 
 The page is Tesseract's phototest.tif from ../shared/ocr beside the checkout when it is
 there (or TIGHTBIND_OCR_BENCH_IMAGE), else a page rendered with Pillow and DejaVu Sans.
@@ -37,13 +39,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from tightbind.benchmarks._report import Table, interleaved
-from tightbind.benchmarks._venvs import venv_python, wheel_python
-from tightbind.benchmarks.ocr_faces import pytesseract_table
-
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+from bench._venvs import venv_python, wheel_python
+from bench.ocr_faces import pytesseract_table
+from tightbind.bench import ocr
+from tightbind.bench._report import Table
+from tightbind.bench.ocr import threads_table, words_table
 
 # Runs in a fresh interpreter: time `pages` recognitions of one image with the models in
 # `tessdata`, print JSON with the times and the Tesseract that did the work.
@@ -89,29 +93,17 @@ TESSEROCR_SYSTEM = "tesserocr-system"
 
 
 def _page_image(folder: Path) -> tuple[Path, str]:
-    override = os.environ.get("TIGHTBIND_OCR_BENCH_IMAGE")
-    if override:
-        return Path(override), Path(override).name
+    """Tesseract's phototest.tif from ../shared/ocr beside the checkout when it is there,
+    else tightbind's own choice (TIGHTBIND_OCR_BENCH_IMAGE or a rendered page)."""
     candidates = [Path.cwd().parent / "shared" / "ocr" / "phototest.tif",
                   Path(sys.prefix).parent.parent / "shared" / "ocr" / "phototest.tif",
-                  Path(__file__).resolve().parents[3].parent / "shared" / "ocr" /
+                  Path(__file__).resolve().parents[1].parent / "shared" / "ocr" /
                   "phototest.tif"]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate, "phototest.tif"
-    from PIL import Image, ImageDraw, ImageFont
-
-    font = ImageFont.truetype(FONT, 36)
-    image = Image.new("L", (1240, 700), 255)
-    draw = ImageDraw.Draw(image)
-    lines = ["The quick brown fox jumps over the lazy dog 0123456789.",
-             "Pack my box with five dozen liquor jugs; sphinx of black quartz,",
-             "judge my vow. How vexingly quick daft zebras jump!"] * 3
-    for row, line in enumerate(lines):
-        draw.text((60, 60 + 64 * row), line, font=font, fill=0)
-    path = folder / "page.png"
-    image.save(path, dpi=(300, 300))
-    return path, "rendered page (DejaVu Sans, 300 dpi)"
+    if not os.environ.get("TIGHTBIND_OCR_BENCH_IMAGE"):
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate, "phototest.tif"
+    return ocr.page_image(folder)
 
 
 def _installed(module: str) -> bool:
@@ -210,21 +202,9 @@ def _per_page(path: Path, label: str, quick: bool) -> Table:
 
 
 def _words(path: Path, quick: bool) -> Table:
-    from tightbind.ocr import RIL_WORD, TessApi, pix_read
-
-    api = TessApi()
-    pix = pix_read(path)
-    rounds = 3 if quick else 9
-
-    def recognize() -> None:
-        api.set_image_pix(pix)
-        api.recognize()
-
-    def recognize_and_words() -> None:
-        recognize()
-        api.results(RIL_WORD)
-
-    contenders = {"recognize": recognize, "recognize + results(RIL_WORD)": recognize_and_words}
+    """tightbind's words table with tesserocr (a Python loop over its iterator) interleaved
+    and pytesseract's ``image_to_data`` (a tesseract process) appended."""
+    peers: dict[str, Callable[[], Any]] = {}
     notes: list[str] = []
     if _installed("tesserocr"):
         import tesserocr
@@ -242,24 +222,11 @@ def _words(path: Path, quick: bool) -> Table:
                 word.Confidence(level)
                 word.BoundingBox(level)
 
-        contenders["tesserocr: recognize + iterate words"] = tesserocr_words
+        peers["tesserocr: recognize + iterate words"] = tesserocr_words
     else:
         notes.append("tesserocr is not installed: skipped")
-    times = interleaved(contenders, rounds=rounds, min_time=0.2)
-    recognize_s = times["recognize"]
-    api.set_image_pix(pix)
-    api.recognize()
-    words = len(api.results(RIL_WORD))
-    extraction = interleaved({"results": lambda: api.results(RIL_WORD)}, rounds=rounds,
-                             min_time=0.05)["results"]
-    table = Table(f"OCR: words with boxes and confidences ({words} words, {path.name})",
-                  ["what", "ms/page", "vs recognize"])
-    for name, seconds in times.items():
-        table.rows.append([name, seconds * 1000, f"{seconds / recognize_s:.3f}x"])
-    table.rows.append(["results(RIL_WORD) alone", extraction * 1000,
-                       f"{extraction / recognize_s:.3f}x"])
-    table.notes.append("in this process (OpenMP at 1 thread for every engine here); "
-                       "results() walks the page in one C call")
+    table = words_table(path, quick, peers)
+    recognize_s = table.rows[0][1] / 1000
     if _installed("pytesseract"):
         import pytesseract
 
@@ -273,58 +240,11 @@ def _words(path: Path, quick: bool) -> Table:
     else:
         notes.append("pytesseract is not installed: skipped")
     table.notes.extend(notes)
-    api.close()
     return table
 
 
-def _threads(path: Path, quick: bool) -> Table:
-    import threading
-
-    from tightbind.ocr import TessApi, pix_read
-
-    pix = pix_read(path)
-    cores = os.cpu_count() or 1
-    counts = sorted({1, 2, cores})
-    per_thread = 3 if quick else 12
-    rounds = 1 if quick else 5
-    engines = [TessApi() for _ in range(max(counts))]
-    for engine in engines:  # warm up every engine once
-        engine.ocr(pix)
-
-    def work(engine: TessApi, pages: int) -> None:
-        for _ in range(pages):
-            engine.set_image_pix(pix)
-            engine.recognize()
-            engine.results()
-
-    rates: dict[int, list[float]] = {n: [] for n in counts}
-    for _ in range(rounds):
-        for workers in counts:
-            threads = [threading.Thread(target=work, args=(engines[i], per_thread))
-                       for i in range(workers)]
-            start = time.perf_counter()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            rates[workers].append(workers * per_thread / (time.perf_counter() - start))
-    for engine in engines:
-        engine.close()
-    table = Table(f"OCR: threads, one engine each ({path.name}, recognize + results)",
-                  ["threads", "pages/s", "vs 1 thread"])
-    one = statistics.median(rates[1])
-    for workers in counts:
-        rate = statistics.median(rates[workers])
-        table.rows.append([workers, rate, f"{rate / one:.2f}x"])
-    table.notes.append(f"{cores} CPUs, shared with other work; {per_thread} pages per thread, "
-                       f"median of {rounds} interleaved runs; engines loaded beforehand "
-                       "(ocr_many does the same, once per worker thread)")
-    return table
-
-
-def _add_headlines(per_page: Table, words: Table, threads: Table) -> None:
-    """Summary rows: tightbind per page against each peer, the word-walk overhead, and
-    the thread scaling."""
+def _add_headlines(per_page: Table) -> None:
+    """Summary rows: tightbind per page against each peer."""
     rows = {row[0]: row for row in per_page.rows}
     ours = per_page.rows[0]
     for row in per_page.rows[1:]:
@@ -352,21 +272,9 @@ def _add_headlines(per_page: Table, words: Table, threads: Table) -> None:
         per_page.headlines.append(["tesserocr face (wheel) vs tesserocr wheel",
                                    f"{face_wheel[2]:.1f} ms/page", "tesserocr wheel",
                                    f"{rows['tesserocr wheel'][2] / face_wheel[2]:.3f}x"])
-    for name, ms, ratio in words.rows:
-        if name == "results(RIL_WORD) alone":
-            words.headlines.append(["results(RIL_WORD) on top of recognize()",
-                                    f"{ms:.2f} ms/page", "recognize()",
-                                    f"{float(ratio.rstrip('x')) * 100:.1f}%"])
-    if len(threads.rows) > 1:
-        workers, rate, ratio = threads.rows[-1]
-        threads.headlines.append([f"{workers} threads vs 1", f"{rate:.2f} pages/s",
-                                  "1 thread", ratio])
 
 
-def versions() -> dict[str, str]:
-    from tightbind.ocr import TessApi
-
-    return {"Tesseract": TessApi.version()}
+versions = ocr.versions
 
 
 def run(quick: bool) -> list[Table]:
@@ -375,7 +283,8 @@ def run(quick: bool) -> list[Table]:
 
     with tempfile.TemporaryDirectory() as folder:
         path, label = _page_image(Path(folder))
-        tables = [_per_page(path, label, quick), _words(path, quick), _threads(path, quick)]
-        _add_headlines(*tables)
+        tables = [_per_page(path, label, quick), _words(path, quick),
+                  threads_table(path, quick)]
+        _add_headlines(tables[0])
         tables.append(pytesseract_table(path, label, Path(folder), quick))
     return tables

@@ -11,7 +11,6 @@ import gc
 import os
 import platform
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -120,8 +119,8 @@ def steady_malloc() -> str | None:
             "M_TRIM_THRESHOLD=512 MiB")
 
 
-def machine() -> dict[str, Any]:
-    """What the figures were measured on."""
+def machine(command: str) -> dict[str, Any]:
+    """What the figures were measured on, and ``command``, the command line that ran."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as fh:
@@ -139,5 +138,5 @@ def machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "system": f"{platform.system()} {platform.release()}",
         "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "command": " ".join([os.path.basename(sys.executable), "-m", "tightbind", *sys.argv[1:]]),
+        "command": command,
     }
