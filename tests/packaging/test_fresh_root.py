@@ -1,0 +1,71 @@
+"""The README's promise of a fresh machine, kept: in a Debian bookworm root made by
+debootstrap with only ``python3 python3-venv git ca-certificates`` (no pyenv, no
+CPython 3.10, no -dev packages, no compilers), ``bash scripts/build-wheels`` runs the
+set-up (apt packages, the venv, tightbind built into it) and builds the repaired abi3
+wheel, and the wheel then installs and works in a new venv of that root's Python 3.11.
+
+scripts/fresh-root makes the root (a new copy of a cached pristine one per run) and
+shares in only download caches and the vendored libraries' build cache (keyed by recipe
+hash and made inside their own bullseye root from the pinned tarballs:
+TIGHTBIND_FRESH_VENDOR=build rebuilds them there too).  The bullseye build root itself
+is debootstrapped afresh inside.  About 10 minutes with warm download caches, so slow.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(bool(os.environ.get("TIGHTBIND_WHEEL_SUITE")),
+                       reason="inside a wheel suite run"),
+    pytest.mark.skipif(bool(os.environ.get("TIGHTBIND_FRESH_ROOT")),
+                       reason="already inside a fresh root (scripts/fresh-root)"),
+]
+
+# Run inside the clone, in the fresh root: the set-up and the wheel build, then the wheel
+# on its own in a new venv (no PYTHONPATH, run from outside the clone).
+INSIDE = r"""
+set -euo pipefail
+echo "python3: $(python3 -V) at $(command -v python3)"
+for absent in python3.10 gcc pkg-config; do
+    if command -v "$absent" >/dev/null; then echo "not fresh: $absent is here"; exit 3; fi
+done
+bash scripts/build-wheels
+wheel=$(ls wheelhouse/tightbind-*.whl)
+echo "built: $(basename "$wheel")"
+python3 -m venv /tmp/wheel-venv
+/tmp/wheel-venv/bin/python -m pip install -q --disable-pip-version-check "$wheel"
+cd /tmp && /tmp/wheel-venv/bin/python -c '
+import tightbind, tightbind._frame, tightbind._ocr, tightbind._tls
+from tightbind.__main__ import main
+print("loaded from", tightbind.__file__)
+main(["info"])
+'
+"""
+
+
+def test_set_up_and_wheel_build_on_a_fresh_bookworm_root():
+    if os.geteuid() != 0:
+        pytest.skip("needs root (debootstrap, chroot and bubblewrap as root)")
+    for tool in ("debootstrap", "bwrap"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (scripts/_setup.sh installs it)")
+    result = subprocess.run(["bash", str(ROOT / "scripts" / "fresh-root"), "bash", "-c", INSIDE],
+                            capture_output=True, text=True, timeout=3600, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-8000:]
+    assert "python3: Python 3.11." in result.stdout and "at /usr/bin/python3" in result.stdout
+    assert "[setup] apt-get install" in result.stderr      # the set-up really installed
+    built = re.search(r"built: (tightbind-\S+\.whl)", result.stdout)
+    assert built and "-cp310-abi3-manylinux_2_31_x86_64" in built.group(1), output[-4000:]
+    assert "loaded from /tmp/wheel-venv/lib/python3.11/site-packages/tightbind/" \
+        in result.stdout, output[-4000:]
+    assert "tightbind.libs" in result.stdout, result.stdout[-3000:]
