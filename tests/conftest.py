@@ -18,6 +18,8 @@ TESTS = Path(__file__).resolve().parent
 MARKERS = {
     "slow": "long-running checks (memory soaks, fuzzing); run by the default test command",
     "wheel": "tests against a built wheel; skipped unless the wheel exists",
+    "fresh": "the set-up and wheel build in a fresh Debian root; a pass is remembered by "
+             "recipe hash",
 }
 
 
