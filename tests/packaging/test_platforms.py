@@ -38,6 +38,7 @@ import pytest
 from conftest import ROOT
 
 WHEELS = sorted((ROOT / "wheelhouse").glob("tightbind-*manylinux*x86_64.whl"))
+
 SMOKE = Path(__file__).with_name("wheel_smoke.py")
 HOST_CA = next((p for p in (os.environ.get("PIP_CERT"), os.environ.get("SSL_CERT_FILE"),
                             "/etc/ssl/certs/ca-certificates.crt") if p and Path(p).is_file()),
@@ -136,24 +137,29 @@ def run(interpreter: Interpreter, work: Path, *argv: str,
                           cwd=work, env=env, timeout=timeout, check=False)
 
 
-def smoke(interpreter: Interpreter, work: Path, inputs: Path) -> dict:
-    """Install the wheel for ``interpreter`` in a new venv under ``work``; its report.
-    Everything the run reads is copied into ``work``, the one folder a root sees."""
-    shutil.copy2(WHEELS[-1], work)
+def smoke(interpreter: Interpreter, work: Path, inputs: Path, wheel_venv) -> dict:
+    """The smoke program's report for ``interpreter``.  On this machine it runs in the
+    session's venv of that interpreter (the one test_wheel.py tests, made once); in a
+    Debian root, in a new venv holding the wheel and SMOKE_DEPS under ``work`` (the one
+    folder the root sees), with the program and its inputs copied there."""
     shutil.copy2(SMOKE, work)
     shutil.copytree(inputs, work / "inputs")
-    venv = work / "venv"
-    made = run(interpreter, work, interpreter.python, "-m", "venv", str(venv))
-    assert made.returncode == 0, made.stderr
-    python = str(venv / "bin" / "python")
-    installed = run(interpreter, work, python, "-m", "pip", "install", "-q",
-                    "--disable-pip-version-check", str(work / WHEELS[-1].name), *SMOKE_DEPS)
-    assert installed.returncode == 0, installed.stdout[-2000:] + installed.stderr[-3000:]
+    if interpreter.root is None:
+        python = str(wheel_venv(Path(interpreter.python)))
+    else:
+        shutil.copy2(WHEELS[-1], work)
+        made = run(interpreter, work, interpreter.python, "-m", "venv", str(work / "venv"))
+        assert made.returncode == 0, made.stderr
+        python = str(work / "venv" / "bin" / "python")
+        installed = run(interpreter, work, python, "-m", "pip", "install", "-q",
+                        "--disable-pip-version-check", str(work / WHEELS[-1].name),
+                        *SMOKE_DEPS)
+        assert installed.returncode == 0, installed.stdout[-2000:] + installed.stderr[-3000:]
     result = run(interpreter, work, python, str(work / SMOKE.name), str(work / "inputs"),
                  timeout=900)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    report["venv"] = str(venv)
+    report["venv"] = str(Path(python).parent.parent)
     return report
 
 
@@ -184,12 +190,12 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reference(inputs: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def reference(inputs: Path, tmp_path_factory: pytest.TempPathFactory, wheel_venv) -> dict:
     """The smoke report of this machine's own CPython (x86-64): what every other run
     must equal."""
     base = Interpreter(f"{sys.version_info[0]}.{sys.version_info[1]}",
                        getattr(sys, "_base_executable", sys.executable))
-    return smoke(base, tmp_path_factory.mktemp("smoke-reference"), inputs)
+    return smoke(base, tmp_path_factory.mktemp("smoke-reference"), inputs, wheel_venv)
 
 
 # Fields that differ by interpreter and place, not by what the wheel did.
@@ -213,9 +219,9 @@ def test_reference_run_used_the_wheel(reference):
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_smoke_run_equals_the_reference(version, reference, inputs, tmp_path):
+def test_smoke_run_equals_the_reference(version, reference, inputs, tmp_path, wheel_venv):
     interpreter = find_interpreter(version)
-    report = smoke(interpreter, tmp_path, inputs)
+    report = smoke(interpreter, tmp_path, inputs, wheel_venv)
     assert report["python"].startswith(version + "."), (interpreter.where, report["python"])
     assert report["tightbind"].startswith(report["venv"]), report["tightbind"]
     for name, path in report["libraries"].items():

@@ -99,35 +99,19 @@ def clean_env(**updates: str) -> dict[str, str]:
     return env
 
 
-def make_venv(base: Path, venv: Path) -> Path:
-    subprocess.run([str(base), "-m", "venv", str(venv)], check=True, timeout=300)
-    python = venv / "bin" / "python"
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         str(WHEELS[-1]), "-r", str(ROOT / "requirements" / "wheel-test.txt")],
-        check=True, env=clean_env(), timeout=1200,
-    )
-    return python
-
-
-_VENVS: dict[str, Path] = {}
-
-
-def venv_for(name: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def venv_for(name: str, wheel_venv) -> Path:
     base = INTERPRETERS[name]
     if base is None:
         pytest.skip(f"no CPython {name} on this machine, neither pyenv's nor Debian's "
                     "(test_platforms.py runs the wheel's smoke program on Debian roots' "
                     "3.11, 3.13, 3.14 and 3.15)")
-    if name not in _VENVS:
-        _VENVS[name] = make_venv(base, tmp_path_factory.mktemp(f"wheel-venv-{name}"))
-    return _VENVS[name]
+    return wheel_venv(base)
 
 
 @pytest.fixture(scope="module")
-def wheel_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def wheel_python(wheel_venv) -> Path:
     """The wheel installed for the interpreter that runs the whole suite."""
-    return venv_for(FULL_SUITE_ON, tmp_path_factory)
+    return venv_for(FULL_SUITE_ON, wheel_venv)
 
 
 def run_in(python: Path, code: str, *, sandbox: list[str] | None = None,
@@ -280,8 +264,8 @@ def test_whole_suite_passes_against_the_installed_wheel(wheel_python, tmp_path):
 
 
 @pytest.mark.parametrize("name", [n for n in INTERPRETERS if n != FULL_SUITE_ON])
-def test_smoke_suite_passes_on_each_python(name, tmp_path_factory, tmp_path):
-    python = venv_for(name, tmp_path_factory)
+def test_smoke_suite_passes_on_each_python(name, wheel_venv, tmp_path):
+    python = venv_for(name, wheel_venv)
     result = run_suite(python, tmp_path, "-k", f"({SMOKE}) and {DESELECT}")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert passed(result) >= 100, result.stdout[-2000:]
