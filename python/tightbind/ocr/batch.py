@@ -16,9 +16,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
-from tightbind.ocr.api import Element, TessApi
+from tightbind.ocr.api import TessApi
 from tightbind.ocr.cluster import DaskRunner
-from tightbind.ocr.constants import PageIteratorLevel
 from tightbind.ocr.deadline import SLACK, deadline_ms
 from tightbind.ocr.errors import ImageError, OcrError, RecognitionTimeout
 from tightbind.ocr.inputs import (
@@ -29,8 +28,8 @@ from tightbind.ocr.inputs import (
     page_locations,
 )
 from tightbind.ocr.isolation import ProcessPages, ProcessPool
+from tightbind.ocr.pages import PageResult, recognise_image
 from tightbind.ocr.pdfpages import PDF_TEXT_MODES
-from tightbind.ocr.pix import to_pix
 from tightbind.ocr.progress import Progress
 from tightbind.ocr.store import OutputStore, document_key
 from tightbind.ocr.workers import (
@@ -40,7 +39,6 @@ from tightbind.ocr.workers import (
     PageTask,
     check_max_dpi,
     hard_deadline,
-    limit_resolution,
     recognise_page,
     speed_variables,
 )
@@ -83,27 +81,12 @@ class EnginePool:
 
     def run(self, index: int, image: Any, timeout: float | None) -> PageResult:
         """Recognise ``image`` with this thread's engine."""
-        api = self.engine()
-        api.set_image_pix(limit_resolution(to_pix(image), self._max_dpi))
-        api.recognize(timeout=timeout)
-        return PageResult(index, api.get_utf8_text(), api.results(PageIteratorLevel.WORD),
-                          api.mean_text_confidence())
+        return recognise_image(self.engine(), index, image, timeout, self._max_dpi)
 
     def close(self) -> None:
         with self._lock:
             for api in self._engines:
                 api.close()
-
-
-@dataclass(frozen=True)
-class PageResult:
-    """What :func:`ocr_many` yields per image: its position in the input, its text, its
-    words (with boxes and confidences) and the mean word confidence."""
-
-    index: int
-    text: str
-    words: list[Element]
-    mean_confidence: int
 
 
 def ocr_many(

@@ -44,7 +44,7 @@ def process_document(api: TessApi, source: str | os.PathLike[str] | Iterable[Any
     """TessApi.process_pages: decode the pages one at a time, recognise each on ``api``'s
     engine (within ``timeout``, counted from the end of the page before, as recognize()
     keeps it) and write them through the renderers."""
-    milliseconds = deadline_ms(timeout)
+    deadline_ms(timeout)  # ValueError for a bad timeout before any page is decoded
     if isinstance(source, (str, os.PathLike)):
         pages: Iterable[Pix] = iter_pages(source)
     else:
@@ -52,24 +52,23 @@ def process_document(api: TessApi, source: str | os.PathLike[str] | Iterable[Any
     clock = [time.monotonic()]  # when the page being processed began (the first: the call)
 
     def process(pix: Pix, index: int, title_bytes: bytes, renderer: Any) -> None:
+        handle = api.native_handle
         if timeout is None:
-            ok = lib.TessBaseAPIProcessPage(api._handle, pix.ptr, index, title_bytes,
+            ok = lib.TessBaseAPIProcessPage(handle, pix.ptr, index, title_bytes,
                                             ffi.NULL, 0, renderer)
             log_messages()
             if not ok:
                 raise OcrError(f"Tesseract could not process page {index + 1}")
             return
-        lib.TessBaseAPISetInputName(api._handle, title_bytes)
-        lib.TessBaseAPISetImage2(api._handle, pix.ptr)
-        api._run_recognition(milliseconds, timeout, clock[0],
+        lib.TessBaseAPISetInputName(handle, title_bytes)
+        lib.TessBaseAPISetImage2(handle, pix.ptr)
+        api.recognize_native(timeout, clock[0],
                              f"process_pages(timeout={timeout}), page {index + 1}")
-        if not lib.TessResultRendererAddImage(renderer, api._handle):
+        if not lib.TessResultRendererAddImage(renderer, handle):
             raise OcrError(f"Tesseract could not render page {index + 1}")
         clock[0] = time.monotonic()
 
-    with api._call(None if timeout is None else clock[0] + timeout):
-        api._image = None
-        api._recognized = False
+    with api.native(None if timeout is None else clock[0] + timeout, keeps_image=False):
         return write_document(pages, outputbase, formats, data_path=api.data_path,
                               title=title, process=process)
 

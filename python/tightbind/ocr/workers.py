@@ -140,9 +140,9 @@ def _pdf_page(api: TessApi, textonly: bool = False) -> bytes:
         if renderer == ffi.NULL:
             raise OcrError("cannot create the pdf renderer")
         try:
-            with api.lock:
+            with api.native() as handle:
                 ok = (lib.TessResultRendererBeginDocument(renderer, b"")
-                      and lib.TessResultRendererAddImage(renderer, api._handle)
+                      and lib.TessResultRendererAddImage(renderer, handle)
                       and lib.TessResultRendererEndDocument(renderer))
             log_messages()
         finally:
