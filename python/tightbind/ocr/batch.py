@@ -9,6 +9,7 @@ import json
 import os
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -19,6 +20,7 @@ from typing import Any
 from tightbind.ocr.api import TessApi
 from tightbind.ocr.cluster import DaskRunner
 from tightbind.ocr.deadline import SLACK, deadline_ms
+from tightbind.ocr.documents import canonical_formats
 from tightbind.ocr.errors import ImageError, OcrError, RecognitionTimeout
 from tightbind.ocr.inputs import (
     DEFAULT_MAX_INPUT_BYTES,
@@ -45,6 +47,8 @@ from tightbind.ocr.workers import (
 
 __all__ = ["BATCH_FORMATS", "BatchSummary", "EnginePool", "PageResult", "ocr_many",
            "run_batch"]
+
+_UNSET: Any = object()  # ocr_many's deprecated timeout= when not given
 
 
 class EnginePool:
@@ -97,11 +101,12 @@ def ocr_many(
     data_path: str | os.PathLike[str] | None = None,
     psm: int | None = None,
     variables: dict[str, object] | None = None,
-    timeout: float | None = None,
+    page_timeout: float | None = None,
     progress: bool = False,
     isolate: bool = False,
     invert: bool = True,
     max_dpi: int | None = None,
+    timeout: Any = _UNSET,
 ) -> Iterator[PageResult]:
     """Recognise ``images`` (paths, bytes, Pillow images, numpy arrays or Pix) and yield
     a :class:`PageResult` for each, in input order.
@@ -112,15 +117,16 @@ def ocr_many(
     (a tqdm bar on a terminal when tqdm is installed, else a plain line every 10 s).
     Bad arguments and a missing language raise here, at the call; the first failing
     image (ImageError, RecognitionTimeout...) raises from the iteration.  With a
-    ``timeout``, each result arrives within ``timeout`` + ``deadline.SLACK`` (0.5 s) of
+    ``page_timeout`` (seconds; ``timeout=``, its old name, still works with a
+    DeprecationWarning), each result arrives within it + ``deadline.SLACK`` (0.5 s) of
     being asked for, or RecognitionTimeout is raised: work still running then is left to
     finish in the background (see :mod:`tightbind.ocr.deadline`), and the engines are
     freed when it has.
 
     ``isolate=True`` recognises each image in a worker process instead of a thread
-    (:mod:`tightbind.ocr.isolation`): one that overruns ``timeout`` is killed and replaced,
-    so abandoned work uses no CPU, and one that crashes costs its image (OcrError), not
-    the program.  Workers take about a second to start (all at once, at the call; a
+    (:mod:`tightbind.ocr.isolation`): one that overruns ``page_timeout`` is killed and
+    replaced, so abandoned work uses no CPU, and one that crashes costs its image
+    (OcrError), not the program.  Workers take about a second to start (all at once, at the call; a
     replacement before the next image; deadlines count from when a worker is ready).
 
     Speed settings (the docs' benchmarks page, "Batch OCR throughput", has what they buy
@@ -128,7 +134,13 @@ def ocr_many(
     each text line as white-on-black text (loses inverted text); ``max_dpi=N`` scales
     images whose resolution is above N dpi down to N first (small print suffers first).
     """
-    deadline_ms(timeout)
+    if timeout is not _UNSET:
+        warnings.warn("ocr_many(timeout=) is now page_timeout=, as in run_batch",
+                      DeprecationWarning, stacklevel=2)
+        if page_timeout is not None:
+            raise TypeError("give page_timeout= only (timeout= is its old name)")
+        page_timeout = timeout
+    deadline_ms(page_timeout)
     check_max_dpi(max_dpi)
     variables = speed_variables(variables, invert) or None
     workers = workers if workers is not None else (os.cpu_count() or 1)
@@ -145,7 +157,7 @@ def ocr_many(
     else:
         engines = EnginePool(data_path, language, psm=psm, variables=variables,
                              max_dpi=max_dpi)
-    return _results(images, engines, workers, timeout, progress)
+    return _results(images, engines, workers, page_timeout, progress)
 
 
 def _results(images: Iterable[Any], engines: EnginePool | ProcessPool, workers: int,
@@ -304,8 +316,8 @@ def run_batch(
 ) -> BatchSummary:
     """Recognise every page of ``inputs`` (files; folders, recursively, their files
     matching ``include``; multi-page TIFFs; PDFs rendered at ``dpi``) and write each
-    document's ``formats`` (txt, hocr, tsv, alto, json, pdf) under ``out_dir``, mirroring
-    the inputs' names, plus ``out_dir/manifest.jsonl`` (one record per page).
+    document's ``formats`` (txt (or "text"), hocr, tsv, alto, json, pdf) under ``out_dir``,
+    mirroring the inputs' names, plus ``out_dir/manifest.jsonl`` (one record per page).
 
     A failing page is recorded and the run goes on.  Documents already done in
     ``out_dir`` (same name, content and options) are skipped, and pages done by a run
@@ -341,9 +353,7 @@ def run_batch(
     """
     started = time.monotonic()
     sources = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
-    if isinstance(formats, str):
-        formats = formats.split(",")
-    formats = tuple(dict.fromkeys(formats))
+    formats = canonical_formats(formats)
     unknown = [fmt for fmt in formats if fmt not in FORMAT_EXTENSIONS]
     if unknown or not formats:
         raise ValueError(f"unknown output formats {unknown!r}; choose from "

@@ -20,7 +20,8 @@ from tightbind.ocr.pix import MAX_SIDE, Pix, iter_pages, to_pix
 if TYPE_CHECKING:  # pragma: no cover
     from tightbind.ocr.api import TessApi
 
-__all__ = ["EXTENSIONS", "RENDERERS", "process_document", "write_document"]
+__all__ = ["EXTENSIONS", "RENDERERS", "canonical_formats", "process_document",
+           "write_document"]
 
 #: Output format -> renderer constructor (output base, tessdata folder).
 RENDERERS: dict[str, Callable[[bytes, bytes], Any]] = {
@@ -36,6 +37,14 @@ RENDERERS: dict[str, Callable[[bytes, bytes], Any]] = {
 EXTENSIONS: dict[str, str] = {
     "txt": "txt", "hocr": "hocr", "tsv": "tsv", "alto": "xml", "pdf": "pdf", "box": "box",
     "unlv": "unlv"}
+
+
+def canonical_formats(formats: str | Sequence[str]) -> tuple[str, ...]:
+    """``formats`` (a sequence, or one comma-separated string) in their canonical names,
+    each once, in order: plain text is "txt" everywhere, and "text" is taken for it."""
+    if isinstance(formats, str):
+        formats = formats.split(",")
+    return tuple(dict.fromkeys("txt" if fmt == "text" else fmt for fmt in formats))
 
 
 def process_document(api: TessApi, source: str | os.PathLike[str] | Iterable[Any],
@@ -84,8 +93,7 @@ def write_document(pages: Iterable[Pix], outputbase: str | os.PathLike[str],
     too large for Tesseract, whatever ``process`` raises, and :class:`OcrError` when a
     renderer fails.  Files already begun may be left incomplete on error.
     """
-    if isinstance(formats, str):
-        formats = (formats,)
+    formats = canonical_formats(formats)
     unknown = [fmt for fmt in formats if fmt not in RENDERERS]
     if unknown or not formats:
         raise ValueError(f"unknown output formats {unknown!r}; choose from "
@@ -96,7 +104,7 @@ def write_document(pages: Iterable[Pix], outputbase: str | os.PathLike[str],
     folder = os.path.dirname(os.fspath(outputbase))
     if folder:
         os.makedirs(folder, exist_ok=True)
-    wanted = list(dict.fromkeys(formats))
+    wanted = list(formats)
     renderers = []
     try:
         for fmt in wanted:

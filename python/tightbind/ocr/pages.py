@@ -1,5 +1,7 @@
 """One image through one engine: :class:`PageResult`, the result every image runner gives
-(:func:`~tightbind.ocr.ocr_many`'s threads and worker processes alike).
+(:func:`~tightbind.ocr.ocr_many`'s threads and worker processes alike), and
+:func:`page_json`, the one JSON shape of a recognised page (``tightbind ocr --format
+json`` and the batch's json documents).
 
 It sits below the runners (``batch``, ``isolation``) so that they share it without
 importing each other.
@@ -12,10 +14,25 @@ from typing import Any
 
 from tightbind.ocr.api import Element, TessApi
 from tightbind.ocr.constants import PageIteratorLevel
-from tightbind.ocr.pix import to_pix
-from tightbind.ocr.workers import limit_resolution
+from tightbind.ocr.pix import Pix, to_pix
 
-__all__ = ["PageResult", "recognise_image"]
+__all__ = ["PageResult", "limit_resolution", "page_json", "recognise_image"]
+
+
+def limit_resolution(pix: Pix, max_dpi: int | None) -> Pix:
+    """``pix`` scaled down to ``max_dpi`` when its resolution is higher, else ``pix``
+    itself (also when its resolution is unknown).  A 1-bit image is made grey first, so
+    the smaller copy keeps the strokes' edges."""
+    if max_dpi is None:
+        return pix
+    x_res, y_res = pix.resolution
+    if x_res <= max_dpi and y_res <= max_dpi:
+        return pix
+    source = pix.to_gray() if pix.depth == 1 else pix
+    scaled = source.scale(max_dpi / x_res if x_res > 0 else 1.0,
+                          max_dpi / y_res if y_res > 0 else max_dpi / x_res)
+    scaled.resolution = (max_dpi, max_dpi)
+    return scaled
 
 
 @dataclass(frozen=True)
@@ -39,3 +56,16 @@ def recognise_image(api: TessApi, index: int, image: Any, timeout: float | None,
         api.recognize(timeout, watched=watched)
         return PageResult(index, api.get_utf8_text(), api.results(PageIteratorLevel.WORD),
                           api.mean_text_confidence())
+
+
+def page_json(api: TessApi, index: int, width: int, height: int) -> dict[str, Any]:
+    """The recognised page on ``api`` as JSON data: ``page`` (from 1), ``width`` and
+    ``height`` (pixels), ``mean_confidence``, ``text`` and ``words`` (each with its
+    text, confidence, box (left, top, right, bottom) and block, paragraph, line and word
+    numbers)."""
+    words = [{"text": w.text, "confidence": round(w.confidence, 3), "box": list(w.box),
+              "block_num": w.block_num, "par_num": w.par_num, "line_num": w.line_num,
+              "word_num": w.word_num} for w in api.results()]
+    return {"page": index + 1, "width": width, "height": height,
+            "mean_confidence": api.mean_text_confidence(), "text": api.get_utf8_text(),
+            "words": words}
