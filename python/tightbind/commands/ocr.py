@@ -12,8 +12,6 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 HELP = "recognise text in image files (Tesseract through tightbind.ocr)"
@@ -177,7 +175,8 @@ def run_batch_mode(args: argparse.Namespace, variables: dict[str, object]) -> in
 
 def run(args: argparse.Namespace) -> int:
     from tightbind.ocr import OcrError, pix_read_pages
-    from tightbind.ocr.batch import EnginePool
+    from tightbind.ocr.pages import EnginePool
+    from tightbind.ocr.runner import Runner
     from tightbind.ocr.workers import check_max_dpi, limit_resolution, speed_variables
 
     if args.jobs is not None and args.jobs < 1:
@@ -228,31 +227,32 @@ def run(args: argparse.Namespace) -> int:
 
     status = 0
     json_pages: list[Any] = []
+    # The runner's threads placement (tightbind.ocr.runner), one engine per thread.
+    runner = Runner(work, min(jobs, len(args.files)), engines.close)
     try:
-        with ThreadPoolExecutor(max_workers=min(jobs, len(args.files))) as pool:
-            results: Iterator[tuple[str, list[Any] | None, str | None]] = pool.map(
-                work, args.files)
-            if args.format == "tsv":
-                print(TSV_HEADER)
-            for name, outputs, error in results:
-                if error is not None:
-                    print(f"tightbind ocr: {name}: {error}", file=sys.stderr)
-                    status = 1
-                    continue
-                assert outputs is not None
-                if args.format == "pdf":
-                    for path in outputs:
-                        print(path)
-                elif args.format == "json":
-                    json_pages.extend(outputs)
-                else:
-                    for output in outputs:
-                        if args.format == "txt" and len(args.files) > 1:
-                            print(f"==> {name} <==")
-                        sys.stdout.write(output)
-                sys.stdout.flush()
+        futures = [runner.submit(name) for name in args.files]
+        if args.format == "tsv":
+            print(TSV_HEADER)
+        for future in futures:
+            name, outputs, error = future.result()
+            if error is not None:
+                print(f"tightbind ocr: {name}: {error}", file=sys.stderr)
+                status = 1
+                continue
+            assert outputs is not None
+            if args.format == "pdf":
+                for path in outputs:
+                    print(path)
+            elif args.format == "json":
+                json_pages.extend(outputs)
+            else:
+                for output in outputs:
+                    if args.format == "txt" and len(args.files) > 1:
+                        print(f"==> {name} <==")
+                    sys.stdout.write(output)
+            sys.stdout.flush()
     finally:
-        engines.close()
+        runner.close()
     if args.format == "json":
         json.dump(json_pages, sys.stdout, ensure_ascii=False, indent=1)
         print()

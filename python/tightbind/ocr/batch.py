@@ -1,18 +1,18 @@
 """Many pages: ``ocr_many`` (images in, results out, in memory) and ``run_batch`` (files,
-folders and PDFs in, documents and a manifest out, resumable, on threads, processes or a
-Dask cluster), both with one engine per worker thread."""
+folders and PDFs in, documents and a manifest out, resumable), both driving their pages
+through the one runner of :mod:`tightbind.ocr.runner` (threads, worker processes or a
+Dask cluster)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import threading
 import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,10 +29,11 @@ from tightbind.ocr.inputs import (
     list_inputs,
     page_locations,
 )
-from tightbind.ocr.isolation import ProcessPages, ProcessPool
-from tightbind.ocr.pages import PageResult, recognise_image
+from tightbind.ocr.isolation import ProcessPool
+from tightbind.ocr.pages import EnginePool, PageResult
 from tightbind.ocr.pdfpages import PDF_TEXT_MODES
 from tightbind.ocr.progress import Progress
+from tightbind.ocr.runner import Runner, make_runner
 from tightbind.ocr.store import OutputStore, document_key
 from tightbind.ocr.workers import (
     FORMAT_EXTENSIONS,
@@ -40,8 +41,6 @@ from tightbind.ocr.workers import (
     PageOutcome,
     PageTask,
     check_max_dpi,
-    hard_deadline,
-    recognise_page,
     speed_variables,
 )
 
@@ -49,48 +48,6 @@ __all__ = ["BATCH_FORMATS", "BatchSummary", "EnginePool", "PageResult", "ocr_man
            "run_batch"]
 
 _UNSET: Any = object()  # ocr_many's deprecated timeout= when not given
-
-
-class EnginePool:
-    """One :class:`TessApi` per thread, loaded on the thread's first call and reused.
-
-    The first engine is loaded by the constructor, so a missing language fails there,
-    before any worker starts.  ``close()`` frees every engine.
-    """
-
-    def __init__(self, data_path: str | os.PathLike[str] | None, language: str, *,
-                 psm: int | None = None, variables: dict[str, object] | None = None,
-                 max_dpi: int | None = None) -> None:
-        self._args = (data_path, language)
-        self._max_dpi = max_dpi
-        self._kwargs: dict[str, Any] = {"psm": psm, "variables": variables}
-        first = TessApi(data_path, language, psm=psm, variables=variables)
-        self._spare = [first]
-        self._engines = [first]
-        self._lock = threading.Lock()
-        self._local = threading.local()
-
-    def engine(self) -> TessApi:
-        """This thread's engine."""
-        api = getattr(self._local, "api", None)
-        if api is None:
-            with self._lock:
-                api = self._spare.pop() if self._spare else None
-            if api is None:
-                api = TessApi(*self._args, **self._kwargs)
-                with self._lock:
-                    self._engines.append(api)
-            self._local.api = api
-        return api
-
-    def run(self, index: int, image: Any, timeout: float | None) -> PageResult:
-        """Recognise ``image`` with this thread's engine."""
-        return recognise_image(self.engine(), index, image, timeout, self._max_dpi)
-
-    def close(self) -> None:
-        with self._lock:
-            for api in self._engines:
-                api.close()
 
 
 def ocr_many(
@@ -162,8 +119,8 @@ def ocr_many(
 
 def _results(images: Iterable[Any], engines: EnginePool | ProcessPool, workers: int,
              timeout: float | None, progress: bool) -> Iterator[PageResult]:
-    def work(index: int, image: Any) -> PageResult:
-        return engines.run(index, image, timeout)  # type: ignore[no-any-return]
+    def work(item: tuple[int, Any]) -> PageResult:
+        return engines.run(*item, timeout)  # type: ignore[no-any-return]
 
     try:
         total = len(images)  # type: ignore[arg-type]
@@ -185,29 +142,23 @@ def _results(images: Iterable[Any], engines: EnginePool | ProcessPool, workers: 
     bar = Progress(total, enabled=progress)
     pending: deque[Future[PageResult]] = deque()
     index_of: dict[Future[PageResult], int] = {}
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tightbind-ocr")
+    runner = Runner(work, workers, engines.close)
     finished = False
     try:
         for index, image in enumerate(images):
-            future = pool.submit(work, index, image)
+            future = runner.submit((index, image))
             index_of[future] = index
             pending.append(future)
-            while len(pending) >= 2 * workers:
+            while len(pending) >= runner.capacity:
                 yield next_result()
         while pending:
             yield next_result()
         finished = True
     finally:
         bar.close()
-        pool.shutdown(wait=finished, cancel_futures=True)
-        if finished:
-            engines.close()
-        else:  # do not wait for work still running: free the engines once it ends
-            def cleanup() -> None:
-                pool.shutdown(wait=True)
-                engines.close()
-
-            threading.Thread(target=cleanup, name="tightbind-ocr-cleanup", daemon=True).start()
+        # Unfinished (a deadline passed, the caller stopped): do not wait for work still
+        # running; the engines are freed once it ends.
+        runner.close(wait=finished)
 
 
 # ---- run_batch: documents in, outputs and a manifest out, nothing lost ------------------
@@ -246,27 +197,6 @@ class BatchSummary:
             text += (f"; {self.failed} pages FAILED: their records in {self.manifest} "
                      "have status \"failed\" and the error")
         return text
-
-
-class _Runner:
-    """Submits pages and waits for the first finished ones: threads or processes here."""
-
-    def __init__(self, work: Callable[[PageTask], PageOutcome], workers: int,
-                 closing: Callable[[], None]) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tightbind-ocr")
-        self._work = work
-        self._closing = closing
-        self.capacity = 2 * workers
-
-    def submit(self, task: PageTask, name: str) -> Any:
-        return self._pool.submit(self._work, task)
-
-    def wait(self, futures: Iterable[Any]) -> set[Any]:
-        return wait(futures, return_when=FIRST_COMPLETED).done
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._closing()
 
 
 def _fingerprint(formats: Sequence[str], dpi: int, options: EngineOptions,
@@ -313,6 +243,7 @@ def run_batch(
     connect_timeout: float = 30.0,
     pdf_text: str = "skip",
     rotate_pages: bool = False,
+    isolate: bool | None = None,
 ) -> BatchSummary:
     """Recognise every page of ``inputs`` (files; folders, recursively, their files
     matching ``include``; multi-page TIFFs; PDFs rendered at ``dpi``) and write each
@@ -322,13 +253,15 @@ def run_batch(
     A failing page is recorded and the run goes on.  Documents already done in
     ``out_dir`` (same name, content and options) are skipped, and pages done by a run
     that was killed are kept.  Pages run on ``workers`` threads (default: the CPUs) with
-    one engine each; with ``page_timeout`` (seconds) on as many worker processes, each
-    killed and replaced when its page overruns; with ``client`` (a
-    ``distributed.Client``) as Dask tasks, the workers reading inputs by path.  At most
-    two pages per worker thread are in flight.  ``progress`` shows progress on stderr;
-    ``callback(record)`` is called in this thread once per page with its input, page,
-    status, seconds and error.  Returns a :class:`BatchSummary`; raises ValueError for a
-    bad argument and OcrError (LanguageNotFound...) when no engine can be made.
+    one engine each; with ``isolate=True`` on as many worker processes, each killed and
+    replaced when its page overruns ``page_timeout`` (seconds; ``isolate`` defaults to
+    whether a ``page_timeout`` is given: ``isolate=False`` keeps a deadline on threads);
+    with ``client`` (a ``distributed.Client``) as Dask tasks, the workers reading inputs
+    by path (:mod:`tightbind.ocr.runner`).  At most two pages per worker are in flight.
+    ``progress`` shows progress on stderr; ``callback(record)`` is called in this thread
+    once per page with its input, page, status, seconds and error.  Returns a
+    :class:`BatchSummary`; raises ValueError for a bad argument and OcrError
+    (LanguageNotFound...) when no engine can be made.
 
     Speed settings, as for :func:`ocr_many`: ``invert=False`` (no inverted-text retry)
     and ``max_dpi`` (pages above it scaled down to it; PDF pages rendered at
@@ -380,7 +313,10 @@ def run_batch(
     store = OutputStore(out_dir, formats)
     summary = BatchSummary(store.root, store.manifest_path)
     fingerprint = _fingerprint(formats, dpi, options, max_dpi, pdf_text, rotate_pages)
-    runner = _make_runner(options, workers, page_timeout, client, connect_timeout)
+    if isolate is None:  # the older rule: a page deadline means worker processes
+        isolate = page_timeout is not None
+    runner = make_runner(options, workers, isolate=isolate, page_timeout=page_timeout,
+                         client=client, connect_timeout=connect_timeout)
     bar = Progress(len(found), enabled=progress)
     try:
         _drive(found, store, runner, bar, summary, callback, fingerprint,
@@ -394,19 +330,7 @@ def run_batch(
     return summary
 
 
-def _make_runner(options: EngineOptions, workers: int, page_timeout: float | None,
-                 client: Any, connect_timeout: float) -> _Runner | DaskRunner:
-    if client is not None:
-        return DaskRunner(client, connect_timeout)
-    if page_timeout is not None:
-        processes = ProcessPages(options, workers, hard_deadline(page_timeout))
-        return _Runner(processes.run, workers, processes.close)
-    engines = EnginePool(options.data_path, options.language, psm=options.psm,
-                         variables=dict(options.variables) or None)
-    return _Runner(lambda task: recognise_page(engines.engine(), task), workers, engines.close)
-
-
-def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | DaskRunner,
+def _drive(found: list[tuple[str, str]], store: OutputStore, runner: Runner | DaskRunner,
            bar: Progress, summary: BatchSummary,
            callback: Callable[[dict[str, Any]], None] | None, fingerprint: str,
            formats: tuple[str, ...], dpi: int, page_timeout: float | None,

@@ -196,7 +196,7 @@ class WorkerProcess:
         _kind, name, message = reply
         raise _REBUILT.get(name, OcrError)(message)
 
-    def run_page(self, task: PageTask, deadline: float) -> PageOutcome:
+    def run_page(self, task: PageTask, deadline: float | None) -> PageOutcome:
         """``task``'s outcome, never raised: a PageTimeout one when the page overran
         ``deadline`` seconds (the child is killed and replaced), a WorkerDied one when
         the child died."""
@@ -258,7 +258,7 @@ class ProcessPool:
     def run(self, index: int, image: Any, timeout: float | None) -> Any:
         return self._worker().run(index, image, timeout, self._max_dpi)
 
-    def run_page(self, task: PageTask, deadline: float) -> PageOutcome:
+    def run_page(self, task: PageTask, deadline: float | None) -> PageOutcome:
         return self._worker().run_page(task, deadline)
 
     def close(self) -> None:
@@ -274,7 +274,7 @@ class ProcessPages(ProcessPool):
     overruns (a page hanging inside native code) is killed and replaced and the page
     comes back as a ``PageTimeout``.  A missing language raises here, at the start."""
 
-    def __init__(self, options: EngineOptions, workers: int, deadline: float,
+    def __init__(self, options: EngineOptions, workers: int, deadline: float | None,
                  start_timeout: float = START_TIMEOUT) -> None:
         super().__init__(options, workers, start_timeout=start_timeout)
         self._deadline = deadline

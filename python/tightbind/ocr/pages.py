@@ -9,6 +9,8 @@ importing each other.
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +18,7 @@ from tightbind.ocr.api import Element, TessApi
 from tightbind.ocr.constants import PageIteratorLevel
 from tightbind.ocr.pix import Pix, to_pix
 
-__all__ = ["PageResult", "limit_resolution", "page_json", "recognise_image"]
+__all__ = ["EnginePool", "PageResult", "limit_resolution", "page_json", "recognise_image"]
 
 
 def limit_resolution(pix: Pix, max_dpi: int | None) -> Pix:
@@ -69,3 +71,45 @@ def page_json(api: TessApi, index: int, width: int, height: int) -> dict[str, An
     return {"page": index + 1, "width": width, "height": height,
             "mean_confidence": api.mean_text_confidence(), "text": api.get_utf8_text(),
             "words": words}
+
+
+class EnginePool:
+    """One :class:`TessApi` per thread, loaded on the thread's first call and reused.
+
+    The first engine is loaded by the constructor, so a missing language fails there,
+    before any worker starts.  ``close()`` frees every engine.
+    """
+
+    def __init__(self, data_path: str | os.PathLike[str] | None, language: str, *,
+                 psm: int | None = None, variables: dict[str, object] | None = None,
+                 max_dpi: int | None = None) -> None:
+        self._args = (data_path, language)
+        self._max_dpi = max_dpi
+        self._kwargs: dict[str, Any] = {"psm": psm, "variables": variables}
+        first = TessApi(data_path, language, psm=psm, variables=variables)
+        self._spare = [first]
+        self._engines = [first]
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def engine(self) -> TessApi:
+        """This thread's engine."""
+        api = getattr(self._local, "api", None)
+        if api is None:
+            with self._lock:
+                api = self._spare.pop() if self._spare else None
+            if api is None:
+                api = TessApi(*self._args, **self._kwargs)
+                with self._lock:
+                    self._engines.append(api)
+            self._local.api = api
+        return api
+
+    def run(self, index: int, image: Any, timeout: float | None) -> PageResult:
+        """Recognise ``image`` with this thread's engine."""
+        return recognise_image(self.engine(), index, image, timeout, self._max_dpi)
+
+    def close(self) -> None:
+        with self._lock:
+            for api in self._engines:
+                api.close()

@@ -21,7 +21,7 @@ from tightbind.ocr._native import c_string, ffi, lib, log_messages
 from tightbind.ocr.api import TessApi
 from tightbind.ocr.errors import OcrError, RecognitionTimeout
 from tightbind.ocr.inputs import load_page
-from tightbind.ocr.pages import limit_resolution, page_json
+from tightbind.ocr.pages import EnginePool, limit_resolution, page_json
 from tightbind.ocr.params import catalogue
 from tightbind.ocr.pdfgraft import layout_text_page
 from tightbind.ocr.pdfpages import orient_page, prepare_page
@@ -195,18 +195,20 @@ def recognise_page(api: TessApi, task: PageTask) -> PageOutcome:
 
 # ---- Dask workers: one engine per worker thread, loaded on its first page ----------------
 
-_THREAD_ENGINES = threading.local()
+_POOLS: dict[EngineOptions, EnginePool] = {}
+_POOLS_LOCK = threading.Lock()
 
 
 def thread_engine(options: EngineOptions) -> TessApi:
-    """This thread's engine for ``options``, loaded once and kept for the thread's life."""
-    engines: dict[EngineOptions, TessApi] | None = getattr(_THREAD_ENGINES, "engines", None)
-    if engines is None:
-        engines = _THREAD_ENGINES.engines = {}
-    api = engines.get(options)
-    if api is None:
-        api = engines[options] = options.engine()
-    return api
+    """This thread's engine for ``options``, from this process's one :class:`EnginePool`
+    for them (the Dask placement's engines; loaded once, kept for the thread's life)."""
+    with _POOLS_LOCK:
+        pool = _POOLS.get(options)
+        if pool is None:
+            pool = _POOLS[options] = EnginePool(
+                options.data_path, options.language, psm=options.psm,
+                variables=dict(options.variables) or None)
+    return pool.engine()
 
 
 def dask_page(task: PageTask) -> PageOutcome:
