@@ -13,6 +13,18 @@ SHARED = ROOT.parent / "shared"
 
 TESTS = Path(__file__).resolve().parent
 
+# Registered here rather than in pyproject.toml, so that runs which do not read the tree's
+# configuration (the suite against the installed wheel runs with ``-c /dev/null``) know them.
+MARKERS = {
+    "slow": "long-running checks (memory soaks, fuzzing); run by the default test command",
+    "wheel": "tests against a built wheel; skipped unless the wheel exists",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, reason in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {reason}")
+
 
 def child_env(**updates: str) -> dict[str, str]:
     """This process's environment for a child Python that imports tests/helpers."""

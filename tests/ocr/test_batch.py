@@ -21,6 +21,7 @@ from tightbind.ocr import (
     ocr_many,
 )
 from tightbind.ocr.batch import run_batch
+from tightbind.ocr.pdfgraft import PdfWriteMissing
 from tightbind.ocr.progress import Progress
 
 
@@ -211,10 +212,9 @@ def test_run_batch_pdf_needs_the_extra(mixed_folder, tmp_path, monkeypatch):
     assert "tightbind[pdf]" in summary.failures[0]["error"]["message"]
     tiff = mixed_folder / "scans" / "two.tif"
     monkeypatch.setitem(sys.modules, "pikepdf", None)  # the searchable PDF's writer
-    summary = run_batch([tiff], tmp_path / "tiff", formats=["pdf"])
-    assert summary.failed == 2
-    assert summary.failures[0]["error"]["class"] == "PdfWriteMissing"
-    assert "tightbind[pdf]" in summary.failures[0]["error"]["message"]
+    with pytest.raises(PdfWriteMissing, match=r"tightbind\[pdf\]"):  # before any page runs
+        run_batch([tiff], tmp_path / "tiff", formats=["pdf"])
+    assert not (tmp_path / "tiff").exists()
 
 
 def test_run_batch_arguments(pages, tmp_path):

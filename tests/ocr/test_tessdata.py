@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.models import names_a_folder_holding
 
 import tightbind
 from tightbind.ocr import (
@@ -27,7 +28,8 @@ def test_missing_language_is_explained():
     assert "eng" in error.available and "osd" in error.available
     assert error.paths and Path(error.paths[0], "eng.traineddata").exists()
     message = str(error)
-    assert "'xyz'" in message and error.paths[0] in message and "eng, osd" in message
+    assert "'xyz'" in message and error.paths[0] in message
+    assert all(language in message for language in error.available)  # what each folder holds
 
 
 def test_missing_data_path_is_explained(tmp_path):
@@ -109,11 +111,15 @@ def test_a_broken_tessdata_package_is_ignored(tmp_path, monkeypatch, no_tessdata
 
 
 def test_default_data_path_picks_a_folder_holding_every_language(monkeypatch):
-    from tightbind.ocr.tessdata import builtin_folder, default_data_path
+    from tightbind.ocr.tessdata import BUNDLED_TESSDATA, builtin_folder, default_data_path
 
     monkeypatch.delenv("TESSDATA_PREFIX", raising=False)
-    assert builtin_folder() == str(SYSTEM)
-    assert default_data_path(["eng"]) is None  # Tesseract's own folder holds it
+    if (Path(BUNDLED_TESSDATA) / "eng.traineddata").is_file():  # the installed wheel
+        assert default_data_path(["eng"]) == BUNDLED_TESSDATA  # its own models first
+        assert builtin_folder() != str(SYSTEM)  # its Tesseract is not Debian's
+    else:
+        assert builtin_folder() == str(SYSTEM)
+        assert default_data_path(["eng"]) is None  # Tesseract's own folder holds it
     assert default_data_path(["no_such_language"]) is None
     monkeypatch.setenv("TESSDATA_PREFIX", "/somewhere")
     assert default_data_path(["eng"]) is None and builtin_folder() is None
@@ -138,6 +144,7 @@ def test_hidden_language_is_named_in_python(tmp_path, monkeypatch):
     with pytest.raises(LanguageNotFound) as info:
         TessApi(tmp_path, "deu+eng")
     message = str(info.value)
-    assert f"'eng' is installed in {SYSTEM} but data_path= {tmp_path} hides it" in message
+    assert names_a_folder_holding("eng", message, hidden=tmp_path)
+    assert f"but data_path= {tmp_path} hides it" in message
     assert "apt-get" not in message
     assert "--tessdata" in info.value.describe("--tessdata")

@@ -242,8 +242,8 @@ def run_suite(python: Path, tmp_path: Path, *args: str) -> subprocess.CompletedP
     assert any(path.endswith("packaging") for path in ignore), ignore
     return subprocess.run(
         [str(python), "-m", "pytest", "-p", "no:cacheprovider", f"--rootdir={ROOT}",
-         "-c", os.devnull, "--import-mode=importlib", "-o", f"pythonpath={tests}",
-         str(tests), *ignore, *args],
+         "-c", os.devnull, "--strict-markers", "--import-mode=importlib",
+         "-o", f"pythonpath={tests}", str(tests), *ignore, *args],
         capture_output=True, text=True, cwd=tmp_path, env=clean_env(**{NESTED: "1"}),
         check=False, timeout=3600,
     )

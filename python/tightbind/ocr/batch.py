@@ -31,6 +31,7 @@ from tightbind.ocr.inputs import (
 )
 from tightbind.ocr.isolation import ProcessPool
 from tightbind.ocr.pages import EnginePool, PageResult
+from tightbind.ocr.pdfgraft import require_pdf_writers
 from tightbind.ocr.pdfpages import PDF_TEXT_MODES
 from tightbind.ocr.progress import Progress
 from tightbind.ocr.runner import Runner, make_runner
@@ -291,6 +292,8 @@ def run_batch(
     if unknown or not formats:
         raise ValueError(f"unknown output formats {unknown!r}; choose from "
                          f"{', '.join(FORMAT_EXTENSIONS)}")
+    if "pdf" in formats:
+        require_pdf_writers()
     if not isinstance(dpi, int) or not 10 <= dpi <= 2400:
         raise ValueError(f"dpi must be an int from 10 to 2400: {dpi!r}")
     if page_timeout is not None and not (isinstance(page_timeout, (int, float))

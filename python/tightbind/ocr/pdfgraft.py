@@ -27,7 +27,7 @@ from typing import Any
 from tightbind.ocr.errors import OcrError
 
 __all__ = ["PageLayer", "PdfWriteMissing", "graft_text_layer", "layout_text_page", "page_matrix",
-           "searchable_pdf", "strip_invisible_text"]
+           "require_pdf_writers", "searchable_pdf", "strip_invisible_text"]
 
 _JPEG_QUALITY = 85
 _INVISIBLE_MODES = (3, 7)
@@ -35,7 +35,19 @@ _TEXT_SHOW = frozenset(("Tj", "TJ", "'", '"'))
 
 
 class PdfWriteMissing(OcrError, ImportError):
-    """A searchable PDF of a PDF input needs pikepdf, which is not installed."""
+    """A searchable PDF needs pikepdf (and img2pdf for image inputs), not installed."""
+
+
+def require_pdf_writers() -> None:
+    """Raise :class:`PdfWriteMissing` unless the ``[pdf]`` extra's writers (pikepdf,
+    img2pdf) import: a batch asked for searchable PDFs checks this before any page runs,
+    rather than failing every page."""
+    _pikepdf()
+    try:
+        import img2pdf  # noqa: F401
+    except ImportError:
+        raise PdfWriteMissing("searchable PDFs of images need img2pdf: "
+                              "pip install 'tightbind[pdf]'") from None
 
 
 def _pikepdf() -> Any:
