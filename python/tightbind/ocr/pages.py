@@ -1,10 +1,12 @@
-"""One image through one engine: :class:`PageResult`, the result every image runner gives
-(:func:`~tightbind.ocr.ocr_many`'s threads and worker processes alike), and
-:func:`page_json`, the one JSON shape of a recognised page (``tightbind ocr --format
-json`` and the batch's json documents).
+"""Pages through engines, below every runner (:mod:`tightbind.ocr.runner`, ``batch``,
+``isolation``, ``workers``), so that they share it without importing each other:
 
-It sits below the runners (``batch``, ``isolation``) so that they share it without
-importing each other.
+- :class:`EnginePool`, the one engine pool: one :class:`TessApi` per thread;
+- :class:`PageResult`, what every image placement gives (:func:`~tightbind.ocr.ocr_many`'s
+  threads and worker processes alike), from :func:`recognise_image`;
+- :func:`page_json`, the one JSON shape of a recognised page (``tightbind ocr --format
+  json`` and the batch's json documents);
+- :func:`limit_resolution`, the ``max_dpi`` speed setting.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ for images, :class:`~tightbind.ocr.workers.PageOutcome` for batch pages.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -71,8 +72,6 @@ class Runner:
         def cleanup() -> None:
             self._pool.shutdown(wait=True)
             self._closing()
-
-        import threading
 
         threading.Thread(target=cleanup, name="tightbind-ocr-cleanup", daemon=True).start()
 
