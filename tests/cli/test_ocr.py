@@ -128,3 +128,13 @@ def test_command_jobs_below_one_is_refused_once(pages, run_cli):
         done = run_cli("ocr", str(pages["line"]), "-j", "0", *extra)
         assert done.returncode == 2
         assert done.stderr == "tightbind ocr: --jobs must be at least 1\n"
+
+
+def test_command_batch_asks_for_worker_processes_one_way(pages, tmp_path, run_cli):
+    """--isolate as isolate=True: worker processes with or without a deadline;
+    --no-isolate keeps --page-timeout on threads."""
+    for flags in (["--isolate"], ["--no-isolate", "--page-timeout", "60"]):
+        out = tmp_path / flags[0].strip("-")
+        done = run_cli("ocr", str(pages["line"]), "--out", str(out), "-q", *flags)
+        assert (done.returncode, done.stderr) == (0, "")
+        assert (out / "line.png.txt").read_text() == "Hello tightbind 123\n"

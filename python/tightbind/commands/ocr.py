@@ -74,6 +74,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     batch.add_argument("--page-timeout", type=float, default=None, metavar="SECONDS",
                        help="recognition deadline per page; pages then run in worker "
                        "processes, killed and replaced when a page hangs")
+    batch.add_argument("--isolate", action=argparse.BooleanOptionalAction, default=None,
+                       help="run pages in worker processes, one engine each, a process "
+                       "killed and replaced when its page overruns --page-timeout (default: "
+                       "only with --page-timeout; --no-isolate keeps that deadline on "
+                       "threads)")
     batch.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run pages on a Dask cluster, e.g. tcp://HOST:8786 (workers "
                        "read inputs by path: use a shared filesystem)")
@@ -160,7 +165,8 @@ def run_batch_mode(args: argparse.Namespace, variables: dict[str, object]) -> in
                             invert=not args.no_invert, max_dpi=args.max_dpi,
                             max_input_bytes=args.max_input_size or None,
                             connect_timeout=args.connect_timeout,
-                            pdf_text=args.pdf_text, rotate_pages=args.rotate_pages)
+                            pdf_text=args.pdf_text, rotate_pages=args.rotate_pages,
+                            isolate=args.isolate)
     except (OcrError, ValueError, OSError) as exc:
         print(f"tightbind ocr: {_message(exc)}", file=sys.stderr)
         return 2
