@@ -102,3 +102,39 @@ def test_command_variables_and_speed_settings(pages, tmp_path, run_cli):
         == cli(pages["paragraph"]).split()
     plain = run_cli("ocr", "--no-invert", "--max-dpi", "200", str(pages["line"]))
     assert plain.stdout == "Hello tightbind 123\n"
+
+
+def test_command_one_text_format_name_and_one_json_page_shape(pages, tmp_path, run_cli):
+    """txt is the canonical name of plain text everywhere; text is taken for it.  The
+    json page object is the batch's own (the stdout list adds the file it came from)."""
+    import json
+
+    txt = run_cli("ocr", "--format", "txt", str(pages["line"]))
+    text = run_cli("ocr", "--format", "text", str(pages["line"]))
+    assert txt.returncode == 0 and txt.stdout == text.stdout == "Hello tightbind 123\n"
+    batch = run_cli("ocr", str(pages["line"]), "--out", str(tmp_path), "-q",
+                    "--format", "text,json")
+    assert (batch.returncode, batch.stderr) == (0, "")
+    assert (tmp_path / "line.png.txt").read_text() == "Hello tightbind 123\n"
+    document = json.loads((tmp_path / "line.png.json").read_text())
+    [stdout_page] = json.loads(run_cli("ocr", "--format", "json", str(pages["line"])).stdout)
+    assert stdout_page.pop("file") == str(pages["line"])
+    assert stdout_page == document["pages"][0]
+    assert set(stdout_page) == {"page", "width", "height", "mean_confidence", "text", "words"}
+
+
+def test_command_jobs_below_one_is_refused_once(pages, run_cli):
+    for extra in ([], ["--out", "unused"]):
+        done = run_cli("ocr", str(pages["line"]), "-j", "0", *extra)
+        assert done.returncode == 2
+        assert done.stderr == "tightbind ocr: --jobs must be at least 1\n"
+
+
+def test_command_batch_asks_for_worker_processes_one_way(pages, tmp_path, run_cli):
+    """--isolate as isolate=True: worker processes with or without a deadline;
+    --no-isolate keeps --page-timeout on threads."""
+    for flags in (["--isolate"], ["--no-isolate", "--page-timeout", "60"]):
+        out = tmp_path / flags[0].strip("-")
+        done = run_cli("ocr", str(pages["line"]), "--out", str(out), "-q", *flags)
+        assert (done.returncode, done.stderr) == (0, "")
+        assert (out / "line.png.txt").read_text() == "Hello tightbind 123\n"

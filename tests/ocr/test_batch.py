@@ -288,3 +288,16 @@ def test_kill_and_resume_gives_identical_outputs(pages, mixed_folder, tmp_path):
     assert sorted((r["input"], r["page"]) for r in records) == sorted(
         (r["input"], r["page"]) for r in read_manifest(whole))
     assert run_batch(folder, killed, formats=ALL_FORMATS).all_done
+
+
+def test_ocr_many_page_timeout_and_its_deprecated_name(pages):
+    """page_timeout, as in run_batch; timeout= still works, with a DeprecationWarning."""
+    [result] = ocr_many([pages["line"]], workers=1, page_timeout=30)
+    assert result.text == "Hello tightbind 123\n"
+    with pytest.warns(DeprecationWarning, match="page_timeout"):
+        [old] = ocr_many([pages["line"]], workers=1, timeout=30)
+    assert old.text == result.text
+    with pytest.warns(DeprecationWarning), pytest.raises(TypeError):
+        ocr_many([pages["line"]], timeout=30, page_timeout=30)
+    with pytest.raises(ValueError, match="timeout"):
+        ocr_many([pages["line"]], page_timeout=-1)

@@ -27,7 +27,7 @@ def test_every_timeout_taking_call_refuses_the_same_values(api, pages, tmp_path,
         lambda: api.ocr(pages["line"], timeout=timeout),
         lambda: api.process_pages(pages["line"], tmp_path / "x", ["txt"], timeout=timeout),
         lambda: process_pages(pages["line"], str(tmp_path / "y"), ("txt",), timeout=timeout),
-        lambda: list(ocr_many([pages["line"]], workers=1, timeout=timeout)),
+        lambda: list(ocr_many([pages["line"]], workers=1, page_timeout=timeout)),
     ]
     for call in calls:
         with pytest.raises(ValueError) as refused:
@@ -86,7 +86,7 @@ def test_timeouts_hold_through_layout_analysis(tmp_path):
         print("ocr", 0.05, *timed(lambda: api.ocr(noise, timeout=0.05)))
         print("process_pages", 0.05, *timed(lambda: api.process_pages(
             [noise], {str(tmp_path / "doc")!r}, ["txt", "pdf"], timeout=0.05)))
-        results = ocr_many([line, noise, line], workers=1, timeout=1.0)
+        results = ocr_many([line, noise, line], workers=1, page_timeout=1.0)
         print("ocr_many-first", 1.0, *timed(lambda: next(results)))
         print("ocr_many", 1.0, *timed(lambda: next(results)))
         print("after", repr(api.ocr(line, timeout=30).strip()))

@@ -45,8 +45,8 @@ ENTRY_POINTS = {
     "TessApi.recognize": "api.set_image(path); api.recognize(timeout=10)",
     "TessApi.process_pages": "api.process_pages(path, out, ['txt'], timeout=10)",
     "process_pages": "process_pages(path, out, ('txt',), timeout=10)",
-    "ocr_many": "list(ocr_many([data], workers=1, timeout=10))",
-    "ocr_many(isolate=True)": "list(ocr_many([data], workers=1, timeout=10, isolate=True))",
+    "ocr_many": "list(ocr_many([data], workers=1, page_timeout=10))",
+    "ocr_many(isolate=True)": "list(ocr_many([data], workers=1, page_timeout=10, isolate=True))",
 }
 
 _CHILD = """

@@ -68,7 +68,7 @@ def test_a_workers_errors_arrive_as_themselves(worker):
 
 
 def test_ocr_many_isolated_keeps_its_deadline(pages):
-    results = ocr_many([pages["line"], noise_page(), pages["line"]], workers=1, timeout=0.5,
+    results = ocr_many([pages["line"], noise_page(), pages["line"]], workers=1, page_timeout=0.5,
                        isolate=True)
     assert next(results).text == cli(pages["line"])
     started = time.monotonic()

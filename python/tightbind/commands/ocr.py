@@ -12,13 +12,11 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 HELP = "recognise text in image files (Tesseract through tightbind.ocr)"
 
-FORMATS = ("text", "tsv", "hocr", "json", "pdf")
+FORMATS = ("txt", "tsv", "hocr", "json", "pdf")  # "text" is taken for "txt"
 TSV_HEADER = ("level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth"
               "\theight\tconf\ttext")
 
@@ -32,10 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--psm", type=int, default=None,
                         help="page segmentation mode, 0-13 as for tesseract (default 3)")
     parser.add_argument("--format", default=None,
-                        help="output: text, tsv, hocr or json on stdout; pdf writes "
-                        "FILE-STEM.pdf (searchable) into --output-dir (default text).  With "
+                        help="output: txt, tsv, hocr or json on stdout; pdf writes "
+                        "FILE-STEM.pdf (searchable) into --output-dir (default txt).  With "
                         "--out: a comma-separated list of txt, hocr, tsv, alto, json, pdf "
-                        "(default txt)")
+                        "(default txt).  'text' is taken for txt")
     parser.add_argument("--output-dir", default=".",
                         help="folder for --format pdf (default: the current folder)")
     parser.add_argument("--variable", action="append", default=[], metavar="NAME=VALUE",
@@ -76,6 +74,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     batch.add_argument("--page-timeout", type=float, default=None, metavar="SECONDS",
                        help="recognition deadline per page; pages then run in worker "
                        "processes, killed and replaced when a page hangs")
+    batch.add_argument("--isolate", action=argparse.BooleanOptionalAction, default=None,
+                       help="run pages in worker processes, one engine each, a process "
+                       "killed and replaced when its page overruns --page-timeout (default: "
+                       "only with --page-timeout; --no-isolate keeps that deadline on "
+                       "threads)")
     batch.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run pages on a Dask cluster, e.g. tcp://HOST:8786 (workers "
                        "read inputs by path: use a shared filesystem)")
@@ -93,23 +96,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "language asked for, else Tesseract's own folder)")
 
 
-def _page_output(api: Any, fmt: str, name: str, page: int) -> Any:
-    if fmt == "text":
+def _page_output(api: Any, fmt: str, name: str, page: int, size: tuple[int, int]) -> Any:
+    """One recognised page in ``fmt``; for json, the batch's page object
+    (:func:`tightbind.ocr.pages.page_json`) with the ``file`` it came from."""
+    from tightbind.ocr.pages import page_json
+
+    if fmt == "txt":
         return api.get_utf8_text()
     if fmt == "tsv":
         return api.get_tsv_text(page)
     if fmt == "hocr":
         return api.get_hocr_text(page)
-    words = api.results()
-    return {
-        "file": name,
-        "page": page + 1,
-        "text": api.get_utf8_text(),
-        "mean_confidence": api.mean_text_confidence(),
-        "words": [{"text": w.text, "confidence": round(w.confidence, 3), "box": list(w.box),
-                   "block_num": w.block_num, "par_num": w.par_num, "line_num": w.line_num,
-                   "word_num": w.word_num} for w in words],
-    }
+    return {"file": name, **page_json(api, page, *size)}
 
 
 def parse_variables(items: list[str]) -> dict[str, object]:
@@ -167,7 +165,8 @@ def run_batch_mode(args: argparse.Namespace, variables: dict[str, object]) -> in
                             invert=not args.no_invert, max_dpi=args.max_dpi,
                             max_input_bytes=args.max_input_size or None,
                             connect_timeout=args.connect_timeout,
-                            pdf_text=args.pdf_text, rotate_pages=args.rotate_pages)
+                            pdf_text=args.pdf_text, rotate_pages=args.rotate_pages,
+                            isolate=args.isolate)
     except (OcrError, ValueError, OSError) as exc:
         print(f"tightbind ocr: {_message(exc)}", file=sys.stderr)
         return 2
@@ -182,7 +181,8 @@ def run_batch_mode(args: argparse.Namespace, variables: dict[str, object]) -> in
 
 def run(args: argparse.Namespace) -> int:
     from tightbind.ocr import OcrError, pix_read_pages
-    from tightbind.ocr.batch import EnginePool
+    from tightbind.ocr.pages import EnginePool
+    from tightbind.ocr.runner import Runner
     from tightbind.ocr.workers import check_max_dpi, limit_resolution, speed_variables
 
     if args.jobs is not None and args.jobs < 1:
@@ -196,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.out is not None:
         return run_batch_mode(args, variables)
-    args.format = args.format or "text"
+    args.format = {None: "txt", "text": "txt"}.get(args.format, args.format)
     if args.format not in FORMATS:
         print(f"tightbind ocr: --format must be one of {', '.join(FORMATS)} "
               "(or give --out for batch formats)", file=sys.stderr)
@@ -206,9 +206,6 @@ def run(args: argparse.Namespace) -> int:
               "(use --out DIR --format pdf)", file=sys.stderr)
         return 2
     jobs = args.jobs or os.cpu_count() or 1
-    if jobs < 1:
-        print("tightbind ocr: --jobs must be at least 1", file=sys.stderr)
-        return 2
     try:
         engines = EnginePool(args.tessdata, args.lang, psm=args.psm,
                              variables=speed_variables(variables, not args.no_invert) or None)
@@ -225,40 +222,43 @@ def run(args: argparse.Namespace) -> int:
                 return name, api.process_pages(name, base, ("pdf",)), None
             outputs = []
             for index, page in enumerate(pix_read_pages(name)):
-                api.set_image_pix(limit_resolution(page, args.max_dpi))
+                page = limit_resolution(page, args.max_dpi)
+                api.set_image_pix(page)
                 api.recognize()
-                outputs.append(_page_output(api, args.format, name, index))
+                outputs.append(_page_output(api, args.format, name, index,
+                                            (page.width, page.height)))
             return name, outputs, None
         except (OcrError, OSError) as exc:
             return name, None, str(exc)
 
     status = 0
     json_pages: list[Any] = []
+    # The runner's threads placement (tightbind.ocr.runner), one engine per thread.
+    runner = Runner(work, min(jobs, len(args.files)), engines.close)
     try:
-        with ThreadPoolExecutor(max_workers=min(jobs, len(args.files))) as pool:
-            results: Iterator[tuple[str, list[Any] | None, str | None]] = pool.map(
-                work, args.files)
-            if args.format == "tsv":
-                print(TSV_HEADER)
-            for name, outputs, error in results:
-                if error is not None:
-                    print(f"tightbind ocr: {name}: {error}", file=sys.stderr)
-                    status = 1
-                    continue
-                assert outputs is not None
-                if args.format == "pdf":
-                    for path in outputs:
-                        print(path)
-                elif args.format == "json":
-                    json_pages.extend(outputs)
-                else:
-                    for output in outputs:
-                        if args.format == "text" and len(args.files) > 1:
-                            print(f"==> {name} <==")
-                        sys.stdout.write(output)
-                sys.stdout.flush()
+        futures = [runner.submit(name) for name in args.files]
+        if args.format == "tsv":
+            print(TSV_HEADER)
+        for future in futures:
+            name, outputs, error = future.result()
+            if error is not None:
+                print(f"tightbind ocr: {name}: {error}", file=sys.stderr)
+                status = 1
+                continue
+            assert outputs is not None
+            if args.format == "pdf":
+                for path in outputs:
+                    print(path)
+            elif args.format == "json":
+                json_pages.extend(outputs)
+            else:
+                for output in outputs:
+                    if args.format == "txt" and len(args.files) > 1:
+                        print(f"==> {name} <==")
+                    sys.stdout.write(output)
+            sys.stdout.flush()
     finally:
-        engines.close()
+        runner.close()
     if args.format == "json":
         json.dump(json_pages, sys.stdout, ensure_ascii=False, indent=1)
         print()

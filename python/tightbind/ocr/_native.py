@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from typing import Any
 
 from tightbind._native import Failures, checker, load
 from tightbind.ocr.errors import (
@@ -101,3 +102,28 @@ def c_string(value: str | os.PathLike[str], what: str) -> bytes:
     if "\0" in value:
         raise ValueError(f"{what} contains a NUL character")
     return value.encode()
+
+
+def take_text(ptr: Any, what: str) -> str:
+    """Copy and free a string Tesseract allocated (TessDeleteText)."""
+    if ptr == ffi.NULL:
+        raise OcrError(f"Tesseract returned no {what}")
+    try:
+        return ffi.string(ptr).decode("utf-8", "replace")
+    finally:
+        lib.TessDeleteText(ptr)
+
+
+def take_string_array(ptr: Any) -> list[str]:
+    """Copy and free a NULL-terminated string array (TessDeleteTextArray)."""
+    if ptr == ffi.NULL:
+        return []
+    try:
+        out = []
+        index = 0
+        while ptr[index] != ffi.NULL:
+            out.append(ffi.string(ptr[index]).decode("utf-8", "replace"))
+            index += 1
+        return out
+    finally:
+        lib.TessDeleteTextArray(ptr)

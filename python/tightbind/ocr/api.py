@@ -11,15 +11,19 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tightbind.ocr._native import c_string, check, ffi, lib, log_messages
+from tightbind.ocr._native import (
+    c_string,
+    check,
+    ffi,
+    lib,
+    log_messages,
+    take_string_array,
+    take_text,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Self
-from tightbind.ocr.constants import (
-    OEM,
-    PSM,
-    PageIteratorLevel,
-)
+from tightbind.ocr.constants import OEM, PSM, PageIteratorLevel
 from tightbind.ocr.deadline import Reload, deadline_ms, run_bounded
 from tightbind.ocr.documents import process_document
 from tightbind.ocr.errors import (
@@ -32,16 +36,17 @@ from tightbind.ocr.errors import (
     RecognitionTimeout,
     VariableError,
 )
-from tightbind.ocr.layout import PageRows, read_rows
-from tightbind.ocr.params import GATE, catalogue, check_languages, check_variable, check_word
-from tightbind.ocr.pix import MAX_SIDE, Pix, to_pix
-from tightbind.ocr.results import (
-    Element,
-    OrientationScript,
-    TextDirection,
-    Walker,
-    page_level,
+from tightbind.ocr.layout import PageRows, read_components, read_rows
+from tightbind.ocr.params import (
+    GATE,
+    catalogue,
+    check_languages,
+    check_variable,
+    check_word,
+    read_value,
 )
+from tightbind.ocr.pix import MAX_SIDE, Pix, to_pix
+from tightbind.ocr.results import Element, OrientationScript, TextDirection, Walker, page_level
 from tightbind.ocr.tessdata import default_data_path, searched_folders
 
 __all__ = ["Element", "OrientationScript", "TessApi", "TextDirection", "to_pix"]
@@ -57,8 +62,7 @@ _T = TypeVar("_T")
 
 
 def _locked(method: Callable[..., _T]) -> Callable[..., _T]:
-    """Run ``method`` inside the engine's call (:meth:`TessApi._call`): its lock, a live
-    engine, and its process-global parameters applied."""
+    """Run ``method`` inside the engine's call (:meth:`TessApi._call`)."""
 
     @functools.wraps(method)
     def wrapper(self: TessApi, *args: Any, **kwargs: Any) -> _T:
@@ -66,31 +70,6 @@ def _locked(method: Callable[..., _T]) -> Callable[..., _T]:
             return method(self, *args, **kwargs)
 
     return wrapper
-
-
-def _take_text(ptr: Any, what: str) -> str:
-    """Copy and free a string Tesseract allocated (TessDeleteText)."""
-    if ptr == ffi.NULL:
-        raise OcrError(f"Tesseract returned no {what}")
-    try:
-        return ffi.string(ptr).decode("utf-8", "replace")
-    finally:
-        lib.TessDeleteText(ptr)
-
-
-def _take_string_array(ptr: Any) -> list[str]:
-    """Copy and free a NULL-terminated string array (TessDeleteTextArray)."""
-    if ptr == ffi.NULL:
-        return []
-    try:
-        out = []
-        index = 0
-        while ptr[index] != ffi.NULL:
-            out.append(ffi.string(ptr[index]).decode("utf-8", "replace"))
-            index += 1
-        return out
-    finally:
-        lib.TessDeleteTextArray(ptr)
 
 
 class TessApi:
@@ -130,9 +109,8 @@ class TessApi:
         self._offset = (0, 0)
         self._ppi = 0
         self._recognized = False
-        # Tesseract holds a page (layout or results) for the current image.  Its
-        # AnalyseLayout() overwrites that page without freeing it, so the image is
-        # set again first (which frees it) whenever one exists.
+        # Tesseract holds a page (layout or results); AnalyseLayout() overwrites it without
+        # freeing it, so the image is set again first (which frees it) when one exists.
         self._page_held = False
         self._cancel = ffi.new("int *")
         self._walker = Walker()
@@ -178,7 +156,7 @@ class TessApi:
                 *self._config_array(), ffi.new("char *[]", names) if names else ffi.NULL,
                 ffi.new("char *[]", values) if values else ffi.NULL, len(names), 0)
         log_messages()
-        loaded = _take_string_array(lib.TessBaseAPIGetLoadedLanguagesAsVector(handle)) \
+        loaded = take_string_array(lib.TessBaseAPIGetLoadedLanguagesAsVector(handle)) \
             if rc == 0 else []
         missing = [lang for lang in self._languages if lang not in loaded]
         if rc != 0 or missing:
@@ -215,6 +193,62 @@ class TessApi:
                     self._apply_image()
             with GATE.passage(self._overrides, self._debug_file):
                 yield
+
+    # ---- seams for tightbind's own modules (documents, isolation, the faces) -----------
+
+    @contextlib.contextmanager
+    def native(self, deadline: float | None = None, *, keeps_image: bool = True,
+               keeps_result: bool = True) -> Iterator[Any]:
+        """Low level: the ``TessBaseAPI *`` for C calls, locked, live (waited for until
+        ``deadline`` after an abandoned call), global parameters in force.  Say when the
+        calls set images (``keeps_image=False``) or replace Tesseract's page (OSD)."""
+        with self._call(deadline):
+            if not keeps_image:
+                self._image = self._part = None
+            if not (keeps_image and keeps_result):
+                self._recognized = self._page_held = False
+            yield self._handle
+
+    @property
+    def native_handle(self) -> Any:
+        """Low level: the live ``TessBaseAPI *``, or None when closed or abandoned."""
+        return None if self._handle is _ABANDONED else self._handle
+
+    def recognize_native(self, timeout: float | None, started: float, what: str) -> None:
+        """Low level, in :meth:`native`: recognise the image set there by ``started +
+        timeout``, as :meth:`recognize` keeps it (RecognitionTimeout names ``what``)."""
+        self._run_recognition(deadline_ms(timeout), timeout, started, what)
+
+    @contextlib.contextmanager
+    def variables_for_call(self, pairs: Sequence[tuple[str, str]]) -> Iterator[None]:
+        """``pairs`` (name, value) set as by :meth:`set_variable` for the block only."""
+        with self._lock:
+            saved = (dict(self._overrides), dict(self._settings), self._debug_file)
+            known = catalogue()
+            with self._call():  # the engine's own values of what the block changes
+                live = [(name.encode(), read_value(self._handle, name.encode()))
+                        for name, _ in pairs if name != "debug_file" and name in known
+                        and not known[name].process_global]
+            try:
+                for name, value in pairs:
+                    self._store_variable(name, value, at_init=False)
+                yield
+            finally:
+                if self.native_handle is not None:
+                    for key, text in reversed(live):
+                        lib.TessBaseAPISetVariable(self._handle, key, text)
+                self._overrides, self._settings, self._debug_file = saved
+
+    @property
+    def image(self) -> Pix | None:
+        """The image recognised (set_rectangle's part, else the whole), or None."""
+        return self._part or self._image
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """(width, height) of the whole image in pixels; NoImage before set_image."""
+        self._require_image()
+        return self._image_size
 
     # ---- lifetime ----------------------------------------------------------------------
 
@@ -350,7 +384,7 @@ class TessApi:
 
     @_locked
     def loaded_languages(self) -> list[str]:
-        return _take_string_array(lib.TessBaseAPIGetLoadedLanguagesAsVector(self._handle))
+        return take_string_array(lib.TessBaseAPIGetLoadedLanguagesAsVector(self._handle))
 
     @_locked
     def available_languages(self) -> list[str]:
@@ -359,7 +393,7 @@ class TessApi:
         # uncaught C++ exception) when it has gone; 5.3 returned nothing.
         if not os.path.isdir(self.data_path):
             return []
-        return _take_string_array(lib.TessBaseAPIGetAvailableLanguagesAsVector(self._handle))
+        return take_string_array(lib.TessBaseAPIGetAvailableLanguagesAsVector(self._handle))
 
     @property
     @_locked
@@ -471,7 +505,7 @@ class TessApi:
 
     # ---- recognition -------------------------------------------------------------------
 
-    def recognize(self, timeout: float | None = None) -> None:
+    def recognize(self, timeout: float | None = None, *, watched: bool = True) -> None:
         """Recognise the image (the GIL is released meanwhile).
 
         ``timeout`` (seconds) is a deadline: the call returns within ``timeout`` +
@@ -480,9 +514,11 @@ class TessApi:
         analysis, which it cannot interrupt, is abandoned to finish in the background and
         this object loads a fresh engine on its next call (see
         :mod:`tightbind.ocr.deadline`).  Raises NoImage, RecognitionTimeout,
-        RecognitionCancelled (see :meth:`cancel`) or OcrError.
+        RecognitionCancelled (see :meth:`cancel`) or OcrError.  ``watched=False``:
+        Tesseract's own deadline alone, no thread watching (a worker process, killed from
+        outside, or a face that promises no more).
         """
-        self._recognize(deadline_ms(timeout), timeout, time.monotonic())
+        self._recognize(deadline_ms(timeout), timeout, time.monotonic(), bounded=watched)
 
     def _recognize(self, milliseconds: int, timeout: float | None, started: float, *,
                    bounded: bool = True) -> None:
@@ -537,31 +573,31 @@ class TessApi:
     def get_utf8_text(self) -> str:
         """The recognised text."""
         self._require_result()
-        return _take_text(lib.TessBaseAPIGetUTF8Text(self._handle), "text")
+        return take_text(lib.TessBaseAPIGetUTF8Text(self._handle), "text")
 
     @_locked
     def get_hocr_text(self, page_number: int = 0) -> str:
         """The result as an hOCR fragment (``page_number`` counts from 0)."""
         self._require_result()
-        return _take_text(lib.TessBaseAPIGetHOCRText(self._handle, page_number), "hOCR")
+        return take_text(lib.TessBaseAPIGetHOCRText(self._handle, page_number), "hOCR")
 
     @_locked
     def get_tsv_text(self, page_number: int = 0) -> str:
         """The result as Tesseract's TSV rows (without the header line)."""
         self._require_result()
-        return _take_text(lib.TessBaseAPIGetTsvText(self._handle, page_number), "TSV")
+        return take_text(lib.TessBaseAPIGetTsvText(self._handle, page_number), "TSV")
 
     @_locked
     def get_alto_text(self, page_number: int = 0) -> str:
         """The result as an ALTO XML fragment."""
         self._require_result()
-        return _take_text(lib.TessBaseAPIGetAltoText(self._handle, page_number), "ALTO")
+        return take_text(lib.TessBaseAPIGetAltoText(self._handle, page_number), "ALTO")
 
     @_locked
     def get_box_text(self, page_number: int = 0) -> str:
         """The result as box-file lines (one symbol per line, bottom-left origin)."""
         self._require_result()
-        return _take_text(lib.TessBaseAPIGetBoxText(self._handle, page_number), "box text")
+        return take_text(lib.TessBaseAPIGetBoxText(self._handle, page_number), "box text")
 
     @_locked
     def get_unlv_text(self) -> str:
@@ -683,41 +719,9 @@ class TessApi:
         ``images=True``, (box, Pix) pairs holding each component's binary image."""
         level = page_level(level)
         self._require_image()
-        # Uses the recognised page when there is one, else analyses the layout.
-        self._page_held = True
-        pixa_out = ffi.new("PIXA **") if images else ffi.NULL
-        boxa = lib.TessBaseAPIGetComponentImages(self._handle, int(level), bool(text_only),
-                                                 pixa_out, ffi.NULL)
-        log_messages()
-        pixa = ffi.NULL
-        if images and pixa_out[0] != ffi.NULL:
-            pixa = ffi.gc(pixa_out[0], lib.tb_ocr_pixa_free)
-        if boxa == ffi.NULL:
-            return []
-        boxa = ffi.gc(boxa, lib.tb_ocr_boxa_free)
-        try:
-            count = lib.boxaGetCount(boxa)
-            coords = ffi.new("int[]", max(1, 4 * count))
-            found = ffi.new("size_t *")
-            check(lib.tb_ocr_boxa_boxes(boxa, coords, count, found), "reading component boxes")
-            dx, dy = self._offset
-            boxes = [(coords[4 * i] + dx, coords[4 * i + 1] + dy, coords[4 * i + 2] + dx,
-                      coords[4 * i + 3] + dy) for i in range(found[0])]
-            if not images:
-                return boxes
-            if pixa == ffi.NULL or lib.pixaGetCount(pixa) != len(boxes):
-                raise OcrError("Tesseract returned no component images")
-            pairs = []
-            for index, box in enumerate(boxes):
-                pix = lib.pixaGetPix(pixa, index, lib.L_CLONE)
-                if pix == ffi.NULL:
-                    raise OcrError(f"cannot read component image {index}")
-                pairs.append((box, Pix._adopt(pix)))
-            return pairs
-        finally:
-            ffi.release(boxa)
-            if pixa != ffi.NULL:
-                ffi.release(pixa)
+        self._page_held = True  # the recognised page when there is one, else a layout
+        return read_components(self._handle, int(level), bool(text_only), images,
+                               self._offset)
 
     def get_regions(self, *, images: bool = False) -> list[Any]:
         """Boxes of the page's layout regions (blocks), text or not."""
@@ -760,11 +764,10 @@ class TessApi:
         orientation_confidence = ffi.new("float *")
         script = ffi.new("char **")
         script_confidence = ffi.new("float *")
-        ok = lib.TessBaseAPIDetectOrientationScript(
-            engine._handle, degrees, orientation_confidence, script, script_confidence)
+        with engine.native(keeps_result=False) as handle:  # detection clears the page
+            ok = lib.TessBaseAPIDetectOrientationScript(
+                handle, degrees, orientation_confidence, script, script_confidence)
         log_messages()
-        engine._recognized = False  # detection clears the engine's page
-        engine._page_held = False
         if not ok or script[0] == ffi.NULL:
             raise OcrError("Tesseract could not detect orientation and script (too little "
                            "text on the page?)")

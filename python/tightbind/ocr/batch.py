@@ -1,25 +1,26 @@
 """Many pages: ``ocr_many`` (images in, results out, in memory) and ``run_batch`` (files,
-folders and PDFs in, documents and a manifest out, resumable, on threads, processes or a
-Dask cluster), both with one engine per worker thread."""
+folders and PDFs in, documents and a manifest out, resumable), both driving their pages
+through the one runner of :mod:`tightbind.ocr.runner` (threads, worker processes or a
+Dask cluster)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
-from tightbind.ocr.api import Element, TessApi
+from tightbind.ocr.api import TessApi
 from tightbind.ocr.cluster import DaskRunner
-from tightbind.ocr.constants import PageIteratorLevel
 from tightbind.ocr.deadline import SLACK, deadline_ms
+from tightbind.ocr.documents import canonical_formats
 from tightbind.ocr.errors import ImageError, OcrError, RecognitionTimeout
 from tightbind.ocr.inputs import (
     DEFAULT_MAX_INPUT_BYTES,
@@ -28,11 +29,12 @@ from tightbind.ocr.inputs import (
     list_inputs,
     page_locations,
 )
-from tightbind.ocr.isolation import ProcessPages, ProcessPool
+from tightbind.ocr.isolation import ProcessPool
+from tightbind.ocr.pages import EnginePool, PageResult
 from tightbind.ocr.pdfgraft import require_pdf_writers
 from tightbind.ocr.pdfpages import PDF_TEXT_MODES
-from tightbind.ocr.pix import to_pix
 from tightbind.ocr.progress import Progress
+from tightbind.ocr.runner import Runner, make_runner
 from tightbind.ocr.store import OutputStore, document_key
 from tightbind.ocr.workers import (
     FORMAT_EXTENSIONS,
@@ -40,71 +42,13 @@ from tightbind.ocr.workers import (
     PageOutcome,
     PageTask,
     check_max_dpi,
-    hard_deadline,
-    limit_resolution,
-    recognise_page,
     speed_variables,
 )
 
 __all__ = ["BATCH_FORMATS", "BatchSummary", "EnginePool", "PageResult", "ocr_many",
            "run_batch"]
 
-
-class EnginePool:
-    """One :class:`TessApi` per thread, loaded on the thread's first call and reused.
-
-    The first engine is loaded by the constructor, so a missing language fails there,
-    before any worker starts.  ``close()`` frees every engine.
-    """
-
-    def __init__(self, data_path: str | os.PathLike[str] | None, language: str, *,
-                 psm: int | None = None, variables: dict[str, object] | None = None,
-                 max_dpi: int | None = None) -> None:
-        self._args = (data_path, language)
-        self._max_dpi = max_dpi
-        self._kwargs: dict[str, Any] = {"psm": psm, "variables": variables}
-        first = TessApi(data_path, language, psm=psm, variables=variables)
-        self._spare = [first]
-        self._engines = [first]
-        self._lock = threading.Lock()
-        self._local = threading.local()
-
-    def engine(self) -> TessApi:
-        """This thread's engine."""
-        api = getattr(self._local, "api", None)
-        if api is None:
-            with self._lock:
-                api = self._spare.pop() if self._spare else None
-            if api is None:
-                api = TessApi(*self._args, **self._kwargs)
-                with self._lock:
-                    self._engines.append(api)
-            self._local.api = api
-        return api
-
-    def run(self, index: int, image: Any, timeout: float | None) -> PageResult:
-        """Recognise ``image`` with this thread's engine."""
-        api = self.engine()
-        api.set_image_pix(limit_resolution(to_pix(image), self._max_dpi))
-        api.recognize(timeout=timeout)
-        return PageResult(index, api.get_utf8_text(), api.results(PageIteratorLevel.WORD),
-                          api.mean_text_confidence())
-
-    def close(self) -> None:
-        with self._lock:
-            for api in self._engines:
-                api.close()
-
-
-@dataclass(frozen=True)
-class PageResult:
-    """What :func:`ocr_many` yields per image: its position in the input, its text, its
-    words (with boxes and confidences) and the mean word confidence."""
-
-    index: int
-    text: str
-    words: list[Element]
-    mean_confidence: int
+_UNSET: Any = object()  # ocr_many's deprecated timeout= when not given
 
 
 def ocr_many(
@@ -115,11 +59,12 @@ def ocr_many(
     data_path: str | os.PathLike[str] | None = None,
     psm: int | None = None,
     variables: dict[str, object] | None = None,
-    timeout: float | None = None,
+    page_timeout: float | None = None,
     progress: bool = False,
     isolate: bool = False,
     invert: bool = True,
     max_dpi: int | None = None,
+    timeout: Any = _UNSET,
 ) -> Iterator[PageResult]:
     """Recognise ``images`` (paths, bytes, Pillow images, numpy arrays or Pix) and yield
     a :class:`PageResult` for each, in input order.
@@ -130,15 +75,16 @@ def ocr_many(
     (a tqdm bar on a terminal when tqdm is installed, else a plain line every 10 s).
     Bad arguments and a missing language raise here, at the call; the first failing
     image (ImageError, RecognitionTimeout...) raises from the iteration.  With a
-    ``timeout``, each result arrives within ``timeout`` + ``deadline.SLACK`` (0.5 s) of
+    ``page_timeout`` (seconds; ``timeout=``, its old name, still works with a
+    DeprecationWarning), each result arrives within it + ``deadline.SLACK`` (0.5 s) of
     being asked for, or RecognitionTimeout is raised: work still running then is left to
     finish in the background (see :mod:`tightbind.ocr.deadline`), and the engines are
     freed when it has.
 
     ``isolate=True`` recognises each image in a worker process instead of a thread
-    (:mod:`tightbind.ocr.isolation`): one that overruns ``timeout`` is killed and replaced,
-    so abandoned work uses no CPU, and one that crashes costs its image (OcrError), not
-    the program.  Workers take about a second to start (all at once, at the call; a
+    (:mod:`tightbind.ocr.isolation`): one that overruns ``page_timeout`` is killed and
+    replaced, so abandoned work uses no CPU, and one that crashes costs its image
+    (OcrError), not the program.  Workers take about a second to start (all at once, at the call; a
     replacement before the next image; deadlines count from when a worker is ready).
 
     Speed settings (the docs' benchmarks page, "Batch OCR throughput", has what they buy
@@ -146,7 +92,13 @@ def ocr_many(
     each text line as white-on-black text (loses inverted text); ``max_dpi=N`` scales
     images whose resolution is above N dpi down to N first (small print suffers first).
     """
-    deadline_ms(timeout)
+    if timeout is not _UNSET:
+        warnings.warn("ocr_many(timeout=) is now page_timeout=, as in run_batch",
+                      DeprecationWarning, stacklevel=2)
+        if page_timeout is not None:
+            raise TypeError("give page_timeout= only (timeout= is its old name)")
+        page_timeout = timeout
+    deadline_ms(page_timeout)
     check_max_dpi(max_dpi)
     variables = speed_variables(variables, invert) or None
     workers = workers if workers is not None else (os.cpu_count() or 1)
@@ -163,13 +115,13 @@ def ocr_many(
     else:
         engines = EnginePool(data_path, language, psm=psm, variables=variables,
                              max_dpi=max_dpi)
-    return _results(images, engines, workers, timeout, progress)
+    return _results(images, engines, workers, page_timeout, progress)
 
 
 def _results(images: Iterable[Any], engines: EnginePool | ProcessPool, workers: int,
              timeout: float | None, progress: bool) -> Iterator[PageResult]:
-    def work(index: int, image: Any) -> PageResult:
-        return engines.run(index, image, timeout)  # type: ignore[no-any-return]
+    def work(item: tuple[int, Any]) -> PageResult:
+        return engines.run(*item, timeout)  # type: ignore[no-any-return]
 
     try:
         total = len(images)  # type: ignore[arg-type]
@@ -191,29 +143,23 @@ def _results(images: Iterable[Any], engines: EnginePool | ProcessPool, workers: 
     bar = Progress(total, enabled=progress)
     pending: deque[Future[PageResult]] = deque()
     index_of: dict[Future[PageResult], int] = {}
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tightbind-ocr")
+    runner = Runner(work, workers, engines.close)
     finished = False
     try:
         for index, image in enumerate(images):
-            future = pool.submit(work, index, image)
+            future = runner.submit((index, image))
             index_of[future] = index
             pending.append(future)
-            while len(pending) >= 2 * workers:
+            while len(pending) >= runner.capacity:
                 yield next_result()
         while pending:
             yield next_result()
         finished = True
     finally:
         bar.close()
-        pool.shutdown(wait=finished, cancel_futures=True)
-        if finished:
-            engines.close()
-        else:  # do not wait for work still running: free the engines once it ends
-            def cleanup() -> None:
-                pool.shutdown(wait=True)
-                engines.close()
-
-            threading.Thread(target=cleanup, name="tightbind-ocr-cleanup", daemon=True).start()
+        # Unfinished (a deadline passed, the caller stopped): do not wait for work still
+        # running; the engines are freed once it ends.
+        runner.close(wait=finished)
 
 
 # ---- run_batch: documents in, outputs and a manifest out, nothing lost ------------------
@@ -252,27 +198,6 @@ class BatchSummary:
             text += (f"; {self.failed} pages FAILED: their records in {self.manifest} "
                      "have status \"failed\" and the error")
         return text
-
-
-class _Runner:
-    """Submits pages and waits for the first finished ones: threads or processes here."""
-
-    def __init__(self, work: Callable[[PageTask], PageOutcome], workers: int,
-                 closing: Callable[[], None]) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tightbind-ocr")
-        self._work = work
-        self._closing = closing
-        self.capacity = 2 * workers
-
-    def submit(self, task: PageTask, name: str) -> Any:
-        return self._pool.submit(self._work, task)
-
-    def wait(self, futures: Iterable[Any]) -> set[Any]:
-        return wait(futures, return_when=FIRST_COMPLETED).done
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._closing()
 
 
 def _fingerprint(formats: Sequence[str], dpi: int, options: EngineOptions,
@@ -319,22 +244,25 @@ def run_batch(
     connect_timeout: float = 30.0,
     pdf_text: str = "skip",
     rotate_pages: bool = False,
+    isolate: bool | None = None,
 ) -> BatchSummary:
     """Recognise every page of ``inputs`` (files; folders, recursively, their files
     matching ``include``; multi-page TIFFs; PDFs rendered at ``dpi``) and write each
-    document's ``formats`` (txt, hocr, tsv, alto, json, pdf) under ``out_dir``, mirroring
-    the inputs' names, plus ``out_dir/manifest.jsonl`` (one record per page).
+    document's ``formats`` (txt (or "text"), hocr, tsv, alto, json, pdf) under ``out_dir``,
+    mirroring the inputs' names, plus ``out_dir/manifest.jsonl`` (one record per page).
 
     A failing page is recorded and the run goes on.  Documents already done in
     ``out_dir`` (same name, content and options) are skipped, and pages done by a run
     that was killed are kept.  Pages run on ``workers`` threads (default: the CPUs) with
-    one engine each; with ``page_timeout`` (seconds) on as many worker processes, each
-    killed and replaced when its page overruns; with ``client`` (a
-    ``distributed.Client``) as Dask tasks, the workers reading inputs by path.  At most
-    two pages per worker thread are in flight.  ``progress`` shows progress on stderr;
-    ``callback(record)`` is called in this thread once per page with its input, page,
-    status, seconds and error.  Returns a :class:`BatchSummary`; raises ValueError for a
-    bad argument and OcrError (LanguageNotFound...) when no engine can be made.
+    one engine each; with ``isolate=True`` on as many worker processes, each killed and
+    replaced when its page overruns ``page_timeout`` (seconds; ``isolate`` defaults to
+    whether a ``page_timeout`` is given: ``isolate=False`` keeps a deadline on threads);
+    with ``client`` (a ``distributed.Client``) as Dask tasks, the workers reading inputs
+    by path (:mod:`tightbind.ocr.runner`).  At most two pages per worker are in flight.
+    ``progress`` shows progress on stderr; ``callback(record)`` is called in this thread
+    once per page with its input, page, status, seconds and error.  Returns a
+    :class:`BatchSummary`; raises ValueError for a bad argument and OcrError
+    (LanguageNotFound...) when no engine can be made.
 
     Speed settings, as for :func:`ocr_many`: ``invert=False`` (no inverted-text retry)
     and ``max_dpi`` (pages above it scaled down to it; PDF pages rendered at
@@ -359,9 +287,7 @@ def run_batch(
     """
     started = time.monotonic()
     sources = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
-    if isinstance(formats, str):
-        formats = formats.split(",")
-    formats = tuple(dict.fromkeys(formats))
+    formats = canonical_formats(formats)
     unknown = [fmt for fmt in formats if fmt not in FORMAT_EXTENSIONS]
     if unknown or not formats:
         raise ValueError(f"unknown output formats {unknown!r}; choose from "
@@ -390,7 +316,10 @@ def run_batch(
     store = OutputStore(out_dir, formats)
     summary = BatchSummary(store.root, store.manifest_path)
     fingerprint = _fingerprint(formats, dpi, options, max_dpi, pdf_text, rotate_pages)
-    runner = _make_runner(options, workers, page_timeout, client, connect_timeout)
+    if isolate is None:  # the older rule: a page deadline means worker processes
+        isolate = page_timeout is not None
+    runner = make_runner(options, workers, isolate=isolate, page_timeout=page_timeout,
+                         client=client, connect_timeout=connect_timeout)
     bar = Progress(len(found), enabled=progress)
     try:
         _drive(found, store, runner, bar, summary, callback, fingerprint,
@@ -404,19 +333,7 @@ def run_batch(
     return summary
 
 
-def _make_runner(options: EngineOptions, workers: int, page_timeout: float | None,
-                 client: Any, connect_timeout: float) -> _Runner | DaskRunner:
-    if client is not None:
-        return DaskRunner(client, connect_timeout)
-    if page_timeout is not None:
-        processes = ProcessPages(options, workers, hard_deadline(page_timeout))
-        return _Runner(processes.run, workers, processes.close)
-    engines = EnginePool(options.data_path, options.language, psm=options.psm,
-                         variables=dict(options.variables) or None)
-    return _Runner(lambda task: recognise_page(engines.engine(), task), workers, engines.close)
-
-
-def _drive(found: list[tuple[str, str]], store: OutputStore, runner: _Runner | DaskRunner,
+def _drive(found: list[tuple[str, str]], store: OutputStore, runner: Runner | DaskRunner,
            bar: Progress, summary: BatchSummary,
            callback: Callable[[dict[str, Any]], None] | None, fingerprint: str,
            formats: tuple[str, ...], dpi: int, page_timeout: float | None,

@@ -15,14 +15,13 @@ other setting is applied for one call and put back.
 from __future__ import annotations
 
 import collections
-import contextlib
 import errno
 import logging
 import os
 import stat
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +36,7 @@ from tightbind.ocr.errors import (
     RecognitionTimeout,
     VariableError,
 )
-from tightbind.ocr.params import catalogue, check_value, is_init_only
+from tightbind.ocr.params import catalogue, check_value, is_init_only, read_value
 from tightbind.ocr.pix import Pix, _tiff_page, _wrap, check_image, pixel_limit
 from tightbind.ocr.tessdata import builtin_folder, default_data_path
 
@@ -216,36 +215,9 @@ def forget_engine(api: TessApi) -> None:
     api.close()
 
 
-@contextlib.contextmanager
-def _applied(api: TessApi, later: Sequence[tuple[str, bytes]]) -> Iterator[None]:
-    """``later`` set on ``api`` for one call (under its lock), then put back."""
-    saved = (dict(api._overrides), dict(api._settings), api._debug_file)
-    restore: list[tuple[bytes, bytes]] = []
-    known = catalogue()
-    try:
-        for name, text in later:
-            key = name.encode()
-            if name != "debug_file" and not known[name].process_global:
-                restore.append((key, _current(api, key)))
-            api._store_variable(name, text.decode(), at_init=False)
-        yield
-    finally:
-        if not api.closed and api._handle is not None:
-            for key, value in reversed(restore):
-                lib.TessBaseAPISetVariable(api._handle, key, value)
-        api._overrides, api._settings, api._debug_file = saved
-
-
-def _current(api: TessApi, key: bytes) -> bytes:
-    from tightbind.ocr.params import _read_kind
-
-    return _read_kind(api._handle, key)[1]
-
-
-def _flag(api: TessApi, name: str) -> bool:
+def _flag(handle: Any, name: str) -> bool:
     value = ffi.new("int *")
-    return bool(lib.TessBaseAPIGetBoolVariable(api._handle, name.encode(), value)
-                and value[0])
+    return bool(lib.TessBaseAPIGetBoolVariable(handle, name.encode(), value) and value[0])
 
 
 def run_command(line: CommandLine, pages: list[Page], input_name: str, outputbase: str,
@@ -265,25 +237,23 @@ def run_command(line: CommandLine, pages: list[Page], input_name: str, outputbas
             psm = PSM(int(text))
     started = time.monotonic()
     with api.lock:
-        with api._call(None if timeout is None else started + timeout):
+        deadline = None if timeout is None else started + timeout
+        with api.native(deadline):
             pass  # a fresh engine in place after an abandoned call
-        with _applied(api, later), api._call(None if timeout is None
-                                             else started + timeout):
-            handle = api._handle
+        with api.variables_for_call([(name, text.decode()) for name, text in later]), \
+                api.native(deadline, keeps_image=False) as handle:
             # The command sets its own mode (3 unless --psm) unless a config chose one.
             chosen = PSM(line.psm) if psm == PSM.SINGLE_BLOCK else psm
             lib.TessBaseAPISetPageSegMode(handle, int(chosen))
             # Settings the command changes on its way; put back after the call.
-            scratch = {key: _current(api, key) for key in _SCRATCH}
+            scratch = {key: read_value(handle, key) for key in _SCRATCH}
             if line.dpi:
                 lib.TessBaseAPISetVariable(handle, b"user_defined_dpi", str(line.dpi).encode())
             lib.TessBaseAPISetOutputName(handle, c_string(outputbase, "output base"))
-            api._image = None
-            api._recognized = api._page_held = False
             try:
                 if chosen == PSM.OSD_ONLY:
-                    return _osd(api, pages, input_name)
-                if chosen == PSM.AUTO_ONLY or any(_flag(api, flag) for flag in _TRAINING):
+                    return _osd(handle, pages, input_name)
+                if chosen == PSM.AUTO_ONLY or any(_flag(handle, flag) for flag in _TRAINING):
                     return None  # the command writes no file in these modes
                 try:
                     _render(api, pages, input_name, outputbase, timeout, started)
@@ -292,17 +262,17 @@ def run_command(line: CommandLine, pages: list[Page], input_name: str, outputbas
                     raise
                 return None
             finally:
-                if api._handle is not None and not api.closed and api._handle is handle:
+                if api.native_handle is handle:
                     for key, value in scratch.items():
                         lib.TessBaseAPISetVariable(handle, key, value)
                     lib.TessBaseAPISetPageSegMode(handle, int(psm))
 
 
-def _pages(api: TessApi, pages: list[Page]) -> list[Page]:
+def _pages(handle: Any, pages: list[Page]) -> list[Page]:
     """The pages the command processes: of a TIFF, only page ``tessedit_page_number``
     when that is set (counting from 0)."""
     number = ffi.new("int *")
-    lib.TessBaseAPIGetIntVariable(api._handle, b"tessedit_page_number", number)
+    lib.TessBaseAPIGetIntVariable(handle, b"tessedit_page_number", number)
     if number[0] >= 0 and pages and pages[0].tiff:
         return [page for page in pages if page.index == number[0]]
     return pages
@@ -311,16 +281,16 @@ def _pages(api: TessApi, pages: list[Page]) -> list[Page]:
 def _render(api: TessApi, pages: list[Page], input_name: str, outputbase: str,
             timeout: float | None, started: float) -> None:
     """The command's renderer chain over ``pages`` (see the module's docstring)."""
-    handle = api._handle
+    handle = api.native_handle
     base = c_string(outputbase, "output base")
     error = False
     renderers: list[Any] = []
     try:
         for flag, _ext in _RENDERERS:
-            if not _flag(api, flag) and not (flag == "tessedit_create_txt" and not error
+            if not _flag(handle, flag) and not (flag == "tessedit_create_txt" and not error
                                              and not renderers):
                 continue
-            renderer = _create(api, flag, base)
+            renderer = _create(handle, flag, base)
             if renderer == ffi.NULL:
                 error = True
                 log.warning("could not create the output file for %s", flag)
@@ -338,16 +308,14 @@ def _render(api: TessApi, pages: list[Page], input_name: str, outputbase: str,
                                                        else b""):
                 raise CommandFailed(1, "Error during processing.")
             name = c_string(input_name, "input name")
-            milliseconds = 0 if timeout is None else max(1, int(timeout * 1000))
-            for page in _pages(api, pages):
+            for page in _pages(handle, pages):
                 if page.tiff:
                     lib.TessBaseAPISetVariable(handle, b"applybox_page",
                                                str(page.index).encode())
                 lib.TessBaseAPISetInputName(handle, name if page.name is None else
                                             c_string(page.name, "input name"))
                 lib.TessBaseAPISetImage2(handle, page.pix.ptr)
-                api._run_recognition(milliseconds, timeout, started,
-                                     "tesseract" if timeout is None
+                api.recognize_native(timeout, started, "tesseract" if timeout is None
                                      else f"tesseract (timeout={timeout})")
                 if not lib.TessResultRendererAddImage(first, handle):
                     raise CommandFailed(1, "Error during processing.")
@@ -361,17 +329,16 @@ def _render(api: TessApi, pages: list[Page], input_name: str, outputbase: str,
             lib.TessDeleteResultRenderer(renderer)
 
 
-def _create(api: TessApi, flag: str, base: bytes) -> Any:
-    handle = api._handle
+def _create(handle: Any, flag: str, base: bytes) -> Any:
     if flag == "tessedit_create_hocr":
-        return lib.TessHOcrRendererCreate2(base, _flag(api, "hocr_font_info"))
+        return lib.TessHOcrRendererCreate2(base, _flag(handle, "hocr_font_info"))
     if flag == "tessedit_create_alto":
         return lib.TessAltoRendererCreate(base)
     if flag == "tessedit_create_tsv":
         return lib.TessTsvRendererCreate(base)
     if flag == "tessedit_create_pdf":
         datapath = lib.TessBaseAPIGetDatapath(handle)
-        return lib.TessPDFRendererCreate(base, datapath, _flag(api, "textonly_pdf"))
+        return lib.TessPDFRendererCreate(base, datapath, _flag(handle, "textonly_pdf"))
     if flag == "tessedit_write_unlv":
         lib.TessBaseAPISetVariable(handle, b"unlv_tilde_crunching", b"1")
         return lib.TessUnlvRendererCreate(base)
@@ -384,12 +351,11 @@ def _create(api: TessApi, flag: str, base: bytes) -> Any:
     return lib.TessTextRendererCreate(base)
 
 
-def _osd(api: TessApi, pages: list[Page], input_name: str) -> str:
+def _osd(handle: Any, pages: list[Page], input_name: str) -> str:
     """The command's OSD report (its TessOsdRenderer) for each page."""
-    handle = api._handle
     report = []
     name = c_string(input_name, "input name")
-    for number, page in enumerate(_pages(api, pages)):
+    for number, page in enumerate(_pages(handle, pages)):
         lib.TessBaseAPISetInputName(handle, name)
         lib.TessBaseAPISetImage2(handle, page.pix.ptr)
         degrees = ffi.new("int *")

@@ -20,7 +20,8 @@ from tightbind.ocr.pix import MAX_SIDE, Pix, iter_pages, to_pix
 if TYPE_CHECKING:  # pragma: no cover
     from tightbind.ocr.api import TessApi
 
-__all__ = ["EXTENSIONS", "RENDERERS", "process_document", "write_document"]
+__all__ = ["EXTENSIONS", "RENDERERS", "canonical_formats", "process_document",
+           "write_document"]
 
 #: Output format -> renderer constructor (output base, tessdata folder).
 RENDERERS: dict[str, Callable[[bytes, bytes], Any]] = {
@@ -38,13 +39,21 @@ EXTENSIONS: dict[str, str] = {
     "unlv": "unlv"}
 
 
+def canonical_formats(formats: str | Sequence[str]) -> tuple[str, ...]:
+    """``formats`` (a sequence, or one comma-separated string) in their canonical names,
+    each once, in order: plain text is "txt" everywhere, and "text" is taken for it."""
+    if isinstance(formats, str):
+        formats = formats.split(",")
+    return tuple(dict.fromkeys("txt" if fmt == "text" else fmt for fmt in formats))
+
+
 def process_document(api: TessApi, source: str | os.PathLike[str] | Iterable[Any],
                      outputbase: str | os.PathLike[str], formats: Sequence[str], *,
                      title: str, timeout: float | None) -> list[str]:
     """TessApi.process_pages: decode the pages one at a time, recognise each on ``api``'s
     engine (within ``timeout``, counted from the end of the page before, as recognize()
     keeps it) and write them through the renderers."""
-    milliseconds = deadline_ms(timeout)
+    deadline_ms(timeout)  # ValueError for a bad timeout before any page is decoded
     if isinstance(source, (str, os.PathLike)):
         pages: Iterable[Pix] = iter_pages(source)
     else:
@@ -52,24 +61,23 @@ def process_document(api: TessApi, source: str | os.PathLike[str] | Iterable[Any
     clock = [time.monotonic()]  # when the page being processed began (the first: the call)
 
     def process(pix: Pix, index: int, title_bytes: bytes, renderer: Any) -> None:
+        handle = api.native_handle
         if timeout is None:
-            ok = lib.TessBaseAPIProcessPage(api._handle, pix.ptr, index, title_bytes,
+            ok = lib.TessBaseAPIProcessPage(handle, pix.ptr, index, title_bytes,
                                             ffi.NULL, 0, renderer)
             log_messages()
             if not ok:
                 raise OcrError(f"Tesseract could not process page {index + 1}")
             return
-        lib.TessBaseAPISetInputName(api._handle, title_bytes)
-        lib.TessBaseAPISetImage2(api._handle, pix.ptr)
-        api._run_recognition(milliseconds, timeout, clock[0],
+        lib.TessBaseAPISetInputName(handle, title_bytes)
+        lib.TessBaseAPISetImage2(handle, pix.ptr)
+        api.recognize_native(timeout, clock[0],
                              f"process_pages(timeout={timeout}), page {index + 1}")
-        if not lib.TessResultRendererAddImage(renderer, api._handle):
+        if not lib.TessResultRendererAddImage(renderer, handle):
             raise OcrError(f"Tesseract could not render page {index + 1}")
         clock[0] = time.monotonic()
 
-    with api._call(None if timeout is None else clock[0] + timeout):
-        api._image = None
-        api._recognized = False
+    with api.native(None if timeout is None else clock[0] + timeout, keeps_image=False):
         return write_document(pages, outputbase, formats, data_path=api.data_path,
                               title=title, process=process)
 
@@ -85,8 +93,7 @@ def write_document(pages: Iterable[Pix], outputbase: str | os.PathLike[str],
     too large for Tesseract, whatever ``process`` raises, and :class:`OcrError` when a
     renderer fails.  Files already begun may be left incomplete on error.
     """
-    if isinstance(formats, str):
-        formats = (formats,)
+    formats = canonical_formats(formats)
     unknown = [fmt for fmt in formats if fmt not in RENDERERS]
     if unknown or not formats:
         raise ValueError(f"unknown output formats {unknown!r}; choose from "
@@ -97,7 +104,7 @@ def write_document(pages: Iterable[Pix], outputbase: str | os.PathLike[str],
     folder = os.path.dirname(os.fspath(outputbase))
     if folder:
         os.makedirs(folder, exist_ok=True)
-    wanted = list(dict.fromkeys(formats))
+    wanted = list(formats)
     renderers = []
     try:
         for fmt in wanted:

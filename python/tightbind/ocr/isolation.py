@@ -26,8 +26,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from tightbind.ocr import errors
-from tightbind.ocr.deadline import GRACE, deadline_ms
+from tightbind.ocr.deadline import GRACE
 from tightbind.ocr.errors import OcrError, RecognitionTimeout
+from tightbind.ocr.pages import recognise_image
 from tightbind.ocr.workers import EngineOptions, PageOutcome, PageTask, PageTimeout
 
 __all__ = ["ProcessPages", "ProcessPool", "WorkerDied", "WorkerProcess"]
@@ -54,20 +55,11 @@ def _options(engine: EngineOptions | dict[str, Any]) -> EngineOptions:
 
 
 def _image_reply(api: Any, message: tuple[Any, ...]) -> Any:
-    from tightbind.ocr.batch import PageResult
-    from tightbind.ocr.constants import PageIteratorLevel
-    from tightbind.ocr.pix import to_pix
-    from tightbind.ocr.workers import limit_resolution
-
     index, image, timeout, max_dpi = message
     try:
-        api.set_image_pix(limit_resolution(to_pix(image), max_dpi))
         # Tesseract's own deadline only: the parent kills this process if the layout
         # analysis overruns, instead of leaving it to run in a thread here.
-        api._recognize(deadline_ms(timeout), timeout, time.monotonic(), bounded=False)
-        return ("ok", PageResult(index, api.get_utf8_text(),
-                                 api.results(PageIteratorLevel.WORD),
-                                 api.mean_text_confidence()))
+        return ("ok", recognise_image(api, index, image, timeout, max_dpi, watched=False))
     except Exception as exc:
         return ("error", type(exc).__name__, str(exc))
 
@@ -204,7 +196,7 @@ class WorkerProcess:
         _kind, name, message = reply
         raise _REBUILT.get(name, OcrError)(message)
 
-    def run_page(self, task: PageTask, deadline: float) -> PageOutcome:
+    def run_page(self, task: PageTask, deadline: float | None) -> PageOutcome:
         """``task``'s outcome, never raised: a PageTimeout one when the page overran
         ``deadline`` seconds (the child is killed and replaced), a WorkerDied one when
         the child died."""
@@ -266,7 +258,7 @@ class ProcessPool:
     def run(self, index: int, image: Any, timeout: float | None) -> Any:
         return self._worker().run(index, image, timeout, self._max_dpi)
 
-    def run_page(self, task: PageTask, deadline: float) -> PageOutcome:
+    def run_page(self, task: PageTask, deadline: float | None) -> PageOutcome:
         return self._worker().run_page(task, deadline)
 
     def close(self) -> None:
@@ -282,7 +274,7 @@ class ProcessPages(ProcessPool):
     overruns (a page hanging inside native code) is killed and replaced and the page
     comes back as a ``PageTimeout``.  A missing language raises here, at the start."""
 
-    def __init__(self, options: EngineOptions, workers: int, deadline: float,
+    def __init__(self, options: EngineOptions, workers: int, deadline: float | None,
                  start_timeout: float = START_TIMEOUT) -> None:
         super().__init__(options, workers, start_timeout=start_timeout)
         self._deadline = deadline

@@ -14,10 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tightbind.ocr._native import check, ffi, lib
+from tightbind.ocr._native import check, ffi, lib, log_messages
 from tightbind.ocr.constants import PageIteratorLevel, PolyBlockType
+from tightbind.ocr.errors import OcrError
+from tightbind.ocr.pix import Pix
 
-__all__ = ["Item", "PageRows", "read_rows"]
+__all__ = ["Item", "PageRows", "read_components", "read_rows"]
 
 LEVELS = tuple(PageIteratorLevel)
 if len(LEVELS) != lib.TB_OCR_LEVELS:  # pragma: no cover - a shim built for other levels
@@ -167,3 +169,41 @@ def read_rows(iterator: Any, recognized: bool, offset: tuple[int, int]) -> PageR
     out = ffi.new("tb_ocr_page **")
     check(lib.tb_ocr_page_read(iterator, int(recognized), out), "reading the page")
     return PageRows(ffi.gc(out[0], lib.tb_ocr_page_free), offset)
+
+
+def read_components(handle: Any, level: int, text_only: bool, images: bool,
+                    offset: tuple[int, int]) -> Any:
+    """TessApi.get_component_images on the engine ``handle``: boxes shifted by ``offset``,
+    with ``images`` (box, Pix) pairs."""
+    pixa_out = ffi.new("PIXA **") if images else ffi.NULL
+    boxa = lib.TessBaseAPIGetComponentImages(handle, level, text_only, pixa_out, ffi.NULL)
+    log_messages()
+    pixa = ffi.NULL
+    if images and pixa_out[0] != ffi.NULL:
+        pixa = ffi.gc(pixa_out[0], lib.tb_ocr_pixa_free)
+    if boxa == ffi.NULL:
+        return []
+    boxa = ffi.gc(boxa, lib.tb_ocr_boxa_free)
+    try:
+        count = lib.boxaGetCount(boxa)
+        coords = ffi.new("int[]", max(1, 4 * count))
+        found = ffi.new("size_t *")
+        check(lib.tb_ocr_boxa_boxes(boxa, coords, count, found), "reading component boxes")
+        dx, dy = offset
+        boxes = [(coords[4 * i] + dx, coords[4 * i + 1] + dy, coords[4 * i + 2] + dx,
+                  coords[4 * i + 3] + dy) for i in range(found[0])]
+        if not images:
+            return boxes
+        if pixa == ffi.NULL or lib.pixaGetCount(pixa) != len(boxes):
+            raise OcrError("Tesseract returned no component images")
+        pairs = []
+        for index, box in enumerate(boxes):
+            pix = lib.pixaGetPix(pixa, index, lib.L_CLONE)
+            if pix == ffi.NULL:
+                raise OcrError(f"cannot read component image {index}")
+            pairs.append((box, Pix._adopt(pix)))
+        return pairs
+    finally:
+        ffi.release(boxa)
+        if pixa != ffi.NULL:
+            ffi.release(pixa)

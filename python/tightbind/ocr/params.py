@@ -45,7 +45,7 @@ from tightbind.ocr.errors import VariableError
 
 __all__ = ["GATE", "MAX_CHARSET_LENGTH", "MAX_LANGUAGES", "MAX_STRING_LENGTH", "Kind",
            "Param", "catalogue", "check_languages", "check_value", "check_variable",
-           "check_word", "is_init_only"]
+           "check_word", "is_init_only", "read_value"]
 
 log = logging.getLogger("tightbind.ocr")
 
@@ -110,6 +110,11 @@ def _read_kind(handle: Any, name: bytes) -> tuple[Kind, bytes]:
         return Kind.DOUBLE, repr(real[0]).encode()
     text = lib.TessBaseAPIGetStringVariable(handle, name)
     return Kind.STRING, b"" if text == ffi.NULL else ffi.string(text)
+
+
+def read_value(handle: Any, name: bytes) -> bytes:
+    """The value of parameter ``name`` on the engine ``handle``, as Tesseract prints it."""
+    return _read_kind(handle, name)[1]
 
 
 def _other_value(kind: Kind, value: bytes) -> bytes:

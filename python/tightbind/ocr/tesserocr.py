@@ -25,7 +25,6 @@ import contextlib
 import operator
 import os
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -120,13 +119,13 @@ def _recognize(api: TessApi, timeout_ms: int) -> None:
     # helper could not take it.
     if threading.current_thread() is not threading.main_thread() \
             or api.lock._is_owned():  # type: ignore[attr-defined]
-        api._recognize(timeout_ms, None, time.monotonic(), bounded=False)
+        api.recognize(timeout_ms / 1000 or None, watched=False)
         return
     outcome: list[BaseException] = []
 
     def work() -> None:
         try:
-            api._recognize(timeout_ms, None, time.monotonic(), bounded=False)
+            api.recognize(timeout_ms / 1000 or None, watched=False)
         except BaseException as exc:  # handed to the waiting thread
             outcome.append(exc)
 
@@ -338,8 +337,7 @@ class PyTessBaseAPI:
         width, height = _int(width, "width"), _int(height, "height")
         engine = self._engine()
         with _as_tesserocr():
-            engine._require_image()
-            image_width, image_height = engine._image_size
+            image_width, image_height = engine.image_size
             width, height = min(width, image_width - left), min(height, image_height - top)
             engine.set_rectangle(left, top, width, height)
 
@@ -353,8 +351,8 @@ class PyTessBaseAPI:
 
     def GetThresholdedImageScaleFactor(self) -> int:
         engine = self._engine()
-        with engine._call():
-            return int(lib.TessBaseAPIGetThresholdedImageScaleFactor(engine._handle))
+        with engine.native() as handle:
+            return int(lib.TessBaseAPIGetThresholdedImageScaleFactor(handle))
 
     def _components(self, level: int, text_only: bool) -> list[tuple[Any, dict[str, int]]]:
         with _as_tesserocr():
@@ -389,7 +387,7 @@ class PyTessBaseAPI:
         engine = self._engine()
         with _as_tesserocr():
             rows = engine.analyse_layout(None)
-        return PyPageIterator._create(rows, engine._image_size)  # type: ignore[arg-type]
+        return PyPageIterator._create(rows, engine.image_size)  # type: ignore[arg-type]
 
     # ---- recognition -------------------------------------------------------------------
 
@@ -430,7 +428,7 @@ class PyTessBaseAPI:
             rows = engine.page_rows()
         except OcrError:
             return None
-        return PyResultIterator._create(rows, engine._image_size)
+        return PyResultIterator._create(rows, engine.image_size)
 
     def GetBestLSTMSymbolChoices(self) -> list[list[list[tuple[str, float]]]]:
         """For each word, its LSTM timesteps' (symbol, probability) alternatives."""
@@ -512,18 +510,17 @@ class PyTessBaseAPI:
         """{orientation (0..3), oconfidence, script (an index), sconfidence}, or None."""
         engine = self._engine()
         with _as_tesserocr():
-            engine._require_image()
+            engine.image_size  # noqa: B018 (NoImage before an image is set)
             if "osd" in engine.loaded_languages():
                 osd = engine
             else:
                 if self._osd is None:
                     self._osd = TessApi(engine.data_path, "osd", psm=PSM.OSD_ONLY)
                 osd = self._osd
-                osd.set_image_pix(engine._part or engine._image)  # type: ignore[arg-type]
+                osd.set_image_pix(engine.image)  # type: ignore[arg-type]
         found = ffi.new("tb_ocr_osd *")
-        with osd._call():
-            rc = lib.tb_ocr_detect_os(osd._handle, found)
-            osd._recognized = osd._page_held = False
+        with osd.native(keeps_result=False) as handle:
+            rc = lib.tb_ocr_detect_os(handle, found)
         if rc != lib.TB_OK:
             return None
         return {"orientation": found.orientation_id,

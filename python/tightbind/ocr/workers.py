@@ -21,10 +21,10 @@ from tightbind.ocr._native import c_string, ffi, lib, log_messages
 from tightbind.ocr.api import TessApi
 from tightbind.ocr.errors import OcrError, RecognitionTimeout
 from tightbind.ocr.inputs import load_page
+from tightbind.ocr.pages import EnginePool, limit_resolution, page_json
 from tightbind.ocr.params import catalogue
 from tightbind.ocr.pdfgraft import layout_text_page
 from tightbind.ocr.pdfpages import orient_page, prepare_page
-from tightbind.ocr.pix import Pix
 
 __all__ = ["EngineOptions", "PageOutcome", "PageTask", "PageTimeout", "check_max_dpi",
            "hard_deadline",
@@ -50,22 +50,6 @@ def speed_variables(variables: Mapping[str, object] | None, invert: bool) -> dic
     merged: dict[str, object] = {} if invert else dict(no_invert_variables())
     merged.update(variables or {})
     return merged
-
-
-def limit_resolution(pix: Pix, max_dpi: int | None) -> Pix:
-    """``pix`` scaled down to ``max_dpi`` when its resolution is higher, else ``pix``
-    itself (also when its resolution is unknown).  A 1-bit image is made grey first, so
-    the smaller copy keeps the strokes' edges."""
-    if max_dpi is None:
-        return pix
-    x_res, y_res = pix.resolution
-    if x_res <= max_dpi and y_res <= max_dpi:
-        return pix
-    source = pix.to_gray() if pix.depth == 1 else pix
-    scaled = source.scale(max_dpi / x_res if x_res > 0 else 1.0,
-                          max_dpi / y_res if y_res > 0 else max_dpi / x_res)
-    scaled.resolution = (max_dpi, max_dpi)
-    return scaled
 
 
 def check_max_dpi(max_dpi: object) -> None:
@@ -140,9 +124,9 @@ def _pdf_page(api: TessApi, textonly: bool = False) -> bytes:
         if renderer == ffi.NULL:
             raise OcrError("cannot create the pdf renderer")
         try:
-            with api.lock:
+            with api.native() as handle:
                 ok = (lib.TessResultRendererBeginDocument(renderer, b"")
-                      and lib.TessResultRendererAddImage(renderer, api._handle)
+                      and lib.TessResultRendererAddImage(renderer, handle)
                       and lib.TessResultRendererEndDocument(renderer))
             log_messages()
         finally:
@@ -151,16 +135,6 @@ def _pdf_page(api: TessApi, textonly: bool = False) -> bytes:
             raise OcrError("Tesseract could not write the page's PDF")
         with open(base + ".pdf", "rb") as file:
             return file.read()
-
-
-def _json_page(api: TessApi, task: PageTask, width: int, height: int) -> bytes:
-    words = [{"text": w.text, "confidence": round(w.confidence, 3), "box": list(w.box),
-              "block_num": w.block_num, "par_num": w.par_num, "line_num": w.line_num,
-              "word_num": w.word_num} for w in api.results()]
-    page = {"page": task.index + 1, "width": width, "height": height,
-            "mean_confidence": api.mean_text_confidence(), "text": api.get_utf8_text(),
-            "words": words}
-    return json.dumps(page, ensure_ascii=False).encode()
 
 
 def recognise_page(api: TessApi, task: PageTask) -> PageOutcome:
@@ -203,7 +177,8 @@ def recognise_page(api: TessApi, task: PageTask) -> PageOutcome:
             elif fmt == "alto":
                 parts[fmt] = api.get_alto_text(task.index).encode()
             elif fmt == "json":
-                parts[fmt] = _json_page(api, task, pix.width, pix.height)
+                parts[fmt] = json.dumps(page_json(api, task.index, pix.width, pix.height),
+                                        ensure_ascii=False).encode()
             elif fmt == "pdf":
                 words = [(w.text, w.box, (w.block_num, w.par_num, w.line_num))
                          for w in api.results()]
@@ -220,18 +195,20 @@ def recognise_page(api: TessApi, task: PageTask) -> PageOutcome:
 
 # ---- Dask workers: one engine per worker thread, loaded on its first page ----------------
 
-_THREAD_ENGINES = threading.local()
+_POOLS: dict[EngineOptions, EnginePool] = {}
+_POOLS_LOCK = threading.Lock()
 
 
 def thread_engine(options: EngineOptions) -> TessApi:
-    """This thread's engine for ``options``, loaded once and kept for the thread's life."""
-    engines: dict[EngineOptions, TessApi] | None = getattr(_THREAD_ENGINES, "engines", None)
-    if engines is None:
-        engines = _THREAD_ENGINES.engines = {}
-    api = engines.get(options)
-    if api is None:
-        api = engines[options] = options.engine()
-    return api
+    """This thread's engine for ``options``, from this process's one :class:`EnginePool`
+    for them (the Dask placement's engines; loaded once, kept for the thread's life)."""
+    with _POOLS_LOCK:
+        pool = _POOLS.get(options)
+        if pool is None:
+            pool = _POOLS[options] = EnginePool(
+                options.data_path, options.language, psm=options.psm,
+                variables=dict(options.variables) or None)
+    return pool.engine()
 
 
 def dask_page(task: PageTask) -> PageOutcome:
