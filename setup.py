@@ -9,6 +9,7 @@ import glob
 import os
 import shutil
 import sys
+import tarfile
 
 from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
@@ -25,6 +26,12 @@ class build_py_with_tessdata(build_py):
     system's); TIGHTBIND_BUNDLE_LANGS lists the models (default "eng osd").  The models
     and their Debian copyright files land in tightbind/tessdata/, which tightbind.ocr uses
     when neither data_path nor TESSDATA_PREFIX points elsewhere.
+
+    TIGHTBIND_BUNDLE_TESSERACT_SOURCE names the Tesseract source tarball the wheel's
+    Tesseract is built from: its tessdata/configs and tessdata/tessconfigs (the config
+    files that ``tesseract IMAGE OUT digits``, ``hocr``, ``pdf``, ``tsv``... name) land
+    beside the models, so config names work with the bundled models as with Tesseract's
+    own folder.
 
     TIGHTBIND_BUNDLE_LICENSES names a folder of licence texts, one subfolder per bundled
     library (scripts/build-vendor makes it); it is copied to tightbind/licenses/.
@@ -46,6 +53,27 @@ class build_py_with_tessdata(build_py):
             shutil.copy2(model, target)
             for notice in glob.glob(f"/usr/share/doc/tesseract-ocr-{lang}/copyright"):
                 shutil.copy2(notice, os.path.join(target, f"COPYING.{lang}"))
+        self.bundle_configs(target)
+
+    def bundle_configs(self, target):
+        tarball = os.environ.get("TIGHTBIND_BUNDLE_TESSERACT_SOURCE")
+        if not tarball:
+            return
+        copied = 0
+        with tarfile.open(tarball) as archive:
+            for member in archive.getmembers():
+                parts = member.name.split("/")
+                # tesseract-X.Y.Z/tessdata/{configs,tessconfigs}/NAME, the build files aside
+                if (len(parts) == 4 and parts[1] == "tessdata" and member.isfile()
+                        and parts[2] in ("configs", "tessconfigs")
+                        and not parts[3].startswith("Makefile")):
+                    folder = os.path.join(target, parts[2])
+                    os.makedirs(folder, exist_ok=True)
+                    with open(os.path.join(folder, parts[3]), "wb") as out:
+                        out.write(archive.extractfile(member).read())
+                    copied += 1
+        if not copied:
+            raise SystemExit(f"TIGHTBIND_BUNDLE_TESSERACT_SOURCE: no tessdata/configs in {tarball}")
 
     def bundle_licenses(self):
         licenses = os.environ.get("TIGHTBIND_BUNDLE_LICENSES")

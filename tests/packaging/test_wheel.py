@@ -166,6 +166,17 @@ def test_wheel_ships_the_package_and_no_repository_tooling():
     assert not [n for n in names if n.startswith("tightbind/benchmarks/")]
 
 
+def test_wheel_carries_tesseracts_config_files():
+    """Config names (``digits``, ``hocr``, ``pdf``, ``tsv`` ...; pytesseract's and the
+    ``tesseract`` command's) work with the bundled models: their files sit beside them."""
+    with zipfile.ZipFile(WHEELS[-1]) as archive:
+        names = set(archive.namelist())
+    for config in ("digits", "hocr", "pdf", "tsv", "txt", "alto", "unlv", "lstmbox"):
+        assert f"tightbind/tessdata/configs/{config}" in names, config
+    assert "tightbind/tessdata/tessconfigs/batch" in names
+    assert not [name for name in names if "Makefile" in name]
+
+
 def test_auditwheel_confirms_the_platform_tag():
     result = subprocess.run([sys.executable, "-m", "auditwheel", "show", str(WHEELS[-1])],
                             capture_output=True, text=True, check=True, timeout=300)
