@@ -111,7 +111,9 @@ def run_real(python: str, folder: Path, tessdata: str) -> dict[str, str]:
     return results
 
 
-def run_standin(folder: Path, tessdata: str) -> dict[str, str]:
+def run_standin(folder: Path, tessdata: str, *select: str) -> dict[str, str]:
+    """The suite's outcomes with the stand-in as ``tesserocr`` (``select``: pytest -k
+    arguments, for a re-run of some tests alone)."""
     package = folder / "standin" / "tesserocr"
     package.mkdir(parents=True, exist_ok=True)
     (package / "__init__.py").write_text(STANDIN)
@@ -120,7 +122,7 @@ def run_standin(folder: Path, tessdata: str) -> dict[str, str]:
                                            str(folder)]))
     junit = folder / "standin.xml"
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "-p", "no:randomly", f"--junitxml={junit}", "tests"],
+                           "-p", "no:randomly", f"--junitxml={junit}", "tests", *select],
                           cwd=folder, env=env, capture_output=True, text=True, timeout=1800,
                           check=False)
     assert junit.exists(), done.stdout[-3000:] + done.stderr[-3000:]
@@ -146,6 +148,19 @@ def test_tesserocr_suite_against_the_standin(tmp_path: Path) -> None:
           f"{counts['real tesserocr']}, tightbind.ocr.tesserocr passes {counts['stand-in']}")
     for name in sorted(real):
         print(f"  {name}: real {real[name]}, stand-in {ours.get(name, 'missing')}")
+    missed = [name for name, outcome in real.items()
+              if outcome == "passed" and ours.get(name) != "passed"]
+    for name in missed[:3]:
+        # The real side's outcomes come from one test per process (and are cached); a
+        # timing test of the suite (signals, threads) that the stand-in missed in the
+        # whole run on a busy machine gets that same chance: one run alone.
+        test_class, _, test_name = name.rpartition("::")
+        again = run_standin(tmp_path, tessdata, "-k", f"{test_class.rsplit('.', 1)[-1]} "
+                                                      f"and {test_name}")
+        if again.get(name) == "passed":
+            print(f"  {name}: the stand-in passes it run alone")
+            ours[name] = "passed"
+    counts["stand-in"] = sum(v == "passed" for v in ours.values())
     missed = [name for name, outcome in real.items()
               if outcome == "passed" and ours.get(name) != "passed"]
     assert not missed, f"the real tesserocr passes these, the stand-in does not: {missed}"
