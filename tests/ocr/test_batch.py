@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -288,6 +289,52 @@ def test_kill_and_resume_gives_identical_outputs(pages, mixed_folder, tmp_path):
     assert sorted((r["input"], r["page"]) for r in records) == sorted(
         (r["input"], r["page"]) for r in read_manifest(whole))
     assert run_batch(folder, killed, formats=ALL_FORMATS).all_done
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_racing_runs_killed_at_random_moments(pages, tmp_path, seed):
+    """Two runs started together on one folder, the one holding it SIGKILLed at a random
+    moment, five times over, then a last run: the outputs equal an uninterrupted run's byte for
+    byte and the manifest holds every page once.  The run that does not hold the folder
+    is refused at once (FolderBusy), never writes beside the holder."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for index, name in enumerate(["paragraph", "line", "blocks"] * 4):
+        (folder / f"{index}-{name}.png").write_bytes(pages[name].read_bytes())
+    formats = ("txt", "json", "hocr")
+    whole = tmp_path / "whole"
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", RESUMABLE_RUN.format(formats=formats), str(folder),
+                    str(whole)], env=os.environ.copy(), check=True, timeout=300)
+    duration = time.monotonic() - started  # kill moments fall inside a run's span
+    raced = tmp_path / "raced"
+    chance = random.Random(seed)
+    kills = 0
+    for _ in range(5):
+        runs = [subprocess.Popen([sys.executable, "-c", RESUMABLE_RUN.format(formats=formats),
+                                  str(folder), str(raced)], env=os.environ.copy(),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for _ in range(2)]
+        time.sleep(chance.uniform(0.1, 0.7) * duration)
+        lock = raced / ".tightbind" / "lock"
+        holder = lock.read_text().strip() if lock.exists() else ""
+        victim = next((run for run in runs if str(run.pid) == holder), chance.choice(runs))
+        victim.send_signal(signal.SIGKILL)
+        for run in runs:
+            _, err = run.communicate(timeout=300)
+            if run is not victim:
+                assert run.returncode == 0 or (run.returncode == 1 and "FolderBusy" in err), \
+                    err[-2000:]
+        kills += victim.returncode == -signal.SIGKILL
+    assert kills >= 2, "the victims finished before their kill: the race was not run"
+    summary = run_batch(folder, raced, formats=formats, workers=1)
+    assert summary.failed == 0
+    assert outputs_of(raced) == outputs_of(whole)
+    records = read_manifest(raced)
+    assert sorted((r["input"], r["page"]) for r in records) == sorted(
+        (r["input"], r["page"]) for r in read_manifest(whole))
+    assert all(r["status"] == "ok" for r in records)
 
 
 def test_ocr_many_page_timeout_and_its_deprecated_name(pages):
