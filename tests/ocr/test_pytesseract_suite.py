@@ -119,6 +119,27 @@ def _node(test_id: str) -> str:
     return test_id
 
 
+def _reads_jpeg2000() -> bool:
+    """Whether the loaded Leptonica decodes JPEG 2000 (Debian's does; the wheel's is built
+    without OpenJPEG)."""
+    import io
+
+    from PIL import Image
+
+    from tightbind.ocr import OcrError, pix_read_pages
+
+    buffer = io.BytesIO()
+    try:
+        Image.new("L", (16, 16), 255).save(buffer, "JPEG2000")
+    except (OSError, KeyError):  # Pillow without OpenJPEG: nothing to compare
+        return True
+    try:
+        pix_read_pages(buffer.getvalue())
+    except OcrError:
+        return False
+    return True
+
+
 def test_pytesseract_suite_against_the_standin(tmp_path: Path) -> None:
     pytest.importorskip("pytesseract", reason="the real pytesseract is the oracle")
     folder = suite_folder()
@@ -153,4 +174,10 @@ def test_pytesseract_suite_against_the_standin(tmp_path: Path) -> None:
     assert all(_node(name).startswith(tuple(DIFFERENT)) for name in deselected), deselected
     missed = [name for name, outcome in real.items()
               if outcome == "passed" and name in ours and ours[name] != "passed"]
+    if not _reads_jpeg2000():
+        # The real one runs Debian's tesseract, whose Leptonica links OpenJPEG; this
+        # build's Leptonica (the wheel's) has no JPEG 2000 reader.
+        print(f"  not judged: {[name for name in missed if 'jpeg2000' in name]} "
+              "(this Leptonica reads no JPEG 2000)")
+        missed = [name for name in missed if "jpeg2000" not in name]
     assert not missed, f"the real pytesseract passes these, the stand-in does not: {missed}"
