@@ -43,11 +43,16 @@ def require_pdf_writers() -> None:
     img2pdf) import: a batch asked for searchable PDFs checks this before any page runs,
     rather than failing every page."""
     _pikepdf()
+    _img2pdf()
+
+
+def _img2pdf() -> Any:
     try:
-        import img2pdf  # noqa: F401
+        import img2pdf
     except ImportError:
         raise PdfWriteMissing("searchable PDFs of images need img2pdf: "
                               "pip install 'tightbind[pdf]'") from None
+    return img2pdf
 
 
 def _pikepdf() -> Any:

@@ -13,7 +13,7 @@ import io
 import os
 
 from tightbind.ocr.errors import ImageError
-from tightbind.ocr.pdfgraft import PdfWriteMissing, _pikepdf
+from tightbind.ocr.pdfgraft import _img2pdf, _pikepdf
 
 __all__ = ["image_pdf"]
 
@@ -76,12 +76,8 @@ def image_pdf(path: str | os.PathLike[str], default_dpi: int = 300) -> bytes:
     the image at its resolution (``default_dpi`` when it has none).  Raises
     :class:`ImageError` for a file that is not an image img2pdf or Pillow can embed,
     :class:`PdfWriteMissing` without img2pdf."""
-    try:
-        import img2pdf
-        from PIL import Image
-    except ImportError:
-        raise PdfWriteMissing("searchable PDFs of images need img2pdf: "
-                              "pip install 'tightbind[pdf]'") from None
+    img2pdf = _img2pdf()
+    from PIL import Image  # img2pdf's own dependency
     with open(path, "rb") as file:
         data = file.read()
     stamp = datetime.datetime.fromtimestamp(os.stat(path).st_mtime, datetime.timezone.utc)
