@@ -1,8 +1,8 @@
 """Searchable-PDF benchmark: ``tightbind ocr --out DIR --format pdf`` against OCRmyPDF.
 
-Three scanned PDFs are drawn here (:mod:`bench.pdfcorpus`, 300 dpi A4,
-lines of DejaVu Sans words): 1-bit pages stored as CCITT G4, grey JPEG pages and colour
-JPEG pages (coloured text on tinted paper).  Both contenders run as commands on the same
+Four scanned PDFs are drawn here (:mod:`bench.pdfcorpus`, 300 dpi A4,
+lines of DejaVu Sans words): 1-bit pages stored as CCITT G4, 1-bit pages stored as JBIG2
+(a generic region), grey JPEG pages and colour JPEG pages (coloured text on tinted paper).  Both contenders run as commands on the same
 files, with the same system Tesseract (English, ``OMP_THREAD_LIMIT=1``) and 2 jobs:
 ``python -m tightbind ocr --out DIR --format pdf -j 2 FILES`` and, for each file,
 ``ocrmypdf -j 2 --output-type pdf --optimize 0 IN OUT`` (OCRmyPDF 17.13 in its own cached
@@ -36,7 +36,8 @@ __all__ = ["run", "versions"]
 
 OCRMYPDF = "ocrmypdf==17.13.0"
 JOBS = 2
-KINDS = (("g4", "1-bit CCITT G4"), ("jpeg", "grey JPEG"), ("colour", "colour JPEG"))
+KINDS = (("g4", "1-bit CCITT G4"), ("jbig2", "1-bit JBIG2"), ("jpeg", "grey JPEG"),
+         ("colour", "colour JPEG"))
 
 
 def versions() -> dict[str, str]:
@@ -46,7 +47,7 @@ def versions() -> dict[str, str]:
 
 
 def make_corpus(folder: Path, pages: int) -> dict[Path, str]:
-    """The three scanned PDFs (``pages`` pages each) and the words drawn on each."""
+    """The four scanned PDFs (``pages`` pages each) and the words drawn on each."""
     from bench.pdfcorpus import draw_page, scanned_pdf
 
     corpus = {}
@@ -54,8 +55,8 @@ def make_corpus(folder: Path, pages: int) -> dict[Path, str]:
         drawn = []
         for page in range(pages):
             seed = 100 * number + page
-            if kind == "g4":
-                drawn.append((draw_page(seed, mode="1", lines=30, skew=0.4), "g4"))
+            if kind in ("g4", "jbig2"):
+                drawn.append((draw_page(seed, mode="1", lines=30, skew=0.4), kind))
             elif kind == "jpeg":
                 drawn.append((draw_page(seed, lines=30, skew=-0.3), "jpeg"))
             else:
@@ -140,7 +141,7 @@ def run(quick: bool) -> list[Table]:
                 results[name] = (size, error_rates(truth, text)[0])
                 shutil.rmtree(out, ignore_errors=True)
     table = Table(f"pdf: searchable PDFs of {len(files)} scanned PDFs x {pages} A4 pages "
-                  f"(300 dpi: G4, grey JPEG, colour JPEG), {JOBS} jobs, {rounds} rounds",
+                  f"(300 dpi: G4, JBIG2, grey JPEG, colour JPEG), {JOBS} jobs, {rounds} rounds",
                   ["contender", "pages/s", "CPU s/page", "output bytes", "input bytes",
                    "WER"], notes=notes)
     figures = {}
