@@ -1,10 +1,11 @@
 """Searchable-PDF benchmark: ``tightbind ocr --out DIR --format pdf`` against OCRmyPDF.
 
-Four scanned PDFs are drawn here (:mod:`bench.pdfcorpus`, 300 dpi A4,
-lines of DejaVu Sans words): 1-bit pages stored as CCITT G4, 1-bit pages stored as JBIG2
-(a generic region), grey JPEG pages and colour JPEG pages (coloured text on tinted paper).  Both contenders run as commands on the same
-files, with the same system Tesseract (English, ``OMP_THREAD_LIMIT=1``) and 2 jobs:
-``python -m tightbind ocr --out DIR --format pdf -j 2 FILES`` and, for each file,
+Four scanned PDFs are drawn here (:mod:`bench.pdfcorpus`, 300 dpi A4, lines of DejaVu
+Sans words): 1-bit pages stored as CCITT G4, 1-bit pages stored as JBIG2 (a generic
+region), grey JPEG pages and colour JPEG pages (coloured text on tinted paper).  Both
+contenders run as commands on the same files, with the same system Tesseract (English,
+``OMP_THREAD_LIMIT=1``) and 2 jobs: ``python -m tightbind ocr --out DIR --format pdf -j 2
+FILES`` and, for each file,
 ``ocrmypdf -j 2 --output-type pdf --optimize 0 IN OUT`` (OCRmyPDF 17.13 in its own cached
 venv, its default rasteriser).  Rounds are interleaved (the order turned each round);
 medians are reported: pages per second, CPU seconds per page (the command's process tree,

@@ -11,11 +11,14 @@ command's) the engine's version where an output names it.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
+import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -505,9 +508,70 @@ def test_engines_are_loaded_once_per_thread(images):
     assert elsewhere and not set(map(id, elsewhere)) & set(map(id, engines.values()))
 
 
-def test_tesseract_cmd_is_accepted(images):
-    mine.tesseract_cmd = "/nowhere/tesseract"
+@pytest.mark.parametrize("command", ["tesseract", sys.executable, "python3"])
+def test_tesseract_cmd_naming_a_program_is_accepted_and_not_run(images, command):
+    """The default needs no program; any program that exists is accepted, never run."""
+    mine.tesseract_cmd = command
     try:
         assert mine.image_to_string(str(images["word"])).strip() == "Invoice"
+        assert mine.get_languages.__wrapped__()
+        assert mine.get_tesseract_version.__wrapped__()
     finally:
         mine.tesseract_cmd = "tesseract"
+
+
+def _peer_error(call: Any) -> type[BaseException] | None:
+    try:
+        call()
+    except BaseException as exc:  # the class is what is compared
+        return type(exc)
+    return None
+
+
+@pytest.mark.parametrize("command", ["wrong_tesseract", "/nowhere/tesseract", "", "/",
+                                     "{tmp}/not-executable", "not-executable"])
+def test_tesseract_cmd_that_cannot_run_fails_as_pytesseracts(images, command, tmp_path,
+                                                              monkeypatch):
+    """pytesseract's own suite sets tesseract_cmd to programs that cannot be started and
+    expects its errors: the face raises the same classes at the same calls."""
+    (tmp_path / "not-executable").write_text("not a program")
+    (tmp_path / "not-executable").chmod(0o644)
+    command = command.format(tmp=tmp_path)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}")
+    word = str(images["word"])
+    calls = {
+        "image_to_string": lambda module: module.image_to_string(word),
+        "image_to_data": lambda module: module.image_to_data(word),
+        "get_languages": lambda module: module.get_languages.__wrapped__(),
+        "get_tesseract_version": lambda module: module.get_tesseract_version.__wrapped__(),
+    }
+    for name, call in calls.items():
+        expected = None
+        if real is not None:
+            real.pytesseract.tesseract_cmd = command
+            try:
+                expected = _peer_error(functools.partial(call, real))
+            finally:
+                real.pytesseract.tesseract_cmd = "tesseract"
+        mine.tesseract_cmd = command
+        try:
+            got = _peer_error(functools.partial(call, mine))
+        finally:
+            mine.tesseract_cmd = "tesseract"
+        assert got is not None and issubclass(got, OSError), (name, got)
+        if name.startswith("get_"):
+            assert got is mine.TesseractNotFoundError, (name, got)
+        if expected is not None:
+            assert got.__name__ == expected.__name__, (name, command, got, expected)
+
+
+def test_tesseract_not_found_says_how_to_need_no_program(images):
+    mine.tesseract_cmd = "/nowhere/tesseract"
+    try:
+        with pytest.raises(mine.TesseractNotFoundError,
+                           match=r"is not installed or it's not in your PATH\..*default"):
+            mine.image_to_string(str(images["word"]))
+    finally:
+        mine.tesseract_cmd = "tesseract"
+
+

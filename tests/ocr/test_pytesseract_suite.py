@@ -47,17 +47,10 @@ sys.modules[__name__ + ".pytesseract"] = pytesseract
 '''
 PYTEST_INI = "[pytest]\nmarkers =\n    pytesseract\n    lang_fra\n    slow\n"
 
-_NO_COMMAND = ("sets tesseract_cmd to a program that does not exist and expects "
-               "TesseractNotFoundError or OSError; the stand-in runs no program, so "
-               "tesseract_cmd is accepted and unused (the face needs no Tesseract installed)")
 _MOCKED = ("mocks subprocess.{} to feed pytesseract made-up output of the tesseract "
            "command; the stand-in runs no command, so the mock never reaches it")
 #: Test id prefixes deselected from the stand-in's run, with the reason.
 DIFFERENT: dict[str, str] = {
-    "tests/pytesseract_test.py::test_wrong_tesseract_cmd": _NO_COMMAND,
-    "tests/pytesseract_test.py::test_proper_oserror_exception_handling": _NO_COMMAND,
-    "tests/pytesseract_test.py::test_main_not_found_cases": _NO_COMMAND + " (its second part)",
-    "tests/test_error_handling.py::TestTesseractNotFound": _NO_COMMAND,
     # test_get_tesseract_version and test_get_tesseract_version_invalid
     "tests/pytesseract_test.py::test_get_tesseract_version": _MOCKED.format("check_output"),
     "tests/test_error_handling.py::TestInvalidVersionHandling": _MOCKED.format("check_output"),

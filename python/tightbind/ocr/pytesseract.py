@@ -11,8 +11,10 @@ the output comes from Tesseract's own renderers, so results are byte for byte
 pytesseract's on the same Tesseract.  The model stays loaded between calls (one engine
 per thread per language, engine mode, data path and initialisation-only settings).
 
-What differs: there is no ``tesseract`` process, so ``tesseract_cmd`` and ``nice`` are
-accepted and unused, ``TesseractNotFoundError`` is never raised, ``timeout`` stops the
+What differs: there is no ``tesseract`` process, so ``nice`` is accepted and unused, and
+so is ``tesseract_cmd`` when it is the default or names a program that exists (a
+``tesseract_cmd`` set to a program that does not, fails as pytesseract fails:
+``TesseractNotFoundError``, or the ``OSError`` of starting it), ``timeout`` stops the
 recognition in-process (raising ``RuntimeError('Tesseract process timeout')`` as
 pytesseract does), and file names inside hOCR/ALTO output name a private temporary file.
 """
@@ -59,8 +61,9 @@ __all__ = [
 
 __version__ = "0.3.13"
 
-#: Accepted for compatibility; no command is run.
+#: Accepted for compatibility; no command is run (see :func:`_check_command`).
 tesseract_cmd = "tesseract"
+_DEFAULT_COMMAND = tesseract_cmd
 
 #: Whether numpy is installed (found, not imported); ``pandas_installed`` likewise,
 #: looked up when read.
@@ -117,7 +120,30 @@ class TesseractError(RuntimeError):
 class TesseractNotFoundError(EnvironmentError):
     def __init__(self) -> None:
         super().__init__(f"{tesseract_cmd} is not installed or it's not in your PATH. "
-                         "See README file for more information.")
+                         "See README file for more information. (tightbind's pytesseract "
+                         "runs no program: leave tesseract_cmd at its default to need none.)")
+
+
+def _check_command(*, not_found_only: bool = False) -> None:
+    """Fail where pytesseract fails to start ``tesseract_cmd``, though nothing is started.
+
+    The default needs no program at all.  A ``tesseract_cmd`` the caller set is honoured
+    as far as pytesseract's behaviour goes: a program that cannot be found raises
+    TesseractNotFoundError, one that exists but cannot be run the OSError of running it
+    (PermissionError, or TesseractNotFoundError with ``not_found_only``, as pytesseract's
+    version and language queries raise); a program that can be run is accepted and not
+    run."""
+    command = tesseract_cmd
+    if command == _DEFAULT_COMMAND or shutil.which(command) is not None:
+        return
+    if os.path.dirname(command):
+        candidates = [command]
+    else:  # searched on PATH, as execvp searches it
+        candidates = [os.path.join(folder or os.curdir, command)
+                      for folder in os.environ.get("PATH", os.defpath).split(os.pathsep)]
+    if not not_found_only and any(os.path.exists(candidate) for candidate in candidates):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), command)
+    raise TesseractNotFoundError()
 
 
 class TSVNotSupported(EnvironmentError):
@@ -238,6 +264,7 @@ def _run(image: Any, extension: str, lang: Any, config: Any, nice: Any, timeout:
         input_name = f"{base}_input{os.extsep}{image_format}"
         data = _encode(prepared, image_format)
     words = _words(lang, config, extension)
+    _check_command()  # where pytesseract starts the command: image saved, arguments built
     try:
         line = parse_arguments(words)
     except CommandLineError as exc:
@@ -484,6 +511,7 @@ def get_languages(config: str = "") -> list[str]:
     ``config`` (``--tessdata-dir``) if any; without one, every language reachable (see
     :func:`tightbind.ocr.tessdata.list_languages`).  As for the command, words it does
     not know are taken for file names, and an option it refuses lists nothing."""
+    _check_command(not_found_only=True)
     words = shlex.split(config) if config else []
     data_path = image = outputbase = None
     index = 0
@@ -514,6 +542,7 @@ def get_tesseract_version() -> Any:
 
     from tightbind.ocr.api import TessApi
 
+    _check_command(not_found_only=True)
     raw = TessApi.version()
     text = raw.lstrip(string.printable[10:]).partition(" ")[0].partition("-")[0]
     return Version(text)
