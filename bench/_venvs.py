@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["tightbind_wheel", "venv_python", "wheel_python"]
+__all__ = ["locked", "tightbind_wheel", "venv_python", "wheel_python"]
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path``.lock while a cached thing at ``path`` is made,
+    so two processes (the test command's two lanes, two benches) never make it at once:
+    the second waits, then finds it made."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def tightbind_wheel() -> Path | None:
@@ -30,6 +44,15 @@ def venv_python(name: str, requirements: list[str], key: str = "") -> tuple[Path
     wanted = json.dumps([requirements, key])
     if python.exists() and stamp.exists() and stamp.read_text() == wanted:
         return python, ""
+    with locked(venv):
+        if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+            return python, ""  # made by another process meanwhile
+        return _make_venv(venv, requirements, wanted)
+
+
+def _make_venv(venv: Path, requirements: list[str], wanted: str) -> tuple[Path | None, str]:
+    python = venv / "bin" / "python"
+    stamp = venv / "requirements.json"
     base = getattr(sys, "_base_executable", sys.executable)
     steps = [[base, "-m", "venv", "--clear", str(venv)],
              [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",

@@ -17,6 +17,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench._venvs import locked
+
 
 def cache_dir(name: str) -> Path:
     """``~/.cache/tightbind/<name>`` (or ``$TIGHTBIND_CACHE/<name>``)."""
@@ -29,16 +31,25 @@ def fetch_sdist(project: str, version: str, filename: str, sha256: str,
     """``project``'s sdist ``filename`` from PyPI into ``folder`` (kept there), its
     SHA-256 checked."""
     path = folder / filename
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-             "--disable-pip-version-check", "-d", str(folder), f"{project}=={version}"],
-            capture_output=True, text=True, timeout=600, check=False)
-        assert path.exists(), f"cannot download {filename} from PyPI:\n{done.stdout}\n{done.stderr}"
+    with locked(path):  # the test command's two lanes may both want it
+        if not path.exists():
+            done = subprocess.run(
+                [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                 "--disable-pip-version-check", "-d", str(folder), f"{project}=={version}"],
+                capture_output=True, text=True, timeout=600, check=False)
+            assert path.exists(), \
+                f"cannot download {filename} from PyPI:\n{done.stdout}\n{done.stderr}"
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert digest == sha256, f"{path} has SHA-256 {digest}, not {sha256}"
     return path
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a cache file whole or not at all: another process may read it meanwhile."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(text)
+    os.replace(partial, path)
 
 
 def child_pythonpath(*first: Path) -> str:

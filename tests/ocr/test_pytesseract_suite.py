@@ -147,8 +147,7 @@ def test_pytesseract_suite_against_the_standin(tmp_path: Path) -> None:
     else:
         real = run_suite(folder, tmp_path, "real", None, [])
         if any(outcome == "passed" for outcome in real.values()):  # never cache a broken set-up
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            cached.write_text(json.dumps(real, indent=1))
+            peer_suites.write_atomically(cached, json.dumps(real, indent=1))
     standin = tmp_path / "standin" / "pytesseract"
     standin.mkdir(parents=True)
     (standin / "__init__.py").write_text(STANDIN)

@@ -107,7 +107,7 @@ def run_real(python: str, folder: Path, tessdata: str) -> dict[str, str]:
         else:
             results.update(_outcomes(junit))
     if any(outcome == "passed" for outcome in results.values()):  # never cache a broken set-up
-        cached.write_text(json.dumps(results, indent=1))
+        peer_suites.write_atomically(cached, json.dumps(results, indent=1))
     return results
 
 

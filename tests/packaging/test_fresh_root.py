@@ -108,8 +108,6 @@ def test_recipe_key_follows_the_deciding_files(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.fresh
-
-
 def test_set_up_and_wheel_build_on_a_fresh_bookworm_root():
     key = recipe_key()
     stamp = PASSES / f"{key}.log"
