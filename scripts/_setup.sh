@@ -21,7 +21,7 @@ APT_PACKAGES=(
     libssl-dev openssl
     libtesseract-dev libleptonica-dev libjpeg-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
     tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-ara tesseract-ocr-chi-sim tesseract-ocr-chi-sim-vert
-    fonts-dejavu-core
+    fonts-dejavu-core fonts-wqy-microhei
     qpdf poppler-utils
     debootstrap bubblewrap
     protobuf-compiler libprotobuf-dev g++ libprotobuf-java default-jdk-headless

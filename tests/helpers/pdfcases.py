@@ -121,3 +121,70 @@ def write_cases(folder: Path) -> dict[str, Case]:
     for case in cases.values():
         (folder / f"{case.name}.pdf").write_bytes(case.data)
     return cases
+
+
+# ---- pages in other scripts: right to left, CJK, vertical CJK -------------------------
+
+ARABIC_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # fonts-dejavu-core
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")  # fonts-wqy-microhei
+#: name -> (Tesseract language, page segmentation mode, font, lines, direction)
+SCRIPT_PAGES = {
+    "arabic": ("ara", None, ARABIC_FONT,
+               ["مرحبا بالعالم الكبير", "هذا اختبار للنص العربي", "كتاب جديد في المكتبة"],
+               "rtl"),
+    "chinese": ("chi_sim", None, CJK_FONT,
+                ["图书馆档案记录。", "今天天气很好，", "中文测试文本"], "ltr"),
+    "chinese-vertical": ("chi_sim_vert", 5, CJK_FONT,
+                         ["图书馆档案记录", "今天天气很好", "中文测试文本"], "ttb"),
+}
+
+
+def script_missing(name: str) -> str | None:
+    """Why the page ``name`` of SCRIPT_PAGES cannot be drawn here, or None."""
+    from PIL import features
+
+    font = SCRIPT_PAGES[name][2]
+    if not font.exists():
+        return f"no {font} (Debian's fonts-dejavu-core / fonts-wqy-microhei)"
+    if SCRIPT_PAGES[name][4] == "rtl" and not features.check("raqm"):
+        return "Pillow has no raqm (libfribidi) to lay out right-to-left text"
+    return None
+
+
+def script_page(name: str, dpi: int = 300) -> DrawnPage:
+    """The page ``name`` of SCRIPT_PAGES (SMALL, at ``dpi``): horizontal lines from the
+    left or (right to left) from the right margin, or columns from the right, each
+    character upright below the one before; words as (text, box in pixels)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    _, _, font_path, lines, direction = SCRIPT_PAGES[name]
+    size = (SMALL[1], SMALL[0]) if direction == "ttb" else SMALL
+    width, height = round(size[0] / 72 * dpi), round(size[1] / 72 * dpi)
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    em = round(dpi * 0.16)
+    font = ImageFont.truetype(str(font_path), em)
+    margin = round(dpi * 0.4)
+    words: list[tuple[str, tuple[int, int, int, int]]] = []
+    for number, line in enumerate(lines):
+        if direction == "ttb":
+            x, y = width - margin - em - round(em * 1.8) * number, margin
+            boxes = []
+            for char in line:
+                boxes.append(draw.textbbox((x, y), char, font=font))
+                draw.text((x, y), char, font=font, fill=0)
+                y += round(em * 1.05)
+            words.append((line, (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                                 max(b[2] for b in boxes), max(b[3] for b in boxes))))
+            continue
+        y = margin + round(dpi * 0.32) * number
+        x = width - margin if direction == "rtl" else margin
+        for word in line.split():
+            length = draw.textlength(word, font=font, direction=direction)
+            at = (x - length, y) if direction == "rtl" else (x, y)
+            box = draw.textbbox(at, word, font=font, direction=direction)
+            draw.text(at, word, font=font, fill=0, direction=direction)
+            words.append((word, tuple(round(v) for v in box)))  # type: ignore[misc]
+            step = length + draw.textlength(" ", font=font)
+            x = x - step if direction == "rtl" else x + step
+    return DrawnPage(image, words, dpi)

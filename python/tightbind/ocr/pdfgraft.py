@@ -1,10 +1,11 @@
 """Searchable PDFs by grafting: the original document, with an invisible text layer laid
 over each recognised page.
 
-The text layer of a page is Tesseract's own text-only PDF page (``textonly_pdf=1``: its
-GlyphLessFont words, each stretched over its recognised box on its baseline), made from
-the page's recognition by the worker.  :func:`graft_text_layer` opens the original with
-pikepdf (qpdf), turns each text page into a Form XObject and draws it over the page,
+The text layer of a page is Tesseract's own text-only PDF page (``textonly_pdf=1``, for
+its GlyphLessFont) with the words laid out by :mod:`tightbind.ocr.pdftext` (each
+stretched over its recognised box, in every writing direction), made by the worker.
+:func:`graft_text_layer` opens the original with pikepdf (qpdf), turns each text page
+into a Form XObject and draws it over the page,
 scaled and turned into the page's own coordinate space (its CropBox, ``/Rotate`` and
 UserUnit), after the page's own content (wrapped in ``q``/``Q`` so a content stream
 that leaves the graphics state changed cannot move the layer).  Everything else in the
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tightbind.ocr.errors import OcrError
+from tightbind.ocr.pdftext import layout_text_page
 
 __all__ = ["PageLayer", "PdfWriteMissing", "graft_text_layer", "layout_text_page", "page_matrix",
            "require_pdf_writers", "searchable_pdf", "strip_invisible_text"]
@@ -403,59 +405,3 @@ def searchable_pdf(source: str | os.PathLike[str], kind: str,
     for index, message in fallbacks.items():
         records[index].setdefault("pdf", {})["fallback"] = message
     return buffer.getvalue()
-
-
-def _shown(text: str) -> bytes:
-    """``text`` as a hex string of the text-only page's font (Identity-H, UTF-16BE)."""
-    return b"<" + text.encode("utf-16-be").hex().encode() + b">"
-
-
-def _scale(width: float, chars: int, size: float) -> float:
-    """The horizontal scaling (Tz) that makes ``chars`` glyphs of the GlyphLessFont
-    (each half an em wide) at ``size`` span ``width``."""
-    return max(1.0, min(10000.0, 100.0 * width / max(1, chars) / (0.5 * size)))
-
-
-def layout_text_page(text_pdf: bytes, words: list[tuple[str, tuple[int, int, int, int],
-                                                      tuple[int, int, int]]],
-                     width: int, height: int) -> bytes:
-    """Tesseract's text-only page ``text_pdf`` (of a ``width`` x ``height`` pixel image)
-    with its content replaced by a line-by-line layout of ``words`` (text, box in
-    pixels, line key), keeping its font: each line at the font size of its height on
-    its bottom edge, each word stretched over its box, and a space stretched over each
-    gap between words, so text extractors read whole lines in order and selecting a
-    word highlights its box.  Raises :class:`PdfWriteMissing` without pikepdf."""
-    pikepdf = _pikepdf()
-
-    lines: dict[tuple[int, int, int], list[tuple[str, tuple[int, int, int, int]]]] = {}
-    for text, box, line in words:
-        if text.strip():
-            lines.setdefault(line, []).append((text.strip(), box))
-    with pikepdf.open(io.BytesIO(text_pdf)) as pdf:
-        page = pdf.pages[0]
-        media = [float(v) for v in page.mediabox]
-        scale_x = (media[2] - media[0]) / width
-        scale_y = (media[3] - media[1]) / height
-        font = next(iter(page.Resources.Font.keys()))
-        ops = [b"BT", b"3 Tr"]
-        for line_words in lines.values():
-            line_words.sort(key=lambda item: item[1][0])
-            top = min(b[1] for _, b in line_words)
-            bottom = max(b[3] for _, b in line_words)
-            size = max(1.0, (bottom - top) * scale_y)
-            baseline = (height - bottom) * scale_y
-            ops.append(f"{font} {size:.2f} Tf".encode())
-            for number, (text, (left, _, right, _)) in enumerate(line_words):
-                x0, x1 = left * scale_x, right * scale_x
-                ops.append(f"1 0 0 1 {x0:.2f} {baseline:.2f} Tm "
-                           f"{_scale(x1 - x0, len(text), size):.3f} Tz".encode()
-                           + b" " + _shown(text) + b" Tj")
-                if number + 1 < len(line_words):  # the space, over the gap to the next
-                    gap = line_words[number + 1][1][0] * scale_x - x1
-                    ops.append(f"{_scale(gap, 1, size):.3f} Tz".encode() + b" "
-                               + _shown(" ") + b" Tj")
-        ops.append(b"ET")
-        page.obj.Contents = pdf.make_stream(b"\n".join(ops))
-        out = io.BytesIO()
-        pdf.save(out, deterministic_id=True)
-        return out.getvalue()

@@ -23,8 +23,8 @@ from tightbind.ocr.errors import OcrError, RecognitionTimeout
 from tightbind.ocr.inputs import load_page
 from tightbind.ocr.pages import EnginePool, limit_resolution, page_json
 from tightbind.ocr.params import catalogue
-from tightbind.ocr.pdfgraft import layout_text_page
 from tightbind.ocr.pdfpages import orient_page, prepare_page
+from tightbind.ocr.pdftext import layer_words, layout_text_page
 
 __all__ = ["EngineOptions", "PageOutcome", "PageTask", "PageTimeout", "check_max_dpi",
            "hard_deadline",
@@ -180,10 +180,8 @@ def recognise_page(api: TessApi, task: PageTask) -> PageOutcome:
                 parts[fmt] = json.dumps(page_json(api, task.index, pix.width, pix.height),
                                         ensure_ascii=False).encode()
             elif fmt == "pdf":
-                words = [(w.text, w.box, (w.block_num, w.par_num, w.line_num))
-                         for w in api.results()]
-                parts[fmt] = layout_text_page(_pdf_page(api, textonly=True), words,
-                                              pix.width, pix.height)
+                parts[fmt] = layout_text_page(_pdf_page(api, textonly=True),
+                                              layer_words(api), pix.width, pix.height)
             else:
                 raise ValueError(f"unknown output format {fmt!r}")
     except Exception as exc:  # a page's failure is recorded, never ends the run
