@@ -188,3 +188,82 @@ def script_page(name: str, dpi: int = 300) -> DrawnPage:
             step = length + draw.textlength(" ", font=font)
             x = x - step if direction == "rtl" else x + step
     return DrawnPage(image, words, dpi)
+
+
+# ---- earlier OCR layers inside form XObjects ("redo") ----------------------------------
+
+LAYER_TEXT = "earlier layer words"
+
+
+def _helvetica() -> pikepdf.Dictionary:
+    return pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                              BaseFont=pikepdf.Name.Helvetica)
+
+
+def _text_form(pdf: pikepdf.Pdf, content: str, forms: dict[str, pikepdf.Object] | None = None
+               ) -> pikepdf.Object:
+    """A form XObject over the SMALL page drawing ``content`` with /F1 (Helvetica) and
+    ``forms`` (name -> form) as its own resources."""
+    resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=_helvetica()))
+    if forms:
+        resources.XObject = pikepdf.Dictionary({f"/{k}": v for k, v in forms.items()})
+    form = pikepdf.Stream(pdf, content.encode())
+    form.Type, form.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+    form.BBox = [0, 0, SMALL[0], SMALL[1]]
+    form.Resources = resources
+    return pdf.make_indirect(form)
+
+
+def _shown(text: str, y: float, mode: int) -> str:
+    return f"BT {mode} Tr /F1 8 Tf 1 0 0 1 20 {y} Tm ({text}) Tj ET"
+
+
+def form_layer_cases() -> dict[str, tuple[bytes, list[DrawnPage], list[str]]]:
+    """Scanned pages with an earlier OCR layer (LAYER_TEXT, invisible) inside form
+    XObjects, and visible text beside it: name -> (PDF, drawn pages, visible texts).
+
+    - "form-layer": the page draws a form holding only the invisible layer;
+    - "form-mixed": one form holds visible text and the invisible layer;
+    - "nested": the page draws a form with visible text that sets render mode 3 and
+      draws an inner form whose text has no mode of its own (invisible by inheritance);
+    - "shared": two pages draw the same mixed form (page 1's resources indirect).
+    """
+    cases = {}
+    page = _page(80)
+    pdf = _scan([(page, "jpeg")])
+    form = _text_form(pdf, _shown(LAYER_TEXT, 120, 3))
+    pdf.pages[0].add_resource(form, pikepdf.Name.XObject, name=pikepdf.Name("/OCR1"))
+    pdf.pages[0].contents_add(pdf.make_stream(b"q /OCR1 Do Q"), prepend=False)
+    cases["form-layer"] = (_save(pdf), [page], [])
+
+    page = _page(81)
+    pdf = _scan([(page, "jpeg")])
+    form = _text_form(pdf, _shown("visible form words", 12, 0) + "\n"
+                      + _shown(LAYER_TEXT, 120, 3))
+    pdf.pages[0].add_resource(form, pikepdf.Name.XObject, name=pikepdf.Name("/Fm1"))
+    pdf.pages[0].contents_add(pdf.make_stream(b"q /Fm1 Do Q"), prepend=False)
+    cases["form-mixed"] = (_save(pdf), [page], ["visible form words"])
+
+    page = _page(82)
+    pdf = _scan([(page, "jpeg")])
+    inner = _text_form(pdf, "BT /F1 8 Tf 1 0 0 1 20 120 Tm (" + LAYER_TEXT + ") Tj ET")
+    outer = _text_form(pdf, _shown("outer visible words", 12, 0) + "\nq 3 Tr /In Do Q",
+                       {"In": inner})
+    pdf.pages[0].add_resource(outer, pikepdf.Name.XObject, name=pikepdf.Name("/Out"))
+    pdf.pages[0].contents_add(pdf.make_stream(b"q /Out Do Q"), prepend=False)
+    cases["nested"] = (_save(pdf), [page], ["outer visible words"])
+
+    pages = [_page(83), _page(84)]
+    pdf = _scan([(pages[0], "jpeg"), (pages[1], "jpeg")])
+    form = _text_form(pdf, _shown("shared visible words", 12, 0) + "\n"
+                      + _shown(LAYER_TEXT, 120, 3))
+    shared = pdf.make_indirect(pikepdf.Dictionary(
+        XObject=pikepdf.Dictionary(Im0=pdf.pages[0].obj.Resources.XObject.Im0, Fm1=form)))
+    second_image = pdf.pages[1].obj.Resources.XObject.Im0
+    pdf.pages[0].obj.Resources = shared
+    pdf.pages[1].obj.Resources = pikepdf.Dictionary(
+        XObject=pikepdf.Dictionary(Im0=second_image, Fm1=form))
+    for number in (0, 1):
+        pdf.pages[number].contents_add(pdf.make_stream(b"q /Fm1 Do Q"), prepend=False)
+    cases["shared"] = (_save(pdf), pages, ["shared visible words"] * 2)
+    return cases

@@ -26,14 +26,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from tightbind.ocr.errors import OcrError
+from tightbind.ocr.pdfstrip import strip_invisible_text
 from tightbind.ocr.pdftext import layout_text_page
 
 __all__ = ["PageLayer", "PdfWriteMissing", "graft_text_layer", "layout_text_page", "page_matrix",
            "require_pdf_writers", "searchable_pdf", "strip_invisible_text"]
 
 _JPEG_QUALITY = 85
-_INVISIBLE_MODES = (3, 7)
-_TEXT_SHOW = frozenset(("Tj", "TJ", "'", '"'))
 
 
 class PdfWriteMissing(OcrError, ImportError):
@@ -137,85 +136,6 @@ def page_matrix(box: tuple[float, float, float, float], rotate: int, width: floa
 def _cm(matrix: tuple[float, ...]) -> bytes:
     return (" ".join(f"{v:.6f}".rstrip("0").rstrip(".") or "0" for v in matrix)
             + " cm").encode()
-
-
-def _form_kind(pikepdf: Any, form: Any, memo: dict[Any, str], depth: int = 0) -> str:
-    """"invisible" when a form XObject draws invisible text and nothing else."""
-    key = form.objgen
-    if key in memo:
-        return memo[key]
-    memo[key] = "visible"  # a loop counts as visible, never stripped
-    kind = "empty"
-    try:
-        instructions = pikepdf.parse_content_stream(form)
-    except pikepdf.PdfError:
-        return "visible"
-    render = 0
-    stack: list[int] = []
-    for instruction in instructions:
-        operands, op = instruction.operands, str(instruction.operator)
-        if op == "q":
-            stack.append(render)
-        elif op == "Q" and stack:
-            render = stack.pop()
-        elif op == "Tr" and operands:
-            render = int(operands[0])
-        elif op in _TEXT_SHOW:
-            if render not in _INVISIBLE_MODES:
-                return "visible"
-            kind = "invisible"
-        elif op in ("S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "sh", "INLINE IMAGE"):
-            return "visible"
-        elif op == "Do" and depth < 8:
-            child = _xobject(form, operands)
-            if child is None or _form_kind(pikepdf, child, memo, depth + 1) != "invisible":
-                return "visible"
-            kind = "invisible"
-    memo[key] = kind
-    return kind
-
-
-def _xobject(holder: Any, operands: Any) -> Any:
-    try:
-        xobject = holder.Resources.XObject[operands[0]]
-    except (AttributeError, KeyError, TypeError, IndexError):
-        return None
-    return xobject if xobject.get("/Subtype") == "/Form" else None
-
-
-def strip_invisible_text(pdf: Any, page: Any) -> bool:
-    """Remove the invisible text (an earlier OCR layer) from ``page`` of the pikepdf
-    ``pdf``: text drawn with render mode 3 or 7 in its content, and form XObjects that
-    draw nothing but such text.  Visible text and everything else stay.  Returns whether
-    anything was removed."""
-    import pikepdf
-
-    instructions = pikepdf.parse_content_stream(page)
-    kept = []
-    render = 0
-    stack: list[int] = []
-    memo: dict[Any, str] = {}
-    removed = False
-    for instruction in instructions:
-        operands, op = instruction.operands, str(instruction.operator)
-        if op == "q":
-            stack.append(render)
-        elif op == "Q" and stack:
-            render = stack.pop()
-        elif op == "Tr" and operands:
-            render = int(operands[0])
-        elif op in _TEXT_SHOW and render in _INVISIBLE_MODES:
-            removed = True
-            continue
-        elif op == "Do":
-            form = _xobject(page.obj, operands)
-            if form is not None and _form_kind(pikepdf, form, memo) == "invisible":
-                removed = True
-                continue
-        kept.append(instruction)
-    if removed:
-        page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(kept))
-    return removed
 
 
 class _Grafter:

@@ -167,6 +167,17 @@ def _render(page: Any, index: int, dpi: int, colour: bool) -> Pix:
     return pix
 
 
+def _hide_text(pdfium: Any, page: Any) -> None:
+    """Leave the page's text out of the picture, in this in-memory copy (never saved):
+    top-level text objects removed, those inside form XObjects (which PDFium cannot
+    remove from there) drawn invisibly, so visible text in a form is not read again."""
+    raw = pdfium.raw
+    for obj in list(page.get_objects(filter=[raw.FPDF_PAGEOBJ_TEXT], max_depth=1)):
+        page.remove_obj(obj)
+    for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_TEXT]):
+        raw.FPDFTextObj_SetTextRenderMode(obj.raw, raw.FPDF_TEXTRENDERMODE_INVISIBLE)
+
+
 def prepare_page(path: str | os.PathLike[str], index: int, *, dpi: int = 300,
                  max_dpi: int | None = None, mode: str = "skip") -> PreparedPage:
     """Open page ``index`` (from 0) of the PDF at ``path`` and make it ready for
@@ -211,11 +222,7 @@ def prepare_page(path: str | os.PathLike[str], index: int, *, dpi: int = 300,
                     return PreparedPage(None, render_dpi, colour, text, skip=True,
                                         own_text=own, planned=planned)
                 if text != "none" and mode == "redo":
-                    # Leave the page's text out of the picture: top-level text objects are
-                    # removed from this in-memory copy (never saved).
-                    for obj in list(page.get_objects(filter=[pdfium.raw.FPDF_PAGEOBJ_TEXT],
-                                                     max_depth=1)):
-                        page.remove_obj(obj)
+                    _hide_text(pdfium, page)
                 pix = _render(page, index, render_dpi, colour)
             finally:
                 page.close()
