@@ -59,7 +59,8 @@ def test_bench_corpus(tmp_path):
     from bench.pdf import make_corpus
 
     corpus = make_corpus(tmp_path, 1)
-    assert sorted(path.name for path in corpus) == ["colour.pdf", "g4.pdf", "jpeg.pdf"]
+    assert sorted(path.name for path in corpus) == ["colour.pdf", "g4.pdf", "jbig2.pdf",
+                                                   "jpeg.pdf"]
     assert all(len(text.split()) > 100 for text in corpus.values())
     with pikepdf.open(tmp_path / "g4.pdf") as pdf:
         [image] = pdf.pages[0].get_images().values()
