@@ -83,6 +83,12 @@ def _line_direction(texts: list[str], baseline: tuple[float, float]) -> str:
     return "rtl" if rtl > ltr else "ltr"
 
 
+def _span(words: list[Any], members: list[int], high: int, low: int) -> int:
+    """The extent of the ``members``' boxes between box sides ``low`` and ``high``."""
+    return (max(words[n].box[high] for n in members)
+            - min(words[n].box[low] for n in members))
+
+
 def layer_words(api: Any) -> list[LayerWord]:
     """The recognised words of ``api``'s page (a :class:`~tightbind.ocr.TessApi` after
     recognition) for :func:`layout_text_page`: text and box as :meth:`TessApi.results`
@@ -93,14 +99,21 @@ def layer_words(api: Any) -> list[LayerWord]:
     from tightbind.ocr.constants import PageIteratorLevel
 
     words = [w for w in api.results() if w.text.strip()]
-    rows = [item for item in api.page_rows().items(PageIteratorLevel.WORD)
-            if item.text and item.text.strip()]
-    if len(rows) != len(words):  # not the same walk: plain spacing, boxes' directions
-        rows = []
-    preserve = api.get_bool_variable("preserve_interword_spaces")
     lines: dict[tuple[int, int, int], list[int]] = {}
     for number, word in enumerate(words):
         lines.setdefault((word.block_num, word.par_num, word.line_num), []).append(number)
+    preserve = api.get_bool_variable("preserve_interword_spaces")
+    # The page's rows (blanks before each word, baselines) cost a walk of the page: read
+    # only when spacing is Tesseract's own or some line of several words stands upright.
+    upright = any(len(members) > 1
+                  and _span(words, members, 3, 1) > _span(words, members, 2, 0)
+                  for members in lines.values())
+    rows: list[Any] = []
+    if preserve or upright:
+        rows = [item for item in api.page_rows().items(PageIteratorLevel.WORD)
+                if item.text and item.text.strip()]
+        if len(rows) != len(words):  # not the same walk: plain spacing, boxes' directions
+            rows = []
     out: list[LayerWord | None] = [None] * len(words)
     for key, members in lines.items():
         dx = dy = 0.0
@@ -117,7 +130,7 @@ def layer_words(api: Any) -> list[LayerWord]:
             space = place > 0 and (rows[number].blanks_before > 0
                                    if preserve and rows else True)
             word = words[number]
-            out[number] = LayerWord(word.text.strip(), tuple(word.box), key, space,
+            out[number] = LayerWord(word.text.strip(), word.box, key, space,
                                     direction)
     return [word for word in out if word is not None]
 
