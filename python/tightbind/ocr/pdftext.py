@@ -12,7 +12,7 @@ words, one line at a time, in every writing direction Tesseract recognises:
   boxes, each word drawn in visual order (its right-to-left runs reversed), as a PDF that
   shows such text holds it, so extractors, which reorder visual text into logical order,
   give the words as Tesseract read them rather than reversed;
-- top to bottom (vertical CJK, ``chi_sim_vert``, ``jpn_vert``): the text turned a quarter
+- top to bottom (vertical CJK such as ``chi_sim_vert``): the text turned a quarter
   clockwise, each word stretched down its box, so extractors read each column from the top
   and the columns from right to left, and a word's box is tall and narrow; bottom to top
   (text turned the other way) likewise.
