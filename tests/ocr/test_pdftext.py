@@ -171,7 +171,8 @@ def test_vertical_columns_right_to_left(grafted):
 
 @pytest.mark.parametrize(("logical", "visual"), [
     ("مرحبا", "ابحرم"), ("שלום", "םולש"), ("word", "word"), ("ص123", "123ص"),
-    ("كتاب٣", "٣باتك"), ("مَرْحَبًا", "اًبَحْرَم"), ("", ""), ("中文", "中文")])
+    ("كتاب٣", "٣باتك"), ("ص١٢", "١٢ص"), ("abcשלום", "םולשabc"), ("مَرْحَبًا", "اًبَحْرَم"),
+    ("", ""), ("中文", "中文")])
 def test_visual_order(logical, visual):
     assert visual_order(logical) == visual
     assert visual_order(visual) == logical  # the reordering is its own inverse here

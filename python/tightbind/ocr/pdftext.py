@@ -31,8 +31,8 @@ from typing import Any
 
 __all__ = ["LayerWord", "layer_words", "layout_text_page", "visual_order"]
 
-#: Bidirectional classes read right to left (strong) and those that join the run before.
-_RTL = frozenset(("R", "AL", "AN"))
+#: Bidirectional classes read right to left (numbers, Arabic-Indic ones too, read left to
+#: right inside them) and those that join the run before.
 _STRONG_RTL = frozenset(("R", "AL"))
 _ATTACHED = frozenset(("NSM", "BN"))
 
@@ -55,13 +55,14 @@ def visual_order(text: str) -> str:
     """``text`` (one word, logical order) in the order a left-to-right drawing shows it:
     its runs of right-to-left characters reversed, and the runs in reverse order when the
     word has any right-to-left character (a one-word version of Unicode's bidi rules:
-    digits and Latin inside an Arabic word keep their own order)."""
+    digits, Arabic-Indic ones too, and Latin inside an Arabic word keep their own
+    order)."""
     classes = [unicodedata.bidirectional(char) for char in text]
     if not any(kind in _STRONG_RTL for kind in classes):
         return text
     runs: list[tuple[bool, list[str]]] = []
     for char, kind in zip(text, classes, strict=True):
-        rtl = kind in _RTL if kind not in _ATTACHED or not runs else runs[-1][0]
+        rtl = kind in _STRONG_RTL if kind not in _ATTACHED or not runs else runs[-1][0]
         if runs and runs[-1][0] == rtl:
             runs[-1][1].append(char)
         else:
