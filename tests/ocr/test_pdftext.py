@@ -282,3 +282,33 @@ def test_tesseract_renderer_text_extracts(tmp_path, name, with_pdf_ttf):
             assert re.sub(r"[\u202a-\u202e]", "", got).split() == text.split()
         else:
             assert _bare(got) == _bare(text)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["arabic", "chinese"])
+def test_same_reading_as_ocrmypdf(grafted, tmp_path, name):
+    """OCRmyPDF 17 (its own cached venv, the same system Tesseract and language) on the
+    same scanned page: pdftotext reads both outputs alike (the same characters in the
+    same order, bidi marks and spaces aside), so the layer reads as the standard's.  Not
+    the vertical page: OCRmyPDF 17.13 reads its leftmost column first there (and, at its
+    default page segmentation, drops characters), where ours reads them right to left
+    (test_vertical_columns_right_to_left)."""
+    import difflib
+
+    from bench._venvs import venv_python
+    from bench.pdf import OCRMYPDF
+
+    _needs(name)
+    python, why = venv_python("ocrmypdf", [OCRMYPDF])
+    if python is None:
+        pytest.skip(f"OCRmyPDF could not be installed: {why}")
+    page, ours, _, _ = grafted[name]
+    source = tmp_path / "in.pdf"
+    source.write_bytes(scanned_pdf([(page, "jpeg")]))
+    theirs = tmp_path / "theirs.pdf"
+    subprocess.run([str(python.parent / "ocrmypdf"), "-q", "-j", "1", "-l",
+                    SCRIPT_PAGES[name][0], "--output-type", "pdf", "--optimize", "0",
+                    str(source), str(theirs)], check=True, timeout=600,
+                   env={"OMP_THREAD_LIMIT": "1", "PATH": "/usr/bin:/bin"})
+    mine, other = (_bare(_tool("pdftotext", str(path), "-")) for path in (ours, theirs))
+    assert difflib.SequenceMatcher(None, mine, other).ratio() >= 0.9, (mine, other)
