@@ -159,3 +159,43 @@ def test_unreadable_form_leaves_the_page_as_it_was(tmp_path):
     qpdf_check(result)
     assert LAYER_TEXT not in _text(result, 1)
     assert error_rates(page.text, _text(result, 1))[0] < 0.1
+
+
+def test_form_loops_and_deep_nesting(tmp_path):
+    """A form that draws itself: strip ends and removes its layer, the file stays valid;
+    a chain of forms deeper than the stripper follows: OcrError, the page untouched."""
+    data, _, _ = CASES["form-layer"]
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        page = pdf.pages[0]
+        looped = pdf.make_stream(b"BT 3 Tr /F1 8 Tf 20 60 Td (looped layer) Tj ET /Me Do")
+        looped.Type, looped.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+        looped.BBox = [0, 0, 300, 220]
+        looped.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Me=looped),
+                                              Font=pdf.pages[0].obj.Resources.XObject.OCR1
+                                              .Resources.Font)
+        page.add_resource(looped, pikepdf.Name.XObject, name=pikepdf.Name("/Loop"))
+        page.contents_add(pdf.make_stream(b"q /Loop Do Q"), prepend=False)
+        assert strip_invisible_text(pdf, page)
+        pdf.save(tmp_path / "loops.pdf")
+    qpdf_check(tmp_path / "loops.pdf")
+    text = _text(tmp_path / "loops.pdf")
+    assert LAYER_TEXT not in text and "looped layer" not in text
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        page = pdf.pages[0]
+        font = page.obj.Resources.XObject.OCR1.Resources.Font
+        chain = pdf.make_stream(b"BT 3 Tr /F1 8 Tf 20 30 Td (deep layer) Tj ET")
+        chain.Type, chain.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+        chain.BBox = [0, 0, 300, 220]
+        chain.Resources = pikepdf.Dictionary(Font=font)
+        for _ in range(40):
+            holder = pdf.make_stream(b"/Next Do")
+            holder.Type, holder.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+            holder.BBox = [0, 0, 300, 220]
+            holder.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Next=chain))
+            chain = holder
+        page.add_resource(chain, pikepdf.Name.XObject, name=pikepdf.Name("/Deep"))
+        page.contents_add(pdf.make_stream(b"q /Deep Do Q"), prepend=False)
+        before = (repr(page.obj.Contents), repr(page.obj.Resources))
+        with pytest.raises(OcrError, match="nested deeper"):
+            strip_invisible_text(pdf, page)
+        assert (repr(page.obj.Contents), repr(page.obj.Resources)) == before

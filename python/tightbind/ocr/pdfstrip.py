@@ -8,7 +8,9 @@ is drawn: a form is judged for that mode.  A form that draws nothing but invisib
 no longer drawn; a form that mixes it with anything else is replaced by a copy without
 it.  Objects are never changed in place, since other pages (or other places of this one)
 may draw the same form or share the same resources: the page gets its own copies of the
-resource dictionaries on the way to each changed form (copy on write).  Everything is
+resource dictionaries on the way to each changed form (copy on write).  A form that draws
+itself (which renderers refuse to follow) is not drawn from its copy; forms nested deeper
+than 32 are refused.  Everything is
 worked out before the page is touched, so a page whose content cannot be read is left as
 it was (:func:`strip_invisible_text` raises :class:`OcrError`).
 """
@@ -23,8 +25,8 @@ __all__ = ["strip_invisible_text"]
 
 _INVISIBLE_MODES = (3, 7)
 _TEXT_SHOW = frozenset(("Tj", "TJ", "'", '"'))
-_MAX_DEPTH = 12  # nested forms followed; deeper ones are kept as they are
-_DROP = "drop"  # a form that draws only invisible text
+_MAX_DEPTH = 32  # nested forms followed; a page nesting deeper is not stripped
+_DROP = "drop"  # a form that draws only invisible text, or draws itself
 
 
 class _Stripper:
@@ -81,9 +83,9 @@ class _Stripper:
         if key is not None and key in self.memo:
             return self.memo[key]
         if depth > _MAX_DEPTH:
-            return None
-        if key is not None:
-            self.memo[key] = None  # a form drawing itself is kept as it is
+            raise OcrError(f"form XObjects nested deeper than {_MAX_DEPTH}")
+        if key is not None:  # a form drawing itself (renderers refuse to) is not drawn
+            self.memo[key] = _DROP
         instructions = _parse(self.pikepdf, form, f"form XObject {form.objgen[0]}")
         kept, replaced, drawn = self.content(instructions, form.get("/Resources"), mode,
                                              depth)
