@@ -10,9 +10,9 @@ it.  Objects are never changed in place, since other pages (or other places of t
 may draw the same form or share the same resources: the page gets its own copies of the
 resource dictionaries on the way to each changed form (copy on write).  A form that draws
 itself (which renderers refuse to follow) is not drawn from its copy; forms nested deeper
-than 32 are refused.  Everything is
-worked out before the page is touched, so a page whose content cannot be read is left as
-it was (:func:`strip_invisible_text` raises :class:`OcrError`).
+than 32 are refused.  Everything is worked out before the page is touched, so a page
+whose content cannot be read is left as it was (:func:`strip_invisible_text` raises
+:class:`OcrError`).
 """
 
 from __future__ import annotations
