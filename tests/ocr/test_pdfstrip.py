@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -199,3 +200,26 @@ def test_form_loops_and_deep_nesting(tmp_path):
         with pytest.raises(OcrError, match="nested deeper"):
             strip_invisible_text(pdf, page)
         assert (repr(page.obj.Contents), repr(page.obj.Resources)) == before
+
+
+def test_next_line_shows_keep_their_move(tmp_path):
+    """An invisible ' or " show also moves to the next line: stripped, the move stays,
+    so the visible line after it is where it was."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(300, 220))
+    page = pdf.pages[0]
+    page.obj.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)))
+    page.obj.Contents = pdf.make_stream(
+        b"BT /F1 10 Tf 12 TL 20 200 Td 3 Tr (hidden one) ' 1 0.5 (hidden two) \" "
+        b"0 Tr (visible third) ' ET")
+    assert strip_invisible_text(pdf, page)
+    pdf.save(tmp_path / "moves.pdf")
+    qpdf_check(tmp_path / "moves.pdf")
+    bbox = subprocess.run(["pdftotext", "-bbox", str(tmp_path / "moves.pdf"), "-"],
+                          capture_output=True, text=True, check=True, timeout=60).stdout
+    assert "hidden" not in bbox
+    # Three line moves of 12 pt from y=200: the baseline at 164, 56 pt from the top (one
+    # move, were the removed shows' moves lost: 32 pt).
+    [bottom] = [float(v) for v in re.findall(r'yMax="([\d.]+)">third<', bbox)]
+    assert 56 <= bottom <= 60, bbox

@@ -57,6 +57,7 @@ class _Stripper:
             elif op in _TEXT_SHOW:
                 if mode in _INVISIBLE_MODES:
                     self.removed = True
+                    kept.extend(self._line_moves(op, operands))
                     continue
                 drawn = True
             elif op == "Do" and operands:
@@ -75,6 +76,20 @@ class _Stripper:
                 drawn = True
             kept.append(instruction)
         return kept, replaced, drawn
+
+    def _line_moves(self, op: str, operands: Any) -> list[Any]:
+        """What a removed show did besides showing: ``'`` and ``"`` move to the next
+        line (and ``"`` sets the word and character spacing), so the text after them
+        stays where it was."""
+        instruction = self.pikepdf.ContentStreamInstruction
+        operator = self.pikepdf.Operator
+        if op == "'":
+            return [instruction([], operator("T*"))]
+        if op == '"' and len(operands) == 3:
+            return [instruction([operands[0]], operator("Tw")),
+                    instruction([operands[1]], operator("Tc")),
+                    instruction([], operator("T*"))]
+        return []
 
     def form(self, form: Any, mode: int, depth: int) -> Any:
         """None when the form drawn with render ``mode`` has no invisible text, _DROP
