@@ -13,10 +13,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pikepdf = pytest.importorskip("pikepdf")
 pytest.importorskip("pypdfium2")
 
+from helpers.budget import examples  # noqa: E402
 from helpers.pdfcases import SCRIPT_PAGES, script_missing, script_page  # noqa: E402
 
 from bench.pdfcorpus import scanned_pdf  # noqa: E402
@@ -312,3 +315,29 @@ def test_same_reading_as_ocrmypdf(grafted, tmp_path, name):
                    env={"OMP_THREAD_LIMIT": "1", "PATH": "/usr/bin:/bin"})
     mine, other = (_bare(_tool("pdftotext", str(path), "-")) for path in (ours, theirs))
     assert difflib.SequenceMatcher(None, mine, other).ratio() >= 0.9, (mine, other)
+
+
+@pytest.fixture(scope="module")
+def text_only_page() -> bytes:
+    return _text_only_page()
+
+
+_SAMPLES = ["word", "שלום", "مرحبا", "ص١٢", "中文", "a\U0001f600", "x", "123", "é́"]
+
+
+@settings(max_examples=examples(60), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(_SAMPLES),
+                          st.tuples(st.integers(-50, 450), st.integers(-50, 250),
+                                    st.integers(-50, 450), st.integers(-50, 250)),
+                          st.integers(0, 3), st.booleans(),
+                          st.sampled_from(["ltr", "rtl", "ttb", "btt"])), max_size=12))
+def test_any_words_make_a_valid_page(text_only_page, tmp_path, words):
+    """Words anywhere (off the page, zero-sized, overlapping, boxes upside down), in
+    every direction and script: the page passes qpdf --check and pdftotext reads it."""
+    layer = [LayerWord(text, box, (1, 1, line), space, direction)
+             for text, box, line, space, direction in words]
+    result = tmp_path / "any.pdf"
+    result.write_bytes(layout_text_page(text_only_page, layer, 400, 200))
+    qpdf_check(result)
+    _tool("pdftotext", str(result), "-")
