@@ -225,7 +225,11 @@ bool read_item(PageBuilder &b, const tesseract::PageIterator *it,
                                       &item->baseline[2], &item->baseline[3]);
     item->block_type = it->BlockType();
     if (result != nullptr && !item->empty) {
-        char *text = result->GetUTF8Text(ril);
+        /* LTRResultIterator::GetUTF8Text is not virtual: through a ResultIterator the text
+           is in reading order (a right-to-left word as written), as the C API and tesserocr
+           give it; the LTR one would give it in the order drawn. */
+        auto *reading = dynamic_cast<const tesseract::ResultIterator *>(result);
+        char *text = reading != nullptr ? reading->GetUTF8Text(ril) : result->GetUTF8Text(ril);
         if (text != nullptr) {
             item->has_text = 1;
             item->text_length = std::strlen(text);

@@ -33,6 +33,32 @@ def test_words_agree_with_results(rows) -> None:
                for w, e in zip(words, elements, strict=True))
 
 
+@pytest.mark.parametrize("name", ["arabic", "chinese", "chinese-vertical"])
+def test_words_read_in_reading_order_in_every_script(name) -> None:
+    """A right-to-left word's text is as written (as results(), the C API and tesserocr
+    give it), not in the order its letters are drawn; lines and blocks likewise."""
+    from helpers.pdfcases import SCRIPT_PAGES, script_missing, script_page
+
+    from tightbind.ocr.tessdata import list_languages
+
+    language, psm = SCRIPT_PAGES[name][:2]
+    if language not in list_languages():
+        pytest.skip(f"Debian's tesseract-ocr-{language.replace('_', '-')} is not installed")
+    if (why := script_missing(name)) is not None:
+        pytest.skip(why)
+    page = script_page(name)
+    with TessApi(language=language, psm=psm) as api:
+        api.set_image(page.image)
+        api.recognize()
+        rows = api.page_rows()
+        for level in (RIL_WORD, RIL_TEXTLINE, RIL_BLOCK):
+            items = [item.text for item in rows.items(level) if not item.empty]
+            assert items == [e.text for e in api.results(level)], level
+        if name == "arabic":
+            drawn = {word for line in SCRIPT_PAGES[name][3] for word in line.split()}
+            assert drawn & {item.text for item in rows.items(RIL_WORD)}
+
+
 def test_positions_begin_every_level(rows) -> None:
     _, page = rows
     assert len(page) == len(page.items(RIL_SYMBOL))
