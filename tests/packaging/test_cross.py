@@ -43,20 +43,17 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from conftest import ROOT, clean_env
 from test_bullseye import BULLSEYE
 from test_bullseye import INSIDE as BULLSEYE_CHECK
 from test_bullseye import TEXT as BULLSEYE_TEXT
-from test_platforms import (  # noqa: F401  (fixtures used by name)
-    HOST_CA,
-    PER_RUN,
-    SMOKE,
-    SMOKE_DEPS,
-    inputs,
-    newest_required,
-    reference,
-)
+from test_platforms import HOST_CA, PER_RUN, SMOKE, SMOKE_DEPS, newest_required
+
+# test_platforms.py's fixtures, made visible here (smoke_inputs and native_reference ask
+# for them by name).
+from test_platforms import inputs as inputs
+from test_platforms import reference as reference
+
+from conftest import ROOT, clean_env
 
 TAGS = {"aarch64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 # The arm64 root: its Python 3.11 runs the wheel, its libpython3.11-dev gives the build
@@ -205,16 +202,22 @@ def native_reference(request: pytest.FixtureRequest) -> dict:
     return request.getfixturevalue("reference")
 
 
-def same_as_reference(report: dict, reference: dict) -> dict:
-    return {key: (report.get(key), value) for key, value in reference.items()
+@pytest.fixture(scope="module")
+def smoke_inputs(request: pytest.FixtureRequest) -> Path:
+    """test_platforms.py's page.png and legacy.p12."""
+    return request.getfixturevalue("inputs")
+
+
+def same_as_reference(report: dict, expected: dict) -> dict:
+    return {key: (report.get(key), value) for key, value in expected.items()
             if key not in (*PER_RUN, "machine") and report.get(key) != value}
 
 
-def test_aarch64_wheel_runs_the_smoke_program_under_qemu(inputs, native_reference, tmp_path):
+def test_aarch64_wheel_runs_the_smoke_program_under_qemu(smoke_inputs, native_reference, tmp_path):
     wheel = build(TAGS["aarch64"])
     root = arm64_root()
     shutil.copy2(SMOKE, tmp_path)
-    shutil.copytree(inputs, tmp_path / "inputs")
+    shutil.copytree(smoke_inputs, tmp_path / "inputs")
     shutil.copy2(wheel, tmp_path)
     # The root has no library the wheel bundles: what loads is the wheel's.
     for absent in ("libtesseract.so.5", "libleptonica.so.6", "libssl.so.3"):
@@ -237,10 +240,10 @@ def test_aarch64_wheel_runs_the_smoke_program_under_qemu(inputs, native_referenc
     assert not same_as_reference(report, native_reference)
 
 
-def test_x86_64_wheel_runs_the_smoke_program_here(inputs, native_reference, tmp_path):
+def test_x86_64_wheel_runs_the_smoke_program_here(smoke_inputs, native_reference, tmp_path):
     wheel = build(TAGS["x86_64"])
     shutil.copy2(SMOKE, tmp_path)
-    shutil.copytree(inputs, tmp_path / "inputs")
+    shutil.copytree(smoke_inputs, tmp_path / "inputs")
     base = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base, "-m", "venv", str(tmp_path / "venv")], check=True, timeout=300)
     python = str(tmp_path / "venv" / "bin" / "python")
