@@ -10,3 +10,7 @@ set(CMAKE_AR $ENV{AR} CACHE FILEPATH "zig ar")
 set(CMAKE_RANLIB $ENV{RANLIB} CACHE FILEPATH "zig ranlib")
 set(CMAKE_FIND_USE_CMAKE_SYSTEM_PATH FALSE)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+# Tesseract's CMake runs a program to ask whether Leptonica writes TIFF, which a cross
+# build cannot run: the answer is yes (vendor/build.sh fails unless libleptonica links
+# libtiff).
+set(LEPT_TIFF_RESULT 0 CACHE STRING "exit code of Tesseract's Leptonica TIFF check")
