@@ -33,6 +33,7 @@ rest costs a few minutes), skipping otherwise with what it would take.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -43,17 +44,32 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from test_bullseye import BULLSEYE
-from test_bullseye import INSIDE as BULLSEYE_CHECK
-from test_bullseye import TEXT as BULLSEYE_TEXT
-from test_platforms import HOST_CA, PER_RUN, SMOKE, SMOKE_DEPS, newest_required
 
+from conftest import ROOT
+
+
+def _sibling(name: str):
+    """A module of this folder (the suite imports test files by path, not by name)."""
+    spec = importlib.util.spec_from_file_location(f"_cross_{name}",
+                                                  Path(__file__).with_name(f"{name}.py"))
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module     # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+clean_env = _sibling("conftest").clean_env
+_bullseye = _sibling("test_bullseye")
+_platforms = _sibling("test_platforms")
+BULLSEYE, BULLSEYE_CHECK, BULLSEYE_TEXT = _bullseye.BULLSEYE, _bullseye.INSIDE, _bullseye.TEXT
+HOST_CA, PER_RUN, SMOKE, SMOKE_DEPS = (_platforms.HOST_CA, _platforms.PER_RUN,
+                                       _platforms.SMOKE, _platforms.SMOKE_DEPS)
+newest_required = _platforms.newest_required
 # test_platforms.py's fixtures, made visible here (smoke_inputs and native_reference ask
 # for them by name).
-from test_platforms import inputs as inputs
-from test_platforms import reference as reference
-
-from conftest import ROOT, clean_env
+inputs = _platforms.inputs
+reference = _platforms.reference
 
 TAGS = {"aarch64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 # The arm64 root: its Python 3.11 runs the wheel, its libpython3.11-dev gives the build
@@ -151,9 +167,16 @@ def test_no_bundled_file_needs_a_newer_glibc_than_2_17(wheel, tmp_path):
                     for name, needs in sorted(table.items())))
 
 
+# operator new and delete (and their aligned, sized and array forms), which libc++abi
+# exports as replaceable; see test_libtesseract_exports_no_operator_new.
+OPERATOR_NEW = re.compile(r"^_Z(nw|na|dl|da)")
+
+
 def test_no_cxx_runtime_is_exported_or_needed(wheel, tmp_path):
     files = unpacked(wheel, tmp_path)
-    leaks = {path.name: [s for s in exported(path) if CXX_RUNTIME.match(s)] for path in files}
+    leaks = {path.name: [s for s in exported(path)
+                         if CXX_RUNTIME.match(s) and not OPERATOR_NEW.match(s)]
+             for path in files}
     assert not any(leaks.values()), {k: v[:10] for k, v in leaks.items() if v}
     runtimes = {path.name: [n for n in needed(path) if re.match(r"lib(std)?c\+\+", n)]
                 for path in files}
@@ -164,6 +187,15 @@ def test_no_cxx_runtime_is_exported_or_needed(wheel, tmp_path):
         assert exported(module) == [f"PyInit_{module.name.split('.')[0]}"], module.name
     tesseract = next(path for path in files if path.name.startswith("libtesseract"))
     assert "TessBaseAPICreate" in exported(tesseract)
+
+
+@pytest.mark.xfail(strict=True, reason="libtesseract still exports libc++abi's operator "
+                   "new/delete; the fix (a version script keeping Tess* and tesseract:: "
+                   "only) needs a vendor rebuild not yet made")
+def test_libtesseract_exports_no_operator_new(wheel, tmp_path):
+    files = unpacked(wheel, tmp_path)
+    tesseract = next(path for path in files if path.name.startswith("libtesseract"))
+    assert not [s for s in exported(tesseract) if OPERATOR_NEW.match(s)]
 
 
 # --- where the wheels run ------------------------------------------------------------
@@ -236,8 +268,16 @@ def test_aarch64_wheel_runs_the_smoke_program_under_qemu(smoke_inputs, native_re
     assert report["machine"] == "aarch64"
     assert report["python"].startswith("3.11.")
     assert report["tightbind"].startswith(str(tmp_path / "venv")), report["tightbind"]
+    # `tightbind info` names the first mapping of each library; the root's OpenSSL 3.0 is
+    # mapped too (Python's own ssl module), and here it can come first.  _tls itself
+    # names the wheel's renamed copies (libssl-<hash>.so.3), which no other file matches.
     for name, path in report["libraries"].items():
-        assert path and "/tightbind.libs/" in path, (name, path)
+        allowed = ("/tightbind.libs/",) if name in ("tesseract", "leptonica") else \
+            ("/tightbind.libs/", "/usr/lib/aarch64-linux-gnu/")
+        assert path and any(part in path for part in allowed), (name, path)
+    tls = next(p for p in unpacked(wheel, tmp_path / "unpacked") if p.name.startswith("_tls"))
+    assert {n.split("-")[0] for n in needed(tls) if re.match(r"lib(ssl|crypto)-[0-9a-f]{8}\.", n)} \
+        == {"libssl", "libcrypto"}, needed(tls)
     assert not same_as_reference(report, native_reference)
 
 
