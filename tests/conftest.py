@@ -20,6 +20,8 @@ MARKERS = {
     "wheel": "tests against a built wheel; skipped unless the wheel exists",
     "fresh": "the set-up and wheel build in a fresh Debian root; a pass is remembered by "
              "recipe hash",
+    "cross": "wheels cross-built by zig (aarch64 under qemu, x86-64 for glibc 2.17); run "
+             "when TIGHTBIND_CROSS=1 or their vendored libraries are cached",
 }
 
 

@@ -4,12 +4,17 @@
 # cmake 3.18), with the tarballs at /sources (read-only), this folder at /recipe and an
 # empty /work; everything is installed under /opt/tightbind.  Only what tightbind loads
 # is built: shared libraries, headers and pkg-config files; no programs, tests or docs.
+# A cross build (scripts/build-vendor TAG) runs the same steps with zig's compilers in
+# CC/CXX/AR/RANLIB, CMAKE_TOOLCHAIN_FILE=/recipe/zig-toolchain.cmake, and three more
+# settings: TIGHTBIND_OPENSSL_TARGET (OpenSSL's name for the machine),
+# TIGHTBIND_EXTRA_LDFLAGS (-s: the linker strips) and TIGHTBIND_STRIP (true: the host's
+# strip reads no foreign machine's files).  Unset, the bullseye build is as it was.
 set -euo pipefail
 PREFIX=/opt/tightbind
 JOBS=${JOBS:-2}
 export PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig PKG_CONFIG_LIBDIR=$PREFIX/lib/pkgconfig
 export CFLAGS="-O2 -g0 -fPIC" CXXFLAGS="-O2 -g0 -fPIC"
-export LDFLAGS="-L$PREFIX/lib -Wl,-rpath,\$ORIGIN"
+export LDFLAGS="-L$PREFIX/lib -Wl,-rpath,\$ORIGIN ${TIGHTBIND_EXTRA_LDFLAGS:-}"
 export CPPFLAGS="-I$PREFIX/include"
 
 # The tarball for one component, named in /recipe/sources.txt's third column.
@@ -120,7 +125,7 @@ src=$(unpack openssl)
 # PKCS#12 files need no ossl-modules folder.  Certificates and openssl.cnf are looked up
 # under /etc/ssl as on Debian, Ubuntu, Alpine and Arch (SSL_CERT_FILE/SSL_CERT_DIR
 # override).  No programs, tests, docs or engines.
-(cd "$src" && ./Configure linux-x86_64 --prefix=$PREFIX --libdir=lib --openssldir=/etc/ssl \
+(cd "$src" && ./Configure ${TIGHTBIND_OPENSSL_TARGET:-linux-x86_64} --prefix=$PREFIX --libdir=lib --openssldir=/etc/ssl \
     shared no-module enable-legacy no-tests no-docs no-apps no-engine no-comp no-ssl3 \
     >"$src/_configure.log" \
     && make -j "$JOBS" build_libs >"$src/_build.log" 2>&1 \
@@ -131,5 +136,5 @@ step "strip, drop static libraries and tools"
 rm -rf "$PREFIX/bin" "$PREFIX/share/man" "$PREFIX/share/doc" "$PREFIX/ssl"
 find "$PREFIX/lib" -name '*.a' -delete
 find "$PREFIX/lib" -name '*.la' -delete
-find "$PREFIX/lib" -name '*.so*' -type f -exec strip --strip-unneeded {} +
+find "$PREFIX/lib" -name '*.so*' -type f -exec ${TIGHTBIND_STRIP:-strip --strip-unneeded} {} +
 step done
