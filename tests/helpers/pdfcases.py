@@ -4,6 +4,7 @@ pages, rotated, cropped and UserUnit pages, links, a form, an outline, an OCR la
 from __future__ import annotations
 
 import io
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,19 @@ import pikepdf
 from bench.pdfcorpus import DrawnPage, _image_page, draw_page, vector_pdf
 
 SMALL = (300.0, 220.0)  # points: a few lines a page, so the tests stay quick
+
+
+def run_tool(*command: str) -> str:
+    """The output of a command the PDF tests read results with (poppler, qpdf)."""
+    return subprocess.run(command, capture_output=True, text=True, check=True,
+                          timeout=120).stdout
+
+
+def qpdf_check(path: Path) -> None:
+    """Fail unless ``qpdf --check`` finds ``path`` a valid PDF."""
+    done = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @dataclass

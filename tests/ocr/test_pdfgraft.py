@@ -17,7 +17,7 @@ pikepdf = pytest.importorskip("pikepdf")
 pytest.importorskip("pypdfium2")
 pytest.importorskip("img2pdf")
 
-from helpers.pdfcases import SMALL, write_cases  # noqa: E402
+from helpers.pdfcases import SMALL, qpdf_check, run_tool, write_cases  # noqa: E402
 
 from bench.pdfcorpus import draw_page, scanned_pdf  # noqa: E402
 from tightbind.bench.batch import error_rates  # noqa: E402
@@ -31,21 +31,10 @@ pytestmark = pytest.mark.skipif(
     reason="needs qpdf and poppler-utils")
 
 
-def _tool(*command: str) -> str:
-    return subprocess.run(command, capture_output=True, text=True, check=True,
-                          timeout=120).stdout
-
-
-def qpdf_check(path: Path) -> None:
-    done = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True,
-                          timeout=120, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
 def image_list(path: Path) -> list[list[str]]:
     """pdfimages -list rows without the object numbers: page, type, size, colour,
     components, bits, encoding, ppi, bytes."""
-    rows = [line.split() for line in _tool("pdfimages", "-list", str(path)).splitlines()[2:]]
+    rows = [line.split() for line in run_tool("pdfimages", "-list", str(path)).splitlines()[2:]]
     return [row[:10] + row[12:] for row in rows]
 
 
@@ -109,7 +98,7 @@ def _contents(page):
 def test_text_once(grafted, name):
     cases, _, out, records = grafted
     case = cases[name]
-    text = _tool("pdftotext", str(out / f"{name}.pdf.pdf"), "-")
+    text = run_tool("pdftotext", str(out / f"{name}.pdf.pdf"), "-")
     if case.own_text:
         assert " ".join(text.split()).count(case.own_text) == 1
         assert [r["pdf"]["action"] for r in records if r["input"] == f"{name}.pdf"] == \
@@ -126,7 +115,7 @@ def test_word_boxes_where_they_were_drawn(grafted, name):
     """pdftotext -bbox boxes within 2 pt of the recognised boxes (json output) and
     on the drawn words."""
     _, _, out, _ = grafted
-    bbox = _tool("pdftotext", "-bbox", str(out / f"{name}.pdf.pdf"), "-")
+    bbox = run_tool("pdftotext", "-bbox", str(out / f"{name}.pdf.pdf"), "-")
     pages = re.split(r"<page ", bbox)[1:]
     data = json.loads((out / f"{name}.pdf.json").read_text())
     assert len(pages) == len(data["pages"])
@@ -177,7 +166,7 @@ def test_redo_replaces_an_earlier_layer(grafted, tmp_path):
     assert summary.failed == 0
     result = tmp_path / "ocr-layer.pdf.pdf"
     qpdf_check(result)
-    text = " ".join(_tool("pdftotext", str(result), "-").split())
+    text = " ".join(run_tool("pdftotext", str(result), "-").split())
     assert "earlier layer words" not in text
     assert len(text.split()) > 5
     assert image_streams(result) == image_streams(inputs / "ocr-layer.pdf")
@@ -190,7 +179,7 @@ def test_redo_keeps_visible_text_once(grafted, tmp_path):
     summary = run_batch(inputs / "vector.pdf", tmp_path, formats=("pdf",), workers=1,
                         pdf_text="redo")
     assert summary.failed == 0
-    text = " ".join(_tool("pdftotext", str(tmp_path / "vector.pdf.pdf"), "-").split())
+    text = " ".join(run_tool("pdftotext", str(tmp_path / "vector.pdf.pdf"), "-").split())
     assert text.count("born digital words here") == 1
 
 
@@ -203,7 +192,7 @@ def test_force_rasterises(grafted, tmp_path):
     qpdf_check(result)
     rows = image_list(result)
     assert len(rows) == 1 and rows[0][8] == "jpeg"
-    text = " ".join(_tool("pdftotext", str(result), "-").split())
+    text = " ".join(run_tool("pdftotext", str(result), "-").split())
     assert text.count("digital") == 1  # the OCR layer's, over the picture of the text
 
 
@@ -238,7 +227,7 @@ def test_layer_lies_over_the_words_on_turned_and_cropped_pages(grafted, name, of
     """pdftotext -bbox (in the shown page, from the MediaBox's corner) finds each word
     within 2 pt of where it was drawn: the layer follows /Rotate, CropBox and UserUnit."""
     cases, _, out, _ = grafted
-    bbox = _tool("pdftotext", "-bbox", str(out / f"{name}.pdf.pdf"), "-")
+    bbox = run_tool("pdftotext", "-bbox", str(out / f"{name}.pdf.pdf"), "-")
     drawn = cases[name].drawn[0]
     scale = 72 / drawn.dpi
     found = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
@@ -279,7 +268,7 @@ def test_image_inputs_embedded_as_they_are(tmp_path):
         assert rows[0][3:5] == [str(SMALL_PX[0]), str(SMALL_PX[1])]
         assert rows[0][5] == space and rows[0][8] == encoding
         assert rows[0][10:12] == ["300", "300"]
-        text = _tool("pdftotext", str(result), "-")
+        text = run_tool("pdftotext", str(result), "-")
         truth = {"grey.jpg": page, "colour.png": colour, "bilevel.png": bilevel}[name].text
         assert error_rates(truth, text)[0] < 0.1
     with pikepdf.open(out / "grey.jpg.pdf") as pdf:
@@ -304,7 +293,7 @@ def test_rotate_pages_sets_the_rotation(tmp_path):
     qpdf_check(result)
     with pikepdf.open(result) as pdf:
         assert int(pdf.pages[0].obj.Rotate) == 180
-    assert error_rates(page.text, _tool("pdftotext", str(result), "-"))[0] < 0.1
+    assert error_rates(page.text, run_tool("pdftotext", str(result), "-"))[0] < 0.1
     record = json.loads((tmp_path / "out" / "manifest.jsonl").read_text().splitlines()[0])
     assert record["pdf"]["rotate"] == 180
 
@@ -354,7 +343,7 @@ def test_owner_password_only_stays_encrypted(tmp_path):
     qpdf_check(result)
     with pikepdf.open(result) as done:
         assert done.is_encrypted
-    assert error_rates(page.text, _tool("pdftotext", str(result), "-"))[0] < 0.1
+    assert error_rates(page.text, run_tool("pdftotext", str(result), "-"))[0] < 0.1
 
 
 def test_huge_page_is_rendered_to_fit_and_kept(tmp_path):
@@ -416,7 +405,7 @@ def test_redo_on_a_grafted_output_replaces_its_layer(grafted, tmp_path):
         assert summary.failed == 0
         result = tmp_path / mode / "again.pdf.pdf"
         qpdf_check(result)
-        text = _tool("pdftotext", str(result), "-")
+        text = run_tool("pdftotext", str(result), "-")
         assert error_rates(truth, text)[0] < 0.1
         assert len(text.split()) <= len(truth.split()) + 2
         record = json.loads((tmp_path / mode / "manifest.jsonl").read_text().splitlines()[0])

@@ -16,7 +16,7 @@ import pytest
 pikepdf = pytest.importorskip("pikepdf")
 pytest.importorskip("pypdfium2")
 
-from helpers.pdfcases import LAYER_TEXT, form_layer_cases  # noqa: E402
+from helpers.pdfcases import LAYER_TEXT, form_layer_cases, qpdf_check  # noqa: E402
 
 from bench.pdfcorpus import draw_page, scanned_pdf  # noqa: E402
 from tightbind.bench.batch import error_rates  # noqa: E402
@@ -34,12 +34,6 @@ def _text(path: Path, page: int | None = None) -> str:
     pages = ["-f", str(page), "-l", str(page)] if page else []
     return " ".join(subprocess.run(["pdftotext", *pages, str(path), "-"], capture_output=True,
                                    text=True, check=True, timeout=120).stdout.split())
-
-
-def qpdf_check(path: Path) -> None:
-    done = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True,
-                          timeout=120, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 CASES = form_layer_cases()

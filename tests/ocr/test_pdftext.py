@@ -20,7 +20,13 @@ pikepdf = pytest.importorskip("pikepdf")
 pytest.importorskip("pypdfium2")
 
 from helpers.budget import examples  # noqa: E402
-from helpers.pdfcases import SCRIPT_PAGES, script_missing, script_page  # noqa: E402
+from helpers.pdfcases import (  # noqa: E402
+    SCRIPT_PAGES,
+    qpdf_check,
+    run_tool,
+    script_missing,
+    script_page,
+)
 
 from bench.pdfcorpus import scanned_pdf  # noqa: E402
 from tightbind.ocr import TessApi  # noqa: E402
@@ -34,17 +40,6 @@ pytestmark = pytest.mark.skipif(
 
 WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
                   r'yMax="([\d.]+)">([^<]*)</word>')
-
-
-def _tool(*command: str) -> str:
-    return subprocess.run(command, capture_output=True, text=True, check=True,
-                          timeout=120).stdout
-
-
-def qpdf_check(path: Path) -> None:
-    done = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True,
-                          timeout=120, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def _needs(name: str) -> None:
@@ -90,7 +85,7 @@ def test_text_in_reading_order(grafted, name):
     _needs(name)
     page, result, _, tesseract_text = grafted[name]
     qpdf_check(result)
-    text = _tool("pdftotext", str(result), "-")
+    text = run_tool("pdftotext", str(result), "-")
     if SCRIPT_PAGES[name][4] == "rtl":  # words as Tesseract read them, in its order
         assert re.sub(r"[\u202a-\u202e]", "", text).split() == tesseract_text.split()
     else:  # CJK: pdftotext joins words whose boxes touch, as the script writes them
@@ -102,7 +97,7 @@ def test_text_in_reading_order(grafted, name):
 
 
 def _boxes(result: Path) -> list[tuple[float, float, float, float, str]]:
-    bbox = _tool("pdftotext", "-bbox", str(result), "-")
+    bbox = run_tool("pdftotext", "-bbox", str(result), "-")
     return [(float(a), float(b), float(c), float(d), text)
             for a, b, c, d, text in WORD.findall(bbox)]
 
@@ -162,7 +157,7 @@ def test_glyph_boxes_on_the_recognised_words(grafted, name):
 def test_vertical_columns_right_to_left(grafted):
     _needs("chinese-vertical")
     _, result, _, _ = grafted["chinese-vertical"]
-    lines = [_bare(line) for line in _tool("pdftotext", str(result), "-").splitlines()
+    lines = [_bare(line) for line in run_tool("pdftotext", str(result), "-").splitlines()
              if _bare(line)]
     columns = [_bare(line) for line in SCRIPT_PAGES["chinese-vertical"][3]]
     assert len(lines) == len(columns)  # a column is one line, the first the rightmost
@@ -201,7 +196,7 @@ def test_text_outside_the_bmp_extracts(tmp_path):
     result = tmp_path / "astral.pdf"
     result.write_bytes(layout_text_page(_text_only_page(), words, 400, 200))
     qpdf_check(result)
-    assert _tool("pdftotext", str(result), "-").split() == ["a\U00020000b", "cd"]
+    assert run_tool("pdftotext", str(result), "-").split() == ["a\U00020000b", "cd"]
 
 
 @pytest.mark.parametrize("direction", ["ltr", "rtl", "ttb", "btt"])
@@ -223,7 +218,7 @@ def test_every_direction_lands_on_its_boxes(tmp_path, direction):
     result = tmp_path / f"{direction}.pdf"
     result.write_bytes(layout_text_page(_text_only_page(), words, 400, 200))
     qpdf_check(result)
-    text = re.sub(r"[\u202a-\u202e]", "", _tool("pdftotext", str(result), "-"))
+    text = re.sub(r"[\u202a-\u202e]", "", run_tool("pdftotext", str(result), "-"))
     assert text.split() == [first, second]
     with pikepdf.open(io.BytesIO(_text_only_page())) as pdf:
         scale = float(pdf.pages[0].mediabox[2]) / 400
@@ -277,10 +272,10 @@ def test_tesseract_renderer_text_extracts(tmp_path, name, with_pdf_ttf):
     (tmp_path / "face.pdf").write_bytes(face)
     for pdf in (Path(written[0]), tmp_path / "face.pdf"):
         qpdf_check(pdf)
-        fonts = _tool("pdffonts", str(pdf)).splitlines()[2:]
+        fonts = run_tool("pdffonts", str(pdf)).splitlines()[2:]
         assert fonts and all(row.split()[-5:-2] == ["yes", "no", "yes"] for row in fonts), \
             fonts  # embedded, not a subset, with a ToUnicode map
-        got = _tool("pdftotext", str(pdf), "-")
+        got = run_tool("pdftotext", str(pdf), "-")
         if name == "arabic":
             assert re.sub(r"[\u202a-\u202e]", "", got).split() == text.split()
         else:
@@ -313,7 +308,7 @@ def test_same_reading_as_ocrmypdf(grafted, tmp_path, name):
                     SCRIPT_PAGES[name][0], "--output-type", "pdf", "--optimize", "0",
                     str(source), str(theirs)], check=True, timeout=600,
                    env={"OMP_THREAD_LIMIT": "1", "PATH": "/usr/bin:/bin"})
-    mine, other = (_bare(_tool("pdftotext", str(path), "-")) for path in (ours, theirs))
+    mine, other = (_bare(run_tool("pdftotext", str(path), "-")) for path in (ours, theirs))
     assert difflib.SequenceMatcher(None, mine, other).ratio() >= 0.9, (mine, other)
 
 
@@ -340,4 +335,4 @@ def test_any_words_make_a_valid_page(text_only_page, tmp_path, words):
     result = tmp_path / "any.pdf"
     result.write_bytes(layout_text_page(text_only_page, layer, 400, 200))
     qpdf_check(result)
-    _tool("pdftotext", str(result), "-")
+    run_tool("pdftotext", str(result), "-")
