@@ -142,7 +142,8 @@ def test_a_scheduler_lost_mid_run_ends_with_a_sentence_and_the_next_run_resumes(
     records = [json.loads(line) for line in manifest.read_text().splitlines()]
     assert records[:len(kept)] == [json.loads(line) for line in kept]
     assert sorted(record["input"] for record in records) == \
-        [f"page-{number:02d}.png" for number in range(12)]  # each page once
+        [f"page-{number:02d}.png" for number in range(12)], \
+        [(r["input"], r["status"], r.get("error")) for r in records]  # each page once
     assert all(record["status"] == "ok" for record in records)
     for number in range(12):
         assert "quick brown fox" in (out / f"page-{number:02d}.png.txt").read_text()

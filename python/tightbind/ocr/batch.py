@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tightbind.ocr.api import TessApi
-from tightbind.ocr.cluster import DaskRunner
+from tightbind.ocr.cluster import DaskRunner, SchedulerLost
 from tightbind.ocr.deadline import SLACK, deadline_ms
 from tightbind.ocr.documents import canonical_formats
 from tightbind.ocr.errors import ImageError, OcrError, RecognitionTimeout
@@ -214,10 +214,12 @@ def _fingerprint(formats: Sequence[str], dpi: int, options: EngineOptions,
     return hashlib.sha256(described.encode()).hexdigest()
 
 
-def _outcome_of(future: Any, index: int) -> PageOutcome:
+def _outcome_of(runner: Runner | DaskRunner, future: Any, index: int) -> PageOutcome:
     try:
-        outcome: PageOutcome = future.result()
-    except Exception as exc:  # a worker lost for good, a cancelled task
+        outcome: PageOutcome = runner.result(future)
+    except SchedulerLost:  # the cluster, not the page: nothing is recorded
+        raise
+    except Exception as exc:  # a worker lost for good (the page keeps killing it)
         return PageOutcome(index, 0.0, error_class=type(exc).__name__, error_message=str(exc))
     return outcome
 
@@ -352,7 +354,7 @@ def _drive(found: list[tuple[str, str]], store: OutputStore, runner: Runner | Da
     def collect() -> None:
         for future in runner.wait(in_flight):
             key, index = in_flight.pop(future)
-            outcome = _outcome_of(future, index)
+            outcome = _outcome_of(runner, future, index)
             store.save_page(key, outcome)
             document, pages, _, kept = entry = open_documents[key]
             entry[2] -= 1

@@ -12,10 +12,11 @@ next run resumes from them.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 from tightbind.ocr.errors import OcrError
 from tightbind.ocr.workers import PageTask, dask_page
@@ -104,9 +105,20 @@ class DaskRunner:
             self._lost()
         return self._client.submit(dask_page, task, key=name, pure=False)
 
-    def _lost(self) -> None:
+    def _lost(self) -> NoReturn:
         raise SchedulerLost(f"lost the Dask scheduler at {self._address} mid-run; the "
                             "pages finished are kept: run the same command again to resume")
+
+    def result(self, future: Any) -> Any:
+        """A finished task's value.  A page's own failure is a value (a failed
+        PageOutcome), and a page that kept killing its workers raises KilledWorker; but
+        a task cancelled under us, or a result that cannot be fetched because the
+        connection went (CommClosedError, an OSError), is the cluster failing, not the
+        page: SchedulerLost, so the page is not recorded and the next run does it."""
+        try:
+            return future.result()
+        except (OSError, asyncio.CancelledError, concurrent.futures.CancelledError):
+            self._lost()
 
     def wait(self, futures: Iterable[Any]) -> set[Any]:
         pending = list(futures)

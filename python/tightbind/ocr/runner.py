@@ -6,8 +6,10 @@ and ``tightbind ocr`` (with or without ``--out``) all hand their pages to a runn
 placement:
 
 - ``submit(task, name)`` returns a future; ``wait(futures)`` returns the finished ones
-  (at least one); ``capacity`` is how many tasks may be in flight (two per worker, so
-  inputs are read lazily); ``close()`` frees what the placement holds.
+  (at least one); ``result(future)`` is a finished one's value (raising what the task
+  raised, or, for the placement itself failing, the placement's own error);
+  ``capacity`` is how many tasks may be in flight (two per worker, so inputs are read
+  lazily); ``close()`` frees what the placement holds.
 
 Three placements:
 
@@ -59,6 +61,9 @@ class Runner:
 
     def wait(self, futures: Iterable[Any]) -> set[Any]:
         return wait(futures, return_when=FIRST_COMPLETED).done
+
+    def result(self, future: Future[Any]) -> Any:
+        return future.result()
 
     def close(self, *, wait: bool = True) -> None:
         """Free the placement.  ``wait=False``: return at once, leaving work still
