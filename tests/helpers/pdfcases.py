@@ -21,6 +21,24 @@ def run_tool(*command: str) -> str:
                           timeout=120).stdout
 
 
+def graft_rasterising_page_one(source: Path, out: Path, **options: object) -> Path:
+    """run_batch's searchable PDF of the two-page ``source`` whose first page the graft
+    cannot take: the manifest says that page was rasterised and the second was not, the
+    output is valid; returns it."""
+    import json
+
+    from tightbind.ocr.batch import run_batch
+
+    summary = run_batch(source, out, formats=("pdf",), workers=1, **options)  # type: ignore[arg-type]
+    assert summary.failed == 0, summary.failures
+    records = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert "rasterised" in records[0]["pdf"]["fallback"]
+    assert "fallback" not in records[1]["pdf"]
+    result = out / f"{source.name}.pdf"
+    qpdf_check(result)
+    return result
+
+
 def qpdf_check(path: Path) -> None:
     """Fail unless ``qpdf --check`` finds ``path`` a valid PDF."""
     done = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True,

@@ -17,7 +17,13 @@ pikepdf = pytest.importorskip("pikepdf")
 pytest.importorskip("pypdfium2")
 pytest.importorskip("img2pdf")
 
-from helpers.pdfcases import SMALL, qpdf_check, run_tool, write_cases  # noqa: E402
+from helpers.pdfcases import (  # noqa: E402
+    SMALL,
+    graft_rasterising_page_one,
+    qpdf_check,
+    run_tool,
+    write_cases,
+)
 
 from bench.pdfcorpus import draw_page, scanned_pdf  # noqa: E402
 from tightbind.bench.batch import error_rates  # noqa: E402
@@ -367,14 +373,7 @@ def test_page_the_writer_refuses_is_rasterised(tmp_path):
     with pikepdf.open(io.BytesIO(data)) as pdf:
         pdf.pages[0].obj.Resources.XObject = 5  # not a dictionary: nothing can be added
         pdf.save(tmp_path / "odd.pdf")
-    summary = run_batch(tmp_path / "odd.pdf", tmp_path / "out", formats=("pdf",), workers=1)
-    assert summary.failed == 0, summary.failures
-    records = [json.loads(line) for line in
-               (tmp_path / "out" / "manifest.jsonl").read_text().splitlines()]
-    assert "rasterised" in records[0]["pdf"]["fallback"]
-    assert "fallback" not in records[1]["pdf"]
-    result = tmp_path / "out" / "odd.pdf.pdf"
-    qpdf_check(result)
+    result = graft_rasterising_page_one(tmp_path / "odd.pdf", tmp_path / "out")
     with pikepdf.open(result) as pdf:
         assert len(pdf.pages) == 2
         assert len(pdf.pages[0].get_images()) == 1  # the page as pdfium showed it, an image

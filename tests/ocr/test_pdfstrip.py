@@ -16,7 +16,12 @@ import pytest
 pikepdf = pytest.importorskip("pikepdf")
 pytest.importorskip("pypdfium2")
 
-from helpers.pdfcases import LAYER_TEXT, form_layer_cases, qpdf_check  # noqa: E402
+from helpers.pdfcases import (  # noqa: E402
+    LAYER_TEXT,
+    form_layer_cases,
+    graft_rasterising_page_one,
+    qpdf_check,
+)
 
 from bench.pdfcorpus import draw_page, scanned_pdf  # noqa: E402
 from tightbind.bench.batch import error_rates  # noqa: E402
@@ -143,15 +148,7 @@ def test_unreadable_form_leaves_the_page_as_it_was(tmp_path):
         with pytest.raises(OcrError, match="cannot read the content of the form"):
             strip_invisible_text(pdf, pdf.pages[0])
         assert (repr(pdf.pages[0].obj.Contents), repr(pdf.pages[0].obj.Resources)) == before
-    summary = run_batch(tmp_path / "odd.pdf", tmp_path / "out", formats=("pdf",), workers=1,
-                        pdf_text="redo")
-    assert summary.failed == 0, summary.failures
-    records = [json.loads(line) for line in
-               (tmp_path / "out" / "manifest.jsonl").read_text().splitlines()]
-    assert "rasterised" in records[0]["pdf"]["fallback"]
-    assert "fallback" not in records[1]["pdf"]
-    result = tmp_path / "out" / "odd.pdf.pdf"
-    qpdf_check(result)
+    result = graft_rasterising_page_one(tmp_path / "odd.pdf", tmp_path / "out", pdf_text="redo")
     assert LAYER_TEXT not in _text(result, 1)
     assert error_rates(page.text, _text(result, 1))[0] < 0.1
 

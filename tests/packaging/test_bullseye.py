@@ -100,22 +100,28 @@ def bullseye_root() -> Path:
     return BULLSEYE
 
 
-@pytest.fixture(scope="module")
-def inside_report(bullseye_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def write_pages(pages: Path) -> Path:
+    """``pages`` holding TEXT drawn once and saved as PNG, LZW TIFF and JPEG (the codecs
+    a bundled Leptonica must read)."""
     from PIL import Image, ImageDraw, ImageFont
 
-    unpacked = tmp_path_factory.mktemp("wheel")
-    with zipfile.ZipFile(WHEELS[-1]) as archive:
-        archive.extractall(unpacked)
-    for library in (unpacked / "tightbind.libs").iterdir():
-        library.chmod(0o755)
-    pages = tmp_path_factory.mktemp("pages")
     font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 40)
     image = Image.new("L", (760, 120), 255)
     ImageDraw.Draw(image).text((20, 30), TEXT, font=font, fill=0)
     image.save(pages / "page.png", dpi=(300, 300))
     image.save(pages / "page.tif", compression="tiff_lzw", dpi=(300, 300))
     image.save(pages / "page.jpg", quality=95, dpi=(300, 300))
+    return pages
+
+
+@pytest.fixture(scope="module")
+def inside_report(bullseye_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    unpacked = tmp_path_factory.mktemp("wheel")
+    with zipfile.ZipFile(WHEELS[-1]) as archive:
+        archive.extractall(unpacked)
+    for library in (unpacked / "tightbind.libs").iterdir():
+        library.chmod(0o755)
+    pages = write_pages(tmp_path_factory.mktemp("pages"))
     command = ["bwrap", "--ro-bind", str(bullseye_root), "/", "--proc", "/proc",
                "--dev", "/dev", "--tmpfs", "/tmp", "--ro-bind", str(unpacked), "/tmp/wheel",
                "--ro-bind", str(pages), "/tmp/pages", "--clearenv",

@@ -305,19 +305,12 @@ def test_x86_64_wheel_binds_every_symbol_in_bullseye(tmp_path):
     wheel = build(TAGS["x86_64"])
     if not (BULLSEYE / "usr" / "bin" / "python3").exists():
         pytest.skip(f"no bullseye root at {BULLSEYE} (bash scripts/bullseye-root)")
-    from PIL import Image, ImageDraw, ImageFont
-
     unpacked(wheel, tmp_path / "wheel")
     for library in (tmp_path / "wheel" / "tightbind.libs").iterdir():
         library.chmod(0o755)
     pages = tmp_path / "pages"
     pages.mkdir()
-    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 40)
-    image = Image.new("L", (760, 120), 255)
-    ImageDraw.Draw(image).text((20, 30), BULLSEYE_TEXT, font=font, fill=0)
-    image.save(pages / "page.png", dpi=(300, 300))
-    image.save(pages / "page.tif", compression="tiff_lzw", dpi=(300, 300))
-    image.save(pages / "page.jpg", quality=95, dpi=(300, 300))
+    _bullseye.write_pages(pages)
     result = subprocess.run(
         ["bwrap", "--ro-bind", str(BULLSEYE), "/", "--proc", "/proc", "--dev", "/dev",
          "--tmpfs", "/tmp", "--ro-bind", str(tmp_path / "wheel"), "/tmp/wheel",
