@@ -23,7 +23,7 @@ APT_PACKAGES=(
     tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-ara tesseract-ocr-chi-sim tesseract-ocr-chi-sim-vert
     fonts-dejavu-core fonts-wqy-microhei
     qpdf poppler-utils
-    debootstrap bubblewrap
+    debootstrap bubblewrap nasm
     protobuf-compiler libprotobuf-dev g++ libprotobuf-java default-jdk-headless
     ${TIGHTBIND_EXTRA_APT:-}
 )

@@ -61,6 +61,10 @@ src=$(unpack libjpeg)
 # libjpeg-turbo 2.1 resolves a relative CMAKE_INSTALL_LIBDIR against the build folder.
 cmake_build "$src" -DENABLE_STATIC=OFF -DWITH_TURBOJPEG=OFF -DWITH_JAVA=OFF \
     -DCMAKE_INSTALL_LIBDIR=$PREFIX/lib
+# Without NASM (x86-64) or a compiler it accepts, libjpeg-turbo only warns and builds its
+# slow C code: fail instead.
+grep -q "WITH_SIMD = 1" "$src/_cmake.log" \
+    || { echo "libjpeg-turbo: built without SIMD" >&2; exit 1; }
 licence libjpeg-turbo "$src/LICENSE.md" "$src/README.ijg"
 
 step giflib
@@ -117,6 +121,12 @@ src=$(unpack tesseract)
 cmake_build "$src" -DTESSDATA_PREFIX=/usr/share/tesseract-ocr/5 -DOPENMP_BUILD=OFF -DDISABLE_ARCHIVE=ON -DDISABLE_CURL=ON \
     -DBUILD_TRAINING_TOOLS=OFF -DGRAPHICS_DISABLED=ON -DBUILD_TESTS=OFF -DENABLE_NATIVE=OFF \
     -DENABLE_LTO=ON -DINSTALL_CONFIGS=OFF -DLeptonica_DIR=$PREFIX/lib/cmake/leptonica
+# Tesseract turns LTO off itself where it builds NEON kernels (aarch64); elsewhere an
+# LTO the compiler could not do would be a quiet loss.
+if ! grep -q "HAVE_NEON: TRUE" "$src/_cmake.log"; then
+    grep -q "IPO / LTO supported" "$src/_cmake.log" \
+        || { echo "tesseract: built without LTO" >&2; exit 1; }
+fi
 licence tesseract "$src/LICENSE"
 
 step "openssl (about 3 minutes)"

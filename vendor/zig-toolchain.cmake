@@ -14,3 +14,16 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 # build cannot run: the answer is yes (vendor/build.sh fails unless libleptonica links
 # libtiff).
 set(LEPT_TIFF_RESULT 0 CACHE STRING "exit code of Tesseract's Leptonica TIFF check")
+# Link-time optimisation archives LLVM bitcode: without these CMake takes the build
+# machine's llvm-ar, whose older LLVM cannot read zig's, and Tesseract's LTO check fails.
+set(CMAKE_C_COMPILER_AR $ENV{AR} CACHE FILEPATH "zig ar")
+set(CMAKE_CXX_COMPILER_AR $ENV{AR} CACHE FILEPATH "zig ar")
+set(CMAKE_C_COMPILER_RANLIB $ENV{RANLIB} CACHE FILEPATH "zig ranlib")
+set(CMAKE_CXX_COMPILER_RANLIB $ENV{RANLIB} CACHE FILEPATH "zig ranlib")
+# zig links its own libc++ and libc++abi into each C++ library, and libc++abi gives the
+# replaceable operator new and delete default visibility, so libtesseract would export
+# them and another library's allocations could bind to its copies.  Tesseract has no
+# version script of its own (libpng, libtiff and zlib have, and lld drops theirs when
+# given a second), so it alone gets one hiding them: zig-tesseract.cmake, read at the
+# end of Tesseract's project().
+set(CMAKE_PROJECT_tesseract_INCLUDE ${CMAKE_CURRENT_LIST_DIR}/zig-tesseract.cmake)

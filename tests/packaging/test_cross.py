@@ -167,15 +167,9 @@ def test_no_bundled_file_needs_a_newer_glibc_than_2_17(wheel, tmp_path):
                     for name, needs in sorted(table.items())))
 
 
-# operator new and delete (and their aligned, sized and array forms), which libc++abi
-# exports as replaceable; see test_libtesseract_exports_no_operator_new.
-OPERATOR_NEW = re.compile(r"^_Z(nw|na|dl|da)")
-
-
 def test_no_cxx_runtime_is_exported_or_needed(wheel, tmp_path):
     files = unpacked(wheel, tmp_path)
-    leaks = {path.name: [s for s in exported(path)
-                         if CXX_RUNTIME.match(s) and not OPERATOR_NEW.match(s)]
+    leaks = {path.name: [s for s in exported(path) if CXX_RUNTIME.match(s)]
              for path in files}
     assert not any(leaks.values()), {k: v[:10] for k, v in leaks.items() if v}
     runtimes = {path.name: [n for n in needed(path) if re.match(r"lib(std)?c\+\+", n)]
@@ -187,15 +181,6 @@ def test_no_cxx_runtime_is_exported_or_needed(wheel, tmp_path):
         assert exported(module) == [f"PyInit_{module.name.split('.')[0]}"], module.name
     tesseract = next(path for path in files if path.name.startswith("libtesseract"))
     assert "TessBaseAPICreate" in exported(tesseract)
-
-
-@pytest.mark.xfail(strict=True, reason="libtesseract still exports libc++abi's operator "
-                   "new/delete; the fix (a version script keeping Tess* and tesseract:: "
-                   "only) needs a vendor rebuild not yet made")
-def test_libtesseract_exports_no_operator_new(wheel, tmp_path):
-    files = unpacked(wheel, tmp_path)
-    tesseract = next(path for path in files if path.name.startswith("libtesseract"))
-    assert not [s for s in exported(tesseract) if OPERATOR_NEW.match(s)]
 
 
 # --- where the wheels run ------------------------------------------------------------
