@@ -143,6 +143,31 @@ class Cell:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+# What a tree unpacked from an archive (no .git) holds beside its sources: the set-up's
+# venv, build output and caches, and modules built in place.
+NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "build", "wheelhouse", "dist",
+                                     "*.egg-info", "__pycache__", ".pytest_cache",
+                                     ".hypothesis", "*.so", "*.pyc")
+
+
+def tree_files() -> list[str]:
+    """The tree's files, relative to it: in a git checkout the tracked ones and the
+    untracked ones git does not ignore; in a tree that is not one (an unpacked archive),
+    every file but NOT_SOURCES."""
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others",
+         "--exclude-standard"], capture_output=True, check=False)
+    if listed.returncode == 0:
+        return [name for name in listed.stdout.decode().split("\0") if name]
+    files = []
+    for folder, subfolders, names in os.walk(ROOT):
+        ignored = NOT_SOURCES(folder, subfolders + names)
+        subfolders[:] = sorted(d for d in subfolders if d not in ignored)
+        files += [os.path.relpath(os.path.join(folder, n), ROOT)
+                  for n in sorted(names) if n not in ignored]
+    return files
+
+
 def run_logged(command: list[str], log: Path, timeout: int, **kwargs) -> int:
     """Run ``command`` with its output appended to ``log``; return its exit status."""
     with log.open("a", encoding="utf-8") as out:
@@ -211,12 +236,9 @@ class Matrix:
             return self._wheel
 
     def source_copy(self, name: str) -> Path:
-        """A copy of the tree's files (tracked and untracked, not ignored)."""
+        """A copy of the tree's files (see tree_files)."""
         target = self.work / f"src-{name}"
-        listed = subprocess.run(
-            ["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others",
-             "--exclude-standard"], capture_output=True, check=True).stdout
-        for relative in filter(None, listed.decode().split("\0")):
+        for relative in tree_files():
             source = ROOT / relative
             if source.is_file():
                 destination = target / relative

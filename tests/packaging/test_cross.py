@@ -215,7 +215,7 @@ def native_reference(request: pytest.FixtureRequest) -> dict:
     """test_platforms.py's reference report (the bullseye-built x86-64 wheel, run here)."""
     if not sorted((ROOT / "wheelhouse").glob("tightbind-*manylinux*x86_64.whl")):
         pytest.skip("no bullseye-built wheel in wheelhouse/ to compare with "
-                    "(bash scripts/build-wheels)")
+                    "(TIGHTBIND_WHEEL_TARGETS=native bash scripts/build-wheels)")
     return request.getfixturevalue("reference")
 
 

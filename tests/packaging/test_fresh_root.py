@@ -1,8 +1,10 @@
 """The README's promise of a fresh machine, kept: in a Debian bookworm root made by
 debootstrap with only ``python3 python3-venv git ca-certificates`` (no pyenv, no
-CPython 3.10, no -dev packages, no compilers), ``bash scripts/build-wheels`` runs the
-set-up (apt packages, the venv, tightbind built into it) and builds the repaired abi3
-wheel, and the wheel then installs and works in a new venv of that root's Python 3.11.
+CPython 3.10, no -dev packages, no compilers), ``TIGHTBIND_WHEEL_TARGETS=native bash
+scripts/build-wheels`` runs the set-up (apt packages, the venv, tightbind built into it)
+and builds the repaired abi3 wheel, and the wheel then installs and works in a new venv
+of that root's Python 3.11.  (The zig-built wheels, 20 to 25 minutes each cold, are
+left to test_cross.py.)
 
 scripts/fresh-root makes the root (a new copy of a cached pristine one per run) and
 shares in only download caches and the vendored libraries' build cache (keyed by recipe
@@ -49,7 +51,7 @@ echo "python3: $(python3 -V) at $(command -v python3)"
 for absent in python3.10 gcc pkg-config; do
     if command -v "$absent" >/dev/null; then echo "not fresh: $absent is here"; exit 3; fi
 done
-bash scripts/build-wheels
+TIGHTBIND_WHEEL_TARGETS=native bash scripts/build-wheels
 wheel=$(ls wheelhouse/tightbind-*.whl)
 echo "built: $(basename "$wheel")"
 python3 -m venv /tmp/wheel-venv

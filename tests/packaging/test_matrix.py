@@ -102,3 +102,20 @@ def test_runs_name_existing_tests(cell):
         assert paths, f"{cell.name}: a run names no tests: {shlex.join(run.args)}"
         for path in paths:
             assert (ROOT / path).exists(), f"{cell.path.name} names {path}, which is gone"
+
+
+def test_a_tree_that_is_no_git_checkout_gives_the_same_sources(tmp_path, monkeypatch):
+    """Unpacked from an archive (no .git), the tree gives the matrix the files git lists
+    in a checkout, and none of the set-up's venv, build output or in-place modules."""
+    in_checkout = runner.tree_files()
+    tree = tmp_path / "tree"
+    for relative in in_checkout:
+        (tree / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tree / relative).write_bytes((ROOT / relative).read_bytes())
+    for junk in (".venv/bin/python", "build/wheel/x.whl", "python/tightbind/_ocr.abi3.so",
+                 "python/tightbind/__pycache__/api.cpython-311.pyc", "wheelhouse/a.whl"):
+        (tree / junk).parent.mkdir(parents=True, exist_ok=True)
+        (tree / junk).write_bytes(b"")
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    monkeypatch.setattr(runner, "ROOT", tree)
+    assert sorted(runner.tree_files()) == sorted(in_checkout)
