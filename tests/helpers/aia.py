@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from helpers.pki import NOW, Pki
+from helpers.serving import serve_until
 
 HUGE_BYTES = 50 * 1024 * 1024
 STALL_SECONDS = 20
@@ -123,8 +124,12 @@ class AiaServer:
         if context is not None:
             self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
-        self._thread = threading.Thread(target=self.httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.1}, daemon=True)
+        # One request at a time (each then handled in a thread of its own), or 0.1 s
+        # without one; closing needs no handshake with the loop (serve_until).
+        self.httpd.timeout = 0.1
+        self._thread = threading.Thread(target=serve_until,
+                                        args=(self.httpd.stop, self.httpd.handle_request),
+                                        daemon=True)
         self._thread.start()
 
     def url(self, path: str) -> str:
@@ -140,9 +145,8 @@ class AiaServer:
 
     def close(self) -> None:
         self.httpd.stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
         self._thread.join(5)
+        self.httpd.server_close()
 
 
 @dataclass

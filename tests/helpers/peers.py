@@ -32,6 +32,8 @@ import threading
 import time
 from pathlib import Path
 
+from helpers.serving import serve_until
+
 BEFORE = ("stall", "trickle", "empty-records", "hello-requests", "garbage")
 AFTER = ("stall", "trickle", "tickets", "data", "garbage")
 
@@ -66,19 +68,19 @@ class _LoopbackServer:
         self._thread.start()
 
     def _serve(self) -> None:
-        index = 0
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                continue
-            self._conns.append(conn)
-            conn.settimeout(0.2)
-            try:
-                self._handle(conn, index)
-            except OSError:
-                pass
-            index += 1
+        serve_until(self._stop, self._serve_one)
+
+    def _serve_one(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        self._conns.append(conn)
+        conn.settimeout(0.2)
+        try:
+            self._handle(conn, len(self._conns) - 1)
+        except OSError:
+            pass
 
     def _handle(self, conn: socket.socket, index: int) -> None:
         raise NotImplementedError

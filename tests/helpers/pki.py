@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
+from helpers.serving import serve_until
+
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 PASSWORD = "s3cret pässword"
 
@@ -215,16 +217,18 @@ class TlsServer:
         self.server_names.append(name)
 
     def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            conn.settimeout(5)
-            try:
-                self._handle(conn)
-            except (OSError, ssl.SSLError):
-                conn.close()
+        serve_until(self._stop, self._serve_one)
+
+    def _serve_one(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except (TimeoutError, OSError):
+            return
+        conn.settimeout(5)
+        try:
+            self._handle(conn)
+        except (OSError, ssl.SSLError):
+            conn.close()
 
     def _handle(self, conn: socket.socket) -> None:
         if self.mode == "silent":
