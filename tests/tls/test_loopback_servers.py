@@ -15,7 +15,6 @@ import ssl
 import time
 
 import pytest
-
 from helpers.aia import AiaServer
 from helpers.peers import HostilePeer
 from helpers.pki import TlsServer
