@@ -153,13 +153,17 @@ def test_tesserocr_suite_against_the_standin(tmp_path: Path) -> None:
     for name in missed[:3]:
         # The real side's outcomes come from one test per process (and are cached); a
         # timing test of the suite (signals, threads) that the stand-in missed in the
-        # whole run on a busy machine gets that same chance: one run alone.
+        # whole run on a busy machine gets that chance too: up to three runs alone, each
+        # printed.  (test_sigint_during_worker_ocr: "SIGINT was not handled on the main
+        # thread", seen in some full runs under load, never alone so far; not explained.)
         test_class, _, test_name = name.rpartition("::")
-        again = run_standin(tmp_path, tessdata, "-k", f"{test_class.rsplit('.', 1)[-1]} "
-                                                      f"and {test_name}")
-        if again.get(name) == "passed":
-            print(f"  {name}: the stand-in passes it run alone")
-            ours[name] = "passed"
+        for attempt in range(1, 4):
+            again = run_standin(tmp_path, tessdata, "-k",
+                                f"{test_class.rsplit('.', 1)[-1]} and {test_name}")
+            print(f"  {name}: run alone ({attempt} of 3): {again.get(name, 'missing')}")
+            if again.get(name) == "passed":
+                ours[name] = "passed"
+                break
     counts["stand-in"] = sum(v == "passed" for v in ours.values())
     missed = [name for name, outcome in real.items()
               if outcome == "passed" and ours.get(name) != "passed"]
