@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,14 @@ MARKERS = {
 def pytest_configure(config: pytest.Config) -> None:
     for name, reason in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {reason}")
+    # Started as a background job of a non-interactive shell (scripts/test's packaging
+    # lane, a CI runner, nohup ... &), the session inherits SIGINT ignored, and every
+    # child Python would too: an ignored signal stays ignored across exec, and CPython
+    # then installs no KeyboardInterrupt handler (tesserocr's own
+    # test_sigint_during_worker_ocr failed so).  Python's handler here gives children
+    # SIGINT at its default, as from a terminal.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def child_env(**updates: str) -> dict[str, str]:

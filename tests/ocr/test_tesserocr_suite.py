@@ -154,8 +154,7 @@ def test_tesserocr_suite_against_the_standin(tmp_path: Path) -> None:
         # The real side's outcomes come from one test per process (and are cached); a
         # timing test of the suite (signals, threads) that the stand-in missed in the
         # whole run on a busy machine gets that chance too: up to three runs alone, each
-        # printed.  (test_sigint_during_worker_ocr: "SIGINT was not handled on the main
-        # thread", seen in some full runs under load, never alone so far; not explained.)
+        # printed.
         test_class, _, test_name = name.rpartition("::")
         for attempt in range(1, 4):
             again = run_standin(tmp_path, tessdata, "-k",
